@@ -1,0 +1,7 @@
+//! The engine: simulated time, the event queue, seeded randomness, the world and its trace.
+
+pub mod queue;
+pub mod rng;
+pub mod sim;
+pub mod time;
+pub mod trace;

@@ -1,0 +1,670 @@
+//! The simulation: hosts, TCP-like connections and UDP datagrams over links with latency, driven
+//! by a discrete event queue.
+//!
+//! `Sim::step` pops the earliest event, hands it to the host it concerns, applies what the host's
+//! protocol machines want (send bytes, open or close a connection) and appends what happened to the
+//! trace. Connections are TCP as students meet it: a three-way handshake, data segments with real
+//! sequence and acknowledgment numbers, segments delivered in order, FIN to close, RST when nothing
+//! listens. Pure ACKs of data are left out to keep the picture readable (every data segment carries
+//! the acknowledgment number); the handshake's third ACK is shown.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::ops::Range;
+use std::sync::Arc;
+
+use rand::RngExt;
+
+use super::queue::EventQueue;
+use super::rng::{SimRng, fork};
+use super::time::{SimDuration, SimTime};
+use super::trace::{Datagram, Direction, Endpoint, EventKind, HostInfo, Segment, TcpFlags, Trace};
+use crate::mail::Mailbox;
+use crate::nodes::{ClientApp, ServerApp};
+use crate::protocols::{Explanation, Protocol, dns, pop3, smtp};
+use crate::scenario::{HostDef, Scenario, Service};
+
+/// The largest payload of one segment (Ethernet MTU 1500 − IPv4 and TCP headers).
+pub const MSS: usize = 1460;
+/// The first ephemeral port a host uses (RFC 6335 dynamic range).
+pub const FIRST_EPHEMERAL_PORT: u16 = 49152;
+
+/// What waits in the event queue.
+pub(crate) enum Ev {
+    Step(usize),
+    Tcp {
+        conn: usize,
+        to_side: usize,
+        flags: u8,
+        seq: u32,
+        payload: Vec<u8>,
+    },
+    Udp {
+        from: Endpoint,
+        to: Endpoint,
+        payload: Vec<u8>,
+    },
+}
+
+/// A message a mail program has downloaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalMessage {
+    /// The server's unique id for it.
+    pub uid: String,
+    /// Its Subject.
+    pub subject: String,
+    /// Its bytes.
+    pub data: Arc<Vec<u8>>,
+}
+
+/// A message in a server's outgoing queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMail {
+    /// Queue id.
+    pub id: String,
+    /// Envelope sender.
+    pub from: Option<smtp::wire::Address>,
+    /// Recipients still to deliver, all in `domain`.
+    pub rcpts: Vec<smtp::wire::Address>,
+    /// The destination domain.
+    pub domain: String,
+    /// The message, with this server's Received line.
+    pub data: Arc<Vec<u8>>,
+    /// What is happening to it, in words.
+    pub status: String,
+}
+
+/// A host while the simulation runs.
+pub struct HostState {
+    /// What the scenario says of it.
+    pub def: HostDef,
+    pub(crate) rng: SimRng,
+    pub(crate) next_port: u16,
+    /// Mailboxes by user name.
+    pub mailboxes: BTreeMap<String, Mailbox>,
+    /// Outgoing queue.
+    pub queue: Vec<QueuedMail>,
+    /// What its mail program has downloaded.
+    pub inbox: Vec<LocalMessage>,
+    pub(crate) known_uids: BTreeSet<String>,
+    pub(crate) pop_locks: BTreeSet<String>,
+    pub(crate) smtp_cfg: Option<Arc<smtp::server::ServerConfig>>,
+    pub(crate) submission_cfg: Option<Arc<smtp::server::ServerConfig>>,
+    pub(crate) pop3_cfg: Option<Arc<pop3::server::ServerConfig>>,
+    pub(crate) counter: u32,
+}
+
+impl HostState {
+    fn new(def: &HostDef, seed: u64) -> Self {
+        let mut rng = fork(seed, &def.name);
+        let domains: Vec<String> = def.domain.iter().cloned().collect();
+        let users: BTreeSet<String> = def
+            .accounts
+            .iter()
+            .filter_map(|a| def.domain.as_ref().map(|d| format!("{}@{d}", a.user)))
+            .collect();
+        let smtp_cfg = |role| {
+            Arc::new(smtp::server::ServerConfig {
+                hostname: def.name.clone(),
+                role,
+                local_domains: domains.clone(),
+                users: users.clone(),
+                max_size: 10 * 1024 * 1024,
+                max_recipients: 100,
+            })
+        };
+        let mailboxes = def
+            .accounts
+            .iter()
+            .map(|a| (a.user.clone(), Mailbox::new(rng.random_range(1..u32::MAX))))
+            .collect();
+        HostState {
+            smtp_cfg: def
+                .has(Service::Smtp)
+                .then(|| smtp_cfg(smtp::server::Role::Mx)),
+            submission_cfg: def
+                .has(Service::Submission)
+                .then(|| smtp_cfg(smtp::server::Role::Submission)),
+            pop3_cfg: def.has(Service::Pop3).then(|| {
+                Arc::new(pop3::server::ServerConfig {
+                    hostname: def.name.clone(),
+                    accounts: def
+                        .accounts
+                        .iter()
+                        .map(|a| (a.user.clone(), a.password.clone()))
+                        .collect(),
+                })
+            }),
+            def: def.clone(),
+            rng,
+            next_port: FIRST_EPHEMERAL_PORT,
+            mailboxes,
+            queue: Vec::new(),
+            inbox: Vec::new(),
+            known_uids: BTreeSet::new(),
+            pop_locks: BTreeSet::new(),
+            counter: 0,
+        }
+    }
+
+    pub(crate) fn ephemeral_port(&mut self) -> u16 {
+        let p = self.next_port;
+        self.next_port = if p == u16::MAX {
+            FIRST_EPHEMERAL_PORT
+        } else {
+            p + 1
+        };
+        p
+    }
+}
+
+/// One TCP connection. Index 0 of the arrays is the client side, 1 the server side.
+pub(crate) struct Conn {
+    pub ends: [Endpoint; 2],
+    pub protocol: Protocol,
+    pub next_seq: [u32; 2],
+    pub rcv_next: [u32; 2],
+    pub last_arrive: [SimTime; 2],
+    pub fin_sent: [bool; 2],
+    pub closed: [bool; 2],
+    pub client: ClientApp,
+    pub server: ServerApp,
+    pub last_client_verb: String,
+}
+
+/// A whole simulated world.
+pub struct Sim {
+    pub(crate) scenario: Scenario,
+    pub(crate) seed: u64,
+    pub(crate) now: SimTime,
+    pub(crate) queue: EventQueue<Ev>,
+    pub(crate) hosts: Vec<HostState>,
+    pub(crate) conns: Vec<Conn>,
+    pub(crate) trace: Trace,
+    pub(crate) links: BTreeMap<(usize, usize), (SimDuration, SimDuration)>,
+    pub(crate) by_ip: BTreeMap<Ipv4Addr, usize>,
+    pub(crate) dns_pending: BTreeMap<(usize, u16, u16), crate::nodes::Lookup>,
+}
+
+impl Sim {
+    /// A world built from `scenario`, seeded with `seed` (or the scenario's own seed).
+    pub fn new(scenario: &Scenario, seed: Option<u64>) -> Sim {
+        let seed = seed.unwrap_or(scenario.seed);
+        let hosts: Vec<HostState> = scenario
+            .hosts
+            .iter()
+            .map(|h| HostState::new(h, seed))
+            .collect();
+        let trace = Trace {
+            hosts: scenario
+                .hosts
+                .iter()
+                .map(|h| HostInfo {
+                    name: h.name.clone(),
+                    label: h.label.clone(),
+                    ip: h.ip,
+                })
+                .collect(),
+            events: Vec::new(),
+        };
+        let mut links = BTreeMap::new();
+        for l in &scenario.links {
+            let (a, b) = l.between;
+            links.insert((a.min(b), a.max(b)), (l.latency, l.jitter));
+        }
+        let by_ip = scenario
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.ip, i))
+            .collect();
+        let mut queue = EventQueue::default();
+        for (i, s) in scenario.steps.iter().enumerate() {
+            queue.push(s.at, Ev::Step(i));
+        }
+        Sim {
+            scenario: scenario.clone(),
+            seed,
+            now: SimTime::ZERO,
+            queue,
+            hosts,
+            conns: Vec::new(),
+            trace,
+            links,
+            by_ip,
+            dns_pending: BTreeMap::new(),
+        }
+    }
+
+    /// The seed in use.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The scenario being simulated.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// The hosts' current state.
+    pub fn hosts(&self) -> &[HostState] {
+        &self.hosts
+    }
+
+    /// Handles the next event; returns the ids of the trace events it produced, or `None` when
+    /// nothing is left to happen.
+    pub fn step(&mut self) -> Option<Range<usize>> {
+        let (time, ev) = self.queue.pop()?;
+        debug_assert!(time >= self.now, "time went backwards");
+        self.now = time;
+        let first = self.trace.events.len();
+        match ev {
+            Ev::Step(i) => self.fire_step(i),
+            Ev::Tcp {
+                conn,
+                to_side,
+                flags,
+                seq,
+                payload,
+            } => self.tcp_arrive(conn, to_side, TcpFlags(flags), seq, payload),
+            Ev::Udp { from, to, payload } => self.udp_arrive(from, to, payload),
+        }
+        Some(first..self.trace.events.len())
+    }
+
+    /// Runs until nothing is left to happen.
+    pub fn run_to_end(&mut self) {
+        while self.step().is_some() {}
+    }
+
+    pub(crate) fn note(&mut self, host: usize, text: String) {
+        self.trace.push(self.now, EventKind::Note { host, text });
+    }
+
+    // ------------------------------------------------------------------ network
+
+    fn delay(&mut self, from: usize, to: usize) -> SimDuration {
+        let (lat, jit) = self
+            .links
+            .get(&(from.min(to), from.max(to)))
+            .copied()
+            .unwrap_or((self.scenario.latency, self.scenario.jitter));
+        let extra = if jit.0 > 0 {
+            self.hosts[from].rng.random_range(0..=jit.0)
+        } else {
+            0
+        };
+        SimDuration(lat.0 + extra)
+    }
+
+    /// Opens a connection from `host` to `ip:port`; the SYN leaves now.
+    pub(crate) fn connect(
+        &mut self,
+        host: usize,
+        ip: Ipv4Addr,
+        port: u16,
+        protocol: Protocol,
+        client: ClientApp,
+    ) -> Option<usize> {
+        let Some(&server_host) = self.by_ip.get(&ip) else {
+            self.note(
+                host,
+                format!("no host has the address {ip}: cannot connect"),
+            );
+            return None;
+        };
+        let local_port = self.hosts[host].ephemeral_port();
+        let isn: u32 = self.hosts[host].rng.random();
+        let id = self.conns.len();
+        self.conns.push(Conn {
+            ends: [
+                Endpoint {
+                    host,
+                    port: local_port,
+                },
+                Endpoint {
+                    host: server_host,
+                    port,
+                },
+            ],
+            protocol,
+            next_seq: [isn, 0],
+            rcv_next: [0, 0],
+            last_arrive: [SimTime::ZERO; 2],
+            fin_sent: [false; 2],
+            closed: [false; 2],
+            client,
+            server: ServerApp::Pending,
+            last_client_verb: String::new(),
+        });
+        let ex = Explanation {
+            note: "opens a TCP connection: first step of the three-way handshake",
+            rfc: "RFC 9293 §3.5",
+        };
+        self.send_segment(id, 0, TcpFlags::SYN, Vec::new(), ex, ("closed", "SYN-SENT"));
+        Some(id)
+    }
+
+    pub(crate) fn send_segment(
+        &mut self,
+        c: usize,
+        side: usize,
+        flags: u8,
+        payload: Vec<u8>,
+        explain: Explanation,
+        states: (&'static str, &'static str),
+    ) {
+        let conn = &self.conns[c];
+        let (from, to) = (conn.ends[side], conn.ends[1 - side]);
+        let seq = conn.next_seq[side];
+        let ack = if flags & TcpFlags::ACK != 0 {
+            conn.rcv_next[side]
+        } else {
+            0
+        };
+        let delay = self.delay(from.host, to.host);
+        let conn = &mut self.conns[c];
+        // TCP delivers in order: a segment never overtakes the one before it.
+        let arrive = (self.now + delay).max(conn.last_arrive[side]);
+        conn.last_arrive[side] = arrive;
+        let consumed =
+            payload.len() as u32 + u32::from(flags & (TcpFlags::SYN | TcpFlags::FIN) != 0);
+        conn.next_seq[side] = seq.wrapping_add(consumed);
+        if flags & TcpFlags::FIN != 0 {
+            conn.fin_sent[side] = true;
+        }
+        let protocol = if payload.is_empty() {
+            Protocol::Tcp
+        } else {
+            conn.protocol
+        };
+        let direction = if side == 0 {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        self.queue.push(
+            arrive,
+            Ev::Tcp {
+                conn: c,
+                to_side: 1 - side,
+                flags,
+                seq,
+                payload: payload.clone(),
+            },
+        );
+        self.trace.push(
+            self.now,
+            EventKind::Segment(Segment {
+                conn: c as u32,
+                from,
+                to,
+                flags: TcpFlags(flags),
+                seq,
+                ack,
+                payload,
+                arrive,
+                protocol,
+                direction,
+                explain,
+                state_before: states.0,
+                state_after: states.1,
+            }),
+        );
+    }
+
+    fn tcp_arrive(&mut self, c: usize, side: usize, flags: TcpFlags, seq: u32, payload: Vec<u8>) {
+        if self.conns[c].closed[side] {
+            return;
+        }
+        let consumed =
+            payload.len() as u32 + u32::from(flags.has(TcpFlags::SYN) || flags.has(TcpFlags::FIN));
+        self.conns[c].rcv_next[side] = seq.wrapping_add(consumed);
+        if flags.has(TcpFlags::RST) {
+            self.conns[c].closed = [true, true];
+            if side == 0 {
+                self.app_closed(
+                    c,
+                    0,
+                    "connection refused: nothing listens on that port (RST)",
+                );
+            }
+            return;
+        }
+        if flags.has(TcpFlags::SYN) && !flags.has(TcpFlags::ACK) {
+            let port = self.conns[c].ends[1].port;
+            let host = &self.hosts[self.conns[c].ends[1].host];
+            let listening = host
+                .def
+                .services
+                .iter()
+                .any(|s| s.port() == port && *s != Service::Dns);
+            if listening {
+                let isn: u32 = self.hosts[self.conns[c].ends[1].host].rng.random();
+                self.conns[c].next_seq[1] = isn;
+                let ex = Explanation {
+                    note: "the server accepts: second step of the handshake (SYN, ACK)",
+                    rfc: "RFC 9293 §3.5",
+                };
+                self.send_segment(
+                    c,
+                    1,
+                    TcpFlags::SYN | TcpFlags::ACK,
+                    Vec::new(),
+                    ex,
+                    ("LISTEN", "SYN-RECEIVED"),
+                );
+            } else {
+                let ex = Explanation {
+                    note: "connection refused: nothing listens on this port (RST)",
+                    rfc: "RFC 9293 §3.5.2",
+                };
+                self.send_segment(
+                    c,
+                    1,
+                    TcpFlags::RST | TcpFlags::ACK,
+                    Vec::new(),
+                    ex,
+                    ("CLOSED", "CLOSED"),
+                );
+                self.conns[c].closed[1] = true;
+            }
+            return;
+        }
+        if flags.has(TcpFlags::SYN) {
+            let ex = Explanation {
+                note: "the connection is open: third step of the handshake; now the server speaks first",
+                rfc: "RFC 9293 §3.5",
+            };
+            self.send_segment(
+                c,
+                0,
+                TcpFlags::ACK,
+                Vec::new(),
+                ex,
+                ("SYN-SENT", "ESTABLISHED"),
+            );
+            return;
+        }
+        if side == 1 && matches!(self.conns[c].server, ServerApp::Pending) {
+            self.start_server_app(c);
+            let before = self.app_state(c, 1);
+            self.pump(c, 1, before);
+        }
+        if !payload.is_empty() {
+            let before = self.app_state(c, side);
+            self.app_input(c, side, &payload);
+            self.pump(c, side, before);
+        }
+        if flags.has(TcpFlags::FIN) {
+            self.conns[c].closed[side] = true;
+            self.app_closed(c, side, "the other side closed the connection");
+        }
+    }
+
+    /// Tells the app on `side` that the connection ended, then answers the FIN with our own.
+    fn app_closed(&mut self, c: usize, side: usize, why: &str) {
+        let before = self.app_state(c, side);
+        match (side, &mut self.conns[c]) {
+            (0, conn) => match &mut conn.client {
+                ClientApp::Smtp { m, .. } => m.handle_closed(why),
+                ClientApp::Pop3(m) => m.handle_closed(why),
+            },
+            (_, conn) => {
+                if let ServerApp::Pop3(m) = &mut conn.server {
+                    m.handle_closed();
+                }
+            }
+        }
+        self.pump(c, side, before);
+        let conn = &self.conns[c];
+        if !conn.fin_sent[side] && !conn.closed[1 - side] {
+            let ex = Explanation {
+                note: "this side closes too: the connection is over",
+                rfc: "RFC 9293 §3.6",
+            };
+            self.send_segment(
+                c,
+                side,
+                TcpFlags::FIN | TcpFlags::ACK,
+                Vec::new(),
+                ex,
+                (before, "CLOSED"),
+            );
+        }
+    }
+
+    /// Sends what the app on `side` has to send and handles its events, until it is quiet.
+    pub(crate) fn pump(&mut self, c: usize, side: usize, mut before: &'static str) {
+        loop {
+            let events = self.take_events(c, side);
+            let had_events = !events.is_empty();
+            for e in events {
+                self.on_app_event(c, e);
+            }
+            let out = self.app_transmit(c, side);
+            let after = self.app_state(c, side);
+            match out {
+                Some(bytes) => {
+                    let ex = self.explain_out(c, side, &bytes);
+                    for chunk in bytes.chunks(MSS) {
+                        self.send_segment(
+                            c,
+                            side,
+                            TcpFlags::PSH | TcpFlags::ACK,
+                            chunk.to_vec(),
+                            ex,
+                            (before, after),
+                        );
+                    }
+                    before = after;
+                }
+                None if !had_events => break,
+                None => {}
+            }
+        }
+        let conn = &self.conns[c];
+        if self.app_wants_close(c, side) && !conn.fin_sent[side] && !conn.closed[side] {
+            let ex = Explanation {
+                note: "nothing more to send: this side closes the connection (FIN)",
+                rfc: "RFC 9293 §3.6",
+            };
+            self.send_segment(
+                c,
+                side,
+                TcpFlags::FIN | TcpFlags::ACK,
+                Vec::new(),
+                ex,
+                (before, "FIN-WAIT"),
+            );
+        }
+    }
+
+    fn explain_out(&mut self, c: usize, side: usize, bytes: &[u8]) -> Explanation {
+        let conn = &mut self.conns[c];
+        match (conn.protocol, side) {
+            (Protocol::Smtp, 0) => {
+                let data = matches!(&conn.client, ClientApp::Smtp { m, .. } if m.is_sending_data());
+                conn.last_client_verb = if data {
+                    "DATA-END".into()
+                } else {
+                    pop3::explain::verb_of(bytes)
+                };
+                smtp::explain::client_bytes(bytes, data)
+            }
+            (Protocol::Smtp, _) => smtp::explain::server_bytes(bytes, &conn.last_client_verb),
+            (Protocol::Pop3, 0) => {
+                conn.last_client_verb = pop3::explain::verb_of(bytes);
+                pop3::explain::client_bytes(bytes)
+            }
+            (Protocol::Pop3, _) => pop3::explain::server_bytes(bytes, &conn.last_client_verb),
+            _ => Explanation {
+                note: "data",
+                rfc: "RFC 9293",
+            },
+        }
+    }
+
+    /// Sends a UDP datagram from `from` to `ip:port`.
+    pub(crate) fn send_udp(&mut self, from: Endpoint, ip: Ipv4Addr, port: u16, payload: Vec<u8>) {
+        let Some(&to_host) = self.by_ip.get(&ip) else {
+            self.note(
+                from.host,
+                format!("no host has the address {ip}: the datagram is lost"),
+            );
+            return;
+        };
+        let to = Endpoint {
+            host: to_host,
+            port,
+        };
+        let arrive = self.now + self.delay(from.host, to_host);
+        let direction = if port == 53 {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        let explain = dns::explain(&payload);
+        self.queue.push(
+            arrive,
+            Ev::Udp {
+                from,
+                to,
+                payload: payload.clone(),
+            },
+        );
+        self.trace.push(
+            self.now,
+            EventKind::Datagram(Datagram {
+                from,
+                to,
+                payload,
+                arrive,
+                protocol: Protocol::Dns,
+                direction,
+                explain,
+            }),
+        );
+    }
+
+    fn udp_arrive(&mut self, from: Endpoint, to: Endpoint, payload: Vec<u8>) {
+        if to.port == 53 && self.hosts[to.host].def.has(Service::Dns) {
+            if let Some(answer) = dns::answer(&self.scenario.zone, &payload) {
+                let ip = self.hosts[from.host].def.ip;
+                self.send_udp(to, ip, from.port, answer);
+            }
+        } else {
+            self.on_dns_response(to, &payload);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! mailsim: an educational network simulator that shows how email really works.
+//!
+//! Hosts (users' computers, SMTP servers, mail stores, a DNS server) exchange real SMTP, POP3 and
+//! DNS bytes over a simulated network. A run is deterministic: the same scenario and seed give the
+//! same bytes. The pieces:
+//!
+//! - [`scenario`]: the TOML files teachers write, checked with file:line:col errors;
+//! - [`Sim`]: the discrete-event world that runs a scenario and records a [`Trace`];
+//! - [`protocols`]: sans-IO SMTP, POP3 and DNS machines with plain-language explanations;
+//! - [`report`]: text and JSON transcripts; [`check`]: the scenario's expectations.
+
+pub mod check;
+mod engine;
+pub mod mail;
+mod nodes;
+pub mod protocols;
+pub mod report;
+pub mod scenario;
+
+pub use engine::rng::{SimRng, fork, stable_hash};
+pub use engine::sim::{HostState, LocalMessage, QueuedMail, Sim};
+pub use engine::time::{SimDuration, SimTime, parse_duration, rfc5322_date};
+pub use engine::trace::{
+    Datagram, Direction, Endpoint, EventKind, HostInfo, MailboxChange, Segment, TcpFlags, Trace,
+    TraceEvent,
+};
+pub use scenario::{Scenario, ScenarioError, ScenarioErrors};
+
+/// The built-in walkthrough, the tutorial's story (also `scenarios/walkthrough.toml`).
+pub const WALKTHROUGH: &str = include_str!("../scenarios/walkthrough.toml");

@@ -1,0 +1,183 @@
+//! The mail program on a user's computer: compose and send over SMTP, download over POP3.
+
+use std::sync::Arc;
+
+use rand::RngExt;
+
+use crate::engine::sim::{LocalMessage, Sim};
+use crate::engine::trace::EventKind;
+use crate::mail::{Draft, build_message, subject_of};
+use crate::nodes::{ClientApp, SmtpPurpose};
+use crate::protocols::Protocol;
+use crate::protocols::pop3::client::{ClientConfig as PopConfig, ClientEvent, Pop3Client};
+use crate::protocols::smtp::client::{ClientConfig, Job, Outcome, SmtpClient};
+use crate::scenario::StepAction;
+
+impl Sim {
+    pub(crate) fn fire_step(&mut self, i: usize) {
+        let step = self.scenario.steps[i].clone();
+        let total = self.scenario.steps.len();
+        self.trace.push(
+            self.now,
+            EventKind::Step {
+                index: i,
+                total,
+                text: step.narration.clone(),
+            },
+        );
+        match (step.action, step.host) {
+            (StepAction::Send { to, subject, body }, Some(h)) => {
+                self.client_send(h, &to, &subject, &body)
+            }
+            (StepAction::Check, Some(h)) => self.client_check(h),
+            _ => {}
+        }
+    }
+
+    fn client_send(
+        &mut self,
+        h: usize,
+        to: &[crate::protocols::smtp::wire::Address],
+        subject: &str,
+        body: &str,
+    ) {
+        let Some(cl) = self.hosts[h].def.client.clone() else {
+            return;
+        };
+        let host = &mut self.hosts[h];
+        host.counter += 1;
+        let message_id = format!(
+            "{:016x}.{}@{}",
+            host.rng.random::<u64>(),
+            host.counter,
+            cl.address.domain
+        );
+        let to_text: Vec<String> = to.iter().map(ToString::to_string).collect();
+        let date = self.scenario.start_unix + self.now.whole_secs() as i64;
+        let body = body.replace("\r\n", "\n").replace('\n', "\r\n");
+        let address = cl.address.to_string();
+        let data = build_message(&Draft {
+            from: (&cl.name, &address),
+            to: &to_text,
+            subject,
+            body: &body,
+            date,
+            message_id,
+            user_agent: &cl.user_agent,
+        });
+        let server = &self.hosts[cl.outgoing];
+        let (ip, server_name) = (server.def.ip, server.def.name.clone());
+        self.note(
+            h,
+            format!(
+                "{}'s mail program sends \"{subject}\" to {} through {server_name}:{}",
+                cl.address,
+                to_text.join(", "),
+                cl.outgoing_port
+            ),
+        );
+        let m = SmtpClient::new(
+            ClientConfig {
+                helo_name: self.hosts[h].def.name.clone(),
+                use_ehlo: cl.ehlo,
+            },
+            Job {
+                from: Some(cl.address.clone()),
+                rcpts: to.to_vec(),
+                data,
+            },
+        );
+        self.connect(
+            h,
+            ip,
+            cl.outgoing_port,
+            Protocol::Smtp,
+            ClientApp::Smtp {
+                m,
+                purpose: SmtpPurpose::Submit,
+            },
+        );
+    }
+
+    pub(crate) fn client_sent(&mut self, c: usize, o: Outcome) {
+        let h = self.conns[c].ends[0].host;
+        let text = if o.delivered {
+            let mut t = format!(
+                "mail program: sent; the server took the message ({})",
+                o.last_reply.map(|r| r.to_string()).unwrap_or_default()
+            );
+            for (rcpt, r) in &o.rejected {
+                t.push_str(&format!("; but {rcpt} was refused: {r}"));
+            }
+            t
+        } else if let Some(e) = o.error {
+            format!("mail program: sending failed: {e}")
+        } else {
+            let why = o.last_reply.map(|r| r.to_string()).unwrap_or_default();
+            format!("mail program: sending failed, the server said {why}")
+        };
+        self.note(h, text);
+    }
+
+    fn client_check(&mut self, h: usize) {
+        let Some(cl) = self.hosts[h].def.client.clone() else {
+            return;
+        };
+        let Some(inc) = cl.incoming else { return };
+        let ip = self.hosts[inc].def.ip;
+        let name = self.hosts[inc].def.name.clone();
+        self.note(
+            h,
+            format!(
+                "{}'s mail program checks for new mail on {name} (POP3)",
+                cl.address
+            ),
+        );
+        let m = Pop3Client::new(PopConfig {
+            user: cl.user.clone(),
+            pass: cl.password.clone(),
+            keep_on_server: cl.keep_on_server,
+            known_uids: self.hosts[h].known_uids.clone(),
+        });
+        self.connect(h, ip, cl.incoming_port, Protocol::Pop3, ClientApp::Pop3(m));
+    }
+
+    pub(crate) fn client_pop3_event(&mut self, c: usize, ev: ClientEvent) {
+        let h = self.conns[c].ends[0].host;
+        match ev {
+            ClientEvent::Retrieved { uid, data } => {
+                let subject = subject_of(&data);
+                let host = &mut self.hosts[h];
+                host.known_uids.insert(uid.clone());
+                host.inbox.push(LocalMessage {
+                    uid,
+                    subject: subject.clone(),
+                    data: Arc::new(data),
+                });
+                self.note(
+                    h,
+                    format!("mail program: downloaded \"{subject}\" into the inbox"),
+                );
+            }
+            ClientEvent::Finished {
+                retrieved,
+                deleted,
+                error,
+            } => {
+                let text = match error {
+                    Some(e) => format!("mail program: checking mail failed: {e}"),
+                    None if retrieved == 0 => "mail program: no new mail".to_string(),
+                    None => format!(
+                        "mail program: {retrieved} new message(s); {}",
+                        if deleted > 0 {
+                            "deleted from the server"
+                        } else {
+                            "left on the server"
+                        }
+                    ),
+                };
+                self.note(h, text);
+            }
+        }
+    }
+}

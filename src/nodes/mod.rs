@@ -1,0 +1,198 @@
+//! The actors: what each host does with its protocol machines.
+//!
+//! - a **mail program** on a computer (`client`): composes and submits mail over SMTP, downloads
+//!   it over POP3;
+//! - a **mail server** (`mta`): accepts mail over SMTP, stores it for local users, queues the rest
+//!   and relays it, looking up the destination's MX over DNS;
+//! - a **mail store** (`store`): serves mailboxes over POP3;
+//! - a **DNS server**: answers from the scenario's zone (in `engine::sim`, it is one call).
+
+mod client;
+mod mta;
+mod store;
+
+use crate::engine::sim::Sim;
+use crate::protocols::{pop3, smtp};
+
+/// Why a client-side SMTP session was opened.
+pub(crate) enum SmtpPurpose {
+    /// A mail program submits its user's mail.
+    Submit,
+    /// A server relays a queued message.
+    Relay { queue_id: String },
+}
+
+/// The client-side machine of a connection.
+pub(crate) enum ClientApp {
+    Smtp {
+        m: smtp::client::SmtpClient,
+        purpose: SmtpPurpose,
+    },
+    Pop3(pop3::client::Pop3Client),
+}
+
+/// The server-side machine of a connection.
+pub(crate) enum ServerApp {
+    /// Handshake not finished.
+    Pending,
+    Smtp(smtp::server::SmtpServer),
+    Pop3(pop3::server::Pop3Server),
+}
+
+/// An outstanding DNS query of a mail server.
+pub(crate) struct Lookup {
+    pub queue_id: String,
+    pub stage: LookupStage,
+}
+
+pub(crate) enum LookupStage {
+    Mx,
+    A { exchange: String },
+}
+
+/// An event from one of a connection's machines.
+pub(crate) enum AppEvent {
+    SmtpServer(smtp::server::ServerEvent),
+    SmtpClient(smtp::client::ClientEvent),
+    Pop3Server(pop3::server::ServerEvent),
+    Pop3Client(pop3::client::ClientEvent),
+}
+
+impl Sim {
+    pub(crate) fn start_server_app(&mut self, c: usize) {
+        let server = self.conns[c].ends[1];
+        let host = &mut self.hosts[server.host];
+        let app = match server.port {
+            25 | 587 => {
+                let cfg = if server.port == 25 {
+                    host.smtp_cfg.clone()
+                } else {
+                    host.submission_cfg.clone()
+                };
+                let Some(cfg) = cfg else { return };
+                use rand::RngExt;
+                let base = format!("{:04X}", host.rng.random::<u16>());
+                ServerApp::Smtp(smtp::server::SmtpServer::new(cfg, base))
+            }
+            110 => match host.pop3_cfg.clone() {
+                Some(cfg) => ServerApp::Pop3(pop3::server::Pop3Server::new(cfg)),
+                None => return,
+            },
+            _ => return,
+        };
+        self.conns[c].server = app;
+    }
+
+    pub(crate) fn app_state(&self, c: usize, side: usize) -> &'static str {
+        let conn = &self.conns[c];
+        if side == 0 {
+            match &conn.client {
+                ClientApp::Smtp { m, .. } => m.state_name(),
+                ClientApp::Pop3(m) => m.state_name(),
+            }
+        } else {
+            match &conn.server {
+                ServerApp::Pending => "accepting",
+                ServerApp::Smtp(m) => m.state_name(),
+                ServerApp::Pop3(m) => m.state_name(),
+            }
+        }
+    }
+
+    pub(crate) fn app_input(&mut self, c: usize, side: usize, bytes: &[u8]) {
+        let conn = &mut self.conns[c];
+        if side == 0 {
+            match &mut conn.client {
+                ClientApp::Smtp { m, .. } => m.handle_input(bytes),
+                ClientApp::Pop3(m) => m.handle_input(bytes),
+            }
+        } else {
+            match &mut conn.server {
+                ServerApp::Pending => {}
+                ServerApp::Smtp(m) => m.handle_input(bytes),
+                ServerApp::Pop3(m) => m.handle_input(bytes),
+            }
+        }
+    }
+
+    pub(crate) fn app_transmit(&mut self, c: usize, side: usize) -> Option<Vec<u8>> {
+        let conn = &mut self.conns[c];
+        if side == 0 {
+            match &mut conn.client {
+                ClientApp::Smtp { m, .. } => m.poll_transmit(),
+                ClientApp::Pop3(m) => m.poll_transmit(),
+            }
+        } else {
+            match &mut conn.server {
+                ServerApp::Pending => None,
+                ServerApp::Smtp(m) => m.poll_transmit(),
+                ServerApp::Pop3(m) => m.poll_transmit(),
+            }
+        }
+    }
+
+    pub(crate) fn app_wants_close(&self, c: usize, side: usize) -> bool {
+        let conn = &self.conns[c];
+        if side == 0 {
+            match &conn.client {
+                ClientApp::Smtp { m, .. } => m.wants_close(),
+                ClientApp::Pop3(m) => m.wants_close(),
+            }
+        } else {
+            match &conn.server {
+                ServerApp::Pending => false,
+                ServerApp::Smtp(m) => m.wants_close(),
+                ServerApp::Pop3(m) => m.wants_close(),
+            }
+        }
+    }
+
+    pub(crate) fn take_events(&mut self, c: usize, side: usize) -> Vec<AppEvent> {
+        let conn = &mut self.conns[c];
+        let mut out = Vec::new();
+        if side == 0 {
+            match &mut conn.client {
+                ClientApp::Smtp { m, .. } => {
+                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::SmtpClient))
+                }
+                ClientApp::Pop3(m) => {
+                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::Pop3Client))
+                }
+            }
+        } else {
+            match &mut conn.server {
+                ServerApp::Pending => {}
+                ServerApp::Smtp(m) => {
+                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::SmtpServer))
+                }
+                ServerApp::Pop3(m) => {
+                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::Pop3Server))
+                }
+            }
+        }
+        out
+    }
+
+    pub(crate) fn on_app_event(&mut self, c: usize, e: AppEvent) {
+        match e {
+            AppEvent::SmtpServer(smtp::server::ServerEvent::Accepted(env)) => {
+                self.mta_accepted(c, env)
+            }
+            AppEvent::SmtpClient(smtp::client::ClientEvent::Finished(outcome)) => {
+                let purpose = match &self.conns[c].client {
+                    ClientApp::Smtp {
+                        purpose: SmtpPurpose::Relay { queue_id },
+                        ..
+                    } => Some(queue_id.clone()),
+                    _ => None,
+                };
+                match purpose {
+                    Some(id) => self.mta_relay_finished(c, &id, outcome),
+                    None => self.client_sent(c, outcome),
+                }
+            }
+            AppEvent::Pop3Server(ev) => self.store_event(c, ev),
+            AppEvent::Pop3Client(ev) => self.client_pop3_event(c, ev),
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! The mail server (MTA): accept over SMTP, deliver locally or queue and relay to the MX of the
+//! recipient's domain (RFC 5321 §5.1), adding `Received:` (and `Return-Path:` at final delivery,
+//! §4.4) as it goes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rand::RngExt;
+
+use crate::engine::sim::{QueuedMail, Sim};
+use crate::engine::trace::{Endpoint, EventKind, MailboxChange};
+use crate::mail::{Hop, received_header};
+use crate::nodes::{ClientApp, Lookup, LookupStage, SmtpPurpose};
+use crate::protocols::Protocol;
+use crate::protocols::dns::{self, QType, Rcode};
+use crate::protocols::smtp::client::{ClientConfig, Job, Outcome, SmtpClient};
+use crate::protocols::smtp::server::Envelope;
+use crate::protocols::smtp::wire::Address;
+
+impl Sim {
+    pub(crate) fn mta_accepted(&mut self, c: usize, env: Envelope) {
+        let [peer, me] = self.conns[c].ends;
+        let h = me.host;
+        let date = self.scenario.start_unix + self.now.whole_secs() as i64;
+        let peer_def = &self.hosts[peer.host].def;
+        let (peer_name, peer_ip) = (peer_def.name.clone(), peer_def.ip.to_string());
+        let with = if env.esmtp { "ESMTP" } else { "SMTP" };
+        let local_domain = self.hosts[h].def.domain.clone();
+        let mut remote: BTreeMap<String, Vec<Address>> = BTreeMap::new();
+        for rcpt in &env.rcpts {
+            let received = received_header(&Hop {
+                helo: &env.helo,
+                peer: (&peer_name, &peer_ip),
+                by: &self.hosts[h].def.name,
+                with,
+                id: &env.queue_id,
+                rcpt: &rcpt.to_string(),
+                date,
+            });
+            if local_domain.as_deref() == Some(rcpt.domain_lower().as_str()) {
+                let return_path = format!(
+                    "Return-Path: <{}>\r\n",
+                    env.from
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                );
+                let mut data = Vec::with_capacity(env.data.len() + 256);
+                data.extend_from_slice(return_path.as_bytes());
+                data.extend_from_slice(received.as_bytes());
+                data.extend_from_slice(&env.data);
+                self.deliver_local(h, &rcpt.local.to_ascii_lowercase(), data);
+            } else {
+                remote
+                    .entry(rcpt.domain_lower())
+                    .or_default()
+                    .push(rcpt.clone());
+            }
+        }
+        let groups = remote.len();
+        for (n, (domain, rcpts)) in remote.into_iter().enumerate() {
+            let id = if groups == 1 {
+                env.queue_id.clone()
+            } else {
+                format!("{}.{}", env.queue_id, n + 1)
+            };
+            let for_whom = if rcpts.len() == 1 {
+                rcpts[0].to_string()
+            } else {
+                domain.clone()
+            };
+            let mut data = received_header(&Hop {
+                helo: &env.helo,
+                peer: (&peer_name, &peer_ip),
+                by: &self.hosts[h].def.name,
+                with,
+                id: &env.queue_id,
+                rcpt: &for_whom,
+                date,
+            })
+            .into_bytes();
+            data.extend_from_slice(&env.data);
+            let list: Vec<String> = rcpts.iter().map(ToString::to_string).collect();
+            self.hosts[h].queue.push(QueuedMail {
+                id: id.clone(),
+                from: env.from.clone(),
+                rcpts,
+                domain: domain.clone(),
+                data: Arc::new(data),
+                status: format!("looking up the mail server of {domain}"),
+            });
+            self.trace.push(
+                self.now,
+                EventKind::Queue {
+                    host: h,
+                    id: id.clone(),
+                    added: true,
+                    text: format!("queued {id} for {}", list.join(", ")),
+                },
+            );
+            self.start_delivery(h, &id);
+        }
+    }
+
+    fn deliver_local(&mut self, h: usize, user: &str, data: Vec<u8>) {
+        let size = data.len();
+        let now = self.now;
+        let Some(mb) = self.hosts[h].mailboxes.get_mut(user) else {
+            // The SMTP server only accepts users it has, so this is a broken invariant.
+            debug_assert!(false, "no mailbox for accepted user {user}");
+            return;
+        };
+        let uid = mb.append(data, now);
+        let subject = mb
+            .messages
+            .last()
+            .map(|m| m.subject.clone())
+            .unwrap_or_default();
+        self.trace.push(
+            now,
+            EventKind::Mailbox {
+                host: h,
+                user: user.to_string(),
+                change: MailboxChange::Stored { uid, subject, size },
+            },
+        );
+    }
+
+    fn set_status(&mut self, h: usize, id: &str, status: String) {
+        if let Some(q) = self.hosts[h].queue.iter_mut().find(|q| q.id == id) {
+            q.status = status;
+        }
+    }
+
+    fn dns_query(
+        &mut self,
+        h: usize,
+        queue_id: &str,
+        name: &str,
+        qtype: QType,
+        stage: LookupStage,
+    ) {
+        let Some(resolver) = self.hosts[h].def.resolver else {
+            self.note(
+                h,
+                format!("no DNS server to ask where mail for {name} goes; {queue_id} stays queued"),
+            );
+            return;
+        };
+        let port = self.hosts[h].ephemeral_port();
+        let id: u16 = self.hosts[h].rng.random();
+        self.dns_pending.insert(
+            (h, port, id),
+            Lookup {
+                queue_id: queue_id.to_string(),
+                stage,
+            },
+        );
+        let ip = self.hosts[resolver].def.ip;
+        self.send_udp(
+            Endpoint { host: h, port },
+            ip,
+            53,
+            dns::build_query(id, name, qtype),
+        );
+    }
+
+    pub(crate) fn start_delivery(&mut self, h: usize, id: &str) {
+        let Some(domain) = self.hosts[h]
+            .queue
+            .iter()
+            .find(|q| q.id == id)
+            .map(|q| q.domain.clone())
+        else {
+            return;
+        };
+        self.dns_query(h, id, &domain, QType::Mx, LookupStage::Mx);
+    }
+
+    pub(crate) fn on_dns_response(&mut self, to: Endpoint, bytes: &[u8]) {
+        let Ok(resp) = dns::parse_response(bytes) else {
+            self.note(
+                to.host,
+                "ignored a datagram that is not a DNS response".into(),
+            );
+            return;
+        };
+        let Some(lookup) = self.dns_pending.remove(&(to.host, to.port, resp.id)) else {
+            self.note(
+                to.host,
+                format!("ignored a DNS response with unknown id 0x{:04x}", resp.id),
+            );
+            return;
+        };
+        let h = to.host;
+        let id = lookup.queue_id;
+        let Some(domain) = self.hosts[h]
+            .queue
+            .iter()
+            .find(|q| q.id == id)
+            .map(|q| q.domain.clone())
+        else {
+            return;
+        };
+        match (lookup.stage, resp.rcode) {
+            (_, Rcode::NxDomain) => {
+                self.note(h, format!("{domain} does not exist (NXDOMAIN): {id} cannot be delivered and stays queued"));
+                self.set_status(h, &id, format!("undeliverable: {domain} does not exist"));
+            }
+            (_, Rcode::Other(code)) => {
+                self.note(
+                    h,
+                    format!("the DNS server failed (rcode {code}); {id} stays queued"),
+                );
+                self.set_status(h, &id, format!("DNS failure, rcode {code}"));
+            }
+            (LookupStage::Mx, Rcode::NoError) => {
+                let exchange = match resp.mx.iter().min_by_key(|(pref, _)| *pref) {
+                    Some((pref, ex)) => {
+                        self.note(
+                            h,
+                            format!("mail for {domain} goes to {ex} (MX preference {pref})"),
+                        );
+                        ex.clone()
+                    }
+                    None => {
+                        self.note(
+                            h,
+                            format!(
+                                "{domain} has no MX record: its own address is used (RFC 5321 §5.1)"
+                            ),
+                        );
+                        domain.clone()
+                    }
+                };
+                self.set_status(h, &id, format!("looking up the address of {exchange}"));
+                self.dns_query(
+                    h,
+                    &id,
+                    &exchange,
+                    QType::A,
+                    LookupStage::A {
+                        exchange: exchange.clone(),
+                    },
+                );
+            }
+            (LookupStage::A { exchange }, Rcode::NoError) => {
+                let Some(&(_, ip)) = resp.a.first() else {
+                    self.note(h, format!("{exchange} has no address; {id} stays queued"));
+                    self.set_status(h, &id, format!("{exchange} has no address"));
+                    return;
+                };
+                let Some(q) = self.hosts[h].queue.iter().find(|q| q.id == id).cloned() else {
+                    return;
+                };
+                self.set_status(h, &id, format!("sending to {exchange} [{ip}]"));
+                let m = SmtpClient::new(
+                    ClientConfig {
+                        helo_name: self.hosts[h].def.name.clone(),
+                        use_ehlo: true,
+                    },
+                    Job {
+                        from: q.from.clone(),
+                        rcpts: q.rcpts.clone(),
+                        data: q.data.to_vec(),
+                    },
+                );
+                self.connect(
+                    h,
+                    ip,
+                    25,
+                    Protocol::Smtp,
+                    ClientApp::Smtp {
+                        m,
+                        purpose: SmtpPurpose::Relay { queue_id: id },
+                    },
+                );
+            }
+        }
+    }
+
+    pub(crate) fn mta_relay_finished(&mut self, c: usize, id: &str, o: Outcome) {
+        let h = self.conns[c].ends[0].host;
+        let peer = self.hosts[self.conns[c].ends[1].host].def.name.clone();
+        let Some(i) = self.hosts[h].queue.iter().position(|q| q.id == id) else {
+            return;
+        };
+        if o.delivered {
+            let q = &mut self.hosts[h].queue[i];
+            q.rcpts.retain(|r| !o.accepted.contains(r));
+            let reply = o
+                .last_reply
+                .as_ref()
+                .map(|r| r.to_string())
+                .unwrap_or_default();
+            if q.rcpts.is_empty() {
+                self.hosts[h].queue.remove(i);
+                self.trace.push(
+                    self.now,
+                    EventKind::Queue {
+                        host: h,
+                        id: id.to_string(),
+                        added: false,
+                        text: format!("{id} delivered to {peer}: {reply}"),
+                    },
+                );
+            }
+        }
+        let refused: Vec<String> = o
+            .rejected
+            .iter()
+            .map(|(a, r)| format!("{a} ({r})"))
+            .collect();
+        if !refused.is_empty() {
+            self.note(
+                h,
+                format!(
+                    "{peer} refused {}; {id} keeps them in the queue",
+                    refused.join(", ")
+                ),
+            );
+            self.set_status(h, id, format!("refused by {peer}: {}", refused.join(", ")));
+        } else if !o.delivered {
+            let why = o
+                .error
+                .or(o.last_reply.map(|r| r.to_string()))
+                .unwrap_or_default();
+            self.note(
+                h,
+                format!("delivery of {id} to {peer} failed: {why}; it stays queued"),
+            );
+            self.set_status(h, id, format!("failed: {why}"));
+        }
+    }
+}

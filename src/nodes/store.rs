@@ -1,0 +1,67 @@
+//! The mail store: mailboxes served over POP3, locked per session (RFC 1939 §8).
+
+use crate::engine::sim::Sim;
+use crate::engine::trace::{EventKind, MailboxChange};
+use crate::nodes::ServerApp;
+use crate::protocols::pop3::server::{PopMessage, ServerEvent};
+
+impl Sim {
+    pub(crate) fn store_event(&mut self, c: usize, ev: ServerEvent) {
+        let h = self.conns[c].ends[1].host;
+        match ev {
+            ServerEvent::LockMaildrop { user } => {
+                let host = &mut self.hosts[h];
+                let msgs = if host.pop_locks.insert(user.clone()) {
+                    let list = host
+                        .mailboxes
+                        .get(&user)
+                        .map(|mb| {
+                            mb.messages
+                                .iter()
+                                .map(|m| PopMessage {
+                                    uid: m.uid.to_string(),
+                                    data: m.data.clone(),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Some(list)
+                } else {
+                    None
+                };
+                if let ServerApp::Pop3(m) = &mut self.conns[c].server {
+                    m.handle_maildrop(msgs);
+                }
+            }
+            ServerEvent::Commit { user, deleted } => {
+                self.hosts[h].pop_locks.remove(&user);
+                for uid in deleted {
+                    let Ok(uid) = uid.parse::<u32>() else {
+                        continue;
+                    };
+                    let removed = self.hosts[h]
+                        .mailboxes
+                        .get_mut(&user)
+                        .and_then(|mb| mb.remove(uid));
+                    if let Some(m) = removed {
+                        let change = MailboxChange::Deleted {
+                            uid,
+                            subject: m.subject,
+                        };
+                        self.trace.push(
+                            self.now,
+                            EventKind::Mailbox {
+                                host: h,
+                                user: user.clone(),
+                                change,
+                            },
+                        );
+                    }
+                }
+            }
+            ServerEvent::Release { user } => {
+                self.hosts[h].pop_locks.remove(&user);
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Line framing for the text protocols (SMTP, POP3): bytes in, complete lines out.
+//!
+//! A line ends with CRLF. A bare LF also ends a line but is reported as such, so a strict server
+//! can refuse it (RFC 5321 §2.3.8). Incomplete input is buffered, never an error. A line longer than
+//! the limit is discarded up to its end and reported as [`Framed::TooLong`]; the buffer never grows
+//! past the limit plus one chunk.
+
+/// One unit of framed input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Framed {
+    /// A line that ended with CRLF; the CRLF is not included.
+    Line(Vec<u8>),
+    /// A line that ended with a LF not preceded by CR; the LF is not included.
+    BareLf(Vec<u8>),
+    /// A line longer than the limit (counting its CRLF); its bytes were dropped.
+    TooLong,
+}
+
+/// Buffers bytes and yields complete lines.
+#[derive(Debug, Clone)]
+pub struct LineReader {
+    buf: Vec<u8>,
+    pos: usize,
+    max_line: usize,
+    overflow: bool,
+}
+
+impl LineReader {
+    /// A reader that accepts lines of at most `max_line` bytes including the CRLF.
+    pub fn new(max_line: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            pos: 0,
+            max_line,
+            overflow: false,
+        }
+    }
+
+    /// Changes the line limit (SMTP allows longer text lines in DATA than command lines).
+    pub fn set_max_line(&mut self, max_line: usize) {
+        self.max_line = max_line;
+    }
+
+    /// Appends received bytes.
+    pub fn push(&mut self, bytes: &[u8]) {
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        } else if self.pos > 4096 && self.pos * 2 > self.buf.len() {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Bytes buffered that do not yet form a line.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// The next complete line, or `None` when more input is needed.
+    pub fn next_line(&mut self) -> Option<Framed> {
+        let rest = &self.buf[self.pos..];
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                let bare = i == 0 || rest[i - 1] != b'\r';
+                let content = if bare { &rest[..i] } else { &rest[..i - 1] };
+                let too_long = i + 1 > self.max_line;
+                let line = if too_long || self.overflow {
+                    None
+                } else {
+                    Some(content.to_vec())
+                };
+                self.pos += i + 1;
+                self.overflow = false;
+                Some(match line {
+                    None => Framed::TooLong,
+                    Some(l) if bare => Framed::BareLf(l),
+                    Some(l) => Framed::Line(l),
+                })
+            }
+            None => {
+                if rest.len() > self.max_line {
+                    // Drop what we have but keep a trailing CR, which may pair with the next LF.
+                    let keep_cr = rest.last() == Some(&b'\r');
+                    self.buf.clear();
+                    self.pos = 0;
+                    if keep_cr {
+                        self.buf.push(b'\r');
+                    }
+                    self.overflow = true;
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Makes CR and LF visible, for transcripts and the inspector: `EHLO x␍␊`.
+pub fn visible_crlf(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\r' => out.push('␍'),
+            '\n' => out.push('␊'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(r: &mut LineReader) -> Vec<Framed> {
+        std::iter::from_fn(|| r.next_line()).collect()
+    }
+
+    #[test]
+    fn lines_split_across_chunks() {
+        let mut r = LineReader::new(100);
+        r.push(b"EHLO a.exa");
+        assert_eq!(r.next_line(), None);
+        r.push(b"mple\r");
+        assert_eq!(r.next_line(), None);
+        r.push(b"\nQUIT\r\n");
+        assert_eq!(
+            all(&mut r),
+            vec![
+                Framed::Line(b"EHLO a.example".to_vec()),
+                Framed::Line(b"QUIT".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn bare_lf_is_reported() {
+        let mut r = LineReader::new(100);
+        r.push(b"NOOP\nQUIT\r\n");
+        assert_eq!(
+            all(&mut r),
+            vec![
+                Framed::BareLf(b"NOOP".to_vec()),
+                Framed::Line(b"QUIT".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn long_lines_are_dropped_and_buffer_stays_bounded() {
+        let mut r = LineReader::new(10);
+        for _ in 0..100 {
+            r.push(b"xxxxxxxxxxxxxxxxxxxx");
+            assert_eq!(r.next_line(), None);
+            assert!(r.buffered() <= 10 + 20);
+        }
+        r.push(b"\r\nok\r\n");
+        assert_eq!(
+            all(&mut r),
+            vec![Framed::TooLong, Framed::Line(b"ok".to_vec())]
+        );
+        r.push(b"0123456789\r\n");
+        assert_eq!(r.next_line(), Some(Framed::TooLong));
+        r.push(b"01234567\r\n");
+        assert_eq!(r.next_line(), Some(Framed::Line(b"01234567".to_vec())));
+    }
+
+    #[test]
+    fn visible() {
+        assert_eq!(visible_crlf(b"a\r\n"), "a␍␊");
+    }
+}

@@ -1,0 +1,323 @@
+//! The SMTP client state machine (RFC 5321), sans-IO: one mail transaction per session.
+//!
+//! Calling order: create it with the job, feed the server's bytes to [`SmtpClient::handle_input`],
+//! drain [`SmtpClient::poll_transmit`] and [`SmtpClient::poll_event`] after each call, and call
+//! [`SmtpClient::handle_closed`] if the connection ends. The client waits for each reply before the
+//! next command (it does not pipeline, so a student sees one question and one answer at a time).
+//! It says EHLO and falls back to HELO on a 5xx (RFC 5321 §3.2), or says HELO at once when set up
+//! as an old-style client.
+
+use std::collections::VecDeque;
+
+use super::wire::{Address, Command, Reply, ReplyParser};
+use crate::protocols::line::{Framed, LineReader};
+
+/// What to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// The envelope sender; `None` for a bounce's null path.
+    pub from: Option<Address>,
+    /// The envelope recipients.
+    pub rcpts: Vec<Address>,
+    /// The message, CRLF line ends, not yet dot-stuffed.
+    pub data: Vec<u8>,
+}
+
+/// How the client behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// The name it gives in EHLO/HELO.
+    pub helo_name: String,
+    /// EHLO (modern) or HELO (old-style clients).
+    pub use_ehlo: bool,
+}
+
+/// How the session went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Recipients the server took (250 to RCPT).
+    pub accepted: Vec<Address>,
+    /// Recipients the server refused, with its reply.
+    pub rejected: Vec<(Address, Reply)>,
+    /// Whether the server took responsibility for the message (250 after the final dot).
+    pub delivered: bool,
+    /// The reply that ended the transaction: the 250 after DATA, or the one that failed it.
+    pub last_reply: Option<Reply>,
+    /// A problem that was not an SMTP reply: the connection closed, or the server broke the protocol.
+    pub error: Option<String>,
+}
+
+/// What the client reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// The transaction is over (delivered or not); reported once.
+    Finished(Outcome),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    ExpectGreeting,
+    ExpectEhlo,
+    ExpectHelo,
+    ExpectMail,
+    ExpectRcpt(usize),
+    ExpectData,
+    ExpectDataDone,
+    ExpectQuit,
+    Done,
+}
+
+/// One client-side SMTP session.
+#[derive(Debug, Clone)]
+pub struct SmtpClient {
+    config: ClientConfig,
+    job: Job,
+    state: State,
+    reader: LineReader,
+    replies: ReplyParser,
+    out: Vec<u8>,
+    events: VecDeque<ClientEvent>,
+    outcome: Outcome,
+    reported: bool,
+    server_size: bool,
+}
+
+impl SmtpClient {
+    /// A client that will send `job` once the server greets it.
+    pub fn new(config: ClientConfig, job: Job) -> Self {
+        SmtpClient {
+            config,
+            job,
+            state: State::ExpectGreeting,
+            reader: LineReader::new(64 * 1024),
+            replies: ReplyParser::default(),
+            out: Vec::new(),
+            events: VecDeque::new(),
+            outcome: Outcome {
+                accepted: Vec::new(),
+                rejected: Vec::new(),
+                delivered: false,
+                last_reply: None,
+                error: None,
+            },
+            reported: false,
+            server_size: false,
+        }
+    }
+
+    /// The state's name, as the inspector shows it.
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            State::ExpectGreeting => "expect greeting",
+            State::ExpectEhlo => "expect EHLO reply",
+            State::ExpectHelo => "expect HELO reply",
+            State::ExpectMail => "expect MAIL reply",
+            State::ExpectRcpt(_) => "expect RCPT reply",
+            State::ExpectData => "expect 354",
+            State::ExpectDataDone => "sent message, expect 250",
+            State::ExpectQuit => "expect 221",
+            State::Done => "done",
+        }
+    }
+
+    /// Whether the client is sending the message body (used to explain that segment).
+    pub fn is_sending_data(&self) -> bool {
+        self.state == State::ExpectDataDone
+    }
+
+    /// Whether the session is over and the connection may close.
+    pub fn wants_close(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Bytes waiting to go to the server.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// The connection ended (or could not be opened); reports the outcome if not yet reported.
+    pub fn handle_closed(&mut self, why: &str) {
+        if self.state != State::Done && !self.reported {
+            self.outcome.error = Some(why.to_string());
+        }
+        self.state = State::Done;
+        self.report();
+    }
+
+    /// Feeds bytes from the server.
+    pub fn handle_input(&mut self, bytes: &[u8]) {
+        self.reader.push(bytes);
+        while self.state != State::Done {
+            let Some(framed) = self.reader.next_line() else {
+                break;
+            };
+            let line = match framed {
+                Framed::Line(l) => l,
+                Framed::BareLf(_) | Framed::TooLong => {
+                    return self.violation(
+                        "the server sent a line that is not CRLF-terminated or too long",
+                    );
+                }
+            };
+            match self.replies.feed(&line) {
+                Ok(Some(reply)) => self.reply(reply),
+                Ok(None) => {}
+                Err(e) => return self.violation(&e),
+            }
+        }
+    }
+
+    fn violation(&mut self, what: &str) {
+        self.outcome.error = Some(format!("protocol error: {what}"));
+        self.send(Command::Quit);
+        self.state = State::Done;
+        self.report();
+    }
+
+    fn send(&mut self, cmd: Command) {
+        cmd.emit(&mut self.out);
+    }
+
+    fn report(&mut self) {
+        if !self.reported {
+            self.reported = true;
+            self.events
+                .push_back(ClientEvent::Finished(self.outcome.clone()));
+        }
+    }
+
+    fn fail(&mut self, reply: Reply) {
+        self.outcome.last_reply = Some(reply);
+        self.report();
+        self.send(Command::Quit);
+        self.state = State::ExpectQuit;
+    }
+
+    fn send_mail(&mut self, esmtp: bool) {
+        let mut params = Vec::new();
+        if esmtp && self.server_size {
+            params.push(("SIZE".to_string(), Some(self.job.data.len().to_string())));
+        }
+        self.send(Command::Mail {
+            from: self.job.from.clone(),
+            params,
+        });
+        self.state = State::ExpectMail;
+    }
+
+    fn send_rcpt(&mut self, i: usize) {
+        let to = self.job.rcpts[i].clone();
+        self.send(Command::Rcpt {
+            to,
+            params: Vec::new(),
+        });
+        self.state = State::ExpectRcpt(i);
+    }
+
+    fn reply(&mut self, reply: Reply) {
+        match self.state {
+            State::ExpectGreeting if reply.code == 220 => {
+                let name = self.config.helo_name.clone();
+                if self.config.use_ehlo {
+                    self.send(Command::Ehlo(name));
+                    self.state = State::ExpectEhlo;
+                } else {
+                    self.send(Command::Helo(name));
+                    self.state = State::ExpectHelo;
+                }
+            }
+            State::ExpectEhlo if reply.code == 250 => {
+                self.server_size = reply.lines.iter().skip(1).any(|l| {
+                    l.split(' ')
+                        .next()
+                        .is_some_and(|k| k.eq_ignore_ascii_case("SIZE"))
+                });
+                self.send_mail(true);
+            }
+            State::ExpectEhlo if reply.code >= 500 => {
+                // An old server that does not know EHLO: fall back to HELO (RFC 5321 §3.2).
+                let name = self.config.helo_name.clone();
+                self.send(Command::Helo(name));
+                self.state = State::ExpectHelo;
+            }
+            State::ExpectHelo if reply.code == 250 => self.send_mail(false),
+            State::ExpectMail if reply.code == 250 => {
+                if self.job.rcpts.is_empty() {
+                    self.fail(reply);
+                } else {
+                    self.send_rcpt(0);
+                }
+            }
+            State::ExpectRcpt(i) => {
+                let rcpt = self.job.rcpts[i].clone();
+                if reply.is_positive() {
+                    self.outcome.accepted.push(rcpt);
+                } else {
+                    self.outcome.rejected.push((rcpt, reply.clone()));
+                }
+                if i + 1 < self.job.rcpts.len() {
+                    self.send_rcpt(i + 1);
+                } else if self.outcome.accepted.is_empty() {
+                    self.fail(reply);
+                } else {
+                    self.send(Command::Data);
+                    self.state = State::ExpectData;
+                }
+            }
+            State::ExpectData if reply.code == 354 => {
+                dot_stuff_into(&self.job.data, &mut self.out);
+                self.out.extend_from_slice(b".\r\n");
+                self.state = State::ExpectDataDone;
+            }
+            State::ExpectDataDone if reply.code == 250 => {
+                self.outcome.delivered = true;
+                self.outcome.last_reply = Some(reply);
+                self.report();
+                self.send(Command::Quit);
+                self.state = State::ExpectQuit;
+            }
+            State::ExpectQuit => {
+                self.state = State::Done;
+                self.report();
+            }
+            State::Done => {}
+            _ => self.fail(reply),
+        }
+    }
+}
+
+/// Copies `data` with dot-stuffing (RFC 5321 §4.5.2): a line starting with `.` gets another `.`.
+/// Makes sure the data ends with CRLF, so the terminating `.` stands on its own line.
+pub fn dot_stuff_into(data: &[u8], out: &mut Vec<u8>) {
+    let mut at_line_start = true;
+    for &b in data {
+        if at_line_start && b == b'.' {
+            out.push(b'.');
+        }
+        out.push(b);
+        at_line_start = b == b'\n';
+    }
+    if !data.is_empty() && !data.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_stuffing() {
+        let mut out = Vec::new();
+        dot_stuff_into(b".hidden\r\nok\r\n..two\r\n", &mut out);
+        assert_eq!(out, b"..hidden\r\nok\r\n...two\r\n");
+        let mut out = Vec::new();
+        dot_stuff_into(b"no newline", &mut out);
+        assert_eq!(out, b"no newline\r\n");
+    }
+}

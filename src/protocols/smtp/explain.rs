@@ -1,0 +1,138 @@
+//! Plain-language notes and RFC sections for SMTP commands, replies and message data.
+
+use crate::protocols::Explanation;
+
+const fn ex(note: &'static str, rfc: &'static str) -> Explanation {
+    Explanation { note, rfc }
+}
+
+/// Explains a segment the client sent: its first command, or the message data after 354.
+pub fn client_bytes(bytes: &[u8], sending_data: bool) -> Explanation {
+    if sending_data {
+        return ex(
+            "the message itself: header lines, a blank line, the body; lines starting with a dot get a second dot, and a line with only a dot ends it",
+            "RFC 5321 §4.1.1.4, §4.5.2; RFC 5322 §2.1",
+        );
+    }
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let verb: String = first
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .map(|b| b.to_ascii_uppercase() as char)
+        .collect();
+    match verb.as_str() {
+        "EHLO" => ex(
+            "the client says hello with its name and asks which extensions the server supports (Extended SMTP)",
+            "RFC 5321 §4.1.1.1",
+        ),
+        "HELO" => ex(
+            "the client says hello with its name, the old way: no extensions",
+            "RFC 5321 §4.1.1.1",
+        ),
+        "MAIL" => ex(
+            "starts a mail transaction and names the envelope sender, where bounces go",
+            "RFC 5321 §4.1.1.2",
+        ),
+        "RCPT" => ex(
+            "names one recipient of the envelope; the server answers for each",
+            "RFC 5321 §4.1.1.3",
+        ),
+        "DATA" => ex(
+            "asks to send the message itself; the server answers 354 when ready",
+            "RFC 5321 §4.1.1.4",
+        ),
+        "RSET" => ex("aborts the current mail transaction", "RFC 5321 §4.1.1.5"),
+        "VRFY" => ex("asks whether a user exists", "RFC 5321 §4.1.1.6"),
+        "HELP" => ex("asks the server for help text", "RFC 5321 §4.1.1.8"),
+        "NOOP" => ex(
+            "does nothing but get an OK: checks the line is alive",
+            "RFC 5321 §4.1.1.9",
+        ),
+        "QUIT" => ex(
+            "says goodbye: the server answers 221 and closes",
+            "RFC 5321 §4.1.1.10",
+        ),
+        _ => ex("a command this server does not know", "RFC 5321 §4.2.4"),
+    }
+}
+
+/// Explains a segment the server sent, by the code of its first reply and the command it answers
+/// (`"DATA-END"` for the reply to the final dot).
+pub fn server_bytes(bytes: &[u8], answering: &str) -> Explanation {
+    let code: u16 = std::str::from_utf8(bytes.get(..3).unwrap_or_default())
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let multi = bytes.get(3) == Some(&b'-');
+    match code {
+        220 => ex(
+            "the server's greeting: it is ready, and the client speaks next",
+            "RFC 5321 §4.2, §3.1",
+        ),
+        250 if multi => ex(
+            "OK, with the server's name and one extension per line (SIZE, 8BITMIME, PIPELINING...)",
+            "RFC 5321 §4.1.1.1; RFC 1870; RFC 2920",
+        ),
+        250 if answering == "DATA-END" => ex(
+            "the message is accepted: from now on this server is responsible for delivering it",
+            "RFC 5321 §4.1.1.4, §6.1",
+        ),
+        250 if answering == "MAIL" => ex("OK: the sender is accepted", "RFC 5321 §4.1.1.2"),
+        250 if answering == "RCPT" => ex("OK: this recipient is accepted", "RFC 5321 §4.1.1.3"),
+        250 => ex(
+            "OK: the requested action was done (2xx means success)",
+            "RFC 5321 §4.2.1, §4.2.2",
+        ),
+        221 => ex(
+            "goodbye: the server closes the connection",
+            "RFC 5321 §4.1.1.10",
+        ),
+        214 => ex("help text", "RFC 5321 §4.1.1.8"),
+        252 => ex(
+            "cannot verify the user, but will try to deliver (servers hide who exists)",
+            "RFC 5321 §3.5.3",
+        ),
+        354 => ex(
+            "go ahead: send the message and end it with a line holding only a dot (3xx means 'go on')",
+            "RFC 5321 §4.1.1.4",
+        ),
+        421 => ex(
+            "the service is closing the connection (4xx means 'try again later')",
+            "RFC 5321 §4.2.3",
+        ),
+        450..=452 => ex(
+            "a temporary failure: the sender should keep the mail and try again later",
+            "RFC 5321 §4.2.3, §4.5.4.1",
+        ),
+        500 => ex(
+            "syntax error: the command was not recognized or its line was malformed",
+            "RFC 5321 §4.2.4",
+        ),
+        501 => ex("syntax error in the command's arguments", "RFC 5321 §4.2.4"),
+        502 => ex("command not implemented", "RFC 5321 §4.2.4"),
+        503 => ex(
+            "bad sequence of commands: SMTP has an order (HELO, MAIL, RCPT, DATA)",
+            "RFC 5321 §4.1.4",
+        ),
+        550 => ex(
+            "refused for good: e.g. no such user here (5xx means 'do not retry')",
+            "RFC 5321 §4.2.3; RFC 3463 §3.2",
+        ),
+        552 => ex(
+            "the message is larger than the server accepts",
+            "RFC 5321 §4.5.3.1.10; RFC 1870",
+        ),
+        554 => ex(
+            "the transaction failed for good (e.g. relaying denied, or a malformed message)",
+            "RFC 5321 §4.2.3, §3.6.2",
+        ),
+        555 => ex(
+            "a MAIL or RCPT parameter is not supported",
+            "RFC 5321 §4.2.3",
+        ),
+        _ => ex(
+            "a reply: the first digit says success (2), go on (3), try later (4) or failure (5)",
+            "RFC 5321 §4.2.1",
+        ),
+    }
+}

@@ -1,0 +1,494 @@
+//! The SMTP server state machine (RFC 5321), sans-IO.
+//!
+//! Calling order, as with every machine in `protocols`: create it (the 220 greeting is queued),
+//! then for each chunk of received bytes call [`SmtpServer::handle_input`], and after each call drain
+//! [`SmtpServer::poll_transmit`] (bytes for the client) and [`SmtpServer::poll_event`] (messages
+//! accepted). When [`SmtpServer::wants_close`] is true, close the connection after sending.
+//!
+//! The server is strict and teaches: commands out of order get 503 5.5.1, unknown verbs 500 5.5.2,
+//! bad arguments 501, unknown local users 550 5.1.1, relaying for strangers 554 5.7.1, messages over
+//! SIZE 552 5.3.4. Lines end with CRLF only: a bare LF is refused (RFC 5321 §2.3.8), which also stops
+//! "SMTP smuggling" through `<LF>.<LF>`. Replies to pipelined commands come in order (RFC 2920).
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
+
+use super::wire::{Address, Command, CommandError, Reply};
+use crate::protocols::line::{Framed, LineReader};
+
+/// Command lines may be 512 octets with CRLF (RFC 5321 §4.5.3.1.4).
+pub const MAX_COMMAND_LINE: usize = 512;
+/// Text lines in DATA may be 1000 octets with CRLF (RFC 5321 §4.5.3.1.6).
+pub const MAX_TEXT_LINE: usize = 1000;
+/// After this many errors in one session the server gives up with 421.
+const MAX_ERRORS: u32 = 10;
+
+/// What a server is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The server a domain's users submit to: it relays their mail to other domains.
+    Submission,
+    /// The server other servers deliver to (the MX): only mail for its own domains.
+    Mx,
+}
+
+/// Settings fixed for the life of a server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The name it greets with and writes into `Received:`.
+    pub hostname: String,
+    /// Submission (relays for its users) or MX (accepts only for its domains).
+    pub role: Role,
+    /// Domains whose mail this server accepts for local delivery, lower-case.
+    pub local_domains: Vec<String>,
+    /// Addresses with a mailbox here, lower-case (`bob@b.example`).
+    pub users: BTreeSet<String>,
+    /// The largest message accepted, in octets (advertised as SIZE, RFC 1870).
+    pub max_size: usize,
+    /// Recipients per transaction (RFC 5321 §4.5.3.1.8 asks servers to take at least 100).
+    pub max_recipients: usize,
+}
+
+impl ServerConfig {
+    fn is_local(&self, domain: &str) -> bool {
+        self.local_domains
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(domain))
+    }
+}
+
+/// A message the server took responsibility for (it answered 250 to the end of DATA).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The name the client gave in HELO/EHLO.
+    pub helo: String,
+    /// Whether the client said EHLO (ESMTP) rather than HELO.
+    pub esmtp: bool,
+    /// The reverse-path; `None` for the null path `<>` of bounces.
+    pub from: Option<Address>,
+    /// The accepted recipients.
+    pub rcpts: Vec<Address>,
+    /// The message as received, dot-unstuffed, CRLF line ends.
+    pub data: Vec<u8>,
+    /// The id the server named in its 250 reply.
+    pub queue_id: String,
+}
+
+/// What the server reports to its host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// A message was accepted: the host must now deliver or relay it.
+    Accepted(Envelope),
+}
+
+#[derive(Debug, Clone)]
+struct Txn {
+    from: Option<Address>,
+    rcpts: Vec<Address>,
+}
+
+#[derive(Debug, Clone)]
+struct DataState {
+    txn: Txn,
+    data: Vec<u8>,
+    too_big: bool,
+    bare_lf: bool,
+    too_long: bool,
+}
+
+#[derive(Debug, Clone)]
+enum State {
+    ExpectHelo,
+    ExpectMail,
+    ExpectRcpt(Txn),
+    ReceivingData(DataState),
+    Closed,
+}
+
+/// One server-side SMTP session.
+#[derive(Debug, Clone)]
+pub struct SmtpServer {
+    config: Arc<ServerConfig>,
+    state: State,
+    reader: LineReader,
+    out: Vec<u8>,
+    events: VecDeque<ServerEvent>,
+    helo: Option<(String, bool)>,
+    queue_id_base: String,
+    accepted: u32,
+    errors: u32,
+}
+
+impl SmtpServer {
+    /// A new session; the 220 greeting is queued at once (RFC 5321 §3.1).
+    /// `queue_id_base` makes the ids in "queued as" replies unique per session.
+    pub fn new(config: Arc<ServerConfig>, queue_id_base: String) -> Self {
+        let mut s = SmtpServer {
+            state: State::ExpectHelo,
+            reader: LineReader::new(MAX_COMMAND_LINE),
+            out: Vec::new(),
+            events: VecDeque::new(),
+            helo: None,
+            queue_id_base,
+            accepted: 0,
+            errors: 0,
+            config,
+        };
+        let greeting = Reply::new(220, format!("{} ESMTP mailsim ready", s.config.hostname));
+        s.reply(greeting);
+        s
+    }
+
+    /// The state's name, as the inspector shows it.
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            State::ExpectHelo => "expect HELO/EHLO",
+            State::ExpectMail => "expect MAIL",
+            State::ExpectRcpt(ref t) if t.rcpts.is_empty() => "expect RCPT",
+            State::ExpectRcpt(_) => "expect RCPT or DATA",
+            State::ReceivingData(_) => "receiving DATA",
+            State::Closed => "closed",
+        }
+    }
+
+    /// Whether the server has said goodbye (221 or 421) and wants the connection closed.
+    pub fn wants_close(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Bytes waiting to go to the client, if any.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+    }
+
+    /// The next event for the host, if any.
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// Bytes buffered but not yet a whole line (for limits and tests).
+    pub fn buffered(&self) -> usize {
+        self.reader.buffered()
+    }
+
+    /// Feeds bytes received from the client; partial lines wait for the rest.
+    pub fn handle_input(&mut self, bytes: &[u8]) {
+        if matches!(self.state, State::Closed) {
+            return;
+        }
+        self.reader.push(bytes);
+        while !matches!(self.state, State::Closed) {
+            let Some(framed) = self.reader.next_line() else {
+                break;
+            };
+            if matches!(self.state, State::ReceivingData(_)) {
+                self.data_line(framed);
+            } else {
+                self.command_line(framed);
+            }
+        }
+    }
+
+    fn reply(&mut self, r: Reply) {
+        r.emit(&mut self.out);
+    }
+
+    fn error(&mut self, r: Reply) {
+        self.reply(r);
+        self.errors += 1;
+        if self.errors >= MAX_ERRORS {
+            let bye = Reply::new(
+                421,
+                format!(
+                    "4.7.0 {} Too many errors, closing connection",
+                    self.config.hostname
+                ),
+            );
+            self.reply(bye);
+            self.state = State::Closed;
+        }
+    }
+
+    fn command_line(&mut self, framed: Framed) {
+        let line = match framed {
+            Framed::Line(l) => l,
+            Framed::BareLf(_) => {
+                return self.error(Reply::new(
+                    500,
+                    "5.5.2 Lines must end with CRLF, not a bare LF (RFC 5321 2.3.8)",
+                ));
+            }
+            Framed::TooLong => {
+                return self.error(Reply::new(
+                    500,
+                    "5.5.2 Line too long: commands are at most 512 octets (RFC 5321 4.5.3.1.4)",
+                ));
+            }
+        };
+        match Command::parse(&line) {
+            Ok(cmd) => self.command(cmd),
+            Err(CommandError::Unknown(verb)) => {
+                let shown: String = verb.chars().take(32).collect();
+                self.error(Reply::new(
+                    500,
+                    format!("5.5.2 Command not recognized: {shown}"),
+                ))
+            }
+            Err(CommandError::Syntax(text)) => self.error(Reply::new(501, text)),
+        }
+    }
+
+    fn command(&mut self, cmd: Command) {
+        let state = std::mem::replace(&mut self.state, State::Closed);
+        self.state = match (cmd, state) {
+            (Command::Ehlo(domain), _) => {
+                let c = &self.config;
+                let r = Reply {
+                    code: 250,
+                    lines: vec![
+                        format!("{} greets {domain}", c.hostname),
+                        format!("SIZE {}", c.max_size),
+                        "8BITMIME".into(),
+                        "ENHANCEDSTATUSCODES".into(),
+                        "PIPELINING".into(),
+                        "HELP".into(),
+                    ],
+                };
+                self.reply(r);
+                self.helo = Some((domain, true));
+                State::ExpectMail
+            }
+            (Command::Helo(domain), _) => {
+                let r = Reply::new(250, self.config.hostname.clone());
+                self.reply(r);
+                self.helo = Some((domain, false));
+                State::ExpectMail
+            }
+            (Command::Quit, _) => {
+                let r = Reply::new(
+                    221,
+                    format!("2.0.0 {} closing connection", self.config.hostname),
+                );
+                self.reply(r);
+                State::Closed
+            }
+            (Command::Noop(_), s) => {
+                self.reply(Reply::new(250, "2.0.0 Ok"));
+                s
+            }
+            (Command::Rset, s) => {
+                self.reply(Reply::new(250, "2.0.0 Ok"));
+                match s {
+                    State::ExpectHelo => State::ExpectHelo,
+                    _ => State::ExpectMail,
+                }
+            }
+            (Command::Vrfy(_), s) => {
+                self.reply(Reply::new(
+                    252,
+                    "2.5.0 Cannot VRFY user, but will accept message and attempt delivery",
+                ));
+                s
+            }
+            (Command::Help(_), s) => {
+                self.reply(Reply::new(
+                    214,
+                    "2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT (RFC 5321)",
+                ));
+                s
+            }
+            (Command::Mail { .. }, State::ExpectHelo) => {
+                self.error(Reply::new(
+                    503,
+                    "5.5.1 Bad sequence of commands: send EHLO or HELO first",
+                ));
+                State::ExpectHelo
+            }
+            (Command::Mail { from, params }, State::ExpectMail) => {
+                match self.check_mail_params(&params) {
+                    Ok(()) => {
+                        self.reply(Reply::new(250, "2.1.0 Ok"));
+                        State::ExpectRcpt(Txn {
+                            from,
+                            rcpts: Vec::new(),
+                        })
+                    }
+                    Err(r) => {
+                        self.error(r);
+                        State::ExpectMail
+                    }
+                }
+            }
+            (
+                Command::Mail { .. },
+                s @ (State::ExpectRcpt(_) | State::ReceivingData(_) | State::Closed),
+            ) => {
+                self.error(Reply::new(
+                    503,
+                    "5.5.1 Bad sequence of commands: nested MAIL command",
+                ));
+                s
+            }
+            (Command::Rcpt { to, params }, State::ExpectRcpt(mut txn)) => {
+                if !params.is_empty() {
+                    self.error(Reply::new(555, "5.5.4 RCPT parameters not supported"));
+                } else if txn.rcpts.len() >= self.config.max_recipients {
+                    self.error(Reply::new(452, "4.5.3 Too many recipients"));
+                } else {
+                    match self.check_rcpt(txn.from.as_ref(), &to) {
+                        Ok(r) => {
+                            self.reply(r);
+                            txn.rcpts.push(to);
+                        }
+                        Err(r) => self.error(r),
+                    }
+                }
+                State::ExpectRcpt(txn)
+            }
+            (Command::Rcpt { .. }, s) => {
+                self.error(Reply::new(
+                    503,
+                    "5.5.1 Bad sequence of commands: need MAIL before RCPT",
+                ));
+                s
+            }
+            (Command::Data, State::ExpectRcpt(txn)) if txn.rcpts.is_empty() => {
+                self.error(Reply::new(554, "5.5.1 No valid recipients"));
+                State::ExpectRcpt(txn)
+            }
+            (Command::Data, State::ExpectRcpt(txn)) => {
+                self.reply(Reply::new(354, "End data with <CR><LF>.<CR><LF>"));
+                self.reader.set_max_line(MAX_TEXT_LINE);
+                State::ReceivingData(DataState {
+                    txn,
+                    data: Vec::new(),
+                    too_big: false,
+                    bare_lf: false,
+                    too_long: false,
+                })
+            }
+            (Command::Data, s) => {
+                let text = match s {
+                    State::ExpectHelo => "5.5.1 Bad sequence of commands: send EHLO or HELO first",
+                    _ => "5.5.1 Bad sequence of commands: need MAIL and RCPT before DATA",
+                };
+                self.error(Reply::new(503, text));
+                s
+            }
+        };
+    }
+
+    fn check_mail_params(&self, params: &[(String, Option<String>)]) -> Result<(), Reply> {
+        let esmtp = self.helo.as_ref().is_some_and(|h| h.1);
+        for (key, value) in params {
+            if !esmtp {
+                return Err(Reply::new(555, "5.5.4 MAIL parameters need EHLO, not HELO"));
+            }
+            match (key.as_str(), value.as_deref()) {
+                ("SIZE", Some(v)) => match v.parse::<usize>() {
+                    Ok(n) if n > self.config.max_size => {
+                        return Err(Reply::new(
+                            552,
+                            "5.3.4 Message size exceeds fixed maximum message size",
+                        ));
+                    }
+                    Ok(_) => {}
+                    Err(_) => return Err(Reply::new(501, "5.5.4 SIZE needs a number (RFC 1870)")),
+                },
+                ("BODY", Some(v))
+                    if v.eq_ignore_ascii_case("7BIT") || v.eq_ignore_ascii_case("8BITMIME") => {}
+                _ => {
+                    return Err(Reply::new(
+                        555,
+                        format!("5.5.4 Unsupported MAIL parameter {key}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_rcpt(&self, from: Option<&Address>, to: &Address) -> Result<Reply, Reply> {
+        let c = &self.config;
+        if c.is_local(&to.domain) {
+            if c.users.contains(&to.key()) {
+                Ok(Reply::new(250, "2.1.5 Ok"))
+            } else {
+                Err(Reply::new(
+                    550,
+                    format!(
+                        "5.1.1 <{to}>: Recipient address rejected: User unknown in local recipient table"
+                    ),
+                ))
+            }
+        } else if c.role == Role::Submission && from.is_some_and(|f| c.is_local(&f.domain)) {
+            Ok(Reply::new(250, "2.1.5 Ok, will relay"))
+        } else {
+            Err(Reply::new(
+                554,
+                format!("5.7.1 <{to}>: Relay access denied"),
+            ))
+        }
+    }
+
+    fn data_line(&mut self, framed: Framed) {
+        let State::ReceivingData(ds) = &mut self.state else {
+            return;
+        };
+        let line = match framed {
+            Framed::Line(l) if l == b"." => return self.end_of_data(),
+            Framed::Line(l) => l,
+            Framed::BareLf(l) => {
+                ds.bare_lf = true;
+                l
+            }
+            Framed::TooLong => {
+                ds.too_long = true;
+                return;
+            }
+        };
+        // Dot-unstuffing (RFC 5321 §4.5.2): a leading dot was doubled by the client.
+        let body = line.strip_prefix(b".").unwrap_or(&line);
+        if ds.data.len() + body.len() + 2 > self.config.max_size {
+            ds.too_big = true;
+        }
+        if !ds.too_big {
+            ds.data.extend_from_slice(body);
+            ds.data.extend_from_slice(b"\r\n");
+        }
+    }
+
+    fn end_of_data(&mut self) {
+        self.reader.set_max_line(MAX_COMMAND_LINE);
+        let State::ReceivingData(ds) = std::mem::replace(&mut self.state, State::ExpectMail) else {
+            return;
+        };
+        let r = if ds.bare_lf {
+            Reply::new(
+                554,
+                "5.6.0 Message refused: it has a bare LF; lines must end with CRLF (RFC 5321 2.3.8)",
+            )
+        } else if ds.too_long {
+            Reply::new(
+                554,
+                "5.6.0 Message refused: a line is longer than 1000 octets (RFC 5321 4.5.3.1.6)",
+            )
+        } else if ds.too_big {
+            Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size")
+        } else {
+            self.accepted += 1;
+            let queue_id = format!("{}{}", self.queue_id_base, self.accepted);
+            let (helo, esmtp) = self.helo.clone().unwrap_or_default();
+            self.events.push_back(ServerEvent::Accepted(Envelope {
+                helo,
+                esmtp,
+                from: ds.txn.from,
+                rcpts: ds.txn.rcpts,
+                data: ds.data,
+                queue_id: queue_id.clone(),
+            }));
+            return self.reply(Reply::new(250, format!("2.0.0 Ok: queued as {queue_id}")));
+        };
+        self.error(r);
+    }
+}

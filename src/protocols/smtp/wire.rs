@@ -1,0 +1,456 @@
+//! SMTP wire types (RFC 5321 §4.1): commands and replies, parsed from and emitted to bytes.
+
+use std::fmt;
+
+/// A mail address as used in SMTP paths: `local@domain`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Address {
+    /// The part before the `@`, as written.
+    pub local: String,
+    /// The domain, as written.
+    pub domain: String,
+}
+
+impl Address {
+    /// Parses `local@domain` (RFC 5321 §4.1.2 Mailbox, dot-atom local parts only).
+    pub fn parse(text: &str) -> Result<Address, &'static str> {
+        let (local, domain) = text.rsplit_once('@').ok_or("an address needs an @")?;
+        if local.is_empty() || local.len() > 64 {
+            return Err("the local part must have 1 to 64 characters");
+        }
+        if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+            return Err("dots in the local part must be between other characters");
+        }
+        if !local.bytes().all(is_atext_or_dot) {
+            return Err("the local part has a character an address cannot hold");
+        }
+        if !is_domain(domain) {
+            return Err("the domain is not a valid domain name");
+        }
+        Ok(Address {
+            local: local.to_string(),
+            domain: domain.to_string(),
+        })
+    }
+
+    /// The domain, lower-cased, for comparisons (domains are case-insensitive).
+    pub fn domain_lower(&self) -> String {
+        self.domain.to_ascii_lowercase()
+    }
+
+    /// The whole address lower-cased, as a mailbox key.
+    pub fn key(&self) -> String {
+        format!("{}@{}", self.local, self.domain).to_ascii_lowercase()
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.local, self.domain)
+    }
+}
+
+fn is_atext_or_dot(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b)
+}
+
+/// Whether `d` is a domain name of letters, digits and hyphens (RFC 5321 §4.1.2 Domain).
+pub fn is_domain(d: &str) -> bool {
+    !d.is_empty()
+        && d.len() <= 255
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// An SMTP command (RFC 5321 §4.1.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `EHLO domain` — extended hello (§4.1.1.1).
+    Ehlo(String),
+    /// `HELO domain` — plain hello (§4.1.1.1).
+    Helo(String),
+    /// `MAIL FROM:<path> [params]` (§4.1.1.2); `None` is the null reverse-path `<>`.
+    Mail {
+        from: Option<Address>,
+        params: Vec<(String, Option<String>)>,
+    },
+    /// `RCPT TO:<path> [params]` (§4.1.1.3).
+    Rcpt {
+        to: Address,
+        params: Vec<(String, Option<String>)>,
+    },
+    /// `DATA` (§4.1.1.4).
+    Data,
+    /// `RSET` (§4.1.1.5).
+    Rset,
+    /// `VRFY string` (§4.1.1.6).
+    Vrfy(String),
+    /// `HELP [string]` (§4.1.1.8).
+    Help(Option<String>),
+    /// `NOOP [string]` (§4.1.1.9).
+    Noop(Option<String>),
+    /// `QUIT` (§4.1.1.10).
+    Quit,
+}
+
+/// Why a command line could not be parsed; each maps to a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandError {
+    /// The verb is not one this server knows: 500 5.5.2.
+    Unknown(String),
+    /// The verb is known but its arguments are wrong: 501 with this text.
+    Syntax(&'static str),
+}
+
+impl Command {
+    /// Parses one command line (without its CRLF). Verbs are case-insensitive (§2.4).
+    pub fn parse(line: &[u8]) -> Result<Command, CommandError> {
+        let line = std::str::from_utf8(line)
+            .map_err(|_| CommandError::Syntax("5.5.2 commands must be text"))?;
+        let (verb, rest) = match line.find(' ') {
+            Some(i) => (&line[..i], &line[i + 1..]),
+            None => (line, ""),
+        };
+        let arg = rest.trim();
+        let verb_up = verb.to_ascii_uppercase();
+        match verb_up.as_str() {
+            "EHLO" | "HELO" => {
+                if arg.is_empty() || arg.contains(' ') {
+                    return Err(CommandError::Syntax(
+                        "5.5.4 Syntax: EHLO/HELO followed by your domain name",
+                    ));
+                }
+                Ok(if verb_up == "EHLO" {
+                    Command::Ehlo(arg.to_string())
+                } else {
+                    Command::Helo(arg.to_string())
+                })
+            }
+            "MAIL" => {
+                let (path, params) = parse_path_arg(rest, "FROM:")
+                    .ok_or(CommandError::Syntax("5.5.4 Syntax: MAIL FROM:<address>"))?;
+                let from = if path.is_empty() {
+                    None
+                } else {
+                    Some(
+                        Address::parse(path)
+                            .map_err(|_| CommandError::Syntax("5.1.7 Bad sender address syntax"))?,
+                    )
+                };
+                Ok(Command::Mail { from, params })
+            }
+            "RCPT" => {
+                let (path, params) = parse_path_arg(rest, "TO:")
+                    .ok_or(CommandError::Syntax("5.5.4 Syntax: RCPT TO:<address>"))?;
+                let to = Address::parse(path)
+                    .map_err(|_| CommandError::Syntax("5.1.3 Bad recipient address syntax"))?;
+                Ok(Command::Rcpt { to, params })
+            }
+            "DATA" | "RSET" | "QUIT" if !arg.is_empty() => {
+                Err(CommandError::Syntax("5.5.4 This command takes no argument"))
+            }
+            "DATA" => Ok(Command::Data),
+            "RSET" => Ok(Command::Rset),
+            "QUIT" => Ok(Command::Quit),
+            "VRFY" if arg.is_empty() => Err(CommandError::Syntax("5.5.4 Syntax: VRFY user")),
+            "VRFY" => Ok(Command::Vrfy(arg.to_string())),
+            "HELP" => Ok(Command::Help(non_empty(arg))),
+            "NOOP" => Ok(Command::Noop(non_empty(arg))),
+            _ => Err(CommandError::Unknown(verb.to_string())),
+        }
+    }
+
+    /// Writes the command line, CRLF included.
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        let text = match self {
+            Command::Ehlo(d) => format!("EHLO {d}"),
+            Command::Helo(d) => format!("HELO {d}"),
+            Command::Mail { from, params } => {
+                let path = from.as_ref().map(|a| a.to_string()).unwrap_or_default();
+                format!("MAIL FROM:<{path}>{}", emit_params(params))
+            }
+            Command::Rcpt { to, params } => format!("RCPT TO:<{to}>{}", emit_params(params)),
+            Command::Data => "DATA".into(),
+            Command::Rset => "RSET".into(),
+            Command::Vrfy(s) => format!("VRFY {s}"),
+            Command::Help(None) => "HELP".into(),
+            Command::Help(Some(s)) => format!("HELP {s}"),
+            Command::Noop(None) => "NOOP".into(),
+            Command::Noop(Some(s)) => format!("NOOP {s}"),
+            Command::Quit => "QUIT".into(),
+        };
+        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// The verb, upper-case.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Command::Ehlo(_) => "EHLO",
+            Command::Helo(_) => "HELO",
+            Command::Mail { .. } => "MAIL",
+            Command::Rcpt { .. } => "RCPT",
+            Command::Data => "DATA",
+            Command::Rset => "RSET",
+            Command::Vrfy(_) => "VRFY",
+            Command::Help(_) => "HELP",
+            Command::Noop(_) => "NOOP",
+            Command::Quit => "QUIT",
+        }
+    }
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+fn emit_params(params: &[(String, Option<String>)]) -> String {
+    let mut s = String::new();
+    for (k, v) in params {
+        s.push(' ');
+        s.push_str(k);
+        if let Some(v) = v {
+            s.push('=');
+            s.push_str(v);
+        }
+    }
+    s
+}
+
+/// Parses `FROM:<path> params` (the keyword case-insensitive, one optional space after the colon,
+/// as many servers tolerate). Returns the path without brackets and the ESMTP parameters.
+#[allow(clippy::type_complexity)]
+fn parse_path_arg<'a>(
+    rest: &'a str,
+    keyword: &str,
+) -> Option<(&'a str, Vec<(String, Option<String>)>)> {
+    if rest.len() < keyword.len() || !rest[..keyword.len()].eq_ignore_ascii_case(keyword) {
+        return None;
+    }
+    let after = rest[keyword.len()..]
+        .strip_prefix(' ')
+        .unwrap_or(&rest[keyword.len()..]);
+    let after = after.strip_prefix('<')?;
+    let end = after.find('>')?;
+    let path = &after[..end];
+    // A source route (@a,@b:user@c) is accepted and ignored (RFC 5321 §4.1.2, appendix C).
+    let path = match path.rfind(':') {
+        Some(i) if path.starts_with('@') => &path[i + 1..],
+        _ => path,
+    };
+    let tail = &after[end + 1..];
+    if !tail.is_empty() && !tail.starts_with(' ') {
+        return None;
+    }
+    let mut params = Vec::new();
+    for p in tail.split(' ').filter(|p| !p.is_empty()) {
+        match p.split_once('=') {
+            Some((k, v)) => params.push((k.to_ascii_uppercase(), Some(v.to_string()))),
+            None => params.push((p.to_ascii_uppercase(), None)),
+        }
+    }
+    Some((path, params))
+}
+
+/// An SMTP reply (RFC 5321 §4.2): a three-digit code and one or more lines of text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The reply code, 200..=599.
+    pub code: u16,
+    /// The text of each line, without the code; never empty.
+    pub lines: Vec<String>,
+}
+
+impl Reply {
+    /// A one-line reply.
+    pub fn new(code: u16, text: impl Into<String>) -> Reply {
+        Reply {
+            code,
+            lines: vec![text.into()],
+        }
+    }
+
+    /// Writes the reply: `250-first` … `250 last`, each ending in CRLF.
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        let n = self.lines.len();
+        for (i, line) in self.lines.iter().enumerate() {
+            let sep = if i + 1 == n { ' ' } else { '-' };
+            out.extend_from_slice(format!("{}{}{}\r\n", self.code, sep, line).as_bytes());
+        }
+    }
+
+    /// Whether the code is 2xx or 3xx.
+    pub fn is_positive(&self) -> bool {
+        self.code < 400
+    }
+
+    /// Whether the code is 4xx: try again later.
+    pub fn is_transient(&self) -> bool {
+        (400..500).contains(&self.code)
+    }
+
+    /// The text of all lines joined with spaces.
+    pub fn text(&self) -> String {
+        self.lines.join(" ")
+    }
+}
+
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code, self.text())
+    }
+}
+
+/// Assembles replies from lines, for the client side.
+#[derive(Debug, Default, Clone)]
+pub struct ReplyParser {
+    partial: Option<Reply>,
+}
+
+impl ReplyParser {
+    /// Feeds one line (without CRLF). Returns a reply when its last line arrived, or an error
+    /// text when the line is not a reply line.
+    pub fn feed(&mut self, line: &[u8]) -> Result<Option<Reply>, String> {
+        let text = String::from_utf8_lossy(line);
+        let bytes = text.as_bytes();
+        if bytes.len() < 3 || !bytes[..3].iter().all(u8::is_ascii_digit) {
+            return Err(format!("not an SMTP reply line: {text:?}"));
+        }
+        let code: u16 = text[..3].parse().map_err(|_| "bad code".to_string())?;
+        if !(200..600).contains(&code) {
+            return Err(format!("reply code {code} is out of range"));
+        }
+        let (last, body) = match bytes.get(3) {
+            None => (true, ""),
+            Some(b' ') => (true, &text[4..]),
+            Some(b'-') => (false, &text[4..]),
+            Some(_) => return Err(format!("not an SMTP reply line: {text:?}")),
+        };
+        let reply = self.partial.get_or_insert_with(|| Reply {
+            code,
+            lines: Vec::new(),
+        });
+        if reply.code != code {
+            self.partial = None;
+            return Err(format!("a multi-line reply changed its code to {code}"));
+        }
+        reply.lines.push(body.to_string());
+        Ok(if last { self.partial.take() } else { None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(line: &str) {
+        let cmd = Command::parse(line.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        cmd.emit(&mut out);
+        assert_eq!(out, format!("{line}\r\n").into_bytes());
+    }
+
+    #[test]
+    fn commands_round_trip() {
+        for line in [
+            "EHLO alice-pc.a.example",
+            "HELO x",
+            "MAIL FROM:<alice@a.example>",
+            "MAIL FROM:<>",
+            "MAIL FROM:<a@b.example> SIZE=1234 BODY=8BITMIME",
+            "RCPT TO:<bob@b.example>",
+            "DATA",
+            "RSET",
+            "VRFY bob",
+            "HELP",
+            "NOOP",
+            "QUIT",
+        ] {
+            round_trip(line);
+        }
+    }
+
+    #[test]
+    fn verbs_are_case_insensitive_and_space_after_colon_tolerated() {
+        assert_eq!(
+            Command::parse(b"mail from: <a@b.example>"),
+            Ok(Command::Mail {
+                from: Some(Address::parse("a@b.example").unwrap()),
+                params: vec![]
+            })
+        );
+        assert_eq!(Command::parse(b"qUiT"), Ok(Command::Quit));
+    }
+
+    #[test]
+    fn bad_commands() {
+        assert_eq!(
+            Command::parse(b"FOO bar"),
+            Err(CommandError::Unknown("FOO".into()))
+        );
+        assert!(matches!(
+            Command::parse(b"MAIL alice"),
+            Err(CommandError::Syntax(_))
+        ));
+        assert!(matches!(
+            Command::parse(b"RCPT TO:<bob>"),
+            Err(CommandError::Syntax(_))
+        ));
+        assert!(matches!(
+            Command::parse(b"EHLO"),
+            Err(CommandError::Syntax(_))
+        ));
+        assert!(matches!(
+            Command::parse(b"DATA now"),
+            Err(CommandError::Syntax(_))
+        ));
+    }
+
+    #[test]
+    fn replies_round_trip_and_parse_multiline() {
+        let r = Reply {
+            code: 250,
+            lines: vec![
+                "mx.b.example".into(),
+                "SIZE 10240000".into(),
+                "PIPELINING".into(),
+            ],
+        };
+        let mut out = Vec::new();
+        r.emit(&mut out);
+        assert_eq!(
+            out,
+            b"250-mx.b.example\r\n250-SIZE 10240000\r\n250 PIPELINING\r\n"
+        );
+        let mut p = ReplyParser::default();
+        let mut got = None;
+        for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            got = p.feed(&line[..line.len() - 1]).unwrap();
+        }
+        assert_eq!(got, Some(r));
+        assert!(p.feed(b"hello").is_err());
+        assert_eq!(
+            p.feed(b"221").unwrap(),
+            Some(Reply {
+                code: 221,
+                lines: vec![String::new()]
+            })
+        );
+    }
+
+    #[test]
+    fn addresses() {
+        assert!(Address::parse("bob@b.example").is_ok());
+        assert!(Address::parse("bob").is_err());
+        assert!(Address::parse("bo b@b.example").is_err());
+        assert!(Address::parse("bob@-b.example").is_err());
+        assert!(Address::parse(".bob@b.example").is_err());
+    }
+}

@@ -1,0 +1,218 @@
+//! Transcripts of a run: human-readable text and JSON lines.
+//!
+//! Text: one line per event, starting with the time; a segment line reads
+//! `0.021s  alice-pc.a.example:49152 → smtp.a.example:587  SMTP  C: MAIL FROM:<alice@a.example>`
+//! followed by `— note [RFC]`. Further lines of a multi-line payload follow, indented with `│`,
+//! unless `brief`. JSON: one object per event and per expectation; fields in `docs/cli.md`.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use crate::check::Checked;
+use crate::engine::trace::{Direction, Endpoint, EventKind, MailboxChange, Trace, TraceEvent};
+use crate::protocols::dns;
+
+fn endpoint(t: &Trace, e: Endpoint) -> String {
+    format!("{}:{}", t.host_name(e.host), e.port)
+}
+
+fn lines_of(payload: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(payload);
+    let mut v: Vec<String> = text
+        .split("\r\n")
+        .map(|l| l.replace(['\r', '\n'], "␊"))
+        .collect();
+    if v.last().is_some_and(String::is_empty) {
+        v.pop();
+    }
+    v
+}
+
+/// The one-line summary of an event, without its time: what a list or a packet label shows.
+pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
+    match &ev.kind {
+        EventKind::Step { index, total, text } => format!("Step {} of {total}: {text}", index + 1),
+        EventKind::Segment(s) if s.payload.is_empty() => {
+            format!("[{}] seq={} ack={}", s.flags.names(), s.seq, s.ack)
+        }
+        EventKind::Segment(s) => {
+            let lines = lines_of(&s.payload);
+            let first = lines.first().cloned().unwrap_or_default();
+            let more = if lines.len() > 1 {
+                format!("  (+{} lines, {} bytes)", lines.len() - 1, s.payload.len())
+            } else {
+                String::new()
+            };
+            format!("{}: {first}{more}", s.direction.letter())
+        }
+        EventKind::Datagram(d) => dns::summary(&d.payload),
+        EventKind::Mailbox {
+            user,
+            change: MailboxChange::Stored { uid, subject, size },
+            ..
+        } => {
+            format!("stored in {user}'s mailbox: uid {uid} \"{subject}\" ({size} bytes)")
+        }
+        EventKind::Mailbox {
+            user,
+            change: MailboxChange::Deleted { uid, subject },
+            ..
+        } => {
+            format!("deleted from {user}'s mailbox: uid {uid} \"{subject}\"")
+        }
+        EventKind::Queue { text, .. } => text.clone(),
+        EventKind::Note { text, .. } => text.clone(),
+    }
+}
+
+/// Writes the text transcript of `trace` and then the expectations.
+pub fn write_text(
+    out: &mut impl Write,
+    trace: &Trace,
+    checked: &[Checked],
+    brief: bool,
+) -> io::Result<()> {
+    for ev in &trace.events {
+        let time = ev.time.to_string();
+        match &ev.kind {
+            EventKind::Step { .. } => writeln!(out, "\n{time:>8}  ── {} ──", summary(trace, ev))?,
+            EventKind::Segment(s) => {
+                let proto = s.protocol.name();
+                writeln!(
+                    out,
+                    "{time:>8}  {} → {}  {proto:<4}  {}  — {} [{}]",
+                    endpoint(trace, s.from),
+                    endpoint(trace, s.to),
+                    summary(trace, ev),
+                    s.explain.note,
+                    s.explain.rfc
+                )?;
+                if !brief {
+                    for line in lines_of(&s.payload).iter().skip(1) {
+                        writeln!(out, "{:>8}  │ {line}", "")?;
+                    }
+                }
+            }
+            EventKind::Datagram(d) => writeln!(
+                out,
+                "{time:>8}  {} → {}  DNS   {}  — {} [{}]",
+                endpoint(trace, d.from),
+                endpoint(trace, d.to),
+                summary(trace, ev),
+                d.explain.note,
+                d.explain.rfc
+            )?,
+            EventKind::Mailbox { host, .. }
+            | EventKind::Queue { host, .. }
+            | EventKind::Note { host, .. } => {
+                let tag = match ev.kind {
+                    EventKind::Mailbox { .. } => "MAILBOX",
+                    EventKind::Queue { .. } => "QUEUE",
+                    _ => "*",
+                };
+                writeln!(
+                    out,
+                    "{time:>8}  {}  {tag}  {}",
+                    trace.host_name(*host),
+                    summary(trace, ev)
+                )?
+            }
+        }
+    }
+    if !checked.is_empty() {
+        writeln!(out, "\nExpectations:")?;
+        for c in checked {
+            let mark = if c.ok { "✓" } else { "✗" };
+            write!(out, "  {mark} {}", c.text)?;
+            if c.ok {
+                writeln!(out)?;
+            } else {
+                writeln!(out, "  (found {})", c.found)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn endpoint_json(t: &Trace, e: Endpoint) -> Value {
+    json!({ "host": t.host_name(e.host), "ip": t.hosts[e.host].ip.to_string(), "port": e.port })
+}
+
+fn direction_json(d: Direction) -> &'static str {
+    match d {
+        Direction::ClientToServer => "client→server",
+        Direction::ServerToClient => "server→client",
+    }
+}
+
+/// One event as a JSON object.
+pub fn event_json(t: &Trace, ev: &TraceEvent) -> Value {
+    let base = json!({ "id": ev.id, "time_us": ev.time.as_micros(), "time": ev.time.to_string(), "summary": summary(t, ev) });
+    let extra = match &ev.kind {
+        EventKind::Step { index, total, text } => {
+            json!({ "type": "step", "step": index + 1, "steps": total, "narration": text })
+        }
+        EventKind::Segment(s) => json!({
+            "type": "segment", "conn": s.conn, "from": endpoint_json(t, s.from), "to": endpoint_json(t, s.to),
+            "protocol": s.protocol.name(), "direction": direction_json(s.direction), "flags": s.flags.names(),
+            "seq": s.seq, "ack": s.ack, "len": s.payload.len(), "text": String::from_utf8_lossy(&s.payload),
+            "arrive_us": s.arrive.as_micros(), "note": s.explain.note, "rfc": s.explain.rfc,
+            "state_before": s.state_before, "state_after": s.state_after,
+        }),
+        EventKind::Datagram(d) => json!({
+            "type": "datagram", "from": endpoint_json(t, d.from), "to": endpoint_json(t, d.to),
+            "protocol": d.protocol.name(), "direction": direction_json(d.direction), "len": d.payload.len(),
+            "hex": d.payload.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            "arrive_us": d.arrive.as_micros(), "note": d.explain.note, "rfc": d.explain.rfc,
+        }),
+        EventKind::Mailbox { host, user, change } => {
+            let (kind, uid, subject) = match change {
+                MailboxChange::Stored { uid, subject, .. } => ("stored", uid, subject),
+                MailboxChange::Deleted { uid, subject } => ("deleted", uid, subject),
+            };
+            json!({ "type": "mailbox", "host": t.host_name(*host), "user": user, "change": kind, "uid": uid, "subject": subject })
+        }
+        EventKind::Queue {
+            host,
+            id,
+            added,
+            text,
+        } => {
+            json!({ "type": "queue", "host": t.host_name(*host), "queue_id": id, "change": if *added { "added" } else { "removed" }, "text": text })
+        }
+        EventKind::Note { host, text } => {
+            json!({ "type": "note", "host": t.host_name(*host), "text": text })
+        }
+    };
+    let mut obj = base;
+    if let (Some(o), Value::Object(e)) = (obj.as_object_mut(), extra) {
+        o.extend(e);
+    }
+    obj
+}
+
+/// Writes one JSON object per line: every event, then every expectation.
+pub fn write_json(out: &mut impl Write, trace: &Trace, checked: &[Checked]) -> io::Result<()> {
+    for ev in &trace.events {
+        writeln!(out, "{}", event_json(trace, ev))?;
+    }
+    for c in checked {
+        writeln!(
+            out,
+            "{}",
+            json!({ "type": "expectation", "text": c.text, "ok": c.ok, "found": c.found })
+        )?;
+    }
+    Ok(())
+}
+
+/// A stable hash of everything in the trace (bytes, times, notes): equal for equal runs.
+pub fn trace_hash(trace: &Trace) -> u64 {
+    let mut buf = Vec::new();
+    for ev in &trace.events {
+        buf.extend_from_slice(event_json(trace, ev).to_string().as_bytes());
+        buf.push(b'\n');
+    }
+    crate::engine::rng::stable_hash(&buf)
+}

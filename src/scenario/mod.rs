@@ -1,0 +1,1036 @@
+//! Scenario files: the TOML a teacher writes (format 1), checked and turned into a [`Scenario`].
+//!
+//! Parsing is two passes. `toml` + serde read the file into the raw schema below, rejecting unknown
+//! keys and wrong types with their position. Validation then checks what serde cannot (names that
+//! refer to hosts, duplicate IPs, addresses, times, which keys each step needs) and reports every
+//! problem with its file:line:col. The format is documented in `docs/scenarios.md`.
+
+mod error;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use error::{ScenarioError, ScenarioErrors};
+
+use crate::engine::time::{SimDuration, SimTime, days_from_civil, parse_duration};
+use crate::protocols::dns::{Zone, ZoneRecord};
+use crate::protocols::smtp::wire::{Address, is_domain};
+
+/// The only format version this build reads.
+pub const FORMAT: u32 = 1;
+/// 2026-11-27 09:00:00 UTC: the default start of every scenario's clock, for Date headers.
+pub const DEFAULT_START: i64 = 1_795_770_000;
+
+// ---------------------------------------------------------------- raw schema (what serde reads)
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    format: Spanned<i64>,
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    seed: u64,
+    start: Option<Spanned<toml::value::Datetime>>,
+    #[serde(default)]
+    network: RawNetwork,
+    #[serde(default, rename = "host")]
+    hosts: Vec<RawHost>,
+    #[serde(default, rename = "dns")]
+    dns: Vec<RawDns>,
+    #[serde(default, rename = "link")]
+    links: Vec<RawLink>,
+    #[serde(default, rename = "step")]
+    steps: Vec<RawStep>,
+    #[serde(default, rename = "expect")]
+    expects: Vec<RawExpect>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    latency: Option<Spanned<String>>,
+    jitter: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    name: Spanned<String>,
+    label: Option<String>,
+    ip: Spanned<String>,
+    kind: Option<HostKind>,
+    #[serde(default)]
+    services: Vec<Spanned<Service>>,
+    domain: Option<Spanned<String>>,
+    #[serde(default)]
+    accounts: Vec<RawAccount>,
+    resolver: Option<Spanned<String>>,
+    client: Option<RawClient>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    user: Spanned<String>,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClient {
+    address: Spanned<String>,
+    name: Option<String>,
+    password: Option<String>,
+    user: Option<String>,
+    outgoing: Spanned<String>,
+    outgoing_port: Option<u16>,
+    incoming: Option<Spanned<String>>,
+    incoming_port: Option<u16>,
+    #[serde(default)]
+    keep_on_server: bool,
+    #[serde(default = "yes")]
+    ehlo: bool,
+    user_agent: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDns {
+    name: Spanned<String>,
+    #[serde(rename = "type")]
+    rtype: Spanned<String>,
+    preference: Option<u16>,
+    exchange: Option<Spanned<String>>,
+    address: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLink {
+    between: Spanned<Vec<Spanned<String>>>,
+    latency: Spanned<String>,
+    jitter: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    at: Spanned<String>,
+    action: Option<Spanned<String>>,
+    host: Option<Spanned<String>>,
+    narration: Option<String>,
+    to: Option<Spanned<Vec<Spanned<String>>>>,
+    subject: Option<Spanned<String>>,
+    body: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    mailbox: Option<Spanned<String>>,
+    inbox: Option<Spanned<String>>,
+    queue: Option<Spanned<String>>,
+    host: Option<Spanned<String>>,
+    count: Option<usize>,
+    subject: Option<String>,
+}
+
+// ---------------------------------------------------------------- the checked model
+
+/// A computer someone uses, or a server.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum HostKind {
+    /// A user's computer.
+    Computer,
+    /// A server.
+    Server,
+}
+
+/// A service a host offers, each on its well-known port.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    /// SMTP on port 25: mail from other servers for this host's domain (the MX).
+    Smtp,
+    /// SMTP submission on port 587: mail from this domain's users, relayed anywhere (RFC 6409).
+    Submission,
+    /// POP3 on port 110: users download their mail.
+    Pop3,
+    /// DNS on port 53 (UDP): answers from the scenario's records.
+    Dns,
+}
+
+impl Service {
+    /// The well-known port.
+    pub fn port(self) -> u16 {
+        match self {
+            Service::Smtp => 25,
+            Service::Submission => 587,
+            Service::Pop3 => 110,
+            Service::Dns => 53,
+        }
+    }
+}
+
+/// A user account on a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The user name (the local part of their address).
+    pub user: String,
+    /// Their password.
+    pub password: String,
+}
+
+/// The mail program on a computer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientDef {
+    /// The user's address.
+    pub address: Address,
+    /// The user's display name.
+    pub name: String,
+    /// The login name for the incoming server.
+    pub user: String,
+    /// The password for the incoming server.
+    pub password: String,
+    /// The outgoing (SMTP) server's host index.
+    pub outgoing: usize,
+    /// Its port.
+    pub outgoing_port: u16,
+    /// The incoming (POP3) server's host index.
+    pub incoming: Option<usize>,
+    /// Its port.
+    pub incoming_port: u16,
+    /// Leave mail on the server after downloading it.
+    pub keep_on_server: bool,
+    /// Say EHLO (true) or HELO.
+    pub ehlo: bool,
+    /// The User-Agent header it writes.
+    pub user_agent: String,
+}
+
+/// A host of the scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostDef {
+    /// Its DNS name, shown in transcripts.
+    pub name: String,
+    /// Its role in words ("User A's computer").
+    pub label: String,
+    /// Its IPv4 address.
+    pub ip: Ipv4Addr,
+    /// Computer or server.
+    pub kind: HostKind,
+    /// What it serves.
+    pub services: Vec<Service>,
+    /// The mail domain it serves, if any.
+    pub domain: Option<String>,
+    /// Its accounts (with mailboxes).
+    pub accounts: Vec<Account>,
+    /// The DNS server it asks (host index).
+    pub resolver: Option<usize>,
+    /// Its mail program, if it is a computer with one.
+    pub client: Option<ClientDef>,
+}
+
+impl HostDef {
+    /// Whether it offers `s`.
+    pub fn has(&self, s: Service) -> bool {
+        self.services.contains(&s)
+    }
+}
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepAction {
+    /// Only narration.
+    Narrate,
+    /// The host's user writes a mail and presses Send.
+    Send {
+        to: Vec<Address>,
+        subject: String,
+        body: String,
+    },
+    /// The host's user checks for new mail.
+    Check,
+}
+
+/// A timed step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepDef {
+    /// When it happens.
+    pub at: SimTime,
+    /// Whose user acts (none for pure narration).
+    pub host: Option<usize>,
+    /// What it does.
+    pub action: StepAction,
+    /// What the narrator says.
+    pub narration: String,
+}
+
+/// What must hold at the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpectDef {
+    /// The mailbox of `user` on `host`.
+    Mailbox {
+        host: usize,
+        user: String,
+        address: String,
+        count: Option<usize>,
+        subject: Option<String>,
+    },
+    /// What a computer's mail program has downloaded.
+    Inbox {
+        host: usize,
+        count: Option<usize>,
+        subject: Option<String>,
+    },
+    /// A server's outgoing queue.
+    Queue { host: usize, count: usize },
+}
+
+/// A link with its own latency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkDef {
+    /// The two hosts.
+    pub between: (usize, usize),
+    /// One-way latency.
+    pub latency: SimDuration,
+    /// Extra random delay, up to this much.
+    pub jitter: SimDuration,
+}
+
+/// A checked scenario, ready to simulate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scenario {
+    /// Its title.
+    pub title: String,
+    /// Its description.
+    pub description: String,
+    /// The seed of every random draw.
+    pub seed: u64,
+    /// The Unix time at which simulated time 0 falls.
+    pub start_unix: i64,
+    /// Default one-way latency.
+    pub latency: SimDuration,
+    /// Default jitter.
+    pub jitter: SimDuration,
+    /// The hosts.
+    pub hosts: Vec<HostDef>,
+    /// The DNS records (plus an A record per host).
+    pub zone: Zone,
+    /// Links with their own latency.
+    pub links: Vec<LinkDef>,
+    /// The steps, in time order.
+    pub steps: Vec<StepDef>,
+    /// The expectations.
+    pub expects: Vec<ExpectDef>,
+}
+
+impl Scenario {
+    /// The index of the host called `name`.
+    pub fn host_index(&self, name: &str) -> Option<usize> {
+        self.hosts
+            .iter()
+            .position(|h| h.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Reads and checks a scenario; `file` names it in errors.
+pub fn parse(file: &str, source: &str) -> Result<Scenario, ScenarioErrors> {
+    let raw: RawFile = toml::from_str(source).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let msg = e.message().trim().to_string();
+        ScenarioErrors(vec![ScenarioError::at(file, source, span, msg, None)])
+    })?;
+    let mut v = Validator {
+        file,
+        source,
+        errors: Vec::new(),
+    };
+    let scenario = v.scenario(raw);
+    if v.errors.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(ScenarioErrors(v.errors))
+    }
+}
+
+struct Validator<'a> {
+    file: &'a str,
+    source: &'a str,
+    errors: Vec<ScenarioError>,
+}
+
+impl Validator<'_> {
+    fn err(&mut self, span: Range<usize>, msg: impl Into<String>, hint: Option<String>) {
+        self.errors
+            .push(ScenarioError::at(self.file, self.source, span, msg, hint));
+    }
+
+    fn duration(&mut self, s: &Spanned<String>) -> SimDuration {
+        parse_duration(s.get_ref()).unwrap_or_else(|m| {
+            self.err(
+                s.span(),
+                m,
+                Some("expected a time like `1.5s`, `250ms` or `2m`".into()),
+            );
+            SimDuration::ZERO
+        })
+    }
+
+    fn host_ref(&mut self, names: &[String], s: &Spanned<String>, what: &str) -> Option<usize> {
+        let i = names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(s.get_ref()));
+        if i.is_none() {
+            let hint = format!("expected one of: {}", names.join(", "));
+            self.err(
+                s.span(),
+                format!("{what} `{}` is not a host of this scenario", s.get_ref()),
+                Some(hint),
+            );
+        }
+        i
+    }
+
+    fn address(&mut self, s: &Spanned<String>) -> Option<Address> {
+        match Address::parse(s.get_ref()) {
+            Ok(a) => Some(a),
+            Err(why) => {
+                self.err(
+                    s.span(),
+                    format!("`{}` is not a mail address: {why}", s.get_ref()),
+                    Some("expected user@domain".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn scenario(&mut self, raw: RawFile) -> Scenario {
+        if *raw.format.get_ref() != i64::from(FORMAT) {
+            self.err(
+                raw.format.span(),
+                format!("format {} is not supported", raw.format.get_ref()),
+                Some(format!("this mailsim reads format = {FORMAT}")),
+            );
+        }
+        let start_unix = match &raw.start {
+            None => DEFAULT_START,
+            Some(s) => self.start(s),
+        };
+        let latency = raw
+            .network
+            .latency
+            .as_ref()
+            .map(|s| self.duration(s))
+            .unwrap_or(SimDuration::from_millis(20));
+        let jitter = raw
+            .network
+            .jitter
+            .as_ref()
+            .map(|s| self.duration(s))
+            .unwrap_or(SimDuration::from_millis(2));
+
+        // Hosts: names, IPs, services, domains, accounts.
+        let names: Vec<String> = raw.hosts.iter().map(|h| h.name.get_ref().clone()).collect();
+        let mut seen_names: BTreeMap<String, ()> = BTreeMap::new();
+        let mut seen_ips: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
+        let mut hosts = Vec::new();
+        for h in &raw.hosts {
+            let name = h.name.get_ref();
+            if !is_domain(name) {
+                self.err(
+                    h.name.span(),
+                    format!("`{name}` is not a host name"),
+                    Some(
+                        "expected letters, digits, hyphens and dots, like `smtp.a.example`".into(),
+                    ),
+                );
+            } else if seen_names.insert(name.to_ascii_lowercase(), ()).is_some() {
+                self.err(
+                    h.name.span(),
+                    format!("there is already a host called `{name}`"),
+                    Some("host names must be unique".into()),
+                );
+            }
+            let ip = match h.ip.get_ref().parse::<Ipv4Addr>() {
+                Ok(ip) => {
+                    if let Some(other) = seen_ips.insert(ip, name.clone()) {
+                        self.err(
+                            h.ip.span(),
+                            format!("{ip} is already the address of `{other}`"),
+                            Some("each host needs its own IP address".into()),
+                        );
+                    }
+                    ip
+                }
+                Err(_) => {
+                    self.err(h.ip.span(), format!("`{}` is not an IPv4 address", h.ip.get_ref()), Some("expected four numbers like `192.0.2.10` (RFC 5737 documentation ranges: 192.0.2.x, 198.51.100.x, 203.0.113.x)".into()));
+                    Ipv4Addr::UNSPECIFIED
+                }
+            };
+            let mut services: Vec<Service> = Vec::new();
+            for s in &h.services {
+                if services.contains(s.get_ref()) {
+                    self.err(s.span(), "this service is listed twice", None);
+                } else {
+                    services.push(*s.get_ref());
+                }
+            }
+            let mail_service = services
+                .iter()
+                .any(|s| matches!(s, Service::Smtp | Service::Submission | Service::Pop3));
+            let domain = match &h.domain {
+                Some(d) if !is_domain(d.get_ref()) => {
+                    self.err(
+                        d.span(),
+                        format!("`{}` is not a domain name", d.get_ref()),
+                        Some("expected e.g. `b.example`".into()),
+                    );
+                    None
+                }
+                Some(d) => Some(d.get_ref().to_ascii_lowercase()),
+                None => {
+                    if mail_service {
+                        self.err(
+                            h.name.span(),
+                            format!("mail server `{name}` needs a `domain`"),
+                            Some("add e.g. domain = \"b.example\" to this host".into()),
+                        );
+                    }
+                    None
+                }
+            };
+            let mut users = BTreeSet::new();
+            let mut accounts = Vec::new();
+            for a in &h.accounts {
+                let u = a.user.get_ref();
+                if Address::parse(&format!("{u}@x.example")).is_err() {
+                    self.err(
+                        a.user.span(),
+                        format!("`{u}` cannot be the user part of an address"),
+                        None,
+                    );
+                } else if !users.insert(u.to_ascii_lowercase()) {
+                    self.err(
+                        a.user.span(),
+                        format!("account `{u}` is listed twice"),
+                        None,
+                    );
+                }
+                accounts.push(Account {
+                    user: u.to_ascii_lowercase(),
+                    password: a.password.clone(),
+                });
+            }
+            if !h.accounts.is_empty() && !mail_service {
+                self.err(
+                    h.name.span(),
+                    format!("`{name}` has accounts but no mail service"),
+                    Some("add services = [\"smtp\", \"pop3\"] or move the accounts".into()),
+                );
+            }
+            let kind = h.kind.unwrap_or(if h.client.is_some() {
+                HostKind::Computer
+            } else {
+                HostKind::Server
+            });
+            hosts.push(HostDef {
+                name: name.clone(),
+                label: h.label.clone().unwrap_or_else(|| name.clone()),
+                ip,
+                kind,
+                services,
+                domain,
+                accounts,
+                resolver: None,
+                client: None,
+            });
+        }
+
+        // Resolvers and clients need every host known.
+        let dns_hosts: Vec<usize> = (0..hosts.len())
+            .filter(|&i| hosts[i].has(Service::Dns))
+            .collect();
+        for (i, h) in raw.hosts.iter().enumerate() {
+            hosts[i].resolver = match &h.resolver {
+                Some(r) => {
+                    let idx = self.host_ref(&names, r, "resolver");
+                    if let Some(j) = idx.filter(|&j| !hosts[j].has(Service::Dns)) {
+                        self.err(
+                            r.span(),
+                            format!("`{}` does not offer the dns service", hosts[j].name),
+                            None,
+                        );
+                    }
+                    idx
+                }
+                None => dns_hosts.first().copied(),
+            };
+            if let Some(c) = &h.client {
+                hosts[i].client = self.client(c, &names, &hosts);
+            }
+        }
+        let needs_dns = hosts.iter().any(|h| h.has(Service::Submission));
+        if needs_dns && dns_hosts.is_empty() {
+            let span = raw
+                .hosts
+                .iter()
+                .find(|h| {
+                    h.services
+                        .iter()
+                        .any(|s| *s.get_ref() == Service::Submission)
+                })
+                .map(|h| h.name.span())
+                .unwrap_or(0..0);
+            self.err(span, "a submission server relays mail, which needs a DNS server, and no host offers `dns`", Some("add a host with services = [\"dns\"]".into()));
+        }
+
+        let zone = self.zone(&raw.dns, &hosts);
+        let links = raw
+            .links
+            .iter()
+            .filter_map(|l| self.link(l, &names))
+            .collect();
+        let mut steps: Vec<StepDef> = raw
+            .steps
+            .iter()
+            .filter_map(|s| self.step(s, &names, &hosts))
+            .collect();
+        steps.sort_by_key(|s| s.at);
+        let expects = raw
+            .expects
+            .iter()
+            .filter_map(|e| self.expect(e, &names, &hosts))
+            .collect();
+        Scenario {
+            title: raw.title,
+            description: raw.description,
+            seed: raw.seed,
+            start_unix,
+            latency,
+            jitter,
+            hosts,
+            zone,
+            links,
+            steps,
+            expects,
+        }
+    }
+
+    fn start(&mut self, s: &Spanned<toml::value::Datetime>) -> i64 {
+        let dt = s.get_ref();
+        match (dt.date, dt.time) {
+            (Some(d), t) => {
+                let days = days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day));
+                let secs = t
+                    .map(|t| {
+                        i64::from(t.hour) * 3600
+                            + i64::from(t.minute) * 60
+                            + i64::from(t.second.unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                let offset = match dt.offset {
+                    Some(toml::value::Offset::Custom { minutes }) => i64::from(minutes) * 60,
+                    _ => 0,
+                };
+                days * 86_400 + secs - offset
+            }
+            (None, _) => {
+                self.err(
+                    s.span(),
+                    "`start` needs a date",
+                    Some("expected e.g. start = 2026-11-27T09:00:00Z".into()),
+                );
+                DEFAULT_START
+            }
+        }
+    }
+
+    fn client(&mut self, c: &RawClient, names: &[String], hosts: &[HostDef]) -> Option<ClientDef> {
+        let address = self.address(&c.address)?;
+        let outgoing = self.host_ref(names, &c.outgoing, "outgoing server")?;
+        let out_port = c.outgoing_port.unwrap_or(Service::Submission.port());
+        let serves = |h: &HostDef, port: u16| h.services.iter().any(|s| s.port() == port);
+        if !serves(&hosts[outgoing], out_port) || !(out_port == 25 || out_port == 587) {
+            self.err(
+                c.outgoing.span(),
+                format!(
+                    "`{}` has no SMTP service on port {out_port}",
+                    hosts[outgoing].name
+                ),
+                Some(
+                    "give that host services = [\"submission\"] (port 587), or set outgoing_port"
+                        .into(),
+                ),
+            );
+        }
+        let in_port = c.incoming_port.unwrap_or(Service::Pop3.port());
+        let incoming = match &c.incoming {
+            Some(s) => {
+                let i = self.host_ref(names, s, "incoming server")?;
+                if !serves(&hosts[i], in_port) || in_port != 110 {
+                    self.err(
+                        s.span(),
+                        format!("`{}` has no POP3 service on port {in_port}", hosts[i].name),
+                        Some("give that host services = [\"pop3\"]".into()),
+                    );
+                }
+                Some(i)
+            }
+            None => None,
+        };
+        let user = c
+            .user
+            .clone()
+            .unwrap_or_else(|| address.local.to_ascii_lowercase());
+        Some(ClientDef {
+            name: c.name.clone().unwrap_or_default(),
+            user,
+            password: c.password.clone().unwrap_or_default(),
+            address,
+            outgoing,
+            outgoing_port: out_port,
+            incoming,
+            incoming_port: in_port,
+            keep_on_server: c.keep_on_server,
+            ehlo: c.ehlo,
+            user_agent: c
+                .user_agent
+                .clone()
+                .unwrap_or_else(|| "mailsim mail client".into()),
+        })
+    }
+
+    fn zone(&mut self, dns: &[RawDns], hosts: &[HostDef]) -> Zone {
+        let mut zone = Zone::default();
+        for h in hosts {
+            zone.add(&h.name, ZoneRecord::A(h.ip));
+        }
+        for r in dns {
+            let name = r.name.get_ref();
+            if !is_domain(name) {
+                self.err(
+                    r.name.span(),
+                    format!("`{name}` is not a domain name"),
+                    None,
+                );
+                continue;
+            }
+            match r.rtype.get_ref().to_ascii_uppercase().as_str() {
+                "MX" => {
+                    let Some(ex) = &r.exchange else {
+                        self.err(
+                            r.rtype.span(),
+                            "an MX record needs `exchange`: the host that receives the mail",
+                            None,
+                        );
+                        continue;
+                    };
+                    if r.address.is_some() {
+                        self.err(
+                            r.rtype.span(),
+                            "an MX record has no `address` (that is for A records)",
+                            None,
+                        );
+                    }
+                    if !hosts
+                        .iter()
+                        .any(|h| h.name.eq_ignore_ascii_case(ex.get_ref()))
+                    {
+                        let hint = format!(
+                            "expected one of: {}",
+                            hosts
+                                .iter()
+                                .map(|h| h.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        );
+                        self.err(
+                            ex.span(),
+                            format!(
+                                "the MX exchange `{}` is not a host of this scenario",
+                                ex.get_ref()
+                            ),
+                            Some(hint),
+                        );
+                        continue;
+                    }
+                    zone.add(
+                        name,
+                        ZoneRecord::Mx {
+                            preference: r.preference.unwrap_or(10),
+                            exchange: ex.get_ref().to_ascii_lowercase(),
+                        },
+                    );
+                }
+                "A" => {
+                    let Some(a) = &r.address else {
+                        self.err(r.rtype.span(), "an A record needs `address`", None);
+                        continue;
+                    };
+                    match a.get_ref().parse::<Ipv4Addr>() {
+                        Ok(ip) => zone.add(name, ZoneRecord::A(ip)),
+                        Err(_) => self.err(
+                            a.span(),
+                            format!("`{}` is not an IPv4 address", a.get_ref()),
+                            None,
+                        ),
+                    }
+                }
+                other => self.err(
+                    r.rtype.span(),
+                    format!("record type `{other}` is not supported"),
+                    Some("expected \"MX\" or \"A\"".into()),
+                ),
+            }
+        }
+        zone
+    }
+
+    fn link(&mut self, l: &RawLink, names: &[String]) -> Option<LinkDef> {
+        let ends = l.between.get_ref();
+        if ends.len() != 2 {
+            self.err(
+                l.between.span(),
+                format!("a link joins two hosts, not {}", ends.len()),
+                Some("expected between = [\"a\", \"b\"]".into()),
+            );
+            return None;
+        }
+        let a = self.host_ref(names, &ends[0], "link end");
+        let b = self.host_ref(names, &ends[1], "link end");
+        let latency = self.duration(&l.latency);
+        let jitter = l
+            .jitter
+            .as_ref()
+            .map(|j| self.duration(j))
+            .unwrap_or(SimDuration::ZERO);
+        Some(LinkDef {
+            between: (a?, b?),
+            latency,
+            jitter,
+        })
+    }
+
+    fn step(&mut self, s: &RawStep, names: &[String], hosts: &[HostDef]) -> Option<StepDef> {
+        let at = SimTime::ZERO + self.duration(&s.at);
+        let action_name = s
+            .action
+            .as_ref()
+            .map(|a| a.get_ref().as_str())
+            .unwrap_or("narrate");
+        let span = s.action.as_ref().map(|a| a.span()).unwrap_or(s.at.span());
+        let host = s
+            .host
+            .as_ref()
+            .and_then(|h| self.host_ref(names, h, "host"));
+        let narration = s.narration.clone().unwrap_or_default();
+        let unused = |v: &mut Self, what: &str, sp: Option<Range<usize>>| {
+            if let Some(sp) = sp {
+                v.err(
+                    sp,
+                    format!("`{what}` is not used by a `{action_name}` step"),
+                    None,
+                );
+            }
+        };
+        let action = match action_name {
+            "narrate" => {
+                unused(self, "to", s.to.as_ref().map(|t| t.span()));
+                unused(self, "subject", s.subject.as_ref().map(|t| t.span()));
+                unused(self, "body", s.body.as_ref().map(|t| t.span()));
+                if narration.is_empty() {
+                    self.err(span, "a `narrate` step needs `narration`", None);
+                }
+                StepAction::Narrate
+            }
+            "send" => {
+                let Some(to) = &s.to else {
+                    self.err(
+                        span,
+                        "a `send` step needs `to`: the recipients' addresses",
+                        Some("expected to = [\"bob@b.example\"]".into()),
+                    );
+                    return None;
+                };
+                if to.get_ref().is_empty() {
+                    self.err(to.span(), "`to` needs at least one address", None);
+                }
+                let to: Vec<Address> = to
+                    .get_ref()
+                    .iter()
+                    .filter_map(|a| self.address(a))
+                    .collect();
+                self.needs_client(s, host, hosts, span.clone(), "send")?;
+                StepAction::Send {
+                    to,
+                    subject: s
+                        .subject
+                        .as_ref()
+                        .map(|x| x.get_ref().clone())
+                        .unwrap_or_default(),
+                    body: s
+                        .body
+                        .as_ref()
+                        .map(|x| x.get_ref().clone())
+                        .unwrap_or_default(),
+                }
+            }
+            "check" => {
+                unused(self, "to", s.to.as_ref().map(|t| t.span()));
+                unused(self, "subject", s.subject.as_ref().map(|t| t.span()));
+                unused(self, "body", s.body.as_ref().map(|t| t.span()));
+                let h = self.needs_client(s, host, hosts, span.clone(), "check")?;
+                if hosts[h]
+                    .client
+                    .as_ref()
+                    .is_some_and(|c| c.incoming.is_none())
+                {
+                    self.err(
+                        span,
+                        format!(
+                            "`{}`'s mail program has no `incoming` server to check",
+                            hosts[h].name
+                        ),
+                        None,
+                    );
+                }
+                StepAction::Check
+            }
+            other => {
+                self.err(
+                    span,
+                    format!("`{other}` is not a step action"),
+                    Some("expected \"narrate\", \"send\" or \"check\"".into()),
+                );
+                return None;
+            }
+        };
+        Some(StepDef {
+            at,
+            host,
+            action,
+            narration,
+        })
+    }
+
+    fn needs_client(
+        &mut self,
+        s: &RawStep,
+        host: Option<usize>,
+        hosts: &[HostDef],
+        span: Range<usize>,
+        what: &str,
+    ) -> Option<usize> {
+        let Some(h) = host else {
+            if s.host.is_none() {
+                self.err(
+                    span,
+                    format!("a `{what}` step needs `host`: the computer whose user acts"),
+                    None,
+                );
+            }
+            return None;
+        };
+        if hosts[h].client.is_none() {
+            let sp = s.host.as_ref().map(|x| x.span()).unwrap_or(span);
+            self.err(
+                sp,
+                format!("`{}` has no mail program", hosts[h].name),
+                Some("add a [host.client] table to that host".into()),
+            );
+            return None;
+        }
+        Some(h)
+    }
+
+    fn expect(&mut self, e: &RawExpect, names: &[String], hosts: &[HostDef]) -> Option<ExpectDef> {
+        let set = [e.mailbox.is_some(), e.inbox.is_some(), e.queue.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
+        if set != 1 {
+            let span = e
+                .mailbox
+                .as_ref()
+                .or(e.inbox.as_ref())
+                .or(e.queue.as_ref())
+                .map(|s| s.span())
+                .unwrap_or(0..0);
+            self.err(
+                span,
+                "an expectation names exactly one of `mailbox`, `inbox` or `queue`",
+                None,
+            );
+            return None;
+        }
+        if let Some(m) = &e.mailbox {
+            let addr = self.address(m)?;
+            let user = addr.local.to_ascii_lowercase();
+            let domain = addr.domain_lower();
+            let has = |h: &HostDef| {
+                h.domain.as_deref() == Some(domain.as_str())
+                    && h.accounts.iter().any(|a| a.user == user)
+            };
+            let host = match &e.host {
+                Some(h) => self.host_ref(names, h, "host")?,
+                None => match hosts.iter().position(has) {
+                    Some(i) => i,
+                    None => {
+                        self.err(
+                            m.span(),
+                            format!("no host of this scenario keeps a mailbox for `{addr}`"),
+                            Some(format!(
+                                "add account `{user}` to a host with domain = \"{domain}\""
+                            )),
+                        );
+                        return None;
+                    }
+                },
+            };
+            return Some(ExpectDef::Mailbox {
+                host,
+                user,
+                address: addr.to_string(),
+                count: e.count,
+                subject: e.subject.clone(),
+            });
+        }
+        if let Some(i) = &e.inbox {
+            let host = self.host_ref(names, i, "inbox host")?;
+            if hosts[host].client.is_none() {
+                self.err(
+                    i.span(),
+                    format!("`{}` has no mail program, so no inbox", hosts[host].name),
+                    None,
+                );
+            }
+            return Some(ExpectDef::Inbox {
+                host,
+                count: e.count,
+                subject: e.subject.clone(),
+            });
+        }
+        let q = e.queue.as_ref()?;
+        let host = self.host_ref(names, q, "queue host")?;
+        if e.subject.is_some() {
+            self.err(q.span(), "a queue expectation takes `count` only", None);
+        }
+        Some(ExpectDef::Queue {
+            host,
+            count: e.count.unwrap_or(0),
+        })
+    }
+}
