@@ -1,0 +1,107 @@
+//! Byte transcripts (C:/S: lines with real CRLF) replayed exactly against the servers.
+
+mod common;
+
+use std::cell::RefCell;
+
+use mailsim::protocols::smtp::server::Role;
+
+#[test]
+fn smtp_mx_session() {
+    let server = RefCell::new(common::smtp_server(Role::Mx));
+    common::replay(
+        include_str!("transcripts/smtp-mx-session.txt"),
+        |b| server.borrow_mut().handle_input(b),
+        || server.borrow_mut().poll_transmit().unwrap_or_default(),
+        "smtp-mx-session.txt",
+    );
+    let mut s = server.into_inner();
+    assert!(s.wants_close());
+    let Some(mailsim::protocols::smtp::server::ServerEvent::Accepted(env)) = s.poll_event() else {
+        panic!("the message was not accepted");
+    };
+    assert_eq!(
+        env.data,
+        b"Subject: test\r\n\r\n.a line that starts with a dot\r\n"
+    );
+    assert_eq!(env.rcpts.len(), 1);
+    assert_eq!(s.poll_event(), None);
+}
+
+#[test]
+fn smtp_submission_relays_only_for_own_users() {
+    let server = RefCell::new(common::smtp_server(Role::Submission));
+    common::replay(
+        include_str!("transcripts/smtp-submission.txt"),
+        |b| server.borrow_mut().handle_input(b),
+        || server.borrow_mut().poll_transmit().unwrap_or_default(),
+        "smtp-submission.txt",
+    );
+}
+
+#[test]
+fn pop3_session_deletes_only_at_quit() {
+    let h = RefCell::new(common::PopHarness::new());
+    common::replay(
+        include_str!("transcripts/pop3-session.txt"),
+        |b| h.borrow_mut().input(b),
+        || std::mem::take(&mut h.borrow_mut().out),
+        "pop3-session.txt",
+    );
+    let h = h.into_inner();
+    assert_eq!(h.committed, vec![vec!["2".to_string()]]);
+    assert!(h.server.wants_close());
+}
+
+#[test]
+fn pop3_without_quit_deletes_nothing() {
+    let mut h = common::PopHarness::new();
+    h.input(b"USER bob\r\nPASS secret\r\nDELE 1\r\nDELE 2\r\n");
+    h.server.handle_closed();
+    h.drain();
+    assert!(h.committed.is_empty());
+}
+
+#[test]
+fn smtp_bare_lf_is_refused_in_commands_and_data() {
+    let mut s = common::smtp_server(Role::Mx);
+    s.poll_transmit();
+    s.handle_input(b"EHLO x.example\n");
+    let out = String::from_utf8(s.poll_transmit().unwrap()).unwrap();
+    assert!(
+        out.starts_with("500 5.5.2 Lines must end with CRLF"),
+        "{out}"
+    );
+    // A bare <LF>.<LF> must not end DATA (no SMTP smuggling), and the message is refused.
+    s.handle_input(
+        b"EHLO x.example\r\nMAIL FROM:<a@x.example>\r\nRCPT TO:<bob@b.example>\r\nDATA\r\n",
+    );
+    s.poll_transmit();
+    s.handle_input(b"hi\n.\nMAIL FROM:<evil@x.example>\r\n.\r\n");
+    let out = String::from_utf8(s.poll_transmit().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "554 5.6.0 Message refused: it has a bare LF; lines must end with CRLF (RFC 5321 2.3.8)\r\n"
+    );
+    assert_eq!(s.poll_event(), None);
+}
+
+#[test]
+fn smtp_long_lines_and_too_many_errors() {
+    let mut s = common::smtp_server(Role::Mx);
+    s.poll_transmit();
+    let mut long = vec![b'N'; 600];
+    long.extend_from_slice(b"\r\n");
+    s.handle_input(&long);
+    let out = String::from_utf8(s.poll_transmit().unwrap()).unwrap();
+    assert!(out.starts_with("500 5.5.2 Line too long"), "{out}");
+    for _ in 0..9 {
+        s.handle_input(b"BAD\r\n");
+    }
+    let out = String::from_utf8(s.poll_transmit().unwrap()).unwrap();
+    assert!(
+        out.ends_with("421 4.7.0 mx.b.example Too many errors, closing connection\r\n"),
+        "{out}"
+    );
+    assert!(s.wants_close());
+}
