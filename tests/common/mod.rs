@@ -43,6 +43,12 @@ pub struct PopHarness {
     pub out: Vec<u8>,
 }
 
+impl Default for PopHarness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl PopHarness {
     pub fn new() -> Self {
         let cfg = PopConfig {
