@@ -529,16 +529,10 @@ impl Sim {
         self.pump(c, side, before);
         let conn = &self.conns[c];
         if !conn.fin_sent[side] && !conn.closed[1 - side] {
-            let ex = Explanation {
-                note: "this side closes too: the connection is over",
-                rfc: "RFC 9293 §3.6",
-            };
-            self.send_segment(
+            self.send_fin(
                 c,
                 side,
-                TcpFlags::FIN | TcpFlags::ACK,
-                Vec::new(),
-                ex,
+                "this side closes too: the connection is over",
                 (before, "CLOSED"),
             );
         }
@@ -575,19 +569,34 @@ impl Sim {
         }
         let conn = &self.conns[c];
         if self.app_wants_close(c, side) && !conn.fin_sent[side] && !conn.closed[side] {
-            let ex = Explanation {
-                note: "nothing more to send: this side closes the connection (FIN)",
-                rfc: "RFC 9293 §3.6",
-            };
-            self.send_segment(
+            self.send_fin(
                 c,
                 side,
-                TcpFlags::FIN | TcpFlags::ACK,
-                Vec::new(),
-                ex,
+                "nothing more to send: this side closes the connection (FIN)",
                 (before, "FIN-WAIT"),
             );
         }
+    }
+
+    fn send_fin(
+        &mut self,
+        c: usize,
+        side: usize,
+        note: &'static str,
+        states: (&'static str, &'static str),
+    ) {
+        let ex = Explanation {
+            note,
+            rfc: "RFC 9293 §3.6",
+        };
+        self.send_segment(
+            c,
+            side,
+            TcpFlags::FIN | TcpFlags::ACK,
+            Vec::new(),
+            ex,
+            states,
+        );
     }
 
     fn explain_out(&mut self, c: usize, side: usize, bytes: &[u8]) -> Explanation {

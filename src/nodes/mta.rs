@@ -165,13 +165,16 @@ impl Sim {
         );
     }
 
-    pub(crate) fn start_delivery(&mut self, h: usize, id: &str) {
-        let Some(domain) = self.hosts[h]
+    fn queued_domain(&self, h: usize, id: &str) -> Option<String> {
+        self.hosts[h]
             .queue
             .iter()
             .find(|q| q.id == id)
             .map(|q| q.domain.clone())
-        else {
+    }
+
+    pub(crate) fn start_delivery(&mut self, h: usize, id: &str) {
+        let Some(domain) = self.queued_domain(h, id) else {
             return;
         };
         self.dns_query(h, id, &domain, QType::Mx, LookupStage::Mx);
@@ -194,12 +197,7 @@ impl Sim {
         };
         let h = to.host;
         let id = lookup.queue_id;
-        let Some(domain) = self.hosts[h]
-            .queue
-            .iter()
-            .find(|q| q.id == id)
-            .map(|q| q.domain.clone())
-        else {
+        let Some(domain) = self.queued_domain(h, &id) else {
             return;
         };
         match (lookup.stage, resp.rcode) {
