@@ -53,6 +53,13 @@ impl LineReader {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Drops everything buffered (the session is over; nothing more will be read).
+    pub fn clear(&mut self) {
+        self.buf = Vec::new();
+        self.pos = 0;
+        self.overflow = false;
+    }
+
     /// Bytes buffered that do not yet form a line.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.pos

@@ -191,6 +191,9 @@ impl Pop3Server {
                 }
             }
         }
+        if matches!(self.state, State::Closed) {
+            self.reader.clear();
+        }
     }
 
     fn ok(&mut self, text: &str) {

@@ -187,6 +187,9 @@ impl SmtpServer {
                 self.command_line(framed);
             }
         }
+        if matches!(self.state, State::Closed) {
+            self.reader.clear();
+        }
     }
 
     fn reply(&mut self, r: Reply) {
