@@ -37,12 +37,13 @@ pub(crate) enum Ev {
         to_side: usize,
         flags: u8,
         seq: u32,
-        payload: Vec<u8>,
+        /// The trace event that holds the payload (kept once, in the trace).
+        event: usize,
     },
     Udp {
         from: Endpoint,
         to: Endpoint,
-        payload: Vec<u8>,
+        event: usize,
     },
 }
 
@@ -275,9 +276,18 @@ impl Sim {
                 to_side,
                 flags,
                 seq,
-                payload,
-            } => self.tcp_arrive(conn, to_side, TcpFlags(flags), seq, payload),
-            Ev::Udp { from, to, payload } => self.udp_arrive(from, to, payload),
+                event,
+            } => {
+                // Borrow the payload out of the trace while the receiver handles it.
+                let payload = self.take_payload(event);
+                self.tcp_arrive(conn, to_side, TcpFlags(flags), seq, &payload);
+                self.put_payload(event, payload);
+            }
+            Ev::Udp { from, to, event } => {
+                let payload = self.take_payload(event);
+                self.udp_arrive(from, to, &payload);
+                self.put_payload(event, payload);
+            }
         }
         Some(first..self.trace.events.len())
     }
@@ -400,7 +410,7 @@ impl Sim {
                 to_side: 1 - side,
                 flags,
                 seq,
-                payload: payload.clone(),
+                event: self.trace.events.len(),
             },
         );
         self.trace.push(
@@ -423,7 +433,7 @@ impl Sim {
         );
     }
 
-    fn tcp_arrive(&mut self, c: usize, side: usize, flags: TcpFlags, seq: u32, payload: Vec<u8>) {
+    fn tcp_arrive(&mut self, c: usize, side: usize, flags: TcpFlags, seq: u32, payload: &[u8]) {
         if self.conns[c].closed[side] {
             return;
         }
@@ -503,7 +513,7 @@ impl Sim {
         }
         if !payload.is_empty() {
             let before = self.app_state(c, side);
-            self.app_input(c, side, &payload);
+            self.app_input(c, side, payload);
             self.pump(c, side, before);
         }
         if flags.has(TcpFlags::FIN) {
@@ -649,7 +659,7 @@ impl Sim {
             Ev::Udp {
                 from,
                 to,
-                payload: payload.clone(),
+                event: self.trace.events.len(),
             },
         );
         self.trace.push(
@@ -666,14 +676,34 @@ impl Sim {
         );
     }
 
-    fn udp_arrive(&mut self, from: Endpoint, to: Endpoint, payload: Vec<u8>) {
+    fn udp_arrive(&mut self, from: Endpoint, to: Endpoint, payload: &[u8]) {
         if to.port == 53 && self.hosts[to.host].def.has(Service::Dns) {
-            if let Some(answer) = dns::answer(&self.scenario.zone, &payload) {
+            if let Some(answer) = dns::answer(&self.scenario.zone, payload) {
                 let ip = self.hosts[from.host].def.ip;
                 self.send_udp(to, ip, from.port, answer);
             }
         } else {
-            self.on_dns_response(to, &payload);
+            self.on_dns_response(to, payload);
+        }
+    }
+
+    fn payload_slot(&mut self, event: usize) -> Option<&mut Vec<u8>> {
+        match &mut self.trace.events.get_mut(event)?.kind {
+            EventKind::Segment(s) => Some(&mut s.payload),
+            EventKind::Datagram(d) => Some(&mut d.payload),
+            _ => None,
+        }
+    }
+
+    fn take_payload(&mut self, event: usize) -> Vec<u8> {
+        self.payload_slot(event)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn put_payload(&mut self, event: usize, payload: Vec<u8>) {
+        if let Some(slot) = self.payload_slot(event) {
+            *slot = payload;
         }
     }
 }

@@ -57,9 +57,39 @@ pub fn build_message(d: &Draft<'_>) -> Vec<u8> {
 }
 
 /// The decoded Subject of a message, or an empty string.
+///
+/// Only the Subject field (with its folded lines) is handed to `mail-parser`, which decodes RFC 2047
+/// encoded words; parsing every header (Received lines included) just for this costs too much.
 pub fn subject_of(data: &[u8]) -> String {
+    let header_end = data
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(data.len(), |p| p + 2);
+    let header = &data[..header_end];
+    let mut start = None;
+    let mut at = 0;
+    for line in header.split_inclusive(|&b| b == b'\n') {
+        match start {
+            None if line.len() >= 8 && line[..8].eq_ignore_ascii_case(b"subject:") => {
+                start = Some(at)
+            }
+            Some(s) if !line.starts_with(b" ") && !line.starts_with(b"\t") => {
+                return decode_subject(&header[s..at]);
+            }
+            _ => {}
+        }
+        at += line.len();
+    }
+    start
+        .map(|s| decode_subject(&header[s..]))
+        .unwrap_or_default()
+}
+
+fn decode_subject(field: &[u8]) -> String {
+    let mut one = field.to_vec();
+    one.extend_from_slice(b"\r\n");
     mail_parser::MessageParser::default()
-        .parse_headers(data)
+        .parse_headers(&one)
         .and_then(|m| m.subject().map(str::to_string))
         .unwrap_or_default()
 }
@@ -175,6 +205,8 @@ mod tests {
         assert!(text.contains("Message-ID: <1.abc@a.example>\r\n"), "{text}");
         assert!(text.contains("Date: "));
         assert_eq!(subject_of(&a), "Lunch on Friday?");
+        assert_eq!(subject_of(b"Received: x\r\nsubject: =?utf-8?q?caf=C3=A9?=\r\n more\r\nTo: b\r\n\r\nSubject: no"), "café more");
+        assert_eq!(subject_of(b"To: b\r\n\r\nSubject: body"), "");
         let mut mb = Mailbox::new(1);
         assert_eq!(mb.append(a.clone(), SimTime(5)), 1);
         assert_eq!(mb.append(a, SimTime(6)), 2);
