@@ -11,11 +11,13 @@
 
 pub mod check;
 mod engine;
+pub mod layout;
 pub mod mail;
 mod nodes;
 pub mod protocols;
 pub mod report;
 pub mod scenario;
+pub mod view;
 
 pub use engine::rng::{SimRng, fork, stable_hash};
 pub use engine::sim::{HostState, LocalMessage, QueuedMail, Sim};

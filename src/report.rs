@@ -62,6 +62,9 @@ pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
             format!("deleted from {user}'s mailbox: uid {uid} \"{subject}\"")
         }
         EventKind::Queue { text, .. } => text.clone(),
+        EventKind::Downloaded { subject, .. } => {
+            format!("mail program: downloaded \"{subject}\" into the inbox")
+        }
         EventKind::Note { text, .. } => text.clone(),
     }
 }
@@ -105,10 +108,12 @@ pub fn write_text(
             )?,
             EventKind::Mailbox { host, .. }
             | EventKind::Queue { host, .. }
+            | EventKind::Downloaded { host, .. }
             | EventKind::Note { host, .. } => {
                 let tag = match ev.kind {
                     EventKind::Mailbox { .. } => "MAILBOX",
                     EventKind::Queue { .. } => "QUEUE",
+                    EventKind::Downloaded { .. } => "INBOX",
                     _ => "*",
                 };
                 writeln!(
@@ -180,6 +185,9 @@ pub fn event_json(t: &Trace, ev: &TraceEvent) -> Value {
             text,
         } => {
             json!({ "type": "queue", "host": t.host_name(*host), "queue_id": id, "change": if *added { "added" } else { "removed" }, "text": text })
+        }
+        EventKind::Downloaded { host, uid, subject } => {
+            json!({ "type": "downloaded", "host": t.host_name(*host), "uid": uid, "subject": subject })
         }
         EventKind::Note { host, text } => {
             json!({ "type": "note", "host": t.host_name(*host), "text": text })

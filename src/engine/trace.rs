@@ -175,6 +175,12 @@ pub enum EventKind {
         added: bool,
         text: String,
     },
+    /// A computer's mail program downloaded a message into its inbox.
+    Downloaded {
+        host: usize,
+        uid: String,
+        subject: String,
+    },
     /// A host did something worth saying (a mail program shows new mail, a server gives up...).
     Note { host: usize, text: String },
 }

@@ -150,13 +150,17 @@ impl Sim {
                 let host = &mut self.hosts[h];
                 host.known_uids.insert(uid.clone());
                 host.inbox.push(LocalMessage {
-                    uid,
+                    uid: uid.clone(),
                     subject: subject.clone(),
                     data: Arc::new(data),
                 });
-                self.note(
-                    h,
-                    format!("mail program: downloaded \"{subject}\" into the inbox"),
+                self.trace.push(
+                    self.now,
+                    EventKind::Downloaded {
+                        host: h,
+                        uid,
+                        subject,
+                    },
                 );
             }
             ClientEvent::Finished {

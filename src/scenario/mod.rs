@@ -71,6 +71,7 @@ struct RawHost {
     #[serde(default)]
     accounts: Vec<RawAccount>,
     resolver: Option<Spanned<String>>,
+    position: Option<Spanned<Vec<f32>>>,
     client: Option<RawClient>,
 }
 
@@ -220,7 +221,7 @@ pub struct ClientDef {
 }
 
 /// A host of the scenario.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HostDef {
     /// Its DNS name, shown in transcripts.
     pub name: String,
@@ -240,6 +241,8 @@ pub struct HostDef {
     pub resolver: Option<usize>,
     /// Its mail program, if it is a computer with one.
     pub client: Option<ClientDef>,
+    /// Where the diagram draws it (in a 1000 × 600 box, y up), if the scenario says.
+    pub position: Option<(f32, f32)>,
 }
 
 impl HostDef {
@@ -310,7 +313,7 @@ pub struct LinkDef {
 }
 
 /// A checked scenario, ready to simulate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     /// Its title.
     pub title: String,
@@ -556,6 +559,7 @@ impl Validator<'_> {
                 accounts,
                 resolver: None,
                 client: None,
+                position: self.position(h.position.as_ref()),
             });
         }
 
@@ -626,6 +630,21 @@ impl Validator<'_> {
             links,
             steps,
             expects,
+        }
+    }
+
+    fn position(&mut self, p: Option<&Spanned<Vec<f32>>>) -> Option<(f32, f32)> {
+        let p = p?;
+        match p.get_ref().as_slice() {
+            &[x, y] if (0.0..=1000.0).contains(&x) && (0.0..=600.0).contains(&y) => Some((x, y)),
+            _ => {
+                self.err(
+                    p.span(),
+                    "a position is [x, y] with x from 0 to 1000 and y from 0 to 600",
+                    None,
+                );
+                None
+            }
         }
     }
 
