@@ -26,6 +26,20 @@ fn group_of(s: &Scenario, i: usize) -> Option<String> {
     rest.contains('.').then(|| rest.to_ascii_lowercase())
 }
 
+/// The smallest box (min, max) that holds every host with room for its icon and labels.
+pub fn bounds(pos: &[(f32, f32)]) -> ((f32, f32), (f32, f32)) {
+    let (mut lo, mut hi) = ((f32::MAX, f32::MAX), (f32::MIN, f32::MIN));
+    for &(x, y) in pos {
+        lo = (lo.0.min(x - 90.0), lo.1.min(y - 85.0));
+        hi = (hi.0.max(x + 90.0), hi.1.max(y + 45.0));
+    }
+    if pos.is_empty() {
+        ((0.0, 0.0), (WIDTH, HEIGHT))
+    } else {
+        (lo, hi)
+    }
+}
+
 /// The position of every host, by index.
 pub fn layout(s: &Scenario) -> Vec<(f32, f32)> {
     let n = s.hosts.len();
@@ -55,7 +69,8 @@ pub fn layout(s: &Scenario) -> Vec<(f32, f32)> {
     let half = g.div_ceil(2);
     // Each group gets two columns: computers and servers.
     let columns = 2 * g;
-    let col_x = |c: usize| WIDTH * (c as f32 + 0.5) / columns as f32;
+    // Columns spread from edge to edge (a margin for labels), so neighbours' labels do not touch.
+    let col_x = |c: usize| 70.0 + (WIDTH - 140.0) * c as f32 / (columns - 1).max(1) as f32;
     for (gi, name) in order.iter().enumerate() {
         let members: Vec<usize> = (0..n)
             .filter(|&i| groups_of[i].as_ref() == Some(name))

@@ -9,8 +9,11 @@
 //! - [`protocols`]: sans-IO SMTP, POP3 and DNS machines with plain-language explanations;
 //! - [`report`]: text and JSON transcripts; [`check`]: the scenario's expectations.
 
+#[cfg(feature = "gui")]
+pub mod app;
 pub mod check;
 mod engine;
+pub mod inspect;
 pub mod layout;
 pub mod mail;
 mod nodes;

@@ -8,13 +8,18 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use mailsim::{Scenario, Sim, WALKTHROUGH, check, report, scenario};
 
+#[cfg(feature = "gui")]
+const AFTER_HELP: &str = "Without a command, mailsim opens the window on the built-in walkthrough (or prints its transcript when there is no display).";
+#[cfg(not(feature = "gui"))]
+const AFTER_HELP: &str = "Without a command, mailsim runs the built-in walkthrough in the terminal (this build has no window).";
+
 /// An educational network simulator that shows how email really works: real SMTP, POP3 and DNS
 /// bytes between simulated computers and servers.
 #[derive(Parser)]
 #[command(
     name = "mailsim",
     version,
-    after_help = "Without a command, mailsim runs the built-in walkthrough in the terminal."
+    after_help = AFTER_HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -52,6 +57,115 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Open the window on a scenario file.
+    #[cfg(feature = "gui")]
+    Open {
+        /// The scenario file (.toml).
+        file: PathBuf,
+    },
+    /// Render the window at an event (with that message selected) to a PNG, then exit.
+    #[cfg(feature = "gui")]
+    Screenshot {
+        /// The scenario file (.toml).
+        file: PathBuf,
+        /// The event to show (its id, as in `run --format json`).
+        #[arg(long)]
+        event: usize,
+        /// The PNG to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Window size, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+        size: (u32, u32),
+    },
+}
+
+#[cfg(feature = "gui")]
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or("expected WIDTHxHEIGHT, e.g. 1280x720")?;
+    let w: u32 = w.parse().map_err(|_| "the width is not a number")?;
+    let h: u32 = h.parse().map_err(|_| "the height is not a number")?;
+    if !(320..=8192).contains(&w) || !(240..=8192).contains(&h) {
+        return Err("the size must be between 320x240 and 8192x8192".into());
+    }
+    Ok((w, h))
+}
+
+/// Why no window can open here, if that is so.
+#[cfg(feature = "gui")]
+fn no_display() -> Option<&'static str> {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
+    (cfg!(target_os = "linux") && !set("DISPLAY") && !set("WAYLAND_DISPLAY"))
+        .then_some("no display (DISPLAY and WAYLAND_DISPLAY are not set)")
+}
+
+/// Opens the window; on a machine that cannot show one, says so in one line and prints the
+/// transcript instead.
+#[cfg(feature = "gui")]
+fn window(
+    file: Option<PathBuf>,
+    screenshot: Option<(usize, PathBuf)>,
+    size: (u32, u32),
+) -> ExitCode {
+    let transcript = |file: &Option<PathBuf>| match file {
+        Some(f) => match load(f) {
+            Ok(s) => run(&s, None, Format::Text, false),
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
+        None => walkthrough(),
+    };
+    if let Some(why) = no_display() {
+        if screenshot.is_some() {
+            eprintln!("mailsim: cannot take a screenshot: {why}; try xvfb-run");
+            return ExitCode::from(2);
+        }
+        eprintln!(
+            "mailsim: {why}, so here is the transcript instead (mailsim run FILE prints any scenario)"
+        );
+        return transcript(&file);
+    }
+    let opts = mailsim::app::Options {
+        file: file.clone(),
+        size,
+        screenshot: screenshot.clone(),
+    };
+    // A machine with a display but no usable GPU adapter makes the renderer panic: say so in one
+    // line instead of a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("mailsim: the window failed: {msg}");
+    }));
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| mailsim::app::run(opts))) {
+        Ok(Ok(exit)) if exit.is_success() => ExitCode::SUCCESS,
+        Ok(Ok(_)) => ExitCode::from(1),
+        Ok(Err(e)) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+        Err(_) if screenshot.is_none() => {
+            eprintln!(
+                "mailsim: no window could be opened (no GPU adapter?), so here is the transcript instead"
+            );
+            transcript(&file)
+        }
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+fn walkthrough() -> ExitCode {
+    let s = scenario::parse("walkthrough.toml (built in)", WALKTHROUGH)
+        .expect("the built-in walkthrough is valid");
+    run(&s, None, Format::Text, false)
 }
 
 fn load(path: &PathBuf) -> Result<Scenario, String> {
@@ -85,11 +199,19 @@ fn run(s: &Scenario, seed: Option<u64>, format: Format, brief: bool) -> ExitCode
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => {
-            let s = scenario::parse("walkthrough.toml (built in)", WALKTHROUGH)
-                .expect("the built-in walkthrough is valid");
-            run(&s, None, Format::Text, false)
-        }
+        #[cfg(feature = "gui")]
+        None => window(None, None, (1280, 720)),
+        #[cfg(not(feature = "gui"))]
+        None => walkthrough(),
+        #[cfg(feature = "gui")]
+        Some(Command::Open { file }) => window(Some(file), None, (1280, 720)),
+        #[cfg(feature = "gui")]
+        Some(Command::Screenshot {
+            file,
+            event,
+            out,
+            size,
+        }) => window(Some(file), Some((event, out)), size),
         Some(Command::Run {
             file,
             seed,

@@ -1,0 +1,334 @@
+//! The diagram, drawn by bevy: host icons, links, and the packet of the current event moving
+//! along its link. Labels and clicks are handled by the egui overlay (`panels`), which knows the
+//! same world ↔ screen mapping ([`ViewTransform`]).
+
+use bevy::camera::Viewport;
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+
+use super::model::{Cursor, Model, Selection};
+use crate::protocols::Protocol;
+use crate::scenario::{HostKind, Service};
+use crate::{EventKind, TcpFlags, layout};
+
+/// The diagram's part of the window, in logical pixels (set by the panels each frame).
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct CentralRect(pub Rect);
+
+impl Default for CentralRect {
+    fn default() -> Self {
+        CentralRect(Rect::new(0.0, 0.0, 1280.0, 720.0))
+    }
+}
+
+/// Zoom and pan chosen with the mouse, on top of fitting the diagram into its rect.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct ViewTransform {
+    /// 1 = the whole diagram fits.
+    pub zoom: f32,
+    /// World units the view is moved by (from the centre of what it fits).
+    pub pan: Vec2,
+    /// The world box to fit (min, max), from the hosts' positions.
+    pub fit: (Vec2, Vec2),
+}
+
+impl Default for ViewTransform {
+    fn default() -> Self {
+        let half = Vec2::new(layout::WIDTH, layout::HEIGHT) / 2.0;
+        ViewTransform {
+            zoom: 1.0,
+            pan: Vec2::ZERO,
+            fit: (-half, half),
+        }
+    }
+}
+
+impl ViewTransform {
+    /// World units per logical pixel in `rect`.
+    pub fn scale(&self, rect: Rect) -> f32 {
+        let size = self.fit.1 - self.fit.0;
+        let fit = (size.x / rect.width().max(1.0)).max(size.y / rect.height().max(1.0)) * 1.05;
+        fit / self.zoom
+    }
+
+    /// The world point at the centre of the view.
+    pub fn center(&self) -> Vec2 {
+        (self.fit.0 + self.fit.1) / 2.0 + self.pan
+    }
+
+    /// The screen point (logical px) of a world point.
+    pub fn screen_of(&self, rect: Rect, world: Vec2) -> Vec2 {
+        let d = (world - self.center()) / self.scale(rect);
+        rect.center() + Vec2::new(d.x, -d.y)
+    }
+
+    /// The world point under a screen point.
+    pub fn world_at(&self, rect: Rect, screen: Vec2) -> Vec2 {
+        let d = (screen - rect.center()) * self.scale(rect);
+        self.center() + Vec2::new(d.x, -d.y)
+    }
+}
+
+/// A layout-box position as a world position (the box is centred on the origin).
+pub fn world_of(p: Vec2) -> Vec2 {
+    p - Vec2::new(layout::WIDTH / 2.0, layout::HEIGHT / 2.0)
+}
+
+/// The colour of a protocol (also used by the legend and the event list).
+pub fn protocol_color(p: Protocol) -> Color {
+    match p {
+        Protocol::Smtp => Color::srgb(0.16, 0.50, 0.93),
+        Protocol::Pop3 => Color::srgb(0.13, 0.68, 0.35),
+        Protocol::Dns => Color::srgb(0.85, 0.65, 0.10),
+        Protocol::Tcp => Color::srgb(0.55, 0.58, 0.62),
+    }
+}
+
+/// The camera that draws the diagram.
+#[derive(Component)]
+pub struct DiagramCamera;
+
+/// A host's icon.
+#[derive(Component)]
+pub struct HostIcon(pub usize);
+
+/// The moving packet.
+#[derive(Component)]
+pub struct Packet;
+
+/// The size of a host icon in world units.
+pub const ICON: f32 = 64.0;
+
+/// The icons, embedded in the binary so the window works from any folder.
+#[derive(Resource)]
+pub struct Icons {
+    computer: Handle<Image>,
+    server: Handle<Image>,
+    dns: Handle<Image>,
+}
+
+fn load_icons(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
+    use bevy::asset::RenderAssetUsages;
+    use bevy::image::{CompressedImageFormats, ImageSampler, ImageType};
+    let mut load = |bytes: &[u8]| {
+        let image = Image::from_buffer(
+            bytes,
+            ImageType::Extension("png"),
+            CompressedImageFormats::NONE,
+            true,
+            ImageSampler::linear(),
+            RenderAssetUsages::default(),
+        )
+        .expect("the embedded icons are valid PNG files");
+        images.add(image)
+    };
+    commands.insert_resource(Icons {
+        computer: load(include_bytes!("../../assets/icons/computer.png")),
+        server: load(include_bytes!("../../assets/icons/server.png")),
+        dns: load(include_bytes!("../../assets/icons/dns.png")),
+    });
+}
+
+fn setup(mut commands: Commands, mut egui_settings: ResMut<bevy_egui::EguiGlobalSettings>) {
+    use bevy::camera::CameraOutputMode;
+    use bevy::camera::visibility::RenderLayers;
+    use bevy::render::render_resource::BlendState;
+    // Two cameras: the diagram's, drawn into the central rect only, and egui's over the window.
+    egui_settings.auto_create_primary_context = false;
+    commands.spawn((Camera2d, DiagramCamera));
+    commands.spawn((
+        bevy_egui::PrimaryEguiContext,
+        Camera2d,
+        RenderLayers::none(),
+        Camera {
+            order: 1,
+            output_mode: CameraOutputMode::Write {
+                blend_state: Some(BlendState::ALPHA_BLENDING),
+                clear_color: ClearColorConfig::None,
+            },
+            clear_color: ClearColorConfig::Custom(Color::NONE),
+            ..default()
+        },
+    ));
+    commands.spawn((
+        Packet,
+        Sprite::from_color(Color::WHITE, Vec2::new(30.0, 20.0)),
+        Transform::from_xyz(0.0, 0.0, 5.0),
+        Visibility::Hidden,
+    ));
+}
+
+/// The icon of a host.
+fn icon_of(icons: &Icons, model: &Model, i: usize) -> Handle<Image> {
+    let h = &model.scenario.hosts[i];
+    if h.kind == HostKind::Computer {
+        icons.computer.clone()
+    } else if h.services == [Service::Dns] {
+        icons.dns.clone()
+    } else {
+        icons.server.clone()
+    }
+}
+
+fn rebuild_hosts(
+    mut commands: Commands,
+    model: Res<Model>,
+    icons: Res<Icons>,
+    mut view: ResMut<ViewTransform>,
+    old: Query<Entity, With<HostIcon>>,
+) {
+    if !model.is_changed() {
+        return;
+    }
+    *view = ViewTransform {
+        fit: (world_of(model.bounds.0), world_of(model.bounds.1)),
+        ..ViewTransform::default()
+    };
+    for e in &old {
+        commands.entity(e).despawn();
+    }
+    for (i, p) in model.positions.iter().enumerate() {
+        let w = world_of(*p);
+        commands.spawn((
+            HostIcon(i),
+            Sprite {
+                image: icon_of(&icons, &model, i),
+                custom_size: Some(Vec2::splat(ICON)),
+                ..default()
+            },
+            Transform::from_xyz(w.x, w.y, 1.0),
+        ));
+    }
+}
+
+/// The current event's packet: endpoints, protocol, whether it is a TCP control segment.
+pub fn packet_of(model: &Model, index: Option<usize>) -> Option<(usize, usize, Protocol, bool)> {
+    match &model.trace.events.get(index?)?.kind {
+        EventKind::Segment(s) => Some((
+            s.from.host,
+            s.to.host,
+            s.protocol,
+            s.payload.is_empty() && !s.flags.has(TcpFlags::RST),
+        )),
+        EventKind::Datagram(d) => Some((d.from.host, d.to.host, d.protocol, false)),
+        _ => None,
+    }
+}
+
+/// Ease in and out, so packets start and stop gently.
+pub fn ease(t: f32) -> f32 {
+    let t = t.clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+/// Where the packet is drawn: mid-link when paused, travelling while playing.
+pub fn packet_point(model: &Model, cursor: &Cursor) -> Option<(Vec2, Protocol, bool)> {
+    let (from, to, proto, control) = packet_of(model, cursor.index)?;
+    // Playing: the whole way; stepping: half-way, where it stays to be read and clicked.
+    let t = if cursor.playing {
+        ease(cursor.progress)
+    } else {
+        0.5 * ease(cursor.progress)
+    };
+    let a = world_of(model.positions[from]);
+    let b = world_of(model.positions[to]);
+    Some((a.lerp(b, t), proto, control))
+}
+
+fn update_scene(
+    model: Res<Model>,
+    cursor: Res<Cursor>,
+    selection: Res<Selection>,
+    mut icons: Query<(&HostIcon, &mut Sprite, &mut Transform), Without<Packet>>,
+    mut packet: Query<(&mut Sprite, &mut Transform, &mut Visibility), With<Packet>>,
+    mut gizmos: Gizmos,
+) {
+    // Links: every pair of hosts that talk; the current one brighter.
+    let current = packet_of(&model, cursor.index).map(|(a, b, _, _)| (a.min(b), a.max(b)));
+    for &(a, b) in &model.links {
+        let color = if Some((a, b)) == current {
+            Color::srgb(0.85, 0.88, 0.95)
+        } else {
+            Color::srgb(0.32, 0.35, 0.42)
+        };
+        gizmos.line_2d(
+            world_of(model.positions[a]),
+            world_of(model.positions[b]),
+            color,
+        );
+    }
+    // A host pulses when its mailbox, queue or inbox changes at the cursor.
+    let pulse_host = cursor
+        .index
+        .and_then(|i| match &model.trace.events.get(i)?.kind {
+            EventKind::Mailbox { host, .. }
+            | EventKind::Queue { host, .. }
+            | EventKind::Downloaded { host, .. } => Some(*host),
+            _ => None,
+        });
+    for (icon, mut sprite, mut t) in &mut icons {
+        let pulse = if pulse_host == Some(icon.0) {
+            1.0 + 0.3 * (cursor.progress * std::f32::consts::PI).sin().max(0.15)
+        } else {
+            1.0
+        };
+        t.scale = Vec3::splat(pulse);
+        sprite.color = if selection.host == Some(icon.0) {
+            Color::srgb(1.0, 0.85, 0.4)
+        } else {
+            Color::srgb(0.86, 0.89, 0.95)
+        };
+    }
+    if let Ok((mut sprite, mut t, mut vis)) = packet.single_mut() {
+        match packet_point(&model, &cursor) {
+            Some((p, proto, control)) => {
+                *vis = Visibility::Visible;
+                t.translation = p.extend(5.0);
+                sprite.color = protocol_color(proto).with_alpha(if control { 0.6 } else { 1.0 });
+                sprite.custom_size = Some(if control {
+                    Vec2::new(18.0, 12.0)
+                } else {
+                    Vec2::new(30.0, 20.0)
+                });
+            }
+            None => *vis = Visibility::Hidden,
+        }
+    }
+}
+
+fn fit_camera(
+    rect: Res<CentralRect>,
+    view: Res<ViewTransform>,
+    window: Query<&Window, With<PrimaryWindow>>,
+    mut camera: Query<(&mut Camera, &mut Projection, &mut Transform), With<DiagramCamera>>,
+) {
+    let Ok(window) = window.single() else { return };
+    let Ok((mut camera, mut projection, mut transform)) = camera.single_mut() else {
+        return;
+    };
+    let sf = window.scale_factor();
+    let r = rect.0;
+    let max = UVec2::new(window.physical_width(), window.physical_height());
+    let pos = (r.min * sf).as_uvec2().min(max.saturating_sub(UVec2::ONE));
+    let size = (r.size() * sf).as_uvec2().max(UVec2::ONE).min(max - pos);
+    camera.viewport = Some(Viewport {
+        physical_position: pos,
+        physical_size: size,
+        ..default()
+    });
+    if let Projection::Orthographic(o) = projection.as_mut() {
+        o.scale = view.scale(r);
+    }
+    transform.translation = view.center().extend(transform.translation.z);
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<CentralRect>()
+        .init_resource::<ViewTransform>()
+        .insert_resource(ClearColor(Color::srgb(0.09, 0.10, 0.13)))
+        .add_systems(Startup, (setup, load_icons))
+        .add_systems(
+            Update,
+            (rebuild_hosts, update_scene, fit_camera).after(super::model::update_view),
+        );
+}

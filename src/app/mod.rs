@@ -1,0 +1,68 @@
+//! The window: an animated diagram of the run, a timeline to step through it forwards and
+//! backwards, and panels to inspect every message (bevy + egui). Built with the `gui` feature.
+//!
+//! Everything on screen is derived from the trace and the cursor ([`model`]); panels and keys
+//! only send [`model::UiCommand`]s, which one system applies.
+
+mod diagram;
+mod files;
+mod input;
+pub mod model;
+mod panels;
+mod screenshot;
+
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+use bevy::window::WindowResolution;
+use bevy_egui::EguiPlugin;
+
+pub use model::{AtCursor, Cursor, Model, Selection, Settings, UiCommand};
+
+/// How to open the window.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The scenario file; `None` for the built-in walkthrough.
+    pub file: Option<PathBuf>,
+    /// Window size in logical pixels.
+    pub size: (u32, u32),
+    /// Take a screenshot at this event into this file, then quit.
+    pub screenshot: Option<(usize, PathBuf)>,
+}
+
+/// The window-free part: the model, the cursor and the commands (what tests drive headless).
+pub fn logic_plugin(app: &mut App) {
+    model::plugin(app);
+}
+
+/// Opens the window; returns when it closes. A bad file is an error before anything opens.
+pub fn run(opts: Options) -> Result<AppExit, String> {
+    let model = match &opts.file {
+        Some(p) => Model::load(p)?,
+        None => Model::walkthrough(),
+    };
+    let title = format!("mailsim — {}", model.scenario.title);
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title,
+            resolution: WindowResolution::new(opts.size.0, opts.size.1),
+            ..default()
+        }),
+        ..default()
+    }))
+    .add_plugins(EguiPlugin::default())
+    .insert_resource(model);
+    logic_plugin(&mut app);
+    app.add_plugins((
+        diagram::plugin,
+        panels::plugin,
+        files::plugin,
+        input::plugin,
+        screenshot::plugin,
+    ));
+    if let Some((event, out)) = opts.screenshot {
+        app.insert_resource(screenshot::Plan::new(event, out));
+    }
+    Ok(app.run())
+}

@@ -1,0 +1,381 @@
+//! What the window shows, as resources: the loaded scenario and its trace, the cursor, the
+//! selection and the settings; and the commands panels send. One system applies the commands, so
+//! panels never change the simulation or the cursor themselves.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use bevy::prelude::*;
+
+use crate::layout;
+use crate::view::{WorldView, view_at};
+use crate::{EventKind, Scenario, Sim, Trace};
+
+/// The scenarios that come with mailsim, for the menu (name, file name, source).
+pub const BUNDLED: &[(&str, &str, &str)] = &[
+    (
+        "How email works",
+        "walkthrough.toml",
+        include_str!("../../scenarios/walkthrough.toml"),
+    ),
+    (
+        "POP3, leaving mail on the server",
+        "pop3-keep.toml",
+        include_str!("../../scenarios/pop3-keep.toml"),
+    ),
+];
+
+/// The loaded scenario and everything derived from it.
+#[derive(Resource)]
+pub struct Model {
+    /// The checked scenario.
+    pub scenario: Scenario,
+    /// Its whole run.
+    pub trace: Trace,
+    /// Where each host is drawn (layout box coordinates).
+    pub positions: Vec<Vec2>,
+    /// The file it came from, if any (for hot reload).
+    pub path: Option<PathBuf>,
+    /// The file's modification time when loaded.
+    pub modified: Option<SystemTime>,
+    /// A name to show.
+    pub name: String,
+    /// The first event of each step, by step index.
+    pub step_starts: Vec<usize>,
+    /// Pairs of hosts that exchange packets (drawn as links), lower index first.
+    pub links: Vec<(usize, usize)>,
+    /// The part of the layout box the hosts use (min, max), what the view fits to.
+    pub bounds: (Vec2, Vec2),
+    /// The last load error (the previous scenario stays).
+    pub error: Option<String>,
+}
+
+impl Model {
+    /// Runs `scenario` to the end and prepares it for display.
+    pub fn new(scenario: Scenario, name: String, path: Option<PathBuf>) -> Model {
+        let mut sim = Sim::new(&scenario, None);
+        sim.run_to_end();
+        let trace = sim.trace().clone();
+        let laid = layout::layout(&scenario);
+        let (lo, hi) = layout::bounds(&laid);
+        let bounds = (Vec2::new(lo.0, lo.1), Vec2::new(hi.0, hi.1));
+        let positions = laid.into_iter().map(|(x, y)| Vec2::new(x, y)).collect();
+        let mut step_starts = vec![0; scenario.steps.len()];
+        for e in &trace.events {
+            if let EventKind::Step { index, .. } = e.kind {
+                step_starts[index] = e.id;
+            }
+        }
+        let mut links: Vec<(usize, usize)> = trace
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Segment(s) => Some((s.from.host, s.to.host)),
+                EventKind::Datagram(d) => Some((d.from.host, d.to.host)),
+                _ => None,
+            })
+            .map(|(a, b)| (a.min(b), a.max(b)))
+            .collect();
+        links.sort();
+        links.dedup();
+        let modified = path
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok()?.modified().ok());
+        Model {
+            scenario,
+            trace,
+            positions,
+            path,
+            modified,
+            name,
+            step_starts,
+            links,
+            bounds,
+            error: None,
+        }
+    }
+
+    /// Reads and checks a file.
+    pub fn load(path: &std::path::Path) -> Result<Model, String> {
+        let name = path.display().to_string();
+        let source =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        let scenario = crate::scenario::parse(&name, &source).map_err(|e| e.to_string())?;
+        Ok(Model::new(scenario, name, Some(path.to_path_buf())))
+    }
+
+    /// The built-in walkthrough.
+    pub fn walkthrough() -> Model {
+        let (title, file, source) = BUNDLED[0];
+        let s = crate::scenario::parse(file, source).expect("the bundled walkthrough is valid");
+        Model::new(s, title.to_string(), None)
+    }
+}
+
+/// Where the student is in the run.
+#[derive(Resource, Debug, Clone, PartialEq)]
+pub struct Cursor {
+    /// The current event (`None`: before the first).
+    pub index: Option<usize>,
+    /// Playing or paused.
+    pub playing: bool,
+    /// Playback speed, 0.1 to 10.
+    pub speed: f32,
+    /// How far the current event's packet has travelled, 0 to 1 (animation only).
+    pub progress: f32,
+}
+
+impl Default for Cursor {
+    fn default() -> Self {
+        Cursor {
+            index: None,
+            playing: false,
+            speed: 1.0,
+            progress: 1.0,
+        }
+    }
+}
+
+/// What is selected; every view shows the same selection.
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
+pub struct Selection {
+    /// The selected event.
+    pub event: Option<usize>,
+    /// The selected host.
+    pub host: Option<usize>,
+}
+
+/// The world at the cursor, recomputed when the cursor moves.
+#[derive(Resource, Default)]
+pub struct AtCursor(pub WorldView);
+
+/// Display settings.
+#[derive(Resource, Debug, Clone)]
+pub struct Settings {
+    /// Larger text for projectors.
+    pub large_text: bool,
+    /// Protocol filters of the event list: SMTP, POP3, DNS, TCP, host events.
+    pub show: [bool; 5],
+    /// The event list's search text.
+    pub search: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            large_text: false,
+            show: [true, true, true, false, true],
+            search: String::new(),
+        }
+    }
+}
+
+/// Seconds one event takes at 1× speed.
+pub const EVENT_SECS: f32 = 0.9;
+
+/// What panels and keys ask for.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum UiCommand {
+    /// Start or stop playing.
+    TogglePlay,
+    /// One event forward.
+    StepForward,
+    /// One event back.
+    StepBack,
+    /// To the first event.
+    Start,
+    /// To the last event.
+    End,
+    /// To this event.
+    Seek(usize),
+    /// Select this event (and move the cursor to it).
+    SelectEvent(usize),
+    /// Select this host.
+    SelectHost(Option<usize>),
+    /// Playback speed.
+    Speed(f32),
+    /// The first event of the previous / next narrated step.
+    PrevStep,
+    /// See [`UiCommand::PrevStep`].
+    NextStep,
+    /// Open a scenario file.
+    Open(PathBuf),
+    /// Open a bundled scenario by index.
+    OpenBundled(usize),
+    /// Close the load-error window.
+    DismissError,
+}
+
+/// Applies every command of this frame, in order.
+pub fn apply_commands(
+    mut commands: MessageReader<UiCommand>,
+    mut model: ResMut<Model>,
+    mut cursor: ResMut<Cursor>,
+    mut selection: ResMut<Selection>,
+) {
+    for c in commands.read() {
+        let n = model.trace.events.len();
+        let last = n.checked_sub(1);
+        let seek = |cursor: &mut Cursor, i: Option<usize>| {
+            cursor.index = i.map(|i| i.min(n.saturating_sub(1)));
+            cursor.progress = 0.0;
+        };
+        match c {
+            UiCommand::TogglePlay => {
+                if !cursor.playing && cursor.index == last {
+                    seek(&mut cursor, None);
+                }
+                cursor.playing = !cursor.playing;
+            }
+            UiCommand::StepForward => {
+                cursor.playing = false;
+                let next = cursor.index.map_or(0, |i| i + 1);
+                if next < n {
+                    seek(&mut cursor, Some(next));
+                }
+            }
+            UiCommand::StepBack => {
+                cursor.playing = false;
+                let prev = cursor.index.and_then(|i| i.checked_sub(1));
+                seek(&mut cursor, prev);
+                cursor.progress = 1.0;
+            }
+            UiCommand::Start => {
+                cursor.playing = false;
+                seek(&mut cursor, None);
+                cursor.progress = 1.0;
+            }
+            UiCommand::End => {
+                cursor.playing = false;
+                seek(&mut cursor, last);
+                cursor.progress = 1.0;
+            }
+            UiCommand::Seek(i) => {
+                seek(&mut cursor, Some(*i));
+                cursor.progress = 1.0;
+            }
+            UiCommand::SelectEvent(i) => {
+                cursor.playing = false;
+                seek(&mut cursor, Some(*i));
+                cursor.progress = 1.0;
+                selection.event = Some(*i);
+            }
+            UiCommand::SelectHost(h) => selection.host = *h,
+            UiCommand::Speed(s) => cursor.speed = s.clamp(0.1, 10.0),
+            UiCommand::PrevStep | UiCommand::NextStep => {
+                cursor.playing = false;
+                let at = cursor.index;
+                let starts = &model.step_starts;
+                let target = if *c == UiCommand::NextStep {
+                    starts.iter().copied().find(|&s| at.is_none_or(|a| s > a))
+                } else {
+                    starts
+                        .iter()
+                        .copied()
+                        .rev()
+                        .find(|&s| at.is_some_and(|a| s < a))
+                };
+                if let Some(t) = target {
+                    seek(&mut cursor, Some(t));
+                    cursor.progress = 1.0;
+                }
+            }
+            UiCommand::Open(path) => match Model::load(path) {
+                Ok(m) => {
+                    *model = m;
+                    *cursor = Cursor {
+                        speed: cursor.speed,
+                        ..Cursor::default()
+                    };
+                    *selection = Selection::default();
+                }
+                Err(e) => model.error = Some(e),
+            },
+            UiCommand::DismissError => model.error = None,
+            UiCommand::OpenBundled(i) => {
+                if let Some((title, file, source)) = BUNDLED.get(*i) {
+                    match crate::scenario::parse(file, source) {
+                        Ok(s) => {
+                            *model = Model::new(s, title.to_string(), None);
+                            *cursor = Cursor {
+                                speed: cursor.speed,
+                                ..Cursor::default()
+                            };
+                            *selection = Selection::default();
+                        }
+                        Err(e) => model.error = Some(e.to_string()),
+                    }
+                }
+            }
+        }
+        // The selection follows the cursor, so every view shows the same message.
+        if !matches!(
+            c,
+            UiCommand::SelectHost(_)
+                | UiCommand::Speed(_)
+                | UiCommand::TogglePlay
+                | UiCommand::DismissError
+        ) {
+            selection.event = cursor.index;
+        }
+    }
+}
+
+/// Moves the cursor while playing: each event's packet travels for [`EVENT_SECS`] / speed.
+pub fn advance(
+    time: Res<Time>,
+    model: Res<Model>,
+    mut cursor: ResMut<Cursor>,
+    mut selection: ResMut<Selection>,
+) {
+    if !cursor.playing {
+        if cursor.progress < 1.0 {
+            cursor.progress = (cursor.progress + time.delta_secs() * 4.0).min(1.0);
+        }
+        return;
+    }
+    let n = model.trace.events.len();
+    let quick = cursor.index.is_some_and(|i| {
+        !matches!(
+            model.trace.events[i].kind,
+            EventKind::Segment(_) | EventKind::Datagram(_) | EventKind::Step { .. }
+        )
+    });
+    let secs = if quick { EVENT_SECS * 0.4 } else { EVENT_SECS };
+    cursor.progress += time.delta_secs() * cursor.speed / secs;
+    if cursor.index.is_none() || cursor.progress >= 1.0 {
+        let next = cursor.index.map_or(0, |i| i + 1);
+        if next >= n {
+            cursor.playing = false;
+            cursor.progress = 1.0;
+        } else {
+            cursor.index = Some(next);
+            cursor.progress = 0.0;
+            selection.event = Some(next);
+        }
+    }
+}
+
+/// Recomputes the world at the cursor when the cursor or the scenario changes.
+pub fn update_view(
+    model: Res<Model>,
+    cursor: Res<Cursor>,
+    mut at: ResMut<AtCursor>,
+    mut last: Local<Option<(Option<usize>, usize)>>,
+) {
+    let key = (cursor.index, model.trace.events.len());
+    if model.is_changed() || *last != Some(key) {
+        at.0 = view_at(&model.scenario, &model.trace, cursor.index);
+        *last = Some(key);
+    }
+}
+
+/// The model, cursor and command machinery (no window needed).
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<Cursor>()
+        .init_resource::<Selection>()
+        .init_resource::<Settings>()
+        .init_resource::<AtCursor>()
+        .add_message::<UiCommand>()
+        .add_systems(Update, (apply_commands, advance, update_view).chain());
+}

@@ -1,0 +1,742 @@
+//! The egui around the diagram: toolbar, narration and host panel, inspector, timeline and event
+//! list, plus the diagram's labels and clicks. Panels only read the model and push [`UiCommand`]s.
+
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use egui::{Align2, Color32, FontId, LayerId, RichText, Sense, Stroke, UiBuilder};
+
+use super::diagram::{CentralRect, ICON, ViewTransform, packet_point, protocol_color, world_of};
+use super::files::FileBrowser;
+use super::model::{AtCursor, BUNDLED, Cursor, Model, Selection, Settings, UiCommand};
+use crate::engine::trace::Direction;
+use crate::protocols::Protocol;
+use crate::{EventKind, inspect, report};
+
+fn c32(c: Color) -> Color32 {
+    let s = c.to_srgba();
+    Color32::from_rgba_unmultiplied(
+        (s.red * 255.0) as u8,
+        (s.green * 255.0) as u8,
+        (s.blue * 255.0) as u8,
+        (s.alpha * 255.0) as u8,
+    )
+}
+
+/// The protocol an event is shown under in filters, with its filter index.
+fn filter_of(kind: &EventKind) -> (usize, Option<Protocol>) {
+    match kind {
+        EventKind::Segment(s) if s.protocol == Protocol::Tcp => (3, Some(Protocol::Tcp)),
+        EventKind::Segment(s) => (
+            if s.protocol == Protocol::Pop3 { 1 } else { 0 },
+            Some(s.protocol),
+        ),
+        EventKind::Datagram(_) => (2, Some(Protocol::Dns)),
+        _ => (4, None),
+    }
+}
+
+/// The default fonts have no arrows: write them in ASCII.
+fn plain(s: &str) -> String {
+    s.replace('→', "->").replace('↔', "<->").replace('│', "|")
+}
+
+/// A line of bytes with CR and LF shown as small marked tokens.
+fn bytes_line_job(line: &str, highlight: bool) -> egui::text::LayoutJob {
+    let mut job = egui::text::LayoutJob::default();
+    let normal = egui::TextFormat {
+        font_id: FontId::monospace(12.0),
+        color: Color32::from_gray(230),
+        background: if highlight {
+            Color32::from_rgb(70, 70, 20)
+        } else {
+            Color32::TRANSPARENT
+        },
+        ..Default::default()
+    };
+    let mark = egui::TextFormat {
+        font_id: FontId::monospace(9.0),
+        color: Color32::from_rgb(255, 170, 80),
+        background: Color32::from_rgb(60, 40, 20),
+        valign: egui::Align::Center,
+        ..Default::default()
+    };
+    let body = line.trim_end_matches(['␍', '␊']);
+    job.append(body, 0.0, normal);
+    let tail = &line[body.len()..];
+    for c in tail.chars() {
+        job.append(if c == '␍' { "CR" } else { "LF" }, 2.0, mark.clone());
+    }
+    job.wrap.max_width = f32::INFINITY;
+    job
+}
+
+const FILTERS: [&str; 5] = ["SMTP", "POP3", "DNS", "TCP", "hosts"];
+
+#[allow(clippy::too_many_arguments)]
+fn ui_system(
+    mut contexts: EguiContexts,
+    model: Res<Model>,
+    cursor: Res<Cursor>,
+    selection: Res<Selection>,
+    at: Res<AtCursor>,
+    mut settings: ResMut<Settings>,
+    mut central: ResMut<CentralRect>,
+    mut view: ResMut<ViewTransform>,
+    mut browser: ResMut<FileBrowser>,
+    mut commands: MessageWriter<UiCommand>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    ctx.set_zoom_factor(if settings.large_text { 1.35 } else { 1.0 });
+    let mut out: Vec<UiCommand> = Vec::new();
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "root".into(),
+        UiBuilder::new()
+            .layer_id(LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+
+    egui::Panel::top("toolbar").show(&mut root, |ui| {
+        toolbar_ui(ui, &model, &cursor, &mut settings, &mut browser, &mut out)
+    });
+    egui::Panel::bottom("bottom")
+        .resizable(true)
+        .default_size(230.0)
+        .show(&mut root, |ui| {
+            timeline_ui(ui, &model, &cursor, &mut out);
+            ui.separator();
+            event_list_ui(ui, &model, &cursor, &selection, &mut settings, &mut out);
+        });
+    egui::Panel::left("narration")
+        .resizable(true)
+        .default_size(290.0)
+        .show(&mut root, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                narration_ui(ui, &model, &at, &mut out);
+                ui.separator();
+                host_ui(ui, &model, &at, &selection);
+            });
+        });
+    egui::Panel::right("inspector")
+        .resizable(true)
+        .default_size(360.0)
+        .show(&mut root, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| inspector_ui(ui, &model, &selection));
+        });
+
+    let rect = root.available_rect_before_wrap();
+    central.0 = Rect::new(rect.min.x, rect.min.y, rect.max.x, rect.max.y);
+    diagram_overlay_ui(
+        &mut root, rect, &model, &cursor, &selection, &mut view, &mut out,
+    );
+
+    if let Some(err) = &model.error {
+        let mut open = true;
+        egui::Window::new("This scenario could not be loaded")
+            .open(&mut open)
+            .default_width(620.0)
+            .show(ctx, |ui| {
+                ui.label(
+                    "The previous scenario stays open. Fix the file and save it, or open another.",
+                );
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(err)
+                            .monospace()
+                            .color(Color32::from_rgb(255, 140, 120)),
+                    )
+                    .wrap(),
+                );
+            });
+        if !open {
+            out.push(UiCommand::DismissError);
+        }
+    }
+    super::files::browser_ui(ctx, &mut browser, &mut out);
+    commands.write_batch(out);
+    Ok(())
+}
+
+fn toolbar_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    cursor: &Cursor,
+    settings: &mut Settings,
+    browser: &mut FileBrowser,
+    out: &mut Vec<UiCommand>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Open…")
+            .on_hover_text("Open a scenario file (or drop a .toml onto the window)")
+            .clicked()
+        {
+            browser.open = true;
+        }
+        ui.menu_button("Scenarios", |ui| {
+            for (i, (title, file, _)) in BUNDLED.iter().enumerate() {
+                if ui.button(format!("{title}  ({file})")).clicked() {
+                    out.push(UiCommand::OpenBundled(i));
+                    ui.close();
+                }
+            }
+        });
+        ui.separator();
+        if ui.button("⏮").on_hover_text("Start (Home)").clicked() {
+            out.push(UiCommand::Start);
+        }
+        if ui.button("◀").on_hover_text("Step back (←)").clicked() {
+            out.push(UiCommand::StepBack);
+        }
+        let play = if cursor.playing {
+            "⏸ Pause"
+        } else {
+            "▶ Play"
+        };
+        if ui
+            .button(play)
+            .on_hover_text("Play / pause (Space)")
+            .clicked()
+        {
+            out.push(UiCommand::TogglePlay);
+        }
+        if ui.button("▶|").on_hover_text("Step forward (→)").clicked() {
+            out.push(UiCommand::StepForward);
+        }
+        if ui.button("⏭").on_hover_text("End (End)").clicked() {
+            out.push(UiCommand::End);
+        }
+        let mut speed = cursor.speed;
+        if ui
+            .add(
+                egui::Slider::new(&mut speed, 0.1..=10.0)
+                    .logarithmic(true)
+                    .suffix("×")
+                    .text("speed"),
+            )
+            .on_hover_text("Playback speed (+ / −)")
+            .changed()
+        {
+            out.push(UiCommand::Speed(speed));
+        }
+        ui.separator();
+        let n = model.trace.events.len();
+        let (i, t) = match cursor.index {
+            Some(i) => (i + 1, model.trace.events[i].time.to_string()),
+            None => (0, "0.000s".into()),
+        };
+        ui.label(format!("event {i} of {n} · {t}"));
+        ui.separator();
+        ui.toggle_value(&mut settings.large_text, "A+")
+            .on_hover_text("Larger text, for projectors (Ctrl +)");
+        ui.separator();
+        for p in [Protocol::Smtp, Protocol::Pop3, Protocol::Dns, Protocol::Tcp] {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), Sense::hover());
+            ui.painter().rect_filled(rect, 2.0, c32(protocol_color(p)));
+            ui.label(p.name());
+        }
+    });
+}
+
+fn narration_ui(ui: &mut egui::Ui, model: &Model, at: &AtCursor, out: &mut Vec<UiCommand>) {
+    ui.heading(&model.scenario.title);
+    let total = model.scenario.steps.len();
+    match at.0.step {
+        Some(s) => {
+            ui.label(RichText::new(format!("Step {} of {total}", s + 1)).strong());
+            ui.add(
+                egui::Label::new(RichText::new(&model.scenario.steps[s].narration).size(16.0))
+                    .wrap(),
+            );
+        }
+        None => {
+            ui.label(RichText::new(format!("{total} steps")).strong());
+            ui.add(egui::Label::new(RichText::new(&model.scenario.description).size(15.0)).wrap());
+            ui.label("Press Space to play, → to step.");
+        }
+    }
+    ui.horizontal(|ui| {
+        if ui.button("◀ prev step").clicked() {
+            out.push(UiCommand::PrevStep);
+        }
+        if ui.button("next step ▶").clicked() {
+            out.push(UiCommand::NextStep);
+        }
+    });
+}
+
+fn host_ui(ui: &mut egui::Ui, model: &Model, at: &AtCursor, selection: &Selection) {
+    let Some(h) = selection.host else {
+        ui.label(RichText::new("Click a host to see its mailboxes, queue and sessions.").italics());
+        return;
+    };
+    let def = &model.scenario.hosts[h];
+    let hv = &at.0.hosts[h];
+    ui.heading(&def.name);
+    ui.label(format!("{} · {}", def.label, def.ip));
+    if !def.services.is_empty() {
+        let list: Vec<String> = def
+            .services
+            .iter()
+            .map(|s| format!("{s:?} :{}", s.port()).to_lowercase())
+            .collect();
+        ui.label(format!("services: {}", list.join(", ")));
+    }
+    for (user, msgs) in &hv.mailboxes {
+        let domain = def.domain.as_deref().unwrap_or("");
+        ui.label(
+            RichText::new(format!(
+                "mailbox {user}@{domain}: {} message(s)",
+                msgs.len()
+            ))
+            .strong(),
+        );
+        for m in msgs {
+            ui.label(format!("  uid {}  \"{}\"", m.uid, m.subject));
+        }
+    }
+    if def.client.is_some() {
+        ui.label(
+            RichText::new(format!("mail program inbox: {} message(s)", hv.inbox.len())).strong(),
+        );
+        for m in &hv.inbox {
+            ui.label(format!("  \"{}\"  (server uid {})", m.subject, m.uid));
+        }
+    }
+    if !hv.queue.is_empty()
+        || def
+            .services
+            .iter()
+            .any(|s| matches!(s, crate::scenario::Service::Submission))
+    {
+        ui.label(RichText::new(format!("outgoing queue: {}", hv.queue.len())).strong());
+        for (_, text) in &hv.queue {
+            ui.label(format!("  {text}"));
+        }
+    }
+    ui.label(RichText::new(format!("open sessions: {}", hv.sessions.len())).strong());
+    for s in &hv.sessions {
+        let role = if s.is_client { "client" } else { "server" };
+        let state = if s.state.is_empty() { "—" } else { s.state };
+        ui.label(format!(
+            "  {} :{} <-> {}:{} ({role}) state: {state}",
+            s.protocol.name(),
+            s.port,
+            model.trace.host_name(s.peer.0),
+            s.peer.1
+        ));
+    }
+}
+
+fn inspector_ui(ui: &mut egui::Ui, model: &Model, selection: &Selection) {
+    ui.heading("Inspector");
+    let Some(ev) = selection.event.and_then(|i| model.trace.events.get(i)) else {
+        ui.label(RichText::new("Click a packet or a row of the event list.").italics());
+        return;
+    };
+    let t = &model.trace;
+    ui.label(RichText::new(format!("#{}  {}", ev.id, ev.time)).strong());
+    ui.add(egui::Label::new(plain(&report::summary(t, ev))).wrap());
+    let (payload, explain) = match &ev.kind {
+        EventKind::Segment(s) => {
+            let dir = if s.direction == Direction::ClientToServer {
+                "client → server"
+            } else {
+                "server → client"
+            };
+            ui.label(format!(
+                "{}:{} -> {}:{}",
+                t.host_name(s.from.host),
+                s.from.port,
+                t.host_name(s.to.host),
+                s.to.port
+            ));
+            ui.label(format!(
+                "{} · {} · connection {} · arrives {}",
+                s.protocol.name(),
+                plain(dir),
+                s.conn,
+                s.arrive
+            ));
+            ui.label(format!(
+                "sender's state: {} -> {}",
+                s.state_before, s.state_after
+            ));
+            (&s.payload, s.explain)
+        }
+        EventKind::Datagram(d) => {
+            ui.label(format!(
+                "{}:{} -> {}:{} (UDP)",
+                t.host_name(d.from.host),
+                d.from.port,
+                t.host_name(d.to.host),
+                d.to.port
+            ));
+            ui.label(format!(
+                "DNS · {} · arrives {}",
+                if d.direction == Direction::ClientToServer {
+                    "query"
+                } else {
+                    "response"
+                },
+                d.arrive
+            ));
+            (&d.payload, d.explain)
+        }
+        _ => return,
+    };
+    egui::Frame::group(ui.style())
+        .fill(Color32::from_rgb(30, 40, 58))
+        .show(ui, |ui| {
+            ui.add(egui::Label::new(RichText::new(explain.note).size(15.0)).wrap());
+            ui.label(
+                RichText::new(explain.rfc)
+                    .italics()
+                    .color(Color32::from_rgb(150, 190, 255)),
+            );
+        });
+    egui::CollapsingHeader::new("Decoded fields")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("fields")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    for (k, v) in inspect::fields(t, ev) {
+                        ui.label(k);
+                        ui.add(egui::Label::new(plain(&v)).extend());
+                        ui.end_row();
+                    }
+                });
+        });
+    if payload.is_empty() {
+        return;
+    }
+    if let Some((head, body)) = inspect::split_message(payload) {
+        egui::CollapsingHeader::new("The message: header (RFC 5322)")
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.add(egui::Label::new(RichText::new(head).monospace()).wrap());
+            });
+        egui::CollapsingHeader::new("The message: body")
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.add(egui::Label::new(RichText::new(body).monospace()).wrap());
+            });
+    }
+    egui::CollapsingHeader::new("Bytes as text (CR LF marked)")
+        .default_open(true)
+        .show(ui, |ui| {
+            let hovered_row = ui.memory(|m| m.data.get_temp::<usize>(egui::Id::new("hex-hover")));
+            let mut offset = 0;
+            for line in inspect::visible_lines(payload) {
+                let len = line.replace(['␍', '␊'], "x").len();
+                let row_hit = hovered_row.is_some_and(|r| {
+                    (r * 16..r * 16 + 16).any(|b| b >= offset && b < offset + len.max(1))
+                });
+                ui.add(egui::Label::new(bytes_line_job(&line, row_hit)).wrap());
+                offset += len;
+            }
+        });
+    egui::CollapsingHeader::new("Hex dump")
+        .default_open(false)
+        .show(ui, |ui| {
+            let mut hovered = None;
+            for (i, row) in inspect::hex_rows(payload).iter().enumerate() {
+                let r = ui.label(
+                    RichText::new(format!("{:04x}  {:<49} {}", row.offset, row.hex, row.text))
+                        .monospace()
+                        .size(11.0),
+                );
+                if r.hovered() {
+                    hovered = Some(i);
+                }
+            }
+            ui.memory_mut(|m| match hovered {
+                Some(h) => {
+                    m.data.insert_temp(egui::Id::new("hex-hover"), h);
+                }
+                None => m.data.remove::<usize>(egui::Id::new("hex-hover")),
+            });
+        });
+}
+
+fn timeline_ui(ui: &mut egui::Ui, model: &Model, cursor: &Cursor, out: &mut Vec<UiCommand>) {
+    let n = model.trace.events.len().max(1);
+    let (rect, resp) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width(), 34.0),
+        Sense::click_and_drag(),
+    );
+    let p = ui.painter_at(rect);
+    p.rect_filled(rect, 3.0, Color32::from_rgb(28, 31, 38));
+    let x_of = |i: usize| rect.left() + 6.0 + (rect.width() - 12.0) * (i as f32 + 0.5) / n as f32;
+    for e in &model.trace.events {
+        let (_, proto) = filter_of(&e.kind);
+        let color = proto
+            .map(|p| c32(protocol_color(p)))
+            .unwrap_or(Color32::from_gray(110));
+        let x = x_of(e.id);
+        p.line_segment(
+            [
+                egui::pos2(x, rect.top() + 12.0),
+                egui::pos2(x, rect.bottom() - 4.0),
+            ],
+            Stroke::new(1.0, color),
+        );
+    }
+    for &s in &model.step_starts {
+        let x = x_of(s);
+        let tip = [
+            egui::pos2(x, rect.top() + 11.0),
+            egui::pos2(x - 5.0, rect.top() + 2.0),
+            egui::pos2(x + 5.0, rect.top() + 2.0),
+        ];
+        p.add(egui::Shape::convex_polygon(
+            tip.to_vec(),
+            Color32::from_rgb(255, 210, 90),
+            Stroke::NONE,
+        ));
+    }
+    if let Some(i) = cursor.index {
+        let x = x_of(i);
+        p.line_segment(
+            [egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())],
+            Stroke::new(3.0, Color32::WHITE),
+        );
+    }
+    if (resp.clicked() || resp.dragged())
+        && let Some(pos) = resp.interact_pointer_pos()
+    {
+        let f = ((pos.x - rect.left() - 6.0) / (rect.width() - 12.0)).clamp(0.0, 0.9999);
+        out.push(UiCommand::Seek((f * n as f32) as usize));
+    }
+    resp.on_hover_text("The whole run: one tick per event, a yellow triangle where a narrated step begins. Click or drag to move.");
+}
+
+fn event_list_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    cursor: &Cursor,
+    selection: &Selection,
+    settings: &mut Settings,
+    out: &mut Vec<UiCommand>,
+) {
+    ui.horizontal(|ui| {
+        for (i, name) in FILTERS.iter().enumerate() {
+            ui.checkbox(&mut settings.show[i], *name);
+        }
+        ui.label("🔍");
+        ui.add(
+            egui::TextEdit::singleline(&mut settings.search)
+                .hint_text("search")
+                .desired_width(160.0),
+        );
+    });
+    let search = settings.search.to_lowercase();
+    let t = &model.trace;
+    let rows: Vec<usize> = t
+        .events
+        .iter()
+        .filter(|e| settings.show[filter_of(&e.kind).0] || matches!(e.kind, EventKind::Step { .. }))
+        .map(|e| e.id)
+        .filter(|&i| {
+            search.is_empty()
+                || report::summary(t, &t.events[i])
+                    .to_lowercase()
+                    .contains(&search)
+        })
+        .collect();
+    let follow = cursor.index.and_then(|c| rows.iter().position(|&r| r >= c));
+    let mut table = egui_extras::TableBuilder::new(ui)
+        .striped(true)
+        .sense(Sense::click())
+        .column(egui_extras::Column::exact(44.0))
+        .column(egui_extras::Column::exact(64.0))
+        .column(egui_extras::Column::initial(170.0).resizable(true))
+        .column(egui_extras::Column::initial(170.0).resizable(true))
+        .column(egui_extras::Column::exact(48.0))
+        .column(egui_extras::Column::remainder());
+    if let Some(f) = follow {
+        table = table.scroll_to_row(f, Some(egui::Align::Center));
+    }
+    table
+        .header(18.0, |mut h| {
+            for name in ["#", "time", "from", "to", "proto", "summary"] {
+                h.col(|ui| {
+                    ui.strong(name);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(18.0, rows.len(), |mut row| {
+                let e = &t.events[rows[row.index()]];
+                row.set_selected(selection.event == Some(e.id));
+                let (from, to, proto) = match &e.kind {
+                    EventKind::Segment(s) => (
+                        format!("{}:{}", t.host_name(s.from.host), s.from.port),
+                        format!("{}:{}", t.host_name(s.to.host), s.to.port),
+                        s.protocol.name().to_string(),
+                    ),
+                    EventKind::Datagram(d) => (
+                        format!("{}:{}", t.host_name(d.from.host), d.from.port),
+                        format!("{}:{}", t.host_name(d.to.host), d.to.port),
+                        "DNS".into(),
+                    ),
+                    EventKind::Mailbox { host, .. }
+                    | EventKind::Queue { host, .. }
+                    | EventKind::Downloaded { host, .. }
+                    | EventKind::Note { host, .. } => {
+                        (t.host_name(*host).to_string(), String::new(), "·".into())
+                    }
+                    EventKind::Step { .. } => (String::new(), String::new(), "STEP".into()),
+                };
+                let dim = cursor.index.is_none_or(|c| e.id > c);
+                let color = if dim {
+                    Color32::from_gray(120)
+                } else {
+                    Color32::from_gray(225)
+                };
+                row.col(|ui| {
+                    ui.label(RichText::new(e.id.to_string()).color(color));
+                });
+                row.col(|ui| {
+                    ui.label(RichText::new(e.time.to_string()).color(color));
+                });
+                row.col(|ui| {
+                    ui.add(egui::Label::new(RichText::new(from).color(color)).truncate());
+                });
+                row.col(|ui| {
+                    ui.add(egui::Label::new(RichText::new(to).color(color)).truncate());
+                });
+                row.col(|ui| {
+                    ui.label(RichText::new(proto).color(color).strong());
+                });
+                row.col(|ui| {
+                    ui.add(
+                        egui::Label::new(RichText::new(plain(&report::summary(t, e))).color(color))
+                            .truncate(),
+                    );
+                });
+                if row.response().clicked() {
+                    out.push(UiCommand::SelectEvent(e.id));
+                }
+            });
+        });
+}
+
+fn diagram_overlay_ui(
+    root: &mut egui::Ui,
+    rect: egui::Rect,
+    model: &Model,
+    cursor: &Cursor,
+    selection: &Selection,
+    view: &mut ViewTransform,
+    out: &mut Vec<UiCommand>,
+) {
+    let resp = root.allocate_rect(rect, Sense::click_and_drag());
+    let r = Rect::new(rect.min.x, rect.min.y, rect.max.x, rect.max.y);
+    let to_screen = |w: Vec2| {
+        let s = view.screen_of(r, w);
+        egui::pos2(s.x, s.y)
+    };
+    let painter = root.painter_at(rect);
+    let px_per_unit = 1.0 / view.scale(r);
+    // Host labels under their icons.
+    for (i, h) in model.scenario.hosts.iter().enumerate() {
+        let p = to_screen(world_of(model.positions[i]) - Vec2::new(0.0, ICON * 0.62));
+        let strong = selection.host == Some(i);
+        painter.text(
+            p,
+            Align2::CENTER_TOP,
+            &h.label,
+            FontId::proportional(14.0),
+            if strong {
+                Color32::from_rgb(255, 215, 100)
+            } else {
+                Color32::WHITE
+            },
+        );
+        painter.text(
+            p + egui::vec2(0.0, 17.0),
+            Align2::CENTER_TOP,
+            &h.name,
+            FontId::monospace(11.0),
+            Color32::from_gray(175),
+        );
+        painter.text(
+            p + egui::vec2(0.0, 31.0),
+            Align2::CENTER_TOP,
+            h.ip.to_string(),
+            FontId::monospace(11.0),
+            Color32::from_gray(140),
+        );
+    }
+    // The packet's label: its protocol always (meaning never by colour alone) and its first line.
+    if let Some((w, proto, control)) = packet_point(model, cursor)
+        && let Some(ev) = cursor.index.and_then(|i| model.trace.events.get(i))
+    {
+        let label = plain(&format!(
+            "{}  {}",
+            proto.name(),
+            report::summary(&model.trace, ev)
+        ));
+        let label: String = label.chars().take(64).collect();
+        let p = to_screen(w) - egui::vec2(0.0, 16.0);
+        let font = FontId::monospace(if control { 11.0 } else { 13.0 });
+        let galley = painter.layout_no_wrap(label, font, Color32::WHITE);
+        let box_rect = Align2::CENTER_BOTTOM
+            .anchor_size(p, galley.size())
+            .expand(4.0);
+        painter.rect_filled(box_rect, 4.0, Color32::from_black_alpha(200));
+        painter.rect_stroke(
+            box_rect,
+            4.0,
+            Stroke::new(1.5, c32(protocol_color(proto))),
+            egui::StrokeKind::Outside,
+        );
+        painter.galley(box_rect.min + egui::vec2(4.0, 4.0), galley, Color32::WHITE);
+    }
+    painter.text(
+        rect.left_bottom() + egui::vec2(8.0, -6.0),
+        Align2::LEFT_BOTTOM,
+        "scroll: zoom · drag: pan · double-click: reset",
+        FontId::proportional(11.0),
+        Color32::from_gray(120),
+    );
+    // Clicks: a packet first, then a host.
+    if resp.clicked()
+        && let Some(pos) = resp.interact_pointer_pos()
+    {
+        let world = view.world_at(r, Vec2::new(pos.x, pos.y));
+        let on_packet =
+            packet_point(model, cursor).is_some_and(|(w, _, _)| w.distance(world) < 24.0);
+        if on_packet {
+            if let Some(i) = cursor.index {
+                out.push(UiCommand::SelectEvent(i));
+            }
+        } else {
+            let hit = model
+                .positions
+                .iter()
+                .position(|p| world_of(*p).distance(world) < ICON * 0.6);
+            out.push(UiCommand::SelectHost(hit));
+        }
+    }
+    if resp.double_clicked() {
+        *view = ViewTransform::default();
+    }
+    if resp.dragged() {
+        let d = resp.drag_delta();
+        view.pan -= Vec2::new(d.x, -d.y) / px_per_unit;
+    }
+    if resp.hovered() {
+        let scroll = root.input(|i| i.smooth_scroll_delta.y);
+        if scroll != 0.0 {
+            view.zoom = (view.zoom * (1.0 + scroll * 0.002)).clamp(0.3, 5.0);
+        }
+    }
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(EguiPrimaryContextPass, ui_system);
+}

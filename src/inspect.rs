@@ -1,0 +1,199 @@
+//! What the inspector shows of a message: decoded fields, a hex dump, the RFC 5322 header and body.
+
+use crate::engine::trace::{Direction, EventKind, Trace, TraceEvent};
+use crate::protocols::{Protocol, dns};
+
+/// One row of a hex dump: offset, hex bytes, printable text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HexRow {
+    /// Offset of the first byte.
+    pub offset: usize,
+    /// `48 45 4c 4f ...`, 16 bytes, with a gap after 8.
+    pub hex: String,
+    /// The same bytes as text, `.` for unprintable ones.
+    pub text: String,
+}
+
+/// The bytes as Wireshark's bytes pane shows them, 16 to a row.
+pub fn hex_rows(bytes: &[u8]) -> Vec<HexRow> {
+    bytes
+        .chunks(16)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut hex = String::with_capacity(50);
+            for (j, b) in chunk.iter().enumerate() {
+                if j == 8 {
+                    hex.push(' ');
+                }
+                hex.push_str(&format!("{b:02x} "));
+            }
+            let text = chunk
+                .iter()
+                .map(|&b| {
+                    if (0x20..0x7f).contains(&b) {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            HexRow {
+                offset: i * 16,
+                hex: hex.trim_end().to_string(),
+                text,
+            }
+        })
+        .collect()
+}
+
+/// The bytes as text with CR and LF made visible (`␍␊`), one line per line.
+pub fn visible_lines(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    text.split_inclusive('\n')
+        .map(|l| l.replace('\r', "␍").replace('\n', "␊"))
+        .collect()
+}
+
+/// A message's header block and body, if `bytes` carry an RFC 5322 message (a DATA payload or a
+/// RETR response), after any status line and before the terminating dot.
+pub fn split_message(bytes: &[u8]) -> Option<(String, String)> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut t: &str = &text;
+    if t.starts_with("+OK") {
+        t = t.split_once("\r\n")?.1;
+    }
+    let (head, body) = t.split_once("\r\n\r\n")?;
+    // A header block is lines of `Name: value` and their folded continuations.
+    let looks_like_header = head.lines().next().is_some_and(|l| {
+        l.split_once(':').is_some_and(|(name, _)| {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+    });
+    if !looks_like_header {
+        return None;
+    }
+    let body = body.strip_suffix(".\r\n").unwrap_or(body);
+    Some((head.to_string(), body.to_string()))
+}
+
+fn reply_class(code: &str) -> &'static str {
+    match code.as_bytes().first() {
+        Some(b'2') => "2xx: success",
+        Some(b'3') => "3xx: go on, send more",
+        Some(b'4') => "4xx: temporary failure, try again later",
+        Some(b'5') => "5xx: permanent failure, do not retry",
+        _ => "not a reply code",
+    }
+}
+
+/// The message's fields, decoded: (name, value) pairs.
+pub fn fields(trace: &Trace, ev: &TraceEvent) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut push = |k: &str, v: String| out.push((k.to_string(), v));
+    match &ev.kind {
+        EventKind::Segment(s) => {
+            push("TCP flags", s.flags.names());
+            push("sequence number", s.seq.to_string());
+            push("acknowledgment", s.ack.to_string());
+            push("payload", format!("{} bytes", s.payload.len()));
+            let first = String::from_utf8_lossy(
+                s.payload.split(|&b| b == b'\n').next().unwrap_or_default(),
+            )
+            .trim_end()
+            .to_string();
+            match (s.protocol, s.direction) {
+                (Protocol::Smtp, Direction::ServerToClient) if first.len() >= 3 => {
+                    let code = &first[..3];
+                    push("reply code", code.to_string());
+                    push("meaning of the first digit", reply_class(code).to_string());
+                    let rest = first.get(4..).unwrap_or("");
+                    if let Some(enh) = rest.split(' ').next().filter(|e| {
+                        e.split('.').count() == 3
+                            && e.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                    }) {
+                        push("enhanced status code (RFC 3463)", enh.to_string());
+                    }
+                    push(
+                        "lines",
+                        s.payload
+                            .split(|&b| b == b'\n')
+                            .filter(|l| !l.is_empty())
+                            .count()
+                            .to_string(),
+                    );
+                }
+                (Protocol::Smtp | Protocol::Pop3, Direction::ClientToServer)
+                    if split_message(&s.payload).is_none() =>
+                {
+                    let (verb, arg) = first.split_once(' ').unwrap_or((&first, ""));
+                    push("command", verb.to_ascii_uppercase());
+                    if !arg.is_empty() {
+                        push("argument", arg.to_string());
+                    }
+                }
+                (Protocol::Pop3, Direction::ServerToClient) => {
+                    let (status, text) = first.split_once(' ').unwrap_or((&first, ""));
+                    push(
+                        "status",
+                        format!(
+                            "{status} ({})",
+                            if status == "+OK" {
+                                "success"
+                            } else {
+                                "failure"
+                            }
+                        ),
+                    );
+                    push("text", text.to_string());
+                }
+                _ => {}
+            }
+        }
+        EventKind::Datagram(d) => {
+            push("payload", format!("{} bytes", d.payload.len()));
+            if d.payload.len() >= 4 {
+                push(
+                    "query id",
+                    format!("0x{:02x}{:02x}", d.payload[0], d.payload[1]),
+                );
+                push(
+                    "kind",
+                    if d.payload[2] & 0x80 == 0 {
+                        "query".into()
+                    } else {
+                        "response".into()
+                    },
+                );
+            }
+            push("reading", dns::summary(&d.payload));
+        }
+        _ => {}
+    }
+    let _ = trace;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_dump_rows() {
+        let rows = hex_rows(b"EHLO a.example\r\nQUIT");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[0].hex,
+            "45 48 4c 4f 20 61 2e 65  78 61 6d 70 6c 65 0d 0a"
+        );
+        assert_eq!(rows[0].text, "EHLO a.example..");
+        assert_eq!(rows[1].offset, 16);
+    }
+
+    #[test]
+    fn message_split_and_visible_lines() {
+        let (h, b) = split_message(b"+OK 20 octets\r\nSubject: hi\r\n\r\nbody\r\n.\r\n").unwrap();
+        assert_eq!((h.as_str(), b.as_str()), ("Subject: hi", "body\r\n"));
+        assert!(split_message(b"250-a\r\n250 b\r\n").is_none());
+        assert_eq!(visible_lines(b"a\r\nb"), vec!["a␍␊", "b"]);
+    }
+}

@@ -1,0 +1,187 @@
+//! The window's logic, headless: bevy's MinimalPlugins drive the model, cursor and commands, with
+//! no window and no GPU. (The one test binary that links bevy.)
+#![cfg(feature = "gui")]
+
+use std::time::Duration;
+
+use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
+use mailsim::app::{AtCursor, Cursor, Model, Selection, UiCommand, logic_plugin};
+use mailsim::view::view_at;
+use mailsim::{EventKind, MailboxChange};
+
+fn app() -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+            100,
+        )))
+        .insert_resource(Model::walkthrough());
+    logic_plugin(&mut app);
+    app.update();
+    app
+}
+
+fn send(app: &mut App, c: UiCommand) {
+    app.world_mut().write_message(c);
+    app.update();
+}
+
+fn cursor(app: &App) -> Option<usize> {
+    app.world().resource::<Cursor>().index
+}
+
+#[test]
+fn stepping_back_gives_exactly_the_state_of_stepping_forward() {
+    let mut app = app();
+    let n = app.world().resource::<Model>().trace.events.len();
+    let mut forward = Vec::new();
+    for _ in 0..n {
+        send(&mut app, UiCommand::StepForward);
+        forward.push(app.world().resource::<AtCursor>().0.clone());
+    }
+    assert_eq!(cursor(&app), Some(n - 1));
+    send(&mut app, UiCommand::StepForward);
+    assert_eq!(
+        cursor(&app),
+        Some(n - 1),
+        "stepping past the end stays at the end"
+    );
+    for i in (0..n - 1).rev() {
+        send(&mut app, UiCommand::StepBack);
+        assert_eq!(cursor(&app), Some(i));
+        assert_eq!(
+            app.world().resource::<AtCursor>().0,
+            forward[i],
+            "state differs at event {i}"
+        );
+    }
+    send(&mut app, UiCommand::StepBack);
+    assert_eq!(cursor(&app), None);
+}
+
+#[test]
+fn the_mailbox_at_the_cursor_matches_the_trace() {
+    let mut app = app();
+    let (stored, mx) = {
+        let m = app.world().resource::<Model>();
+        let stored = m
+            .trace
+            .events
+            .iter()
+            .position(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::Mailbox {
+                        change: MailboxChange::Stored { .. },
+                        ..
+                    }
+                )
+            })
+            .unwrap();
+        (stored, m.scenario.host_index("mx.b.example").unwrap())
+    };
+    send(&mut app, UiCommand::Seek(stored - 1));
+    assert!(app.world().resource::<AtCursor>().0.hosts[mx].mailboxes["bob"].is_empty());
+    send(&mut app, UiCommand::StepForward);
+    assert_eq!(
+        app.world().resource::<AtCursor>().0.hosts[mx].mailboxes["bob"].len(),
+        1
+    );
+    send(&mut app, UiCommand::End);
+    let m = app.world().resource::<Model>();
+    let fresh = view_at(&m.scenario, &m.trace, Some(m.trace.events.len() - 1));
+    assert_eq!(app.world().resource::<AtCursor>().0, fresh);
+}
+
+#[test]
+fn selecting_in_one_view_selects_everywhere() {
+    let mut app = app();
+    send(&mut app, UiCommand::SelectEvent(12));
+    assert_eq!(cursor(&app), Some(12));
+    assert_eq!(app.world().resource::<Selection>().event, Some(12));
+    send(&mut app, UiCommand::StepForward);
+    assert_eq!(
+        app.world().resource::<Selection>().event,
+        Some(13),
+        "the selection follows the cursor"
+    );
+    send(&mut app, UiCommand::SelectHost(Some(3)));
+    assert_eq!(app.world().resource::<Selection>().host, Some(3));
+    assert_eq!(app.world().resource::<Selection>().event, Some(13));
+}
+
+#[test]
+fn narration_steps_jump_to_their_first_event() {
+    let mut app = app();
+    let starts = app.world().resource::<Model>().step_starts.clone();
+    for &s in &starts {
+        send(&mut app, UiCommand::NextStep);
+        assert_eq!(cursor(&app), Some(s));
+        assert_eq!(
+            app.world().resource::<AtCursor>().0.step,
+            Some(starts.iter().position(|&x| x == s).unwrap())
+        );
+    }
+    send(&mut app, UiCommand::PrevStep);
+    assert_eq!(cursor(&app), Some(starts[starts.len() - 2]));
+}
+
+#[test]
+fn playing_advances_by_time_and_stops_at_the_end() {
+    let mut app = app();
+    send(&mut app, UiCommand::Speed(10.0));
+    send(&mut app, UiCommand::TogglePlay);
+    assert!(app.world().resource::<Cursor>().playing);
+    let n = app.world().resource::<Model>().trace.events.len();
+    let mut last = None;
+    for _ in 0..n * 3 {
+        app.update();
+        let c = cursor(&app);
+        assert!(c >= last, "the cursor went backwards while playing");
+        last = c;
+    }
+    assert_eq!(cursor(&app), Some(n - 1));
+    assert!(
+        !app.world().resource::<Cursor>().playing,
+        "playback stops at the end"
+    );
+    send(&mut app, UiCommand::Speed(50.0));
+    assert_eq!(
+        app.world().resource::<Cursor>().speed,
+        10.0,
+        "speed is capped at 10x"
+    );
+}
+
+#[test]
+fn a_bad_file_keeps_the_previous_scenario_and_shows_where() {
+    let mut app = app();
+    let dir = std::env::temp_dir().join(format!("mailsim-gui-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "format = 1\ntitle = \"x\"\n[[host]]\nname = \"a.example\"\nip = \"1.2.3\"\n",
+    )
+    .unwrap();
+    send(&mut app, UiCommand::SelectEvent(5));
+    send(&mut app, UiCommand::Open(bad.clone()));
+    let m = app.world().resource::<Model>();
+    assert_eq!(m.scenario.title, "How email works");
+    let err = m.error.as_deref().unwrap();
+    assert!(err.contains("bad.toml:5:6"), "{err}");
+    assert_eq!(cursor(&app), Some(5));
+    send(&mut app, UiCommand::DismissError);
+    assert!(app.world().resource::<Model>().error.is_none());
+    let good = dir.join("good.toml");
+    std::fs::write(
+        &good,
+        mailsim::WALKTHROUGH.replace("How email works", "Renamed"),
+    )
+    .unwrap();
+    send(&mut app, UiCommand::Open(good));
+    assert_eq!(app.world().resource::<Model>().scenario.title, "Renamed");
+    assert_eq!(cursor(&app), None);
+    std::fs::remove_dir_all(&dir).ok();
+}
