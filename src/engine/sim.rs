@@ -170,7 +170,7 @@ pub(crate) struct Conn {
     pub closed: [bool; 2],
     pub client: ClientApp,
     pub server: ServerApp,
-    pub last_client_verb: String,
+    pub last_client_verb: &'static str,
 }
 
 /// A whole simulated world.
@@ -185,6 +185,9 @@ pub struct Sim {
     pub(crate) links: BTreeMap<(usize, usize), (SimDuration, SimDuration)>,
     pub(crate) by_ip: BTreeMap<Ipv4Addr, usize>,
     pub(crate) dns_pending: BTreeMap<(usize, u16, u16), crate::nodes::Lookup>,
+    /// The next scenario step to fire. Steps are already in time order, so they wait here rather
+    /// than in the queue; at equal times a step comes before network events.
+    pub(crate) next_step: usize,
 }
 
 impl Sim {
@@ -219,10 +222,7 @@ impl Sim {
             .enumerate()
             .map(|(i, h)| (h.ip, i))
             .collect();
-        let mut queue = EventQueue::default();
-        for (i, s) in scenario.steps.iter().enumerate() {
-            queue.push(s.at, Ev::Step(i));
-        }
+        let queue = EventQueue::default();
         Sim {
             scenario: scenario.clone(),
             seed,
@@ -234,6 +234,7 @@ impl Sim {
             links,
             by_ip,
             dns_pending: BTreeMap::new(),
+            next_step: 0,
         }
     }
 
@@ -265,7 +266,14 @@ impl Sim {
     /// Handles the next event; returns the ids of the trace events it produced, or `None` when
     /// nothing is left to happen.
     pub fn step(&mut self) -> Option<Range<usize>> {
-        let (time, ev) = self.queue.pop()?;
+        let step_at = self.scenario.steps.get(self.next_step).map(|s| s.at);
+        let (time, ev) = match (step_at, self.queue.peek_time()) {
+            (Some(at), next) if next.is_none_or(|n| at <= n) => {
+                self.next_step += 1;
+                (at, Ev::Step(self.next_step - 1))
+            }
+            _ => self.queue.pop()?,
+        };
         debug_assert!(time >= self.now, "time went backwards");
         self.now = time;
         let first = self.trace.events.len();
@@ -355,7 +363,7 @@ impl Sim {
             closed: [false; 2],
             client,
             server: ServerApp::Pending,
-            last_client_verb: String::new(),
+            last_client_verb: "",
         });
         let ex = Explanation {
             note: "opens a TCP connection: first step of the three-way handshake",
@@ -561,15 +569,26 @@ impl Sim {
             match out {
                 Some(bytes) => {
                     let ex = self.explain_out(c, side, &bytes);
-                    for chunk in bytes.chunks(MSS) {
+                    if bytes.len() <= MSS {
                         self.send_segment(
                             c,
                             side,
                             TcpFlags::PSH | TcpFlags::ACK,
-                            chunk.to_vec(),
+                            bytes,
                             ex,
                             (before, after),
                         );
+                    } else {
+                        for chunk in bytes.chunks(MSS) {
+                            self.send_segment(
+                                c,
+                                side,
+                                TcpFlags::PSH | TcpFlags::ACK,
+                                chunk.to_vec(),
+                                ex,
+                                (before, after),
+                            );
+                        }
                     }
                     before = after;
                 }
@@ -615,18 +634,18 @@ impl Sim {
             (Protocol::Smtp, 0) => {
                 let data = matches!(&conn.client, ClientApp::Smtp { m, .. } if m.is_sending_data());
                 conn.last_client_verb = if data {
-                    "DATA-END".into()
+                    "DATA-END"
                 } else {
-                    pop3::explain::verb_of(bytes)
+                    crate::protocols::known_verb(bytes)
                 };
                 smtp::explain::client_bytes(bytes, data)
             }
-            (Protocol::Smtp, _) => smtp::explain::server_bytes(bytes, &conn.last_client_verb),
+            (Protocol::Smtp, _) => smtp::explain::server_bytes(bytes, conn.last_client_verb),
             (Protocol::Pop3, 0) => {
-                conn.last_client_verb = pop3::explain::verb_of(bytes);
+                conn.last_client_verb = crate::protocols::known_verb(bytes);
                 pop3::explain::client_bytes(bytes)
             }
-            (Protocol::Pop3, _) => pop3::explain::server_bytes(bytes, &conn.last_client_verb),
+            (Protocol::Pop3, _) => pop3::explain::server_bytes(bytes, conn.last_client_verb),
             _ => Explanation {
                 note: "data",
                 rfc: "RFC 9293",

@@ -16,6 +16,17 @@ pub enum Framed {
     TooLong,
 }
 
+/// How a lent line ended (see [`LineReader::with_next_line`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineEnd {
+    /// CRLF.
+    Crlf,
+    /// A bare LF.
+    BareLf,
+    /// The line was too long and dropped (the bytes given are empty).
+    TooLong,
+}
+
 /// Buffers bytes and yields complete lines.
 #[derive(Debug, Clone)]
 pub struct LineReader {
@@ -63,6 +74,33 @@ impl LineReader {
     /// Bytes buffered that do not yet form a line.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.pos
+    }
+
+    /// Like [`LineReader::next_line`], but lends the line instead of copying it: `f` gets the
+    /// line's bytes (without its line end) and how it ended. Hot paths (message bodies) use this.
+    pub fn with_next_line<R>(&mut self, f: impl FnOnce(LineEnd, &[u8]) -> R) -> Option<R> {
+        let rest = &self.buf[self.pos..];
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                let bare = i == 0 || rest[i - 1] != b'\r';
+                let start = self.pos;
+                let end = if bare { start + i } else { start + i - 1 };
+                let too_long = i + 1 > self.max_line || self.overflow;
+                self.pos += i + 1;
+                self.overflow = false;
+                Some(if too_long {
+                    f(LineEnd::TooLong, &[])
+                } else if bare {
+                    f(LineEnd::BareLf, &self.buf[start..end])
+                } else {
+                    f(LineEnd::Crlf, &self.buf[start..end])
+                })
+            }
+            None => {
+                self.next_line();
+                None
+            }
+        }
     }
 
     /// The next complete line, or `None` when more input is needed.
@@ -172,6 +210,24 @@ mod tests {
         assert_eq!(r.next_line(), Some(Framed::TooLong));
         r.push(b"01234567\r\n");
         assert_eq!(r.next_line(), Some(Framed::Line(b"01234567".to_vec())));
+    }
+
+    #[test]
+    fn lent_lines_match_copied_lines() {
+        let input = b"a\r\nbb\nxxxxxxxxxxxxxxxxxxxx\r\n\r\n";
+        let mut a = LineReader::new(10);
+        let mut b = LineReader::new(10);
+        a.push(input);
+        b.push(input);
+        while let Some(framed) = a.next_line() {
+            let lent = b.with_next_line(|end, l| match end {
+                LineEnd::Crlf => Framed::Line(l.to_vec()),
+                LineEnd::BareLf => Framed::BareLf(l.to_vec()),
+                LineEnd::TooLong => Framed::TooLong,
+            });
+            assert_eq!(lent, Some(framed));
+        }
+        assert_eq!(b.with_next_line(|_, _| ()), None);
     }
 
     #[test]

@@ -20,6 +20,26 @@ pub struct Explanation {
     pub rfc: &'static str,
 }
 
+/// The command verb at the start of a client's bytes, upper-cased, if it is one the simulation
+/// knows (SMTP or POP3); `""` otherwise. No allocation: explanations are computed per segment.
+pub fn known_verb(bytes: &[u8]) -> &'static str {
+    const VERBS: [&str; 23] = [
+        "EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "VRFY", "HELP", "NOOP", "QUIT", "USER",
+        "PASS", "STAT", "LIST", "UIDL", "RETR", "DELE", "TOP", "CAPA", "APOP", "AUTH", "STARTTLS",
+        "STLS",
+    ];
+    let end = bytes
+        .iter()
+        .position(|b| !b.is_ascii_alphabetic())
+        .unwrap_or(bytes.len());
+    let word = &bytes[..end];
+    VERBS
+        .iter()
+        .copied()
+        .find(|v| v.as_bytes().eq_ignore_ascii_case(word))
+        .unwrap_or("")
+}
+
 /// The protocols a segment can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "UPPERCASE")]

@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use super::wire::{Command, parse_status};
-use crate::protocols::line::{Framed, LineReader};
+use crate::protocols::line::{Framed, LineEnd, LineReader};
 
 /// The account and habits of the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +145,33 @@ impl Pop3Client {
     pub fn handle_input(&mut self, bytes: &[u8]) {
         self.reader.push(bytes);
         while self.expect != Expect::Done {
+            if let Some(body) = &mut self.collecting {
+                // Lines of a multi-line response, lent (no copy per line); byte-stuffing undone
+                // (RFC 1939 §3).
+                let step = self.reader.with_next_line(|end, line| match end {
+                    LineEnd::Crlf if line == b"." => Some(true),
+                    LineEnd::Crlf => {
+                        body.extend_from_slice(line.strip_prefix(b".").unwrap_or(line));
+                        body.extend_from_slice(b"\r\n");
+                        Some(false)
+                    }
+                    _ => None,
+                });
+                match step {
+                    None => break,
+                    Some(Some(true)) => {
+                        let body = self.collecting.take().unwrap_or_default();
+                        self.multiline_done(body);
+                    }
+                    Some(Some(false)) => {}
+                    Some(None) => {
+                        return self.give_up(
+                            "the server sent a line that is not CRLF-terminated or too long",
+                        );
+                    }
+                }
+                continue;
+            }
             let Some(framed) = self.reader.next_line() else {
                 break;
             };
@@ -152,22 +179,8 @@ impl Pop3Client {
                 return self
                     .give_up("the server sent a line that is not CRLF-terminated or too long");
             };
-            if let Some(body) = &mut self.collecting {
-                if line == b"." {
-                    let body = self.collecting.take().unwrap_or_default();
-                    self.multiline_done(body);
-                } else {
-                    // Byte-stuffing (RFC 1939 §3): a leading dot was doubled.
-                    body.extend_from_slice(line.strip_prefix(b".").unwrap_or(&line));
-                    body.extend_from_slice(b"\r\n");
-                }
-                continue;
-            }
             match parse_status(&line) {
-                Some((true, text)) if self.multiline() => {
-                    let _ = text;
-                    self.collecting = Some(Vec::new());
-                }
+                Some((true, _)) if self.multiline() => self.collecting = Some(Vec::new()),
                 Some((true, text)) => self.ok(&text),
                 Some((false, text)) => self.failed(&text),
                 None => return self.give_up("the server's reply is neither +OK nor -ERR"),

@@ -6,18 +6,9 @@ const fn ex(note: &'static str, rfc: &'static str) -> Explanation {
     Explanation { note, rfc }
 }
 
-/// The upper-case verb at the start of a client segment.
-pub fn verb_of(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .take_while(|b| b.is_ascii_alphabetic())
-        .map(|b| b.to_ascii_uppercase() as char)
-        .collect()
-}
-
 /// Explains a segment the client sent, by its first command.
 pub fn client_bytes(bytes: &[u8]) -> Explanation {
-    match verb_of(bytes).as_str() {
+    match crate::protocols::known_verb(bytes) {
         "USER" => ex(
             "names the mailbox to log in to (AUTHORIZATION state)",
             "RFC 1939 §7",

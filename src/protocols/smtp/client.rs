@@ -294,13 +294,12 @@ impl SmtpClient {
 /// Copies `data` with dot-stuffing (RFC 5321 §4.5.2): a line starting with `.` gets another `.`.
 /// Makes sure the data ends with CRLF, so the terminating `.` stands on its own line.
 pub fn dot_stuff_into(data: &[u8], out: &mut Vec<u8>) {
-    let mut at_line_start = true;
-    for &b in data {
-        if at_line_start && b == b'.' {
+    out.reserve(data.len() + 8);
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        if line.first() == Some(&b'.') {
             out.push(b'.');
         }
-        out.push(b);
-        at_line_start = b == b'\n';
+        out.extend_from_slice(line);
     }
     if !data.is_empty() && !data.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");

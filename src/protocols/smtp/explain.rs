@@ -14,13 +14,7 @@ pub fn client_bytes(bytes: &[u8], sending_data: bool) -> Explanation {
             "RFC 5321 §4.1.1.4, §4.5.2; RFC 5322 §2.1",
         );
     }
-    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-    let verb: String = first
-        .iter()
-        .take_while(|b| b.is_ascii_alphabetic())
-        .map(|b| b.to_ascii_uppercase() as char)
-        .collect();
-    match verb.as_str() {
+    match crate::protocols::known_verb(bytes) {
         "EHLO" => ex(
             "the client says hello with its name and asks which extensions the server supports (Extended SMTP)",
             "RFC 5321 §4.1.1.1",

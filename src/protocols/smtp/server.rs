@@ -14,7 +14,30 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use super::wire::{Address, Command, CommandError, Reply};
-use crate::protocols::line::{Framed, LineReader};
+use crate::protocols::line::{Framed, LineEnd, LineReader};
+
+/// Takes one line of DATA; returns true at the terminating dot.
+fn data_line(ds: &mut DataState, max_size: usize, end: LineEnd, line: &[u8]) -> bool {
+    match end {
+        LineEnd::Crlf if line == b"." => return true,
+        LineEnd::Crlf => {}
+        LineEnd::BareLf => ds.bare_lf = true,
+        LineEnd::TooLong => {
+            ds.too_long = true;
+            return false;
+        }
+    }
+    // Dot-unstuffing (RFC 5321 §4.5.2): a leading dot was doubled by the client.
+    let body = line.strip_prefix(b".").unwrap_or(line);
+    if ds.data.len() + body.len() + 2 > max_size {
+        ds.too_big = true;
+    }
+    if !ds.too_big {
+        ds.data.extend_from_slice(body);
+        ds.data.extend_from_slice(b"\r\n");
+    }
+    false
+}
 
 /// Command lines may be 512 octets with CRLF (RFC 5321 §4.5.3.1.4).
 pub const MAX_COMMAND_LINE: usize = 512;
@@ -178,14 +201,22 @@ impl SmtpServer {
         }
         self.reader.push(bytes);
         while !matches!(self.state, State::Closed) {
+            if let State::ReceivingData(ds) = &mut self.state {
+                let max = self.config.max_size;
+                match self
+                    .reader
+                    .with_next_line(|end, line| data_line(ds, max, end, line))
+                {
+                    None => break,
+                    Some(true) => self.end_of_data(),
+                    Some(false) => {}
+                }
+                continue;
+            }
             let Some(framed) = self.reader.next_line() else {
                 break;
             };
-            if matches!(self.state, State::ReceivingData(_)) {
-                self.data_line(framed);
-            } else {
-                self.command_line(framed);
-            }
+            self.command_line(framed);
         }
         if matches!(self.state, State::Closed) {
             self.reader.clear();
@@ -431,33 +462,6 @@ impl SmtpServer {
                 554,
                 format!("5.7.1 <{to}>: Relay access denied"),
             ))
-        }
-    }
-
-    fn data_line(&mut self, framed: Framed) {
-        let State::ReceivingData(ds) = &mut self.state else {
-            return;
-        };
-        let line = match framed {
-            Framed::Line(l) if l == b"." => return self.end_of_data(),
-            Framed::Line(l) => l,
-            Framed::BareLf(l) => {
-                ds.bare_lf = true;
-                l
-            }
-            Framed::TooLong => {
-                ds.too_long = true;
-                return;
-            }
-        };
-        // Dot-unstuffing (RFC 5321 §4.5.2): a leading dot was doubled by the client.
-        let body = line.strip_prefix(b".").unwrap_or(&line);
-        if ds.data.len() + body.len() + 2 > self.config.max_size {
-            ds.too_big = true;
-        }
-        if !ds.too_big {
-            ds.data.extend_from_slice(body);
-            ds.data.extend_from_slice(b"\r\n");
         }
     }
 

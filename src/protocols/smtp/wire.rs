@@ -280,9 +280,16 @@ impl Reply {
     /// Writes the reply: `250-first` … `250 last`, each ending in CRLF.
     pub fn emit(&self, out: &mut Vec<u8>) {
         let n = self.lines.len();
+        let code = [
+            b'0' + (self.code / 100 % 10) as u8,
+            b'0' + (self.code / 10 % 10) as u8,
+            b'0' + (self.code % 10) as u8,
+        ];
         for (i, line) in self.lines.iter().enumerate() {
-            let sep = if i + 1 == n { ' ' } else { '-' };
-            out.extend_from_slice(format!("{}{}{}\r\n", self.code, sep, line).as_bytes());
+            out.extend_from_slice(&code);
+            out.push(if i + 1 == n { b' ' } else { b'-' });
+            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(b"\r\n");
         }
     }
 
