@@ -675,18 +675,22 @@ fn diagram_overlay_ui(
     if let Some((w, proto, control)) = packet_point(model, cursor)
         && let Some(ev) = cursor.index.and_then(|i| model.trace.events.get(i))
     {
-        let label = plain(&format!(
-            "{}  {}",
-            proto.name(),
-            report::summary(&model.trace, ev)
-        ));
-        let label: String = label.chars().take(64).collect();
+        let summary = report::summary(&model.trace, ev);
+        let first = summary.split("  (+").next().unwrap_or_default();
+        let mut label = plain(&format!("{}  {first}", proto.name()));
+        if label.chars().count() > 60 {
+            label = label.chars().take(59).collect::<String>() + "…";
+        }
         let p = to_screen(w) - egui::vec2(0.0, 16.0);
         let font = FontId::monospace(if control { 11.0 } else { 13.0 });
         let galley = painter.layout_no_wrap(label, font, Color32::WHITE);
-        let box_rect = Align2::CENTER_BOTTOM
+        let mut box_rect = Align2::CENTER_BOTTOM
             .anchor_size(p, galley.size())
             .expand(4.0);
+        // Keep the label inside the diagram's rect.
+        let dx = (rect.right() - 4.0 - box_rect.right()).min(0.0)
+            + (rect.left() + 4.0 - box_rect.left()).max(0.0);
+        box_rect = box_rect.translate(egui::vec2(dx, 0.0));
         painter.rect_filled(box_rect, 4.0, Color32::from_black_alpha(200));
         painter.rect_stroke(
             box_rect,
