@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
-use mailsim::app::{AtCursor, Cursor, Model, Selection, UiCommand, logic_plugin};
+use mailsim::app::{
+    AtCursor, Cursor, Model, Selection, Settings, UiCommand, logic_plugin, visible_rows,
+};
 use mailsim::view::view_at;
 use mailsim::{EventKind, MailboxChange};
 
@@ -184,4 +186,56 @@ fn a_bad_file_keeps_the_previous_scenario_and_shows_where() {
     assert_eq!(app.world().resource::<Model>().scenario.title, "Renamed");
     assert_eq!(cursor(&app), None);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn filters_and_search_choose_the_rows() {
+    let app = app();
+    let m = app.world().resource::<Model>();
+    let t = &m.trace;
+    let all = Settings {
+        show: [true; 5],
+        ..Settings::default()
+    };
+    assert_eq!(visible_rows(t, &all).len(), t.events.len());
+    // Default: TCP control segments hidden.
+    let default = visible_rows(t, &Settings::default());
+    assert!(
+        default
+            .iter()
+            .all(|&i| !matches!(&t.events[i].kind, EventKind::Segment(s) if s.payload.is_empty()))
+    );
+    assert!(default.len() < t.events.len());
+    // Only POP3 (steps stay as landmarks).
+    let pop3 = Settings {
+        show: [false, true, false, false, false],
+        ..Settings::default()
+    };
+    let rows = visible_rows(t, &pop3);
+    assert!(rows.iter().all(|&i| match &t.events[i].kind {
+        EventKind::Segment(s) => s.protocol == mailsim::protocols::Protocol::Pop3,
+        EventKind::Step { .. } => true,
+        _ => false,
+    }));
+    assert!(rows.len() > 20);
+    // Search, case-insensitive, in summaries and host names.
+    let search = Settings {
+        search: "retr".into(),
+        ..all.clone()
+    };
+    let rows = visible_rows(t, &search);
+    assert!(
+        rows.iter()
+            .any(|&i| mailsim::report::summary(t, &t.events[i]).contains("RETR 1")),
+        "{rows:?}"
+    );
+    let by_host = Settings {
+        search: "NS.EXAMPLE".into(),
+        ..all
+    };
+    assert_eq!(
+        visible_rows(t, &by_host).len(),
+        4,
+        "two queries and two answers"
+    );
 }

@@ -150,12 +150,6 @@ fn setup(mut commands: Commands, mut egui_settings: ResMut<bevy_egui::EguiGlobal
             ..default()
         },
     ));
-    commands.spawn((
-        Packet,
-        Sprite::from_color(Color::WHITE, Vec2::new(30.0, 20.0)),
-        Transform::from_xyz(0.0, 0.0, 5.0),
-        Visibility::Hidden,
-    ));
 }
 
 /// The icon of a host.
@@ -221,26 +215,97 @@ pub fn ease(t: f32) -> f32 {
     t * t * (3.0 - 2.0 * t)
 }
 
-/// Where the packet is drawn: mid-link when paused, travelling while playing.
-pub fn packet_point(model: &Model, cursor: &Cursor) -> Option<(Vec2, Protocol, bool)> {
-    let (from, to, proto, control) = packet_of(model, cursor.index)?;
-    // Playing: the whole way; stepping: half-way, where it stays to be read and clicked.
-    let t = if cursor.playing {
-        ease(cursor.progress)
-    } else {
-        0.5 * ease(cursor.progress)
-    };
-    let a = world_of(model.positions[from]);
-    let b = world_of(model.positions[to]);
-    Some((a.lerp(b, t), proto, control))
+/// A packet on the diagram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PacketView {
+    /// Its event.
+    pub event: usize,
+    /// Where it is (world).
+    pub pos: Vec2,
+    /// What it carries.
+    pub protocol: Protocol,
+    /// A TCP control segment (drawn smaller and fainter).
+    pub control: bool,
+    /// The cursor's own event (labelled in full).
+    pub current: bool,
 }
 
+/// Every packet in flight at the cursor: the current event's, which travels while playing (and
+/// stops half-way when stepping, to be read and clicked), and every earlier one that has not yet
+/// arrived at the cursor's time, placed by how far along its flight it is.
+pub fn packets_in_flight(model: &Model, cursor: &Cursor) -> Vec<PacketView> {
+    let Some(ci) = cursor.index else {
+        return Vec::new();
+    };
+    let events = &model.trace.events;
+    let now = events[ci].time;
+    let mut out = Vec::new();
+    for e in events[..ci].iter().rev() {
+        if e.time.0 + model.max_flight < now.0 {
+            break;
+        }
+        let (from, to, arrive, protocol, control) = match &e.kind {
+            EventKind::Segment(s) => (
+                s.from.host,
+                s.to.host,
+                s.arrive,
+                s.protocol,
+                s.payload.is_empty(),
+            ),
+            EventKind::Datagram(d) => (d.from.host, d.to.host, d.arrive, d.protocol, false),
+            _ => continue,
+        };
+        if arrive <= now {
+            continue;
+        }
+        let f = (now.0 - e.time.0) as f32 / (arrive.0 - e.time.0).max(1) as f32;
+        let (a, b) = (
+            world_of(model.positions[from]),
+            world_of(model.positions[to]),
+        );
+        out.push(PacketView {
+            event: e.id,
+            pos: a.lerp(b, f),
+            protocol,
+            control,
+            current: false,
+        });
+    }
+    if let Some((from, to, protocol, control)) = packet_of(model, Some(ci)) {
+        // Playing: the whole way; stepping: half-way, where it stays to be read and clicked.
+        let t = if cursor.playing {
+            ease(cursor.progress)
+        } else {
+            0.5 * ease(cursor.progress)
+        };
+        let (a, b) = (
+            world_of(model.positions[from]),
+            world_of(model.positions[to]),
+        );
+        out.push(PacketView {
+            event: ci,
+            pos: a.lerp(b, t),
+            protocol,
+            control,
+            current: true,
+        });
+    }
+    out
+}
+
+/// Packet sprites, reused from frame to frame.
+#[derive(Resource, Default)]
+struct PacketPool(Vec<Entity>);
+
+#[allow(clippy::too_many_arguments)]
 fn update_scene(
+    mut commands: Commands,
     model: Res<Model>,
     cursor: Res<Cursor>,
     selection: Res<Selection>,
+    mut pool: ResMut<PacketPool>,
     mut icons: Query<(&HostIcon, &mut Sprite, &mut Transform), Without<Packet>>,
-    mut packet: Query<(&mut Sprite, &mut Transform, &mut Visibility), With<Packet>>,
+    mut packets: Query<(&mut Sprite, &mut Transform, &mut Visibility), With<Packet>>,
     mut gizmos: Gizmos,
 ) {
     // Links: every pair of hosts that talk; the current one brighter.
@@ -279,17 +344,34 @@ fn update_scene(
             Color::srgb(0.86, 0.89, 0.95)
         };
     }
-    if let Ok((mut sprite, mut t, mut vis)) = packet.single_mut() {
-        match packet_point(&model, &cursor) {
-            Some((p, proto, control)) => {
+    let flying = packets_in_flight(&model, &cursor);
+    while pool.0.len() < flying.len() {
+        let e = commands
+            .spawn((
+                Packet,
+                Sprite::from_color(Color::WHITE, Vec2::new(30.0, 20.0)),
+                Transform::from_xyz(0.0, 0.0, 5.0),
+                Visibility::Hidden,
+            ))
+            .id();
+        pool.0.push(e);
+    }
+    for (k, &e) in pool.0.iter().enumerate() {
+        let Ok((mut sprite, mut t, mut vis)) = packets.get_mut(e) else {
+            continue;
+        };
+        match flying.get(k) {
+            Some(p) => {
                 *vis = Visibility::Visible;
-                t.translation = p.extend(5.0);
-                sprite.color = protocol_color(proto).with_alpha(if control { 0.6 } else { 1.0 });
-                sprite.custom_size = Some(if control {
+                t.translation = p.pos.extend(if p.current { 6.0 } else { 5.0 });
+                let alpha = if p.control { 0.6 } else { 1.0 };
+                sprite.color = protocol_color(p.protocol).with_alpha(alpha);
+                let size = if p.control {
                     Vec2::new(18.0, 12.0)
                 } else {
                     Vec2::new(30.0, 20.0)
-                });
+                };
+                sprite.custom_size = Some(if p.current { size * 1.15 } else { size });
             }
             None => *vis = Visibility::Hidden,
         }
@@ -325,6 +407,7 @@ fn fit_camera(
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<CentralRect>()
         .init_resource::<ViewTransform>()
+        .init_resource::<PacketPool>()
         .insert_resource(ClearColor(Color::srgb(0.09, 0.10, 0.13)))
         .add_systems(Startup, (setup, load_icons))
         .add_systems(

@@ -17,7 +17,7 @@ use bevy::prelude::*;
 use bevy::window::WindowResolution;
 use bevy_egui::EguiPlugin;
 
-pub use model::{AtCursor, Cursor, Model, Selection, Settings, UiCommand};
+pub use model::{AtCursor, Cursor, Model, Selection, Settings, UiCommand, visible_rows};
 
 /// How to open the window.
 #[derive(Debug, Clone)]

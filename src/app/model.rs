@@ -46,6 +46,8 @@ pub struct Model {
     pub links: Vec<(usize, usize)>,
     /// The part of the layout box the hosts use (min, max), what the view fits to.
     pub bounds: (Vec2, Vec2),
+    /// The longest flight of any packet, in microseconds (bounds the in-flight search).
+    pub max_flight: u64,
     /// The last load error (the previous scenario stays).
     pub error: Option<String>,
 }
@@ -76,6 +78,16 @@ impl Model {
             })
             .map(|(a, b)| (a.min(b), a.max(b)))
             .collect();
+        let max_flight = trace
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Segment(s) => Some(s.arrive.0 - e.time.0),
+                EventKind::Datagram(d) => Some(d.arrive.0 - e.time.0),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
         links.sort();
         links.dedup();
         let modified = path
@@ -91,6 +103,7 @@ impl Model {
             step_starts,
             links,
             bounds,
+            max_flight,
             error: None,
         }
     }
@@ -168,6 +181,60 @@ impl Default for Settings {
             search: String::new(),
         }
     }
+}
+
+/// The event list's filters, in [`Settings::show`] order.
+pub const FILTERS: [&str; 5] = ["SMTP", "POP3", "DNS", "TCP", "hosts"];
+
+/// Which filter an event falls under, and its protocol (for colours).
+pub fn filter_of(kind: &EventKind) -> (usize, Option<crate::protocols::Protocol>) {
+    use crate::protocols::Protocol;
+    match kind {
+        EventKind::Segment(s) if s.protocol == Protocol::Tcp => (3, Some(Protocol::Tcp)),
+        EventKind::Segment(s) => (
+            if s.protocol == Protocol::Pop3 { 1 } else { 0 },
+            Some(s.protocol),
+        ),
+        EventKind::Datagram(_) => (2, Some(Protocol::Dns)),
+        _ => (4, None),
+    }
+}
+
+/// The events the list shows: those whose filter is on (steps always), matching the search
+/// (case-insensitive, in the one-line summary and the host names).
+pub fn visible_rows(trace: &Trace, settings: &Settings) -> Vec<usize> {
+    let search = settings.search.to_lowercase();
+    trace
+        .events
+        .iter()
+        .filter(|e| settings.show[filter_of(&e.kind).0] || matches!(e.kind, EventKind::Step { .. }))
+        .filter(|e| {
+            search.is_empty() || {
+                let (a, b) = match &e.kind {
+                    EventKind::Segment(s) => (s.from.host, s.to.host),
+                    EventKind::Datagram(d) => (d.from.host, d.to.host),
+                    EventKind::Mailbox { host, .. }
+                    | EventKind::Queue { host, .. }
+                    | EventKind::Downloaded { host, .. }
+                    | EventKind::Note { host, .. } => (*host, *host),
+                    EventKind::Step { .. } => (usize::MAX, usize::MAX),
+                };
+                let name = |h: usize| {
+                    trace
+                        .hosts
+                        .get(h)
+                        .map(|x| x.name.to_lowercase())
+                        .unwrap_or_default()
+                };
+                crate::report::summary(trace, e)
+                    .to_lowercase()
+                    .contains(&search)
+                    || name(a).contains(&search)
+                    || name(b).contains(&search)
+            }
+        })
+        .map(|e| e.id)
+        .collect()
 }
 
 /// Seconds one event takes at 1× speed.

@@ -5,9 +5,14 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use egui::{Align2, Color32, FontId, LayerId, RichText, Sense, Stroke, UiBuilder};
 
-use super::diagram::{CentralRect, ICON, ViewTransform, packet_point, protocol_color, world_of};
+use super::diagram::{
+    CentralRect, ICON, ViewTransform, packets_in_flight, protocol_color, world_of,
+};
 use super::files::FileBrowser;
-use super::model::{AtCursor, BUNDLED, Cursor, Model, Selection, Settings, UiCommand};
+use super::model::{
+    AtCursor, BUNDLED, Cursor, FILTERS, Model, Selection, Settings, UiCommand, filter_of,
+    visible_rows,
+};
 use crate::engine::trace::Direction;
 use crate::protocols::Protocol;
 use crate::{EventKind, inspect, report};
@@ -20,19 +25,6 @@ fn c32(c: Color) -> Color32 {
         (s.blue * 255.0) as u8,
         (s.alpha * 255.0) as u8,
     )
-}
-
-/// The protocol an event is shown under in filters, with its filter index.
-fn filter_of(kind: &EventKind) -> (usize, Option<Protocol>) {
-    match kind {
-        EventKind::Segment(s) if s.protocol == Protocol::Tcp => (3, Some(Protocol::Tcp)),
-        EventKind::Segment(s) => (
-            if s.protocol == Protocol::Pop3 { 1 } else { 0 },
-            Some(s.protocol),
-        ),
-        EventKind::Datagram(_) => (2, Some(Protocol::Dns)),
-        _ => (4, None),
-    }
 }
 
 /// The default fonts have no arrows: write them in ASCII.
@@ -69,8 +61,6 @@ fn bytes_line_job(line: &str, highlight: bool) -> egui::text::LayoutJob {
     job.wrap.max_width = f32::INFINITY;
     job
 }
-
-const FILTERS: [&str; 5] = ["SMTP", "POP3", "DNS", "TCP", "hosts"];
 
 #[allow(clippy::too_many_arguments)]
 fn ui_system(
@@ -532,20 +522,8 @@ fn event_list_ui(
                 .desired_width(160.0),
         );
     });
-    let search = settings.search.to_lowercase();
     let t = &model.trace;
-    let rows: Vec<usize> = t
-        .events
-        .iter()
-        .filter(|e| settings.show[filter_of(&e.kind).0] || matches!(e.kind, EventKind::Step { .. }))
-        .map(|e| e.id)
-        .filter(|&i| {
-            search.is_empty()
-                || report::summary(t, &t.events[i])
-                    .to_lowercase()
-                    .contains(&search)
-        })
-        .collect();
+    let rows = visible_rows(t, settings);
     let follow = cursor.index.and_then(|c| rows.iter().position(|&r| r >= c));
     let mut table = egui_extras::TableBuilder::new(ui)
         .striped(true)
@@ -671,10 +649,23 @@ fn diagram_overlay_ui(
             Color32::from_gray(140),
         );
     }
-    // The packet's label: its protocol always (meaning never by colour alone) and its first line.
-    if let Some((w, proto, control)) = packet_point(model, cursor)
-        && let Some(ev) = cursor.index.and_then(|i| model.trace.events.get(i))
+    // Every packet is labelled with its protocol (meaning never by colour alone); the current one
+    // also with its first line.
+    let flying = packets_in_flight(model, cursor);
+    for p in flying.iter().filter(|p| !p.current) {
+        let at = to_screen(p.pos) + egui::vec2(0.0, 9.0);
+        painter.text(
+            at,
+            Align2::CENTER_TOP,
+            p.protocol.name(),
+            FontId::monospace(9.0),
+            Color32::from_gray(200),
+        );
+    }
+    if let Some(cur) = flying.iter().find(|p| p.current)
+        && let Some(ev) = model.trace.events.get(cur.event)
     {
+        let (w, proto, control) = (cur.pos, cur.protocol, cur.control);
         let summary = report::summary(&model.trace, ev);
         let first = summary.split("  (+").next().unwrap_or_default();
         let mut label = plain(&format!("{}  {first}", proto.name()));
@@ -712,12 +703,15 @@ fn diagram_overlay_ui(
         && let Some(pos) = resp.interact_pointer_pos()
     {
         let world = view.world_at(r, Vec2::new(pos.x, pos.y));
-        let on_packet =
-            packet_point(model, cursor).is_some_and(|(w, _, _)| w.distance(world) < 24.0);
-        if on_packet {
-            if let Some(i) = cursor.index {
-                out.push(UiCommand::SelectEvent(i));
-            }
+        let scale = view.scale(r);
+        // The nearest packet within 12 pixels, the current one first.
+        let hit_packet = flying
+            .iter()
+            .rev()
+            .filter(|p| p.pos.distance(world) / scale < 14.0)
+            .min_by(|a, b| a.pos.distance(world).total_cmp(&b.pos.distance(world)));
+        if let Some(p) = hit_packet {
+            out.push(UiCommand::SelectEvent(p.event));
         } else {
             let hit = model
                 .positions
