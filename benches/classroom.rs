@@ -2,7 +2,6 @@
 //! downloads with POP3. Prints trace events per second (not a timed test; run with
 //! `cargo bench --bench classroom`).
 
-use std::fmt::Write;
 use std::time::Instant;
 
 use mailsim::{Sim, scenario};
@@ -11,56 +10,8 @@ const DOMAINS: usize = 10;
 const USERS: usize = 1000;
 const MAILS_PER_USER: usize = 10;
 
-fn classroom() -> String {
-    let mut s = String::from(
-        "format = 1\ntitle = \"classroom\"\nseed = 1\n[network]\nlatency = \"5ms\"\njitter = \"1ms\"\n",
-    );
-    s.push_str("[[host]]\nname = \"ns.example\"\nip = \"203.0.113.53\"\nservices = [\"dns\"]\n");
-    for d in 0..DOMAINS {
-        let users: Vec<String> = (0..USERS / DOMAINS)
-            .map(|u| {
-                format!(
-                    "{{ user = \"u{}\", password = \"pw\" }}",
-                    d * (USERS / DOMAINS) + u
-                )
-            })
-            .collect();
-        writeln!(s, "[[host]]\nname = \"mail.d{d}.example\"\nip = \"198.51.100.{}\"\nservices = [\"submission\", \"smtp\", \"pop3\"]\ndomain = \"d{d}.example\"\naccounts = [{}]", d + 1, users.join(", ")).unwrap();
-        writeln!(
-            s,
-            "[[dns]]\nname = \"d{d}.example\"\ntype = \"MX\"\nexchange = \"mail.d{d}.example\""
-        )
-        .unwrap();
-    }
-    for u in 0..USERS {
-        let d = u / (USERS / DOMAINS);
-        writeln!(s, "[[host]]\nname = \"pc{u}.d{d}.example\"\nip = \"10.0.{}.{}\"\n[host.client]\naddress = \"u{u}@d{d}.example\"\npassword = \"pw\"\noutgoing = \"mail.d{d}.example\"\nincoming = \"mail.d{d}.example\"", u / 250, u % 250 + 1).unwrap();
-    }
-    // A fixed pseudo-random choice of recipients (an LCG, so the file is the same every time).
-    let mut x: u64 = 12345;
-    for m in 0..MAILS_PER_USER {
-        for u in 0..USERS {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let to = (x >> 33) as usize % USERS;
-            let d = u / (USERS / DOMAINS);
-            writeln!(s, "[[step]]\nat = \"{}ms\"\naction = \"send\"\nhost = \"pc{u}.d{d}.example\"\nto = [\"u{to}@d{}.example\"]\nsubject = \"note {m}\"\nbody = \"hello\"", m * 1000 + u, to / (USERS / DOMAINS)).unwrap();
-        }
-    }
-    for u in 0..USERS {
-        writeln!(
-            s,
-            "[[step]]\nat = \"60s\"\naction = \"check\"\nhost = \"pc{u}.d{}.example\"",
-            u / (USERS / DOMAINS)
-        )
-        .unwrap();
-    }
-    s
-}
-
 fn main() {
-    let source = classroom();
+    let source = mailsim::generate::classroom(USERS, DOMAINS, MAILS_PER_USER);
     let t0 = Instant::now();
     let sc = scenario::parse("classroom.toml", &source).unwrap_or_else(|e| panic!("{e}"));
     let parse = t0.elapsed();

@@ -13,6 +13,7 @@
 pub mod app;
 pub mod check;
 mod engine;
+pub mod generate;
 pub mod inspect;
 pub mod layout;
 pub mod mail;

@@ -78,6 +78,19 @@ enum Command {
         #[arg(long, default_value = "1280x720", value_parser = parse_size)]
         size: (u32, u32),
     },
+    /// Measure frame times: play for N frames and print time to first frame, p50, p95, max.
+    #[cfg(feature = "gui")]
+    #[command(hide = true)]
+    BenchWindow {
+        /// The scenario file; default the walkthrough.
+        file: Option<PathBuf>,
+        /// A generated busy network of this many hosts instead of a file.
+        #[arg(long)]
+        busy: Option<usize>,
+        /// Frames to measure.
+        #[arg(long, default_value = "300")]
+        frames: u32,
+    },
 }
 
 #[cfg(feature = "gui")]
@@ -109,6 +122,17 @@ fn window(
     screenshot: Option<(usize, PathBuf)>,
     size: (u32, u32),
 ) -> ExitCode {
+    window_with(file, screenshot, size, None, None)
+}
+
+#[cfg(feature = "gui")]
+fn window_with(
+    file: Option<PathBuf>,
+    screenshot: Option<(usize, PathBuf)>,
+    size: (u32, u32),
+    bench_frames: Option<u32>,
+    source: Option<(String, String)>,
+) -> ExitCode {
     let transcript = |file: &Option<PathBuf>| match file {
         Some(f) => match load(f) {
             Ok(s) => run(&s, None, Format::Text, false),
@@ -133,6 +157,9 @@ fn window(
         file: file.clone(),
         size,
         screenshot: screenshot.clone(),
+        bench_frames,
+        source,
+        started: started(),
     };
     // A machine with a display but no usable GPU adapter makes the renderer panic: say so in one
     // line instead of a backtrace.
@@ -160,6 +187,13 @@ fn window(
         }
         Err(_) => ExitCode::from(2),
     }
+}
+
+/// When the process started, as near as `main` can tell.
+#[cfg(feature = "gui")]
+fn started() -> std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
 }
 
 fn walkthrough() -> ExitCode {
@@ -197,6 +231,8 @@ fn run(s: &Scenario, seed: Option<u64>, format: Format, brief: bool) -> ExitCode
 }
 
 fn main() -> ExitCode {
+    #[cfg(feature = "gui")]
+    started();
     let cli = Cli::parse();
     match cli.command {
         #[cfg(feature = "gui")]
@@ -212,6 +248,16 @@ fn main() -> ExitCode {
             out,
             size,
         }) => window(Some(file), Some((event, out)), size),
+        #[cfg(feature = "gui")]
+        Some(Command::BenchWindow { file, busy, frames }) => {
+            let source = busy.map(|n| {
+                (
+                    format!("busy network ({n} hosts)"),
+                    mailsim::generate::busy(n),
+                )
+            });
+            window_with(file, None, (1280, 720), Some(frames), source)
+        }
         Some(Command::Run {
             file,
             seed,

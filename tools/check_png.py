@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
-"""Checks a screenshot: a PNG of the given size that is not blank (many distinct colours).
+"""Checks screenshots: PNGs of the given size, not blank (many distinct colours), all different.
 
-Usage: check_png.py FILE WIDTH HEIGHT. Standard library only.
+Usage: check_png.py WIDTH HEIGHT FILE... Standard library only.
 """
 import struct
 import sys
 import zlib
 
 
-def main():
-    path, want_w, want_h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def check(path, want_w, want_h):
     data = open(path, "rb").read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, w = 8, b"", 0
@@ -33,6 +32,17 @@ def main():
             colours.add(row[x:x + 3])
     assert len(colours) > 50, f"the screenshot looks blank ({len(colours)} colours)"
     print(f"{path}: {w}x{h}, {len(colours)} sampled colours: ok")
+    return raw
+
+
+def main():
+    want_w, want_h = int(sys.argv[1]), int(sys.argv[2])
+    images = [check(p, want_w, want_h) for p in sys.argv[3:]]
+    assert images, "no files given"
+    for i in range(len(images)):
+        for j in range(i + 1, len(images)):
+            assert images[i] != images[j], f"{sys.argv[3 + i]} and {sys.argv[3 + j]} are the same picture"
+    print(f"{len(images)} screenshots differ from each other: ok")
 
 
 main()

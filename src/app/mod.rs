@@ -4,6 +4,7 @@
 //! Everything on screen is derived from the trace and the cursor ([`model`]); panels and keys
 //! only send [`model::UiCommand`]s, which one system applies.
 
+mod bench;
 mod diagram;
 mod files;
 mod input;
@@ -28,6 +29,12 @@ pub struct Options {
     pub size: (u32, u32),
     /// Take a screenshot at this event into this file, then quit.
     pub screenshot: Option<(usize, PathBuf)>,
+    /// Play for this many frames, print frame times, then quit.
+    pub bench_frames: Option<u32>,
+    /// A scenario given as text instead of a file (generated ones), with its name.
+    pub source: Option<(String, String)>,
+    /// When the process started (for the time to the first frame).
+    pub started: std::time::Instant,
 }
 
 /// The window-free part: the model, the cursor and the commands (what tests drive headless).
@@ -37,9 +44,13 @@ pub fn logic_plugin(app: &mut App) {
 
 /// Opens the window; returns when it closes. A bad file is an error before anything opens.
 pub fn run(opts: Options) -> Result<AppExit, String> {
-    let model = match &opts.file {
-        Some(p) => Model::load(p)?,
-        None => Model::walkthrough(),
+    let model = match (&opts.source, &opts.file) {
+        (Some((name, text)), _) => {
+            let s = crate::scenario::parse(name, text).map_err(|e| e.to_string())?;
+            Model::new(s, name.clone(), None)
+        }
+        (None, Some(p)) => Model::load(p)?,
+        (None, None) => Model::walkthrough(),
     };
     let title = format!("mailsim — {}", model.scenario.title);
     let mut app = App::new();
@@ -60,7 +71,11 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
         files::plugin,
         input::plugin,
         screenshot::plugin,
+        bench::plugin,
     ));
+    if let Some(frames) = opts.bench_frames {
+        app.insert_resource(bench::FrameBench::new(frames, opts.started));
+    }
     if let Some((event, out)) = opts.screenshot {
         app.insert_resource(screenshot::Plan::new(event, out));
     }

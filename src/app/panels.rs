@@ -460,12 +460,27 @@ fn timeline_ui(ui: &mut egui::Ui, model: &Model, cursor: &Cursor, out: &mut Vec<
     let p = ui.painter_at(rect);
     p.rect_filled(rect, 3.0, Color32::from_rgb(28, 31, 38));
     let x_of = |i: usize| rect.left() + 6.0 + (rect.width() - 12.0) * (i as f32 + 0.5) / n as f32;
+    // One tick per pixel column at most: a long run is drawn in buckets, coloured by the most
+    // important protocol in each (so a busy scenario does not draw thousands of lines a frame).
+    let columns = (rect.width() - 12.0).max(1.0) as usize;
+    let mut buckets: Vec<Option<Option<Protocol>>> = vec![None; columns.min(n)];
     for e in &model.trace.events {
+        let b = e.id * buckets.len() / n;
         let (_, proto) = filter_of(&e.kind);
+        let slot = &mut buckets[b];
+        if slot.is_none() || (proto.is_some() && proto != Some(Protocol::Tcp)) {
+            *slot = Some(proto);
+        }
+    }
+    let bucket_x = |b: usize, count: usize| {
+        rect.left() + 6.0 + (rect.width() - 12.0) * (b as f32 + 0.5) / count as f32
+    };
+    for (b, slot) in buckets.iter().enumerate() {
+        let Some(proto) = slot else { continue };
         let color = proto
             .map(|p| c32(protocol_color(p)))
             .unwrap_or(Color32::from_gray(110));
-        let x = x_of(e.id);
+        let x = bucket_x(b, buckets.len());
         p.line_segment(
             [
                 egui::pos2(x, rect.top() + 12.0),
