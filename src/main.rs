@@ -170,7 +170,13 @@ fn window_with(
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        eprintln!("mailsim: the window failed: {msg}");
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if let Ok(mut last) = PANIC.lock() {
+            *last = format!("{msg}{place}");
+        }
     }));
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| mailsim::app::run(opts))) {
         Ok(Ok(exit)) if exit.is_success() => ExitCode::SUCCESS,
@@ -180,14 +186,23 @@ fn window_with(
             ExitCode::from(2)
         }
         Err(_) if screenshot.is_none() => {
+            let why = PANIC.lock().map(|m| m.clone()).unwrap_or_default();
             eprintln!(
-                "mailsim: no window could be opened (no GPU adapter?), so here is the transcript instead"
+                "mailsim: no window could be opened ({why}), so here is the transcript instead"
             );
             transcript(&file)
         }
-        Err(_) => ExitCode::from(2),
+        Err(_) => {
+            let why = PANIC.lock().map(|m| m.clone()).unwrap_or_default();
+            eprintln!("mailsim: the window failed: {why}");
+            ExitCode::from(2)
+        }
     }
 }
+
+/// The message of the last panic, for the one-line explanation.
+#[cfg(feature = "gui")]
+static PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
 
 /// When the process started, as near as `main` can tell.
 #[cfg(feature = "gui")]
