@@ -209,7 +209,9 @@ impl Sim {
                     ip: h.ip,
                 })
                 .collect(),
-            events: Vec::new(),
+            // A mail costs about fifty events; reserving up front spares the big trace from being
+            // copied as it grows (a capacity hint only).
+            events: Vec::with_capacity(64 + scenario.steps.len() * 48),
         };
         let mut links = BTreeMap::new();
         for l in &scenario.links {

@@ -28,16 +28,16 @@ impl Sim {
         let local_domain = self.hosts[h].def.domain.clone();
         let mut remote: BTreeMap<String, Vec<Address>> = BTreeMap::new();
         for rcpt in &env.rcpts {
-            let received = received_header(&Hop {
-                helo: &env.helo,
-                peer: (&peer_name, &peer_ip),
-                by: &self.hosts[h].def.name,
-                with,
-                id: &env.queue_id,
-                rcpt: &rcpt.to_string(),
-                date,
-            });
             if local_domain.as_deref() == Some(rcpt.domain_lower().as_str()) {
+                let received = received_header(&Hop {
+                    helo: &env.helo,
+                    peer: (&peer_name, &peer_ip),
+                    by: &self.hosts[h].def.name,
+                    with,
+                    id: &env.queue_id,
+                    rcpt: &rcpt.to_string(),
+                    date,
+                });
                 let return_path = format!(
                     "Return-Path: <{}>\r\n",
                     env.from

@@ -232,37 +232,57 @@ pub fn summary(bytes: &[u8]) -> String {
     format!("response id=0x{:04x}: {q} → {result}", msg.metadata.id)
 }
 
+/// The header facts an explanation needs, read straight from the bytes (RFC 1035 §4.1.1–4.1.2):
+/// (is a query, rcode, answer count, the question's type).
+fn peek(bytes: &[u8]) -> Option<(bool, u8, u16, u16)> {
+    let header = bytes.get(..12)?;
+    let query = header[2] & 0x80 == 0;
+    let rcode = header[3] & 0x0f;
+    let answers = u16::from_be_bytes([header[6], header[7]]);
+    // Skip the question's name: length-prefixed labels up to a zero byte (no compression there).
+    let mut i = 12;
+    loop {
+        let len = *bytes.get(i)? as usize;
+        if len == 0 {
+            break;
+        }
+        if len & 0xc0 != 0 {
+            return None;
+        }
+        i += 1 + len;
+    }
+    let qtype = u16::from_be_bytes([*bytes.get(i + 1)?, *bytes.get(i + 2)?]);
+    Some((query, rcode, answers, qtype))
+}
+
 /// Explains a DNS datagram.
 pub fn explain(bytes: &[u8]) -> Explanation {
-    let Ok(msg) = Message::from_vec(bytes) else {
+    const MX: u16 = 15;
+    const A: u16 = 1;
+    let Some((query, rcode, answers, qtype)) = peek(bytes) else {
         return Explanation {
             note: "a datagram that is not a well-formed DNS message",
             rfc: "RFC 1035 §4.1",
         };
     };
-    let qtype = msg.queries.first().map(Query::query_type);
-    let query = msg.metadata.message_type == MessageType::Query;
-    let note = match (query, qtype, msg.metadata.response_code) {
-        (true, Some(RecordType::MX), _) => {
+    let note = match (query, qtype, rcode) {
+        (true, MX, _) => {
             "asks the DNS server which host receives mail for this domain (its MX records)"
         }
-        (true, Some(RecordType::A), _) => "asks for the IPv4 address of this name (its A record)",
+        (true, A, _) => "asks for the IPv4 address of this name (its A record)",
         (true, _, _) => "a DNS query",
-        (false, _, ResponseCode::NXDomain) => {
-            "the domain does not exist: mail to it cannot be delivered"
-        }
-        (false, Some(RecordType::MX), _) if msg.answers.is_empty() => {
+        (false, _, 3) => "the domain does not exist: mail to it cannot be delivered",
+        (false, MX, 0) if answers == 0 => {
             "the domain has no MX record: mail goes to its A record instead (the implicit MX)"
         }
-        (false, Some(RecordType::MX), _) => {
-            "the mail exchangers for the domain, lowest preference first to try"
-        }
-        (false, Some(RecordType::A), _) => "the IPv4 address to connect to",
+        (false, MX, _) => "the mail exchangers for the domain, lowest preference first to try",
+        (false, A, _) => "the IPv4 address to connect to",
         (false, _, _) => "a DNS response",
     };
-    let rfc = match qtype {
-        Some(RecordType::MX) => "RFC 1035 §3.3.9, §4.1; RFC 5321 §5.1",
-        _ => "RFC 1035 §3.4.1, §4.1",
+    let rfc = if qtype == MX {
+        "RFC 1035 §3.3.9, §4.1; RFC 5321 §5.1"
+    } else {
+        "RFC 1035 §3.4.1, §4.1"
     };
     Explanation { note, rfc }
 }
@@ -298,6 +318,9 @@ mod tests {
         assert_eq!(r.rcode, Rcode::NoError);
         assert_eq!(r.mx, vec![(10, "mx.b.example".to_string())]);
         assert!(summary(&a).ends_with("→ MX 10 mx.b.example"));
+        assert!(explain(&q).note.contains("MX records"));
+        assert!(explain(&a).note.contains("mail exchangers"));
+        assert!(explain(b"junk").note.contains("not a well-formed"));
     }
 
     #[test]
@@ -306,6 +329,8 @@ mod tests {
         let r =
             parse_response(&answer(&z, &build_query(1, "c.example", QType::Mx)).unwrap()).unwrap();
         assert_eq!(r.rcode, Rcode::NxDomain);
+        let nx = answer(&z, &build_query(1, "c.example", QType::Mx)).unwrap();
+        assert!(explain(&nx).note.contains("does not exist"));
         let r = parse_response(&answer(&z, &build_query(2, "mx.b.example", QType::Mx)).unwrap())
             .unwrap();
         assert_eq!((r.rcode, r.mx.len()), (Rcode::NoError, 0));

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use super::wire::{Command, emit_multiline, emit_status};
-use crate::protocols::line::{Framed, LineReader};
+use crate::protocols::line::{LineEnd, LineReader};
 
 /// Commands are at most 255 octets with CRLF (RFC 2449 §4).
 pub const MAX_COMMAND_LINE: usize = 255;
@@ -177,18 +177,17 @@ impl Pop3Server {
             self.state,
             State::Authorization { .. } | State::Transaction { .. }
         ) {
-            let Some(framed) = self.reader.next_line() else {
+            let Some(parsed) = self.reader.with_next_line(|end, line| match end {
+                LineEnd::Crlf => Ok(Command::parse(line)),
+                other => Err(other),
+            }) else {
                 break;
             };
-            match framed {
-                Framed::Line(line) => match Command::parse(&line) {
-                    Ok(cmd) => self.command(cmd),
-                    Err(e) => self.err(&e.0),
-                },
-                Framed::BareLf(_) => self.err("lines must end with CRLF (RFC 1939 3)"),
-                Framed::TooLong => {
-                    self.err("line too long: commands are at most 255 octets (RFC 2449 4)")
-                }
+            match parsed {
+                Ok(Ok(cmd)) => self.command(cmd),
+                Ok(Err(e)) => self.err(&e.0),
+                Err(LineEnd::BareLf) => self.err("lines must end with CRLF (RFC 1939 3)"),
+                Err(_) => self.err("line too long: commands are at most 255 octets (RFC 2449 4)"),
             }
         }
         if matches!(self.state, State::Closed) {

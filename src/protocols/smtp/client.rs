@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 
 use super::wire::{Address, Command, Reply, ReplyParser};
-use crate::protocols::line::{Framed, LineReader};
+use crate::protocols::line::{LineEnd, LineReader};
 
 /// What to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,18 +153,16 @@ impl SmtpClient {
     pub fn handle_input(&mut self, bytes: &[u8]) {
         self.reader.push(bytes);
         while self.state != State::Done {
-            let Some(framed) = self.reader.next_line() else {
+            let replies = &mut self.replies;
+            let Some(fed) = self.reader.with_next_line(|end, line| match end {
+                LineEnd::Crlf => replies.feed(line),
+                _ => Err(
+                    "the server sent a line that is not CRLF-terminated or too long".to_string(),
+                ),
+            }) else {
                 break;
             };
-            let line = match framed {
-                Framed::Line(l) => l,
-                Framed::BareLf(_) | Framed::TooLong => {
-                    return self.violation(
-                        "the server sent a line that is not CRLF-terminated or too long",
-                    );
-                }
-            };
-            match self.replies.feed(&line) {
+            match fed {
                 Ok(Some(reply)) => self.reply(reply),
                 Ok(None) => {}
                 Err(e) => return self.violation(&e),

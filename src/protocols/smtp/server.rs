@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use super::wire::{Address, Command, CommandError, Reply};
-use crate::protocols::line::{Framed, LineEnd, LineReader};
+use crate::protocols::line::{LineEnd, LineReader};
 
 /// Takes one line of DATA; returns true at the terminating dot.
 fn data_line(ds: &mut DataState, max_size: usize, end: LineEnd, line: &[u8]) -> bool {
@@ -213,14 +213,24 @@ impl SmtpServer {
                 }
                 continue;
             }
-            let Some(framed) = self.reader.next_line() else {
+            // The line is parsed where it lies in the buffer, without copying it.
+            let Some(parsed) = self.reader.with_next_line(|end, line| match end {
+                LineEnd::Crlf => Ok(Command::parse(line)),
+                other => Err(other),
+            }) else {
                 break;
             };
-            self.command_line(framed);
+            self.command_line(parsed);
         }
         if matches!(self.state, State::Closed) {
             self.reader.clear();
         }
+    }
+
+    /// A one-line reply known in advance, without building a [`Reply`].
+    fn line(&mut self, line: &'static str) {
+        self.out.extend_from_slice(line.as_bytes());
+        self.out.extend_from_slice(b"\r\n");
     }
 
     fn reply(&mut self, r: Reply) {
@@ -243,32 +253,25 @@ impl SmtpServer {
         }
     }
 
-    fn command_line(&mut self, framed: Framed) {
-        let line = match framed {
-            Framed::Line(l) => l,
-            Framed::BareLf(_) => {
-                return self.error(Reply::new(
-                    500,
-                    "5.5.2 Lines must end with CRLF, not a bare LF (RFC 5321 2.3.8)",
-                ));
-            }
-            Framed::TooLong => {
-                return self.error(Reply::new(
-                    500,
-                    "5.5.2 Line too long: commands are at most 512 octets (RFC 5321 4.5.3.1.4)",
-                ));
-            }
-        };
-        match Command::parse(&line) {
-            Ok(cmd) => self.command(cmd),
-            Err(CommandError::Unknown(verb)) => {
+    fn command_line(&mut self, parsed: Result<Result<Command, CommandError>, LineEnd>) {
+        match parsed {
+            Err(LineEnd::BareLf) => self.error(Reply::new(
+                500,
+                "5.5.2 Lines must end with CRLF, not a bare LF (RFC 5321 2.3.8)",
+            )),
+            Err(_) => self.error(Reply::new(
+                500,
+                "5.5.2 Line too long: commands are at most 512 octets (RFC 5321 4.5.3.1.4)",
+            )),
+            Ok(Ok(cmd)) => self.command(cmd),
+            Ok(Err(CommandError::Unknown(verb))) => {
                 let shown: String = verb.chars().take(32).collect();
                 self.error(Reply::new(
                     500,
                     format!("5.5.2 Command not recognized: {shown}"),
                 ))
             }
-            Err(CommandError::Syntax(text)) => self.error(Reply::new(501, text)),
+            Ok(Err(CommandError::Syntax(text))) => self.error(Reply::new(501, text)),
         }
     }
 
@@ -276,19 +279,15 @@ impl SmtpServer {
         let state = std::mem::replace(&mut self.state, State::Closed);
         self.state = match (cmd, state) {
             (Command::Ehlo(domain), _) => {
+                // The extensions (RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 2034, RFC 2920), written
+                // straight out: every session starts with this reply.
                 let c = &self.config;
-                let r = Reply {
-                    code: 250,
-                    lines: vec![
-                        format!("{} greets {domain}", c.hostname),
-                        format!("SIZE {}", c.max_size),
-                        "8BITMIME".into(),
-                        "ENHANCEDSTATUSCODES".into(),
-                        "PIPELINING".into(),
-                        "HELP".into(),
-                    ],
-                };
-                self.reply(r);
+                for part in ["250-", &c.hostname, " greets ", &domain, "\r\n250-SIZE "] {
+                    self.out.extend_from_slice(part.as_bytes());
+                }
+                self.out
+                    .extend_from_slice(c.max_size.to_string().as_bytes());
+                self.out.extend_from_slice(b"\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n250 HELP\r\n");
                 self.helo = Some((domain, true));
                 State::ExpectMail
             }
@@ -307,11 +306,11 @@ impl SmtpServer {
                 State::Closed
             }
             (Command::Noop(_), s) => {
-                self.reply(Reply::new(250, "2.0.0 Ok"));
+                self.line("250 2.0.0 Ok");
                 s
             }
             (Command::Rset, s) => {
-                self.reply(Reply::new(250, "2.0.0 Ok"));
+                self.line("250 2.0.0 Ok");
                 match s {
                     State::ExpectHelo => State::ExpectHelo,
                     _ => State::ExpectMail,
@@ -341,7 +340,7 @@ impl SmtpServer {
             (Command::Mail { from, params }, State::ExpectMail) => {
                 match self.check_mail_params(&params) {
                     Ok(()) => {
-                        self.reply(Reply::new(250, "2.1.0 Ok"));
+                        self.line("250 2.1.0 Ok");
                         State::ExpectRcpt(Txn {
                             from,
                             rcpts: Vec::new(),
@@ -371,7 +370,7 @@ impl SmtpServer {
                 } else {
                     match self.check_rcpt(txn.from.as_ref(), &to) {
                         Ok(r) => {
-                            self.reply(r);
+                            self.line(r);
                             txn.rcpts.push(to);
                         }
                         Err(r) => self.error(r),
@@ -391,7 +390,7 @@ impl SmtpServer {
                 State::ExpectRcpt(txn)
             }
             (Command::Data, State::ExpectRcpt(txn)) => {
-                self.reply(Reply::new(354, "End data with <CR><LF>.<CR><LF>"));
+                self.line("354 End data with <CR><LF>.<CR><LF>");
                 self.reader.set_max_line(MAX_TEXT_LINE);
                 State::ReceivingData(DataState {
                     txn,
@@ -442,11 +441,11 @@ impl SmtpServer {
         Ok(())
     }
 
-    fn check_rcpt(&self, from: Option<&Address>, to: &Address) -> Result<Reply, Reply> {
+    fn check_rcpt(&self, from: Option<&Address>, to: &Address) -> Result<&'static str, Reply> {
         let c = &self.config;
         if c.is_local(&to.domain) {
             if c.users.contains(&to.key()) {
-                Ok(Reply::new(250, "2.1.5 Ok"))
+                Ok("250 2.1.5 Ok")
             } else {
                 Err(Reply::new(
                     550,
@@ -456,7 +455,7 @@ impl SmtpServer {
                 ))
             }
         } else if c.role == Role::Submission && from.is_some_and(|f| c.is_local(&f.domain)) {
-            Ok(Reply::new(250, "2.1.5 Ok, will relay"))
+            Ok("250 2.1.5 Ok, will relay")
         } else {
             Err(Reply::new(
                 554,

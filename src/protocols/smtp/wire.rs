@@ -119,8 +119,14 @@ impl Command {
             None => (line, ""),
         };
         let arg = rest.trim();
-        let verb_up = verb.to_ascii_uppercase();
-        match verb_up.as_str() {
+        // Case-insensitive without allocating: the verb as one of the known ones, or "".
+        let verb_up = crate::protocols::known_verb(verb.as_bytes());
+        let verb_up = if verb_up.len() == verb.len() {
+            verb_up
+        } else {
+            ""
+        };
+        match verb_up {
             "EHLO" | "HELO" => {
                 if arg.is_empty() || arg.contains(' ') {
                     return Err(CommandError::Syntax(
@@ -169,24 +175,35 @@ impl Command {
 
     /// Writes the command line, CRLF included.
     pub fn emit(&self, out: &mut Vec<u8>) {
-        let text = match self {
-            Command::Ehlo(d) => format!("EHLO {d}"),
-            Command::Helo(d) => format!("HELO {d}"),
-            Command::Mail { from, params } => {
-                let path = from.as_ref().map(|a| a.to_string()).unwrap_or_default();
-                format!("MAIL FROM:<{path}>{}", emit_params(params))
-            }
-            Command::Rcpt { to, params } => format!("RCPT TO:<{to}>{}", emit_params(params)),
-            Command::Data => "DATA".into(),
-            Command::Rset => "RSET".into(),
-            Command::Vrfy(s) => format!("VRFY {s}"),
-            Command::Help(None) => "HELP".into(),
-            Command::Help(Some(s)) => format!("HELP {s}"),
-            Command::Noop(None) => "NOOP".into(),
-            Command::Noop(Some(s)) => format!("NOOP {s}"),
-            Command::Quit => "QUIT".into(),
+        // Written straight into `out`: a client sends one of these per round trip.
+        let mut put = |parts: &[&str]| {
+            parts
+                .iter()
+                .for_each(|p| out.extend_from_slice(p.as_bytes()))
         };
-        out.extend_from_slice(text.as_bytes());
+        match self {
+            Command::Ehlo(d) => put(&["EHLO ", d]),
+            Command::Helo(d) => put(&["HELO ", d]),
+            Command::Mail { from, params } => {
+                match from {
+                    Some(a) => put(&["MAIL FROM:<", &a.local, "@", &a.domain, ">"]),
+                    None => put(&["MAIL FROM:<>"]),
+                }
+                emit_params(params, out);
+            }
+            Command::Rcpt { to, params } => {
+                put(&["RCPT TO:<", &to.local, "@", &to.domain, ">"]);
+                emit_params(params, out);
+            }
+            Command::Data => put(&["DATA"]),
+            Command::Rset => put(&["RSET"]),
+            Command::Vrfy(s) => put(&["VRFY ", s]),
+            Command::Help(None) => put(&["HELP"]),
+            Command::Help(Some(s)) => put(&["HELP ", s]),
+            Command::Noop(None) => put(&["NOOP"]),
+            Command::Noop(Some(s)) => put(&["NOOP ", s]),
+            Command::Quit => put(&["QUIT"]),
+        }
         out.extend_from_slice(b"\r\n");
     }
 
@@ -211,17 +228,15 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-fn emit_params(params: &[(String, Option<String>)]) -> String {
-    let mut s = String::new();
+fn emit_params(params: &[(String, Option<String>)], out: &mut Vec<u8>) {
     for (k, v) in params {
-        s.push(' ');
-        s.push_str(k);
+        out.push(b' ');
+        out.extend_from_slice(k.as_bytes());
         if let Some(v) = v {
-            s.push('=');
-            s.push_str(v);
+            out.push(b'=');
+            out.extend_from_slice(v.as_bytes());
         }
     }
-    s
 }
 
 /// Parses `FROM:<path> params` (the keyword case-insensitive, one optional space after the colon,
