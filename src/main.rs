@@ -90,6 +90,9 @@ enum Command {
         /// Frames to measure.
         #[arg(long, default_value = "300")]
         frames: u32,
+        /// Window size, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+        size: (u32, u32),
     },
 }
 
@@ -264,14 +267,19 @@ fn main() -> ExitCode {
             size,
         }) => window(Some(file), Some((event, out)), size),
         #[cfg(feature = "gui")]
-        Some(Command::BenchWindow { file, busy, frames }) => {
+        Some(Command::BenchWindow {
+            file,
+            busy,
+            frames,
+            size,
+        }) => {
             let source = busy.map(|n| {
                 (
                     format!("busy network ({n} hosts)"),
                     mailsim::generate::busy(n),
                 )
             });
-            window_with(file, None, (1280, 720), Some(frames), source)
+            window_with(file, None, size, Some(frames), source)
         }
         Some(Command::Run {
             file,

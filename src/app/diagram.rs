@@ -2,8 +2,9 @@
 //! along its link. Labels and clicks are handled by the egui overlay (`panels`), which knows the
 //! same world ↔ screen mapping ([`ViewTransform`]).
 
-use bevy::camera::Viewport;
+use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
 use bevy::prelude::*;
+use bevy::render::view::Msaa;
 use bevy::window::PrimaryWindow;
 
 use super::model::{Cursor, Model, Selection};
@@ -129,26 +130,18 @@ fn load_icons(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
     });
 }
 
-fn setup(mut commands: Commands, mut egui_settings: ResMut<bevy_egui::EguiGlobalSettings>) {
-    use bevy::camera::CameraOutputMode;
-    use bevy::camera::visibility::RenderLayers;
-    use bevy::render::render_resource::BlendState;
-    // Two cameras: the diagram's, drawn into the central rect only, and egui's over the window.
-    egui_settings.auto_create_primary_context = false;
-    commands.spawn((Camera2d, DiagramCamera));
+fn setup(mut commands: Commands) {
+    // One camera for the diagram and egui (egui's primary context attaches to it), with no
+    // multisampling, tone mapping or dithering: flat 2D shapes do not need them, and on a software
+    // renderer (a classroom PC without a GPU, or CI) every extra camera or effect is another
+    // full-screen pass. The diagram is fitted into the central rect by moving the camera, not by
+    // a viewport; the panels cover the rest.
     commands.spawn((
-        bevy_egui::PrimaryEguiContext,
         Camera2d,
-        RenderLayers::none(),
-        Camera {
-            order: 1,
-            output_mode: CameraOutputMode::Write {
-                blend_state: Some(BlendState::ALPHA_BLENDING),
-                clear_color: ClearColorConfig::None,
-            },
-            clear_color: ClearColorConfig::Custom(Color::NONE),
-            ..default()
-        },
+        DiagramCamera,
+        Msaa::Off,
+        Tonemapping::None,
+        DebandDither::Disabled,
     ));
 }
 
@@ -382,26 +375,22 @@ fn fit_camera(
     rect: Res<CentralRect>,
     view: Res<ViewTransform>,
     window: Query<&Window, With<PrimaryWindow>>,
-    mut camera: Query<(&mut Camera, &mut Projection, &mut Transform), With<DiagramCamera>>,
+    mut camera: Query<(&mut Projection, &mut Transform), With<DiagramCamera>>,
 ) {
     let Ok(window) = window.single() else { return };
-    let Ok((mut camera, mut projection, mut transform)) = camera.single_mut() else {
+    let Ok((mut projection, mut transform)) = camera.single_mut() else {
         return;
     };
-    let sf = window.scale_factor();
     let r = rect.0;
-    let max = UVec2::new(window.physical_width(), window.physical_height());
-    let pos = (r.min * sf).as_uvec2().min(max.saturating_sub(UVec2::ONE));
-    let size = (r.size() * sf).as_uvec2().max(UVec2::ONE).min(max - pos);
-    camera.viewport = Some(Viewport {
-        physical_position: pos,
-        physical_size: size,
-        ..default()
-    });
+    let scale = view.scale(r);
     if let Projection::Orthographic(o) = projection.as_mut() {
-        o.scale = view.scale(r);
+        o.scale = scale;
     }
-    transform.translation = view.center().extend(transform.translation.z);
+    // Put the view's centre at the centre of the rect, not of the window.
+    let window_center = Vec2::new(window.width(), window.height()) / 2.0;
+    let d = r.center() - window_center;
+    let center = view.center() - Vec2::new(d.x, -d.y) * scale;
+    transform.translation = center.extend(transform.translation.z);
 }
 
 pub(super) fn plugin(app: &mut App) {

@@ -15,7 +15,7 @@ mod screenshot;
 use std::path::PathBuf;
 
 use bevy::prelude::*;
-use bevy::window::WindowResolution;
+use bevy::window::{PresentMode, WindowResolution};
 use bevy_egui::EguiPlugin;
 
 pub use model::{AtCursor, Cursor, Model, Selection, Settings, UiCommand, visible_rows};
@@ -58,6 +58,12 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
         primary_window: Some(Window {
             title,
             resolution: WindowResolution::new(opts.size.0, opts.size.1),
+            // Vsync when rendering for people; as fast as it goes when measuring frame cost.
+            present_mode: if opts.bench_frames.is_some() {
+                PresentMode::AutoNoVsync
+            } else {
+                PresentMode::AutoVsync
+            },
             ..default()
         }),
         ..default()
