@@ -349,6 +349,7 @@ pub fn apply_commands(
             }
             UiCommand::Open(path) => match Model::load(path) {
                 Ok(m) => {
+                    info!("opened {}", path.display());
                     *model = m;
                     *cursor = Cursor {
                         speed: cursor.speed,
@@ -356,7 +357,10 @@ pub fn apply_commands(
                     };
                     *selection = Selection::default();
                 }
-                Err(e) => model.error = Some(e),
+                Err(e) => {
+                    warn!("{}: not loaded, the previous scenario stays", path.display());
+                    model.error = Some(e);
+                }
             },
             UiCommand::DismissError => model.error = None,
             UiCommand::OpenBundled(i) => {
