@@ -76,6 +76,50 @@ pub fn split_message(bytes: &[u8]) -> Option<(String, String)> {
     Some((head.to_string(), body.to_string()))
 }
 
+/// The SMTP envelope a message travels in: the MAIL FROM and RCPT TO the client sent earlier on
+/// the same connection (what servers route by, unlike the From:/To: headers people read —
+/// RFC 5321 §2.3.1, §3.3). `None` for anything but an SMTP DATA payload.
+pub fn envelope_of(trace: &Trace, ev: &TraceEvent) -> Option<(String, Vec<String>)> {
+    let EventKind::Segment(seg) = &ev.kind else {
+        return None;
+    };
+    if seg.protocol != Protocol::Smtp
+        || seg.direction != Direction::ClientToServer
+        || split_message(&seg.payload).is_none()
+    {
+        return None;
+    }
+    let mut from = None;
+    let mut rcpts = Vec::new();
+    for e in trace.events[..ev.id].iter().rev() {
+        let EventKind::Segment(s) = &e.kind else {
+            continue;
+        };
+        if s.conn != seg.conn || s.direction != Direction::ClientToServer {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&s.payload);
+        for line in text.lines() {
+            let up = line.to_ascii_uppercase();
+            if up.starts_with("RCPT TO:") {
+                rcpts.insert(0, line[8..].trim().to_string());
+            } else if up.starts_with("MAIL FROM:") {
+                from = Some(
+                    line[10..]
+                        .split(' ')
+                        .find(|p| !p.is_empty())
+                        .unwrap_or("")
+                        .to_string(),
+                );
+            }
+        }
+        if from.is_some() {
+            break;
+        }
+    }
+    Some((from?, rcpts))
+}
+
 fn reply_class(code: &str) -> &'static str {
     match code.as_bytes().first() {
         Some(b'2') => "2xx: success",
@@ -187,6 +231,31 @@ mod tests {
         );
         assert_eq!(rows[0].text, "EHLO a.example..");
         assert_eq!(rows[1].offset, 16);
+    }
+
+    #[test]
+    fn the_envelope_of_a_data_payload() {
+        let s = crate::scenario::parse("w", crate::WALKTHROUGH).unwrap();
+        let mut sim = crate::Sim::new(&s, None);
+        sim.run_to_end();
+        let t = sim.trace();
+        let data: Vec<&TraceEvent> = t
+            .events
+            .iter()
+            .filter(|e| matches!(&e.kind, EventKind::Segment(s) if s.payload.starts_with(b"From:") || s.payload.starts_with(b"Received:")))
+            .collect();
+        assert_eq!(data.len(), 2, "submission and relay");
+        for e in data {
+            let (from, rcpts) = envelope_of(t, e).unwrap();
+            assert_eq!(from, "<alice@a.example>");
+            assert_eq!(rcpts, vec!["<bob@b.example>".to_string()]);
+        }
+        let quit = t
+            .events
+            .iter()
+            .find(|e| matches!(&e.kind, EventKind::Segment(s) if s.payload.starts_with(b"QUIT")))
+            .unwrap();
+        assert_eq!(envelope_of(t, quit), None);
     }
 
     #[test]

@@ -358,7 +358,10 @@ pub fn apply_commands(
                     *selection = Selection::default();
                 }
                 Err(e) => {
-                    warn!("{}: not loaded, the previous scenario stays", path.display());
+                    warn!(
+                        "{}: not loaded, the previous scenario stays",
+                        path.display()
+                    );
                     model.error = Some(e);
                 }
             },

@@ -402,6 +402,15 @@ fn inspector_ui(ui: &mut egui::Ui, model: &Model, selection: &Selection) {
     if payload.is_empty() {
         return;
     }
+    if let Some((from, rcpts)) = inspect::envelope_of(t, ev) {
+        egui::CollapsingHeader::new("The envelope (SMTP, what servers route by)").default_open(true).show(ui, |ui| {
+            ui.label(RichText::new(format!("MAIL FROM:{from}")).monospace());
+            for r in rcpts {
+                ui.label(RichText::new(format!("RCPT TO:{r}")).monospace());
+            }
+            ui.label(RichText::new("The From: and To: headers below are what people read; servers deliver by the envelope (RFC 5321 §2.3.1, §3.3).").italics().size(12.0));
+        });
+    }
     if let Some((head, body)) = inspect::split_message(payload) {
         egui::CollapsingHeader::new("The message: header (RFC 5322)")
             .default_open(true)
