@@ -42,6 +42,13 @@ pub fn logic_plugin(app: &mut App) {
     model::plugin(app);
 }
 
+/// Asks for the next frame while something moves.
+fn keep_animating(cursor: Res<Cursor>, mut redraw: MessageWriter<bevy::window::RequestRedraw>) {
+    if cursor.playing || cursor.progress < 1.0 {
+        redraw.write(bevy::window::RequestRedraw);
+    }
+}
+
 /// Opens the window; returns when it closes. A bad file is an error before anything opens.
 pub fn run(opts: Options) -> Result<AppExit, String> {
     let model = match (&opts.source, &opts.file) {
@@ -79,6 +86,18 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
         screenshot::plugin,
         bench::plugin,
     ));
+    // Redraw only when something changes (input, playback, a packet still moving) and twice a
+    // second for hot reload: a paused window costs a classroom laptop nothing. Screenshots and
+    // the frame bench run continuously.
+    if opts.bench_frames.is_none() && opts.screenshot.is_none() {
+        app.insert_resource(bevy::winit::WinitSettings {
+            focused_mode: bevy::winit::UpdateMode::reactive(std::time::Duration::from_millis(500)),
+            unfocused_mode: bevy::winit::UpdateMode::reactive_low_power(
+                std::time::Duration::from_millis(500),
+            ),
+        })
+        .add_systems(Last, keep_animating);
+    }
     if let Some(frames) = opts.bench_frames {
         app.insert_resource(bench::FrameBench::new(frames, opts.started));
     }

@@ -76,7 +76,10 @@ fn ui_system(
     mut commands: MessageWriter<UiCommand>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
-    ctx.set_zoom_factor(if settings.large_text { 1.35 } else { 1.0 });
+    let zoom = if settings.large_text { 1.35 } else { 1.0 };
+    if ctx.zoom_factor() != zoom {
+        ctx.set_zoom_factor(zoom);
+    }
     let mut out: Vec<UiCommand> = Vec::new();
     let mut root = egui::Ui::new(
         ctx.clone(),
@@ -549,6 +552,11 @@ fn event_list_ui(
     let t = &model.trace;
     let rows = visible_rows(t, settings);
     let follow = cursor.index.and_then(|c| rows.iter().position(|&r| r >= c));
+    let follow_id = egui::Id::new("event-list-follow");
+    let moved = ui.memory(|m| m.data.get_temp::<Option<usize>>(follow_id)) != Some(cursor.index);
+    if moved {
+        ui.memory_mut(|m| m.data.insert_temp(follow_id, cursor.index));
+    }
     let mut table = egui_extras::TableBuilder::new(ui)
         .striped(true)
         .sense(Sense::click())
@@ -558,7 +566,9 @@ fn event_list_ui(
         .column(egui_extras::Column::initial(170.0).resizable(true))
         .column(egui_extras::Column::exact(48.0))
         .column(egui_extras::Column::remainder());
-    if let Some(f) = follow {
+    // Follow the cursor, but scroll only when it moved: scrolling every frame would keep egui
+    // asking for frames, and the window would never rest.
+    if moved && let Some(f) = follow {
         table = table.scroll_to_row(f, Some(egui::Align::Center));
     }
     table
