@@ -42,6 +42,24 @@ pub fn logic_plugin(app: &mut App) {
     model::plugin(app);
 }
 
+/// bevy_egui 0.42 tells egui the modifier keys every frame, changed or not, and egui repaints on
+/// any input event, so a reactive window never rests. Drop the report when nothing changed.
+fn drop_unchanged_modifiers(
+    mut inputs: Query<&mut bevy_egui::EguiInput>,
+    mut last: Local<Option<bevy_egui::egui::Modifiers>>,
+) {
+    for mut input in &mut inputs {
+        input.0.events.retain(|e| match e {
+            bevy_egui::egui::Event::ModifiersChanged(m) => {
+                let changed = *last != Some(*m);
+                *last = Some(*m);
+                changed
+            }
+            _ => true,
+        });
+    }
+}
+
 /// Asks for the next frame while something moves.
 fn keep_animating(cursor: Res<Cursor>, mut redraw: MessageWriter<bevy::window::RequestRedraw>) {
     if cursor.playing || cursor.progress < 1.0 {
@@ -96,7 +114,13 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
                 std::time::Duration::from_millis(500),
             ),
         })
-        .add_systems(Last, keep_animating);
+        .add_systems(Last, keep_animating)
+        .add_systems(
+            PreUpdate,
+            drop_unchanged_modifiers
+                .after(bevy_egui::EguiPreUpdateSet::ProcessInput)
+                .before(bevy_egui::EguiPreUpdateSet::BeginPass),
+        );
     }
     if let Some(frames) = opts.bench_frames {
         app.insert_resource(bench::FrameBench::new(frames, opts.started));
