@@ -131,7 +131,7 @@ fn reply_class(code: &str) -> &'static str {
 }
 
 /// The message's fields, decoded: (name, value) pairs.
-pub fn fields(trace: &Trace, ev: &TraceEvent) -> Vec<(String, String)> {
+pub fn fields(ev: &TraceEvent) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let mut push = |k: &str, v: String| out.push((k.to_string(), v));
     match &ev.kind {
@@ -213,7 +213,6 @@ pub fn fields(trace: &Trace, ev: &TraceEvent) -> Vec<(String, String)> {
         }
         _ => {}
     }
-    let _ = trace;
     out
 }
 

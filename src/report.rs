@@ -13,7 +13,8 @@ use crate::check::Checked;
 use crate::engine::trace::{Direction, Endpoint, EventKind, MailboxChange, Trace, TraceEvent};
 use crate::protocols::dns;
 
-fn endpoint(t: &Trace, e: Endpoint) -> String {
+/// `host:port`, as transcripts and the window write an endpoint.
+pub fn endpoint(t: &Trace, e: Endpoint) -> String {
     format!("{}:{}", t.host_name(e.host), e.port)
 }
 

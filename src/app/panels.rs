@@ -338,11 +338,9 @@ fn inspector_ui(ui: &mut egui::Ui, model: &Model, selection: &Selection) {
                 "server → client"
             };
             ui.label(format!(
-                "{}:{} -> {}:{}",
-                t.host_name(s.from.host),
-                s.from.port,
-                t.host_name(s.to.host),
-                s.to.port
+                "{} -> {}",
+                report::endpoint(t, s.from),
+                report::endpoint(t, s.to)
             ));
             ui.label(format!(
                 "{} · {} · connection {} · arrives {}",
@@ -359,11 +357,9 @@ fn inspector_ui(ui: &mut egui::Ui, model: &Model, selection: &Selection) {
         }
         EventKind::Datagram(d) => {
             ui.label(format!(
-                "{}:{} -> {}:{} (UDP)",
-                t.host_name(d.from.host),
-                d.from.port,
-                t.host_name(d.to.host),
-                d.to.port
+                "{} -> {} (UDP)",
+                report::endpoint(t, d.from),
+                report::endpoint(t, d.to)
             ));
             ui.label(format!(
                 "DNS · {} · arrives {}",
@@ -395,7 +391,7 @@ fn inspector_ui(ui: &mut egui::Ui, model: &Model, selection: &Selection) {
                 .num_columns(2)
                 .striped(true)
                 .show(ui, |ui| {
-                    for (k, v) in inspect::fields(t, ev) {
+                    for (k, v) in inspect::fields(ev) {
                         ui.label(k);
                         ui.add(egui::Label::new(plain(&v)).extend());
                         ui.end_row();
@@ -585,13 +581,13 @@ fn event_list_ui(
                 row.set_selected(selection.event == Some(e.id));
                 let (from, to, proto) = match &e.kind {
                     EventKind::Segment(s) => (
-                        format!("{}:{}", t.host_name(s.from.host), s.from.port),
-                        format!("{}:{}", t.host_name(s.to.host), s.to.port),
+                        report::endpoint(t, s.from),
+                        report::endpoint(t, s.to),
                         s.protocol.name().to_string(),
                     ),
                     EventKind::Datagram(d) => (
-                        format!("{}:{}", t.host_name(d.from.host), d.from.port),
-                        format!("{}:{}", t.host_name(d.to.host), d.to.port),
+                        report::endpoint(t, d.from),
+                        report::endpoint(t, d.to),
                         "DNS".into(),
                     ),
                     EventKind::Mailbox { host, .. }

@@ -141,6 +141,21 @@ impl LineReader {
     }
 }
 
+/// Copies `data` with dot-stuffing (RFC 5321 §4.5.2, and POP3's byte-stuffing, RFC 1939 §3): a line starting with `.` gets another `.`.
+/// Makes sure the data ends with CRLF, so the terminating `.` stands on its own line.
+pub fn dot_stuff_into(data: &[u8], out: &mut Vec<u8>) {
+    out.reserve(data.len() + 8);
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        if line.first() == Some(&b'.') {
+            out.push(b'.');
+        }
+        out.extend_from_slice(line);
+    }
+    if !data.is_empty() && !data.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
 /// Makes CR and LF visible, for transcripts and the inspector: `EHLO x␍␊`.
 pub fn visible_crlf(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
@@ -228,6 +243,16 @@ mod tests {
             assert_eq!(lent, Some(framed));
         }
         assert_eq!(b.with_next_line(|_, _| ()), None);
+    }
+
+    #[test]
+    fn dot_stuffing() {
+        let mut out = Vec::new();
+        dot_stuff_into(b".hidden\r\nok\r\n..two\r\n", &mut out);
+        assert_eq!(out, b"..hidden\r\nok\r\n...two\r\n");
+        let mut out = Vec::new();
+        dot_stuff_into(b"no newline", &mut out);
+        assert_eq!(out, b"no newline\r\n");
     }
 
     #[test]

@@ -164,7 +164,7 @@ pub fn parse_status(line: &[u8]) -> Option<(bool, String)> {
 
 /// Writes a multi-line body byte-stuffed (RFC 1939 §3) and ends it with `.` CRLF.
 pub fn emit_multiline(body: &[u8], out: &mut Vec<u8>) {
-    crate::protocols::smtp::client::dot_stuff_into(body, out);
+    crate::protocols::line::dot_stuff_into(body, out);
     out.extend_from_slice(b".\r\n");
 }
 

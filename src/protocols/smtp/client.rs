@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 
 use super::wire::{Address, Command, Reply, ReplyParser};
-use crate::protocols::line::{LineEnd, LineReader};
+use crate::protocols::line::{LineEnd, LineReader, dot_stuff_into};
 
 /// What to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -286,35 +286,5 @@ impl SmtpClient {
             State::Done => {}
             _ => self.fail(reply),
         }
-    }
-}
-
-/// Copies `data` with dot-stuffing (RFC 5321 §4.5.2): a line starting with `.` gets another `.`.
-/// Makes sure the data ends with CRLF, so the terminating `.` stands on its own line.
-pub fn dot_stuff_into(data: &[u8], out: &mut Vec<u8>) {
-    out.reserve(data.len() + 8);
-    for line in data.split_inclusive(|&b| b == b'\n') {
-        if line.first() == Some(&b'.') {
-            out.push(b'.');
-        }
-        out.extend_from_slice(line);
-    }
-    if !data.is_empty() && !data.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dot_stuffing() {
-        let mut out = Vec::new();
-        dot_stuff_into(b".hidden\r\nok\r\n..two\r\n", &mut out);
-        assert_eq!(out, b"..hidden\r\nok\r\n...two\r\n");
-        let mut out = Vec::new();
-        dot_stuff_into(b"no newline", &mut out);
-        assert_eq!(out, b"no newline\r\n");
     }
 }
