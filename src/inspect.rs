@@ -46,6 +46,15 @@ pub fn hex_rows(bytes: &[u8]) -> Vec<HexRow> {
         .collect()
 }
 
+/// Whether `bytes` read as text: UTF-8 with no control bytes but CR, LF and TAB. Binary
+/// payloads (a DNS message) are shown only as a hex dump.
+pub fn is_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|s| {
+        s.bytes()
+            .all(|b| b >= 0x20 && b != 0x7f || matches!(b, b'\r' | b'\n' | b'\t'))
+    })
+}
+
 /// The bytes as text with CR and LF made visible (`␍␊`), one line per line.
 pub fn visible_lines(bytes: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(bytes);
@@ -219,6 +228,17 @@ pub fn fields(ev: &TraceEvent) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_or_binary() {
+        assert!(is_text(b"MAIL FROM:<a@b>\r\n"));
+        assert!(is_text("Subject: caf\u{e9}\r\n\tfolded\r\n".as_bytes()));
+        // A DNS query: id, flags, counts, labels with length bytes.
+        assert!(!is_text(
+            b"\x12\x34\x01\x00\x00\x01\x00\x00\x01b\x07example\x00"
+        ));
+        assert!(!is_text(b"\xff\xfe"));
+    }
 
     #[test]
     fn hex_dump_rows() {

@@ -2,10 +2,13 @@
 //! along its link. Labels and clicks are handled by the egui overlay (`panels`), which knows the
 //! same world ↔ screen mapping ([`ViewTransform`]).
 
+use bevy::camera::visibility::RenderLayers;
+use bevy::camera::{CameraOutputMode, Viewport};
 use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
 use bevy::prelude::*;
 use bevy::render::view::Msaa;
 use bevy::window::PrimaryWindow;
+use bevy_egui::PrimaryEguiContext;
 
 use super::model::{Cursor, Model, Selection};
 use crate::protocols::Protocol;
@@ -131,14 +134,34 @@ fn load_icons(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
 }
 
 fn setup(mut commands: Commands) {
-    // One camera for the diagram and egui (egui's primary context attaches to it), with no
-    // multisampling, tone mapping or dithering: flat 2D shapes do not need them, and on a software
-    // renderer (a classroom PC without a GPU, or CI) every extra camera or effect is another
-    // full-screen pass. The diagram is fitted into the central rect by moving the camera, not by
-    // a viewport; the panels cover the rest.
+    // Two cameras share the window's one render target. The diagram camera draws only into the
+    // central rect (its viewport); the egui camera draws no world entities (an unused render
+    // layer) and only the panels, which are transparent: the window's clear colour is their
+    // background. Neither uses multisampling, tone mapping or dithering. On a software renderer (a
+    // classroom PC without a GPU, or CI) frame time is set by how many pixels are shaded, and this
+    // way each pixel is shaded once by a panel fill or the diagram, never both, and the final
+    // copy to the window happens once (the diagram camera's is skipped).
     commands.spawn((
         Camera2d,
+        Camera {
+            order: 0,
+            output_mode: CameraOutputMode::Skip,
+            ..default()
+        },
         DiagramCamera,
+        Msaa::Off,
+        Tonemapping::None,
+        DebandDither::Disabled,
+    ));
+    commands.spawn((
+        Camera2d,
+        Camera {
+            order: 1,
+            clear_color: ClearColorConfig::None,
+            ..default()
+        },
+        PrimaryEguiContext,
+        RenderLayers::layer(31),
         Msaa::Off,
         Tonemapping::None,
         DebandDither::Disabled,
@@ -375,22 +398,43 @@ fn fit_camera(
     rect: Res<CentralRect>,
     view: Res<ViewTransform>,
     window: Query<&Window, With<PrimaryWindow>>,
-    mut camera: Query<(&mut Projection, &mut Transform), With<DiagramCamera>>,
+    mut camera: Query<(&mut Camera, &mut Projection, &mut Transform), With<DiagramCamera>>,
 ) {
     let Ok(window) = window.single() else { return };
-    let Ok((mut projection, mut transform)) = camera.single_mut() else {
+    let Ok((mut cam, mut projection, mut transform)) = camera.single_mut() else {
         return;
     };
     let r = rect.0;
     let scale = view.scale(r);
-    if let Projection::Orthographic(o) = projection.as_mut() {
+    if let Projection::Orthographic(o) = projection.as_mut()
+        && o.scale != scale
+    {
         o.scale = scale;
     }
-    // Put the view's centre at the centre of the rect, not of the window.
-    let window_center = Vec2::new(window.width(), window.height()) / 2.0;
-    let d = r.center() - window_center;
-    let center = view.center() - Vec2::new(d.x, -d.y) * scale;
-    transform.translation = center.extend(transform.translation.z);
+    // The viewport is the central rect in physical pixels, kept inside the window.
+    let f = window.scale_factor();
+    let size = window.physical_size();
+    let min = (r.min * f).round().as_uvec2().min(size);
+    let max = (r.max * f).round().as_uvec2().min(size);
+    let viewport = (max.x > min.x && max.y > min.y).then(|| Viewport {
+        physical_position: min,
+        physical_size: max - min,
+        ..default()
+    });
+    let same = match (&cam.viewport, &viewport) {
+        (Some(a), Some(b)) => {
+            a.physical_position == b.physical_position && a.physical_size == b.physical_size
+        }
+        (None, None) => true,
+        _ => false,
+    };
+    if !same {
+        cam.viewport = viewport;
+    }
+    let center = view.center().extend(transform.translation.z);
+    if transform.translation != center {
+        transform.translation = center;
+    }
 }
 
 pub(super) fn plugin(app: &mut App) {

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use bevy::prelude::*;
 use bevy::window::{PresentMode, WindowResolution};
-use bevy_egui::EguiPlugin;
+use bevy_egui::{EguiGlobalSettings, EguiPlugin};
 
 pub use model::{AtCursor, Cursor, Model, Selection, Settings, UiCommand, visible_rows};
 
@@ -94,6 +94,11 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
         ..default()
     }))
     .add_plugins(EguiPlugin::default())
+    // The egui camera is spawned by the diagram with PrimaryEguiContext.
+    .insert_resource(EguiGlobalSettings {
+        auto_create_primary_context: false,
+        ..default()
+    })
     .insert_resource(model);
     logic_plugin(&mut app);
     app.add_plugins((

@@ -80,6 +80,10 @@ fn ui_system(
     if ctx.zoom_factor() != zoom {
         ctx.set_zoom_factor(zoom);
     }
+    // Panels are not filled: the window's clear colour is their background (see diagram::setup).
+    if ctx.global_style().visuals.panel_fill != Color32::TRANSPARENT {
+        ctx.all_styles_mut(|s| s.visuals.panel_fill = Color32::TRANSPARENT);
+    }
     let mut out: Vec<UiCommand> = Vec::new();
     let mut root = egui::Ui::new(
         ctx.clone(),
@@ -422,41 +426,53 @@ fn inspector_ui(ui: &mut egui::Ui, model: &Model, selection: &Selection) {
                 ui.add(egui::Label::new(RichText::new(body).monospace()).wrap());
             });
     }
-    egui::CollapsingHeader::new("Bytes as text (CR LF marked)")
-        .default_open(true)
-        .show(ui, |ui| {
-            let hovered_row = ui.memory(|m| m.data.get_temp::<usize>(egui::Id::new("hex-hover")));
-            let mut offset = 0;
-            for line in inspect::visible_lines(payload) {
-                let len = line.replace(['␍', '␊'], "x").len();
-                let row_hit = hovered_row.is_some_and(|r| {
-                    (r * 16..r * 16 + 16).any(|b| b >= offset && b < offset + len.max(1))
-                });
-                ui.add(egui::Label::new(bytes_line_job(&line, row_hit)).wrap());
-                offset += len;
-            }
-        });
-    egui::CollapsingHeader::new("Hex dump")
-        .default_open(false)
-        .show(ui, |ui| {
-            let mut hovered = None;
+    // Binary payloads (DNS) have no text view; their hex dump opens instead.
+    let text = inspect::is_text(payload);
+    if text {
+        egui::CollapsingHeader::new("Bytes as text (CR LF marked)")
+            .default_open(true)
+            .show(ui, |ui| {
+                let hovered_row =
+                    ui.memory(|m| m.data.get_temp::<usize>(egui::Id::new("hex-hover")));
+                let mut offset = 0;
+                for line in inspect::visible_lines(payload) {
+                    let len = line.replace(['␍', '␊'], "x").len();
+                    let row_hit = hovered_row.is_some_and(|r| {
+                        (r * 16..r * 16 + 16).any(|b| b >= offset && b < offset + len.max(1))
+                    });
+                    ui.add(egui::Label::new(bytes_line_job(&line, row_hit)).wrap());
+                    offset += len;
+                }
+            });
+    }
+    egui::CollapsingHeader::new(if text {
+        "Hex dump"
+    } else {
+        "Hex dump (binary: no text view)"
+    })
+    .id_salt(("hex-dump", text))
+    .default_open(!text)
+    .show(ui, |ui| {
+        let mut hovered = None;
+        // Rows are never wrapped (offsets, hex and text stay in their columns); a narrow
+        // inspector scrolls sideways instead.
+        egui::ScrollArea::horizontal().show(ui, |ui| {
             for (i, row) in inspect::hex_rows(payload).iter().enumerate() {
-                let r = ui.label(
-                    RichText::new(format!("{:04x}  {:<49} {}", row.offset, row.hex, row.text))
-                        .monospace()
-                        .size(11.0),
-                );
+                let text = format!("{:04x}  {:<49} {}", row.offset, row.hex, row.text);
+                let r =
+                    ui.add(egui::Label::new(RichText::new(text).monospace().size(11.0)).extend());
                 if r.hovered() {
                     hovered = Some(i);
                 }
             }
-            ui.memory_mut(|m| match hovered {
-                Some(h) => {
-                    m.data.insert_temp(egui::Id::new("hex-hover"), h);
-                }
-                None => m.data.remove::<usize>(egui::Id::new("hex-hover")),
-            });
         });
+        ui.memory_mut(|m| match hovered {
+            Some(h) => {
+                m.data.insert_temp(egui::Id::new("hex-hover"), h);
+            }
+            None => m.data.remove::<usize>(egui::Id::new("hex-hover")),
+        });
+    });
 }
 
 fn timeline_ui(ui: &mut egui::Ui, model: &Model, cursor: &Cursor, out: &mut Vec<UiCommand>) {
@@ -649,11 +665,18 @@ fn diagram_overlay_ui(
     };
     let painter = root.painter_at(rect);
     let px_per_unit = 1.0 / view.scale(r);
-    // Host labels under their icons.
+    // Host labels under their icons; their rects (with the icon's) are kept so that the current
+    // packet's label can avoid them.
+    let mut occupied: Vec<egui::Rect> = Vec::new();
     for (i, h) in model.scenario.hosts.iter().enumerate() {
+        let center = to_screen(world_of(model.positions[i]));
+        occupied.push(egui::Rect::from_center_size(
+            center,
+            egui::Vec2::splat(ICON * px_per_unit),
+        ));
         let p = to_screen(world_of(model.positions[i]) - Vec2::new(0.0, ICON * 0.62));
         let strong = selection.host == Some(i);
-        painter.text(
+        let name_rect = painter.text(
             p,
             Align2::CENTER_TOP,
             &h.label,
@@ -664,20 +687,21 @@ fn diagram_overlay_ui(
                 Color32::WHITE
             },
         );
-        painter.text(
+        let host_rect = painter.text(
             p + egui::vec2(0.0, 17.0),
             Align2::CENTER_TOP,
             &h.name,
             FontId::monospace(11.0),
             Color32::from_gray(175),
         );
-        painter.text(
+        let ip_rect = painter.text(
             p + egui::vec2(0.0, 31.0),
             Align2::CENTER_TOP,
             h.ip.to_string(),
             FontId::monospace(11.0),
             Color32::from_gray(140),
         );
+        occupied.push(name_rect.union(host_rect).union(ip_rect));
     }
     // Every packet is labelled with its protocol (meaning never by colour alone); the current one
     // also with its first line.
@@ -702,16 +726,28 @@ fn diagram_overlay_ui(
         if label.chars().count() > 60 {
             label = label.chars().take(59).collect::<String>() + "…";
         }
-        let p = to_screen(w) - egui::vec2(0.0, 16.0);
+        let at = to_screen(w);
         let font = FontId::monospace(if control { 11.0 } else { 13.0 });
         let galley = painter.layout_no_wrap(label, font, Color32::WHITE);
-        let mut box_rect = Align2::CENTER_BOTTOM
-            .anchor_size(p, galley.size())
-            .expand(4.0);
-        // Keep the label inside the diagram's rect.
-        let dx = (rect.right() - 4.0 - box_rect.right()).min(0.0)
-            + (rect.left() + 4.0 - box_rect.left()).max(0.0);
-        box_rect = box_rect.translate(egui::vec2(dx, 0.0));
+        // Above the packet, else below, else beside it: the first place that covers no host's
+        // icon or label, kept inside the diagram's rect.
+        let place = |anchor: Align2, p: egui::Pos2| {
+            let b = anchor.anchor_size(p, galley.size()).expand(4.0);
+            let dx =
+                (rect.right() - 4.0 - b.right()).min(0.0) + (rect.left() + 4.0 - b.left()).max(0.0);
+            b.translate(egui::vec2(dx, 0.0))
+        };
+        let candidates = [
+            place(Align2::CENTER_BOTTOM, at - egui::vec2(0.0, 16.0)),
+            place(Align2::CENTER_TOP, at + egui::vec2(0.0, 16.0)),
+            place(Align2::LEFT_CENTER, at + egui::vec2(22.0, 0.0)),
+            place(Align2::RIGHT_CENTER, at - egui::vec2(22.0, 0.0)),
+        ];
+        let box_rect = candidates
+            .iter()
+            .copied()
+            .find(|b| occupied.iter().all(|o| !o.intersects(*b)))
+            .unwrap_or(candidates[0]);
         painter.rect_filled(box_rect, 4.0, Color32::from_black_alpha(200));
         painter.rect_stroke(
             box_rect,
