@@ -570,7 +570,7 @@ fn event_list_ui(
         ui.memory_mut(|m| m.data.insert_temp(follow_id, cursor.index));
     }
     let mut table = egui_extras::TableBuilder::new(ui)
-        .striped(true)
+        .striped(false)
         .sense(Sense::click())
         .column(egui_extras::Column::exact(44.0))
         .column(egui_extras::Column::exact(64.0))
