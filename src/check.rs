@@ -49,6 +49,33 @@ fn found(subjects: &[&str]) -> String {
     }
 }
 
+/// A mailbox or inbox expectation, with the flags of the message named by `subject` if asked.
+fn with_flags(
+    mut text: String,
+    msgs: &[(&str, &[String])],
+    count: Option<usize>,
+    subject: &Option<String>,
+    flags: &Option<Vec<String>>,
+) -> Checked {
+    let subjects: Vec<&str> = msgs.iter().map(|m| m.0).collect();
+    let mut ok = holds(&subjects, count, subject);
+    let mut found_text = found(&subjects);
+    if let (Some(want), Some(s)) = (flags, subject) {
+        let shown = |f: &[String]| format!("({})", f.join(" "));
+        text.push_str(&format!(", flagged {}", shown(want)));
+        let have = msgs.iter().find(|m| m.0 == s).map(|m| m.1);
+        ok &= have.is_some_and(|f| f == want.as_slice());
+        if let Some(f) = have {
+            found_text.push_str(&format!("; \"{s}\" is flagged {}", shown(f)));
+        }
+    }
+    Checked {
+        text,
+        ok,
+        found: found_text,
+    }
+}
+
 /// Checks every expectation of the simulated scenario against the world as it is now.
 pub fn check(sim: &Sim) -> Vec<Checked> {
     let hosts = sim.hosts();
@@ -62,41 +89,56 @@ pub fn check(sim: &Sim) -> Vec<Checked> {
                 address,
                 count,
                 subject,
+                flags,
             } => {
-                let subjects: Vec<&str> = hosts[*host]
+                let msgs: Vec<(&str, &[String])> = hosts[*host]
                     .mailboxes
                     .get(user)
-                    .map(|mb| mb.messages.iter().map(|m| m.subject.as_str()).collect())
+                    .map(|mb| {
+                        mb.messages
+                            .iter()
+                            .map(|m| (m.subject.as_str(), m.flags.as_slice()))
+                            .collect()
+                    })
                     .unwrap_or_default();
-                Checked {
-                    text: format!(
+                with_flags(
+                    format!(
                         "{address} has {} on {}",
                         describe(*count, subject),
                         hosts[*host].def.name
                     ),
-                    ok: holds(&subjects, *count, subject),
-                    found: found(&subjects),
-                }
+                    &msgs,
+                    *count,
+                    subject,
+                    flags,
+                )
             }
             ExpectDef::Inbox {
                 host,
                 count,
                 subject,
+                flags,
             } => {
-                let subjects: Vec<&str> = hosts[*host]
+                let msgs: Vec<(&str, &[String])> = hosts[*host]
                     .inbox
                     .iter()
-                    .map(|m| m.subject.as_str())
+                    .map(|m| (m.subject.as_str(), m.flags.as_slice()))
                     .collect();
-                Checked {
-                    text: format!(
-                        "the mail program on {} has downloaded {}",
+                let imap = hosts[*host].def.client.as_ref().is_some_and(|c| {
+                    c.incoming_protocol == crate::scenario::IncomingProtocol::Imap
+                });
+                with_flags(
+                    format!(
+                        "the mail program on {} {} {}",
                         hosts[*host].def.name,
+                        if imap { "lists" } else { "has downloaded" },
                         describe(*count, subject)
                     ),
-                    ok: holds(&subjects, *count, subject),
-                    found: found(&subjects),
-                }
+                    &msgs,
+                    *count,
+                    subject,
+                    flags,
+                )
             }
             ExpectDef::Queue { host, count } => {
                 let q = &hosts[*host].queue;

@@ -92,8 +92,10 @@ pub fn layout(s: &Scenario) -> Vec<(f32, f32)> {
             } else {
                 serv_col
             });
+            // Few hosts in a column get room for their labels; many get packed.
+            let step = (HEIGHT * 0.7 / col.len().max(1) as f32).clamp(110.0, 200.0);
             for (k, &i) in col.iter().enumerate() {
-                let y = HEIGHT * 0.45 - (k as f32 - (col.len() as f32 - 1.0) / 2.0) * 110.0;
+                let y = HEIGHT * 0.45 - (k as f32 - (col.len() as f32 - 1.0) / 2.0) * step;
                 pos[i] = (x, y);
             }
         }

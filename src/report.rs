@@ -10,7 +10,9 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use crate::check::Checked;
-use crate::engine::trace::{Direction, Endpoint, EventKind, MailboxChange, Trace, TraceEvent};
+use crate::engine::trace::{
+    Direction, Endpoint, EventKind, ListChange, MailboxChange, Trace, TraceEvent,
+};
 use crate::protocols::dns;
 
 /// `host:port`, as transcripts and the window write an endpoint.
@@ -63,9 +65,37 @@ pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
             format!("deleted from {user}'s mailbox: uid {uid} \"{subject}\"")
         }
         EventKind::Queue { text, .. } => text.clone(),
+        EventKind::Mailbox {
+            user,
+            change:
+                MailboxChange::Flags {
+                    uid,
+                    subject,
+                    flags,
+                },
+            ..
+        } => {
+            format!("flags in {user}'s mailbox: uid {uid} \"{subject}\" now ({flags})")
+        }
         EventKind::Downloaded { subject, .. } => {
             format!("mail program: downloaded \"{subject}\" into the inbox")
         }
+        EventKind::Listed {
+            uid,
+            subject,
+            change,
+            ..
+        } => match change {
+            ListChange::Listed { flags } => {
+                format!("mail program lists uid {uid} \"{subject}\" ({flags})")
+            }
+            ListChange::Flags { flags } => {
+                format!("mail program shows uid {uid} \"{subject}\" as ({flags})")
+            }
+            ListChange::Removed => {
+                format!("mail program no longer lists uid {uid} \"{subject}\"")
+            }
+        },
         EventKind::Note { text, .. } => text.clone(),
     }
 }
@@ -110,11 +140,12 @@ pub fn write_text(
             EventKind::Mailbox { host, .. }
             | EventKind::Queue { host, .. }
             | EventKind::Downloaded { host, .. }
+            | EventKind::Listed { host, .. }
             | EventKind::Note { host, .. } => {
                 let tag = match ev.kind {
                     EventKind::Mailbox { .. } => "MAILBOX",
                     EventKind::Queue { .. } => "QUEUE",
-                    EventKind::Downloaded { .. } => "INBOX",
+                    EventKind::Downloaded { .. } | EventKind::Listed { .. } => "INBOX",
                     _ => "*",
                 };
                 writeln!(
@@ -173,11 +204,16 @@ pub fn event_json(t: &Trace, ev: &TraceEvent) -> Value {
             "arrive_us": d.arrive.as_micros(), "note": d.explain.note, "rfc": d.explain.rfc,
         }),
         EventKind::Mailbox { host, user, change } => {
-            let (kind, uid, subject) = match change {
-                MailboxChange::Stored { uid, subject, .. } => ("stored", uid, subject),
-                MailboxChange::Deleted { uid, subject } => ("deleted", uid, subject),
+            let (kind, uid, subject, flags) = match change {
+                MailboxChange::Stored { uid, subject, .. } => ("stored", uid, subject, None),
+                MailboxChange::Deleted { uid, subject } => ("deleted", uid, subject, None),
+                MailboxChange::Flags {
+                    uid,
+                    subject,
+                    flags,
+                } => ("flags", uid, subject, Some(flags)),
             };
-            json!({ "type": "mailbox", "host": t.host_name(*host), "user": user, "change": kind, "uid": uid, "subject": subject })
+            json!({ "type": "mailbox", "host": t.host_name(*host), "user": user, "change": kind, "uid": uid, "subject": subject, "flags": flags })
         }
         EventKind::Queue {
             host,
@@ -189,6 +225,19 @@ pub fn event_json(t: &Trace, ev: &TraceEvent) -> Value {
         }
         EventKind::Downloaded { host, uid, subject } => {
             json!({ "type": "downloaded", "host": t.host_name(*host), "uid": uid, "subject": subject })
+        }
+        EventKind::Listed {
+            host,
+            uid,
+            subject,
+            change,
+        } => {
+            let (kind, flags) = match change {
+                ListChange::Listed { flags } => ("listed", Some(flags)),
+                ListChange::Flags { flags } => ("flags", Some(flags)),
+                ListChange::Removed => ("removed", None),
+            };
+            json!({ "type": "listed", "host": t.host_name(*host), "uid": uid, "subject": subject, "change": kind, "flags": flags })
         }
         EventKind::Note { host, text } => {
             json!({ "type": "note", "host": t.host_name(*host), "text": text })

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::trace::{EventKind, MailboxChange, Trace};
+use crate::engine::trace::{EventKind, ListChange, MailboxChange, Trace};
 use crate::protocols::Protocol;
 use crate::scenario::Scenario;
 
@@ -17,6 +17,8 @@ pub struct MessageLine {
     pub uid: String,
     /// Its subject.
     pub subject: String,
+    /// Its IMAP flags, space-separated ("" for none, and for POP3).
+    pub flags: String,
 }
 
 /// An open TCP connection as one of its ends sees it.
@@ -109,8 +111,15 @@ pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> Wor
                     MailboxChange::Stored { uid, subject, .. } => list.push(MessageLine {
                         uid: uid.to_string(),
                         subject: subject.clone(),
+                        flags: String::new(),
                     }),
                     MailboxChange::Deleted { uid, .. } => list.retain(|m| m.uid != uid.to_string()),
+                    MailboxChange::Flags { uid, flags, .. } => {
+                        let uid = uid.to_string();
+                        if let Some(m) = list.iter_mut().find(|m| m.uid == uid) {
+                            m.flags.clone_from(flags);
+                        }
+                    }
                 }
             }
             EventKind::Queue {
@@ -130,7 +139,29 @@ pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> Wor
                 hosts[*host].inbox.push(MessageLine {
                     uid: uid.clone(),
                     subject: subject.clone(),
+                    flags: String::new(),
                 });
+            }
+            EventKind::Listed {
+                host,
+                uid,
+                subject,
+                change,
+            } => {
+                let inbox = &mut hosts[*host].inbox;
+                match change {
+                    ListChange::Listed { flags } => inbox.push(MessageLine {
+                        uid: uid.clone(),
+                        subject: subject.clone(),
+                        flags: flags.clone(),
+                    }),
+                    ListChange::Flags { flags } => {
+                        if let Some(m) = inbox.iter_mut().find(|m| m.uid == *uid) {
+                            m.flags.clone_from(flags);
+                        }
+                    }
+                    ListChange::Removed => inbox.retain(|m| m.uid != *uid),
+                }
             }
             EventKind::Datagram(_) | EventKind::Note { .. } => {}
         }

@@ -85,6 +85,7 @@ pub fn protocol_color(p: Protocol) -> Color {
         Protocol::Pop3 => Color::srgb(0.13, 0.68, 0.35),
         Protocol::Dns => Color::srgb(0.85, 0.65, 0.10),
         Protocol::Tcp => Color::srgb(0.55, 0.58, 0.62),
+        Protocol::Imap => Color::srgb(0.62, 0.38, 0.90),
     }
 }
 
@@ -344,7 +345,8 @@ fn update_scene(
         .and_then(|i| match &model.trace.events.get(i)?.kind {
             EventKind::Mailbox { host, .. }
             | EventKind::Queue { host, .. }
-            | EventKind::Downloaded { host, .. } => Some(*host),
+            | EventKind::Downloaded { host, .. }
+            | EventKind::Listed { host, .. } => Some(*host),
             _ => None,
         });
     for (icon, mut sprite, mut t) in &mut icons {

@@ -23,6 +23,16 @@ pub const BUNDLED: &[(&str, &str, &str)] = &[
         "pop3-keep.toml",
         include_str!("../../scenarios/pop3-keep.toml"),
     ),
+    (
+        "IMAP: two computers in sync",
+        "imap-two-computers.toml",
+        include_str!("../../scenarios/imap-two-computers.toml"),
+    ),
+    (
+        "POP3 with two computers: the mail is gone",
+        "pop3-vs-imap.toml",
+        include_str!("../../scenarios/pop3-vs-imap.toml"),
+    ),
 ];
 
 /// The loaded scenario and everything derived from it.
@@ -167,8 +177,8 @@ pub struct AtCursor(pub WorldView);
 pub struct Settings {
     /// Larger text for projectors.
     pub large_text: bool,
-    /// Protocol filters of the event list: SMTP, POP3, DNS, TCP, host events.
-    pub show: [bool; 5],
+    /// Protocol filters of the event list: SMTP, POP3, IMAP, DNS, TCP, host events.
+    pub show: [bool; 6],
     /// The event list's search text.
     pub search: String,
 }
@@ -177,26 +187,31 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             large_text: false,
-            show: [true, true, true, false, true],
+            show: [true, true, true, true, false, true],
             search: String::new(),
         }
     }
 }
 
 /// The event list's filters, in [`Settings::show`] order.
-pub const FILTERS: [&str; 5] = ["SMTP", "POP3", "DNS", "TCP", "hosts"];
+pub const FILTERS: [&str; 6] = ["SMTP", "POP3", "IMAP", "DNS", "TCP", "hosts"];
 
 /// Which filter an event falls under, and its protocol (for colours).
 pub fn filter_of(kind: &EventKind) -> (usize, Option<crate::protocols::Protocol>) {
     use crate::protocols::Protocol;
     match kind {
-        EventKind::Segment(s) if s.protocol == Protocol::Tcp => (3, Some(Protocol::Tcp)),
         EventKind::Segment(s) => (
-            if s.protocol == Protocol::Pop3 { 1 } else { 0 },
+            match s.protocol {
+                Protocol::Smtp => 0,
+                Protocol::Pop3 => 1,
+                Protocol::Imap => 2,
+                Protocol::Dns => 3,
+                Protocol::Tcp => 4,
+            },
             Some(s.protocol),
         ),
-        EventKind::Datagram(_) => (2, Some(Protocol::Dns)),
-        _ => (4, None),
+        EventKind::Datagram(_) => (3, Some(Protocol::Dns)),
+        _ => (5, None),
     }
 }
 
@@ -216,6 +231,7 @@ pub fn visible_rows(trace: &Trace, settings: &Settings) -> Vec<usize> {
                     EventKind::Mailbox { host, .. }
                     | EventKind::Queue { host, .. }
                     | EventKind::Downloaded { host, .. }
+                    | EventKind::Listed { host, .. }
                     | EventKind::Note { host, .. } => (*host, *host),
                     EventKind::Step { .. } => (usize::MAX, usize::MAX),
                 };

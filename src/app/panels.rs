@@ -32,6 +32,26 @@ fn plain(s: &str) -> String {
     s.replace('→', "->").replace('↔', "<->").replace('│', "|")
 }
 
+/// IMAP flags as a list shows them: `  [read]`, `  [read, deleted]`, or nothing.
+fn flags_text(flags: &str) -> String {
+    let words: Vec<String> = flags
+        .split_whitespace()
+        .map(|f| match f {
+            "\\Seen" => "read".to_string(),
+            "\\Deleted" => "deleted".to_string(),
+            "\\Flagged" => "flagged".to_string(),
+            "\\Answered" => "answered".to_string(),
+            "\\Draft" => "draft".to_string(),
+            other => other.to_string(),
+        })
+        .collect();
+    if words.is_empty() {
+        "  [unread]".into()
+    } else {
+        format!("  [{}]", words.join(", "))
+    }
+}
+
 /// A line of bytes with CR and LF shown as small marked tokens.
 fn bytes_line_job(line: &str, highlight: bool) -> egui::text::LayoutJob {
     let mut job = egui::text::LayoutJob::default();
@@ -227,7 +247,13 @@ fn toolbar_ui(
         ui.toggle_value(&mut settings.large_text, "A+")
             .on_hover_text("Larger text, for projectors (Ctrl +)");
         ui.separator();
-        for p in [Protocol::Smtp, Protocol::Pop3, Protocol::Dns, Protocol::Tcp] {
+        for p in [
+            Protocol::Smtp,
+            Protocol::Pop3,
+            Protocol::Imap,
+            Protocol::Dns,
+            Protocol::Tcp,
+        ] {
             let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), Sense::hover());
             ui.painter().rect_filled(rect, 2.0, c32(protocol_color(p)));
             ui.label(p.name());
@@ -289,15 +315,32 @@ fn host_ui(ui: &mut egui::Ui, model: &Model, at: &AtCursor, selection: &Selectio
             .strong(),
         );
         for m in msgs {
-            ui.label(format!("  uid {}  \"{}\"", m.uid, m.subject));
+            let flags = if def.has(crate::scenario::Service::Imap) {
+                flags_text(&m.flags)
+            } else {
+                String::new()
+            };
+            ui.label(format!("  uid {}  \"{}\"{flags}", m.uid, m.subject));
         }
     }
-    if def.client.is_some() {
-        ui.label(
-            RichText::new(format!("mail program inbox: {} message(s)", hv.inbox.len())).strong(),
-        );
+    if let Some(cl) = &def.client {
+        let imap = cl.incoming_protocol == crate::scenario::IncomingProtocol::Imap;
+        let what = if imap {
+            "mail program's list (IMAP: the mail stays on the server)"
+        } else {
+            "mail program inbox (downloaded)"
+        };
+        ui.label(RichText::new(format!("{what}: {} message(s)", hv.inbox.len())).strong());
         for m in &hv.inbox {
-            ui.label(format!("  \"{}\"  (server uid {})", m.subject, m.uid));
+            let flags = if imap {
+                flags_text(&m.flags)
+            } else {
+                String::new()
+            };
+            ui.label(format!(
+                "  \"{}\"  (server uid {}){flags}",
+                m.subject, m.uid
+            ));
         }
     }
     if !hv.queue.is_empty()
@@ -609,6 +652,7 @@ fn event_list_ui(
                     EventKind::Mailbox { host, .. }
                     | EventKind::Queue { host, .. }
                     | EventKind::Downloaded { host, .. }
+                    | EventKind::Listed { host, .. }
                     | EventKind::Note { host, .. } => {
                         (t.host_name(*host).to_string(), String::new(), "·".into())
                     }
@@ -742,11 +786,22 @@ fn diagram_overlay_ui(
             place(Align2::CENTER_TOP, at + egui::vec2(0.0, 16.0)),
             place(Align2::LEFT_CENTER, at + egui::vec2(22.0, 0.0)),
             place(Align2::RIGHT_CENTER, at - egui::vec2(22.0, 0.0)),
+            place(Align2::CENTER_BOTTOM, at - egui::vec2(0.0, 48.0)),
+            place(Align2::CENTER_TOP, at + egui::vec2(0.0, 64.0)),
         ];
+        // The first place that covers nothing, else the one that covers least.
+        let covered = |b: &egui::Rect| -> f32 {
+            occupied
+                .iter()
+                .map(|o| o.intersect(*b))
+                .filter(|r| r.is_positive())
+                .map(|r| r.area())
+                .sum()
+        };
         let box_rect = candidates
             .iter()
             .copied()
-            .find(|b| occupied.iter().all(|o| !o.intersects(*b)))
+            .min_by(|a, b| covered(a).total_cmp(&covered(b)))
             .unwrap_or(candidates[0]);
         painter.rect_filled(box_rect, 4.0, Color32::from_black_alpha(200));
         painter.rect_stroke(

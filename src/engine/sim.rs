@@ -21,7 +21,7 @@ use super::time::{SimDuration, SimTime};
 use super::trace::{Datagram, Direction, Endpoint, EventKind, HostInfo, Segment, TcpFlags, Trace};
 use crate::mail::Mailbox;
 use crate::nodes::{ClientApp, ServerApp};
-use crate::protocols::{Explanation, Protocol, dns, pop3, smtp};
+use crate::protocols::{Explanation, Protocol, dns, imap, pop3, smtp};
 use crate::scenario::{HostDef, Scenario, Service};
 
 /// The largest payload of one segment (Ethernet MTU 1500 − IPv4 and TCP headers).
@@ -54,8 +54,10 @@ pub struct LocalMessage {
     pub uid: String,
     /// Its Subject.
     pub subject: String,
-    /// Its bytes.
+    /// Its bytes (empty for IMAP, which lists messages without downloading them).
     pub data: Arc<Vec<u8>>,
+    /// Its IMAP flags as the server last said (empty for POP3).
+    pub flags: Vec<String>,
 }
 
 /// A message in a server's outgoing queue.
@@ -81,8 +83,11 @@ pub struct HostState {
     pub def: HostDef,
     pub(crate) rng: SimRng,
     pub(crate) next_port: u16,
-    /// Mailboxes by user name.
+    /// Mailboxes by user name (each user's INBOX).
     pub mailboxes: BTreeMap<String, Mailbox>,
+    /// Users' other IMAP mailboxes, by (user, name).
+    pub folders: BTreeMap<(String, String), Mailbox>,
+    pub(crate) subscriptions: BTreeSet<(String, String)>,
     /// Outgoing queue.
     pub queue: Vec<QueuedMail>,
     /// What its mail program has downloaded.
@@ -92,6 +97,7 @@ pub struct HostState {
     pub(crate) smtp_cfg: Option<Arc<smtp::server::ServerConfig>>,
     pub(crate) submission_cfg: Option<Arc<smtp::server::ServerConfig>>,
     pub(crate) pop3_cfg: Option<Arc<pop3::server::ServerConfig>>,
+    pub(crate) imap_cfg: Option<Arc<imap::server::ServerConfig>>,
     pub(crate) counter: u32,
 }
 
@@ -114,7 +120,7 @@ impl HostState {
                 max_recipients: 100,
             })
         };
-        let mailboxes = def
+        let mailboxes: BTreeMap<String, Mailbox> = def
             .accounts
             .iter()
             .map(|a| (a.user.clone(), Mailbox::new(rng.random_range(1..u32::MAX))))
@@ -136,10 +142,25 @@ impl HostState {
                         .collect(),
                 })
             }),
+            imap_cfg: def.has(Service::Imap).then(|| {
+                Arc::new(imap::server::ServerConfig {
+                    hostname: def.name.clone(),
+                    accounts: def
+                        .accounts
+                        .iter()
+                        .map(|a| (a.user.clone(), a.password.clone()))
+                        .collect(),
+                })
+            }),
             def: def.clone(),
             rng,
             next_port: FIRST_EPHEMERAL_PORT,
+            subscriptions: mailboxes
+                .keys()
+                .map(|u: &String| (u.clone(), "INBOX".to_string()))
+                .collect(),
             mailboxes,
+            folders: BTreeMap::new(),
             queue: Vec::new(),
             inbox: Vec::new(),
             known_uids: BTreeSet::new(),
@@ -539,12 +560,13 @@ impl Sim {
             (0, conn) => match &mut conn.client {
                 ClientApp::Smtp { m, .. } => m.handle_closed(why),
                 ClientApp::Pop3(m) => m.handle_closed(why),
+                ClientApp::Imap(m) => m.handle_closed(why),
             },
-            (_, conn) => {
-                if let ServerApp::Pop3(m) = &mut conn.server {
-                    m.handle_closed();
-                }
-            }
+            (_, conn) => match &mut conn.server {
+                ServerApp::Pop3(m) => m.handle_closed(),
+                ServerApp::Imap(m) => m.handle_closed(),
+                _ => {}
+            },
         }
         self.pump(c, side, before);
         let conn = &self.conns[c];
@@ -648,6 +670,14 @@ impl Sim {
                 pop3::explain::client_bytes(bytes)
             }
             (Protocol::Pop3, _) => pop3::explain::server_bytes(bytes, conn.last_client_verb),
+            (Protocol::Imap, 0) => {
+                let verb = imap::explain::client_verb(bytes);
+                if !verb.is_empty() {
+                    conn.last_client_verb = verb;
+                }
+                imap::explain::client_bytes(bytes)
+            }
+            (Protocol::Imap, _) => imap::explain::server_bytes(bytes, conn.last_client_verb),
             _ => Explanation {
                 note: "data",
                 rfc: "RFC 9293",

@@ -147,6 +147,23 @@ pub enum MailboxChange {
     },
     /// A message was deleted.
     Deleted { uid: u32, subject: String },
+    /// A message's IMAP flags changed (space-separated, e.g. `\Seen \Deleted`).
+    Flags {
+        uid: u32,
+        subject: String,
+        flags: String,
+    },
+}
+
+/// A change to the list of messages a computer's IMAP mail program shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListChange {
+    /// The program lists a message (its flags as the server said).
+    Listed { flags: String },
+    /// The server told it the message's flags changed.
+    Flags { flags: String },
+    /// The server told it the message is gone.
+    Removed,
 }
 
 /// Something that happened.
@@ -180,6 +197,13 @@ pub enum EventKind {
         host: usize,
         uid: String,
         subject: String,
+    },
+    /// A computer's IMAP mail program changed what it shows; the mail itself stays on the server.
+    Listed {
+        host: usize,
+        uid: String,
+        subject: String,
+        change: ListChange,
     },
     /// A host did something worth saying (a mail program shows new mail, a server gives up...).
     Note { host: usize, text: String },

@@ -139,6 +139,15 @@ pub struct StoredMessage {
     pub subject: String,
     /// When it arrived.
     pub arrived: SimTime,
+    /// IMAP flags (`\Seen`, `\Deleted`, keywords), sorted.
+    pub flags: Vec<String>,
+}
+
+impl StoredMessage {
+    /// Whether it has `flag` (compared without regard to case, RFC 3501 §2.3.2).
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.flags.iter().any(|f| f.eq_ignore_ascii_case(flag))
+    }
 }
 
 /// A user's mailbox on a mail store.
@@ -150,6 +159,8 @@ pub struct Mailbox {
     pub uid_next: u32,
     /// The messages, oldest first.
     pub messages: Vec<StoredMessage>,
+    /// Messages from this uid on are `\Recent`: no session has selected the mailbox since they came.
+    pub recent_from: u32,
 }
 
 impl Mailbox {
@@ -159,6 +170,7 @@ impl Mailbox {
             uid_validity,
             uid_next: 1,
             messages: Vec::new(),
+            recent_from: 1,
         }
     }
 
@@ -172,6 +184,7 @@ impl Mailbox {
             data: Arc::new(data),
             subject,
             arrived: now,
+            flags: Vec::new(),
         });
         uid
     }

@@ -30,6 +30,12 @@ impl Sim {
                 self.client_send(h, &to, &subject, &body)
             }
             (StepAction::Check, Some(h)) => self.client_check(h),
+            (StepAction::Read { subject }, Some(h)) => {
+                self.client_imap(h, crate::protocols::imap::client::Job::Read { subject })
+            }
+            (StepAction::Delete { subject }, Some(h)) => {
+                self.client_imap(h, crate::protocols::imap::client::Job::Delete { subject })
+            }
             _ => {}
         }
     }
@@ -124,6 +130,9 @@ impl Sim {
             return;
         };
         let Some(inc) = cl.incoming else { return };
+        if cl.incoming_protocol == crate::scenario::IncomingProtocol::Imap {
+            return self.client_imap(h, crate::protocols::imap::client::Job::Sync);
+        }
         let ip = self.hosts[inc].def.ip;
         let name = self.hosts[inc].def.name.clone();
         self.note(
@@ -153,6 +162,7 @@ impl Sim {
                     uid: uid.clone(),
                     subject: subject.clone(),
                     data: Arc::new(data),
+                    flags: Vec::new(),
                 });
                 self.trace.push(
                     self.now,

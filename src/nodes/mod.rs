@@ -8,11 +8,12 @@
 //! - a **DNS server**: answers from the scenario's zone (in `engine::sim`, it is one call).
 
 mod client;
+mod imap;
 mod mta;
 mod store;
 
 use crate::engine::sim::Sim;
-use crate::protocols::{pop3, smtp};
+use crate::protocols::{imap as imap_proto, pop3, smtp};
 
 /// Why a client-side SMTP session was opened.
 pub(crate) enum SmtpPurpose {
@@ -29,6 +30,7 @@ pub(crate) enum ClientApp {
         purpose: SmtpPurpose,
     },
     Pop3(pop3::client::Pop3Client),
+    Imap(imap_proto::client::ImapClient),
 }
 
 /// The server-side machine of a connection.
@@ -37,6 +39,7 @@ pub(crate) enum ServerApp {
     Pending,
     Smtp(smtp::server::SmtpServer),
     Pop3(pop3::server::Pop3Server),
+    Imap(imap_proto::server::ImapServer),
 }
 
 /// An outstanding DNS query of a mail server.
@@ -56,6 +59,7 @@ pub(crate) enum AppEvent {
     SmtpClient(smtp::client::ClientEvent),
     Pop3Server(pop3::server::ServerEvent),
     Pop3Client(pop3::client::ClientEvent),
+    ImapClient(imap_proto::client::ClientEvent),
 }
 
 impl Sim {
@@ -78,6 +82,10 @@ impl Sim {
                 Some(cfg) => ServerApp::Pop3(pop3::server::Pop3Server::new(cfg)),
                 None => return,
             },
+            143 => match host.imap_cfg.clone() {
+                Some(cfg) => ServerApp::Imap(imap_proto::server::ImapServer::new(cfg)),
+                None => return,
+            },
             _ => return,
         };
         self.conns[c].server = app;
@@ -89,28 +97,35 @@ impl Sim {
             match &conn.client {
                 ClientApp::Smtp { m, .. } => m.state_name(),
                 ClientApp::Pop3(m) => m.state_name(),
+                ClientApp::Imap(m) => m.state_name(),
             }
         } else {
             match &conn.server {
                 ServerApp::Pending => "accepting",
                 ServerApp::Smtp(m) => m.state_name(),
                 ServerApp::Pop3(m) => m.state_name(),
+                ServerApp::Imap(m) => m.state_name(),
             }
         }
     }
 
     pub(crate) fn app_input(&mut self, c: usize, side: usize, bytes: &[u8]) {
+        if side == 1 && matches!(self.conns[c].server, ServerApp::Imap(_)) {
+            return self.imap_server_input(c, bytes);
+        }
         let conn = &mut self.conns[c];
         if side == 0 {
             match &mut conn.client {
                 ClientApp::Smtp { m, .. } => m.handle_input(bytes),
                 ClientApp::Pop3(m) => m.handle_input(bytes),
+                ClientApp::Imap(m) => m.handle_input(bytes),
             }
         } else {
             match &mut conn.server {
                 ServerApp::Pending => {}
                 ServerApp::Smtp(m) => m.handle_input(bytes),
                 ServerApp::Pop3(m) => m.handle_input(bytes),
+                ServerApp::Imap(_) => {}
             }
         }
     }
@@ -121,12 +136,14 @@ impl Sim {
             match &mut conn.client {
                 ClientApp::Smtp { m, .. } => m.poll_transmit(),
                 ClientApp::Pop3(m) => m.poll_transmit(),
+                ClientApp::Imap(m) => m.poll_transmit(),
             }
         } else {
             match &mut conn.server {
                 ServerApp::Pending => None,
                 ServerApp::Smtp(m) => m.poll_transmit(),
                 ServerApp::Pop3(m) => m.poll_transmit(),
+                ServerApp::Imap(m) => m.poll_transmit(),
             }
         }
     }
@@ -137,12 +154,14 @@ impl Sim {
             match &conn.client {
                 ClientApp::Smtp { m, .. } => m.wants_close(),
                 ClientApp::Pop3(m) => m.wants_close(),
+                ClientApp::Imap(m) => m.wants_close(),
             }
         } else {
             match &conn.server {
                 ServerApp::Pending => false,
                 ServerApp::Smtp(m) => m.wants_close(),
                 ServerApp::Pop3(m) => m.wants_close(),
+                ServerApp::Imap(m) => m.wants_close(),
             }
         }
     }
@@ -158,10 +177,13 @@ impl Sim {
                 ClientApp::Pop3(m) => {
                     out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::Pop3Client))
                 }
+                ClientApp::Imap(m) => {
+                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::ImapClient))
+                }
             }
         } else {
             match &mut conn.server {
-                ServerApp::Pending => {}
+                ServerApp::Pending | ServerApp::Imap(_) => {}
                 ServerApp::Smtp(m) => {
                     out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::SmtpServer))
                 }
@@ -193,6 +215,7 @@ impl Sim {
             }
             AppEvent::Pop3Server(ev) => self.store_event(c, ev),
             AppEvent::Pop3Client(ev) => self.client_pop3_event(c, ev),
+            AppEvent::ImapClient(ev) => self.client_imap_event(c, ev),
         }
     }
 }

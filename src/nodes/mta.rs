@@ -124,6 +124,7 @@ impl Sim {
                 change: MailboxChange::Stored { uid, subject, size },
             },
         );
+        self.notify_imap(h, user, "INBOX", None);
     }
 
     fn set_status(&mut self, h: usize, id: &str, status: String) {

@@ -35,6 +35,7 @@ impl Sim {
             }
             ServerEvent::Commit { user, deleted } => {
                 self.hosts[h].pop_locks.remove(&user);
+                let any = !deleted.is_empty();
                 for uid in deleted {
                     let Ok(uid) = uid.parse::<u32>() else {
                         continue;
@@ -57,6 +58,9 @@ impl Sim {
                             },
                         );
                     }
+                }
+                if any {
+                    self.notify_imap(h, &user, "INBOX", None);
                 }
             }
             ServerEvent::Release { user } => {

@@ -5,6 +5,7 @@
 //! section defines it.
 
 pub mod dns;
+pub mod imap;
 pub mod line;
 pub mod pop3;
 pub mod smtp;
@@ -52,6 +53,8 @@ pub enum Protocol {
     Pop3,
     /// Domain Name System.
     Dns,
+    /// Internet Message Access Protocol.
+    Imap,
 }
 
 impl Protocol {
@@ -62,6 +65,7 @@ impl Protocol {
             Protocol::Smtp => "SMTP",
             Protocol::Pop3 => "POP3",
             Protocol::Dns => "DNS",
+            Protocol::Imap => "IMAP",
         }
     }
 }

@@ -93,8 +93,11 @@ struct RawClient {
     outgoing_port: Option<u16>,
     incoming: Option<Spanned<String>>,
     incoming_port: Option<u16>,
+    incoming_protocol: Option<Spanned<IncomingProtocol>>,
     #[serde(default)]
     keep_on_server: bool,
+    #[serde(default)]
+    idle: bool,
     #[serde(default = "yes")]
     ehlo: bool,
     user_agent: Option<String>,
@@ -144,6 +147,7 @@ struct RawExpect {
     host: Option<Spanned<String>>,
     count: Option<usize>,
     subject: Option<String>,
+    flags: Option<Spanned<Vec<String>>>,
 }
 
 // ---------------------------------------------------------------- the checked model
@@ -168,6 +172,8 @@ pub enum Service {
     Submission,
     /// POP3 on port 110: users download their mail.
     Pop3,
+    /// IMAP on port 143: users read their mail where it is, on the server.
+    Imap,
     /// DNS on port 53 (UDP): answers from the scenario's records.
     Dns,
 }
@@ -179,7 +185,28 @@ impl Service {
             Service::Smtp => 25,
             Service::Submission => 587,
             Service::Pop3 => 110,
+            Service::Imap => 143,
             Service::Dns => 53,
+        }
+    }
+}
+
+/// How a mail program fetches mail.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum IncomingProtocol {
+    /// Download (and usually delete) with POP3.
+    Pop3,
+    /// Read on the server with IMAP.
+    Imap,
+}
+
+impl IncomingProtocol {
+    /// The service it needs on the incoming server.
+    pub fn service(self) -> Service {
+        match self {
+            IncomingProtocol::Pop3 => Service::Pop3,
+            IncomingProtocol::Imap => Service::Imap,
         }
     }
 }
@@ -208,12 +235,16 @@ pub struct ClientDef {
     pub outgoing: usize,
     /// Its port.
     pub outgoing_port: u16,
-    /// The incoming (POP3) server's host index.
+    /// The incoming (POP3 or IMAP) server's host index.
     pub incoming: Option<usize>,
     /// Its port.
     pub incoming_port: u16,
-    /// Leave mail on the server after downloading it.
+    /// POP3 or IMAP.
+    pub incoming_protocol: IncomingProtocol,
+    /// POP3: leave mail on the server after downloading it.
     pub keep_on_server: bool,
+    /// IMAP: stay connected in IDLE after each check, to hear of changes at once.
+    pub idle: bool,
     /// Say EHLO (true) or HELO.
     pub ehlo: bool,
     /// The User-Agent header it writes.
@@ -265,6 +296,10 @@ pub enum StepAction {
     },
     /// The host's user checks for new mail.
     Check,
+    /// The host's user opens a message (IMAP: the server marks it `\Seen`).
+    Read { subject: String },
+    /// The host's user deletes a message (IMAP: `\Deleted`, then EXPUNGE).
+    Delete { subject: String },
 }
 
 /// A timed step.
@@ -290,12 +325,16 @@ pub enum ExpectDef {
         address: String,
         count: Option<usize>,
         subject: Option<String>,
+        /// The flags the message with `subject` has (IMAP).
+        flags: Option<Vec<String>>,
     },
-    /// What a computer's mail program has downloaded.
+    /// What a computer's mail program has downloaded (POP3) or lists (IMAP).
     Inbox {
         host: usize,
         count: Option<usize>,
         subject: Option<String>,
+        /// The flags the message with `subject` shows (IMAP).
+        flags: Option<Vec<String>>,
     },
     /// A server's outgoing queue.
     Queue { host: usize, count: usize },
@@ -491,9 +530,12 @@ impl Validator<'_> {
                     services.push(*s.get_ref());
                 }
             }
-            let mail_service = services
-                .iter()
-                .any(|s| matches!(s, Service::Smtp | Service::Submission | Service::Pop3));
+            let mail_service = services.iter().any(|s| {
+                matches!(
+                    s,
+                    Service::Smtp | Service::Submission | Service::Pop3 | Service::Imap
+                )
+            });
             let domain = match &h.domain {
                 Some(d) if !is_domain(d.get_ref()) => {
                     self.err(
@@ -695,21 +737,46 @@ impl Validator<'_> {
                 ),
             );
         }
-        let in_port = c.incoming_port.unwrap_or(Service::Pop3.port());
+        let proto = c
+            .incoming_protocol
+            .as_ref()
+            .map_or(IncomingProtocol::Pop3, |p| *p.get_ref());
+        let service = proto.service();
+        let in_port = c.incoming_port.unwrap_or(service.port());
         let incoming = match &c.incoming {
             Some(s) => {
                 let i = self.host_ref(names, s, "incoming server")?;
-                if !serves(&hosts[i], in_port) || in_port != 110 {
+                if !serves(&hosts[i], in_port) || in_port != service.port() {
+                    let name = if proto == IncomingProtocol::Imap {
+                        "imap"
+                    } else {
+                        "pop3"
+                    };
                     self.err(
                         s.span(),
-                        format!("`{}` has no POP3 service on port {in_port}", hosts[i].name),
-                        Some("give that host services = [\"pop3\"]".into()),
+                        format!(
+                            "`{}` has no {} service on port {in_port}",
+                            hosts[i].name,
+                            name.to_ascii_uppercase()
+                        ),
+                        Some(format!("give that host services = [\"{name}\"]")),
                     );
                 }
                 Some(i)
             }
             None => None,
         };
+        if c.idle && proto != IncomingProtocol::Imap {
+            let span = c
+                .incoming_protocol
+                .as_ref()
+                .map_or(c.address.span(), |p| p.span());
+            self.err(
+                span,
+                "`idle` needs IMAP: POP3 has no way to wait for news",
+                Some("set incoming_protocol = \"imap\"".into()),
+            );
+        }
         let user = c
             .user
             .clone()
@@ -723,7 +790,9 @@ impl Validator<'_> {
             outgoing_port: out_port,
             incoming,
             incoming_port: in_port,
+            incoming_protocol: proto,
             keep_on_server: c.keep_on_server,
+            idle: c.idle,
             ehlo: c.ehlo,
             user_agent: c
                 .user_agent
@@ -928,11 +997,47 @@ impl Validator<'_> {
                 }
                 StepAction::Check
             }
+            verb @ ("read" | "delete") => {
+                unused(self, "to", s.to.as_ref().map(|t| t.span()));
+                unused(self, "body", s.body.as_ref().map(|t| t.span()));
+                let h = self.needs_client(s, host, hosts, span.clone(), verb)?;
+                if hosts[h].client.as_ref().is_some_and(|c| {
+                    c.incoming.is_none() || c.incoming_protocol != IncomingProtocol::Imap
+                }) {
+                    self.err(
+                        span.clone(),
+                        format!(
+                            "a `{verb}` step needs a mail program that uses IMAP; `{}`'s does not",
+                            hosts[h].name
+                        ),
+                        Some(
+                            "give its client incoming_protocol = \"imap\" and an incoming server"
+                                .into(),
+                        ),
+                    );
+                }
+                let Some(subject) = &s.subject else {
+                    self.err(
+                        span,
+                        format!("a `{verb}` step needs `subject`: which message to {verb}"),
+                        None,
+                    );
+                    return None;
+                };
+                let subject = subject.get_ref().clone();
+                if verb == "read" {
+                    StepAction::Read { subject }
+                } else {
+                    StepAction::Delete { subject }
+                }
+            }
             other => {
                 self.err(
                     span,
                     format!("`{other}` is not a step action"),
-                    Some("expected \"narrate\", \"send\" or \"check\"".into()),
+                    Some(
+                        "expected \"narrate\", \"send\", \"check\", \"read\" or \"delete\"".into(),
+                    ),
                 );
                 return None;
             }
@@ -973,6 +1078,30 @@ impl Validator<'_> {
             return None;
         }
         Some(h)
+    }
+
+    /// `flags`, which only make sense with the `subject` they are about.
+    fn flags_of(&mut self, e: &RawExpect) -> Option<Vec<String>> {
+        let f = e.flags.as_ref()?;
+        if e.subject.is_none() {
+            self.err(
+                f.span(),
+                "`flags` are those of one message: give its `subject` too",
+                None,
+            );
+        }
+        for flag in f.get_ref() {
+            if !flag.starts_with('\\') && flag.contains(['(', ')', ' ', '\\']) {
+                self.err(
+                    f.span(),
+                    format!("`{flag}` is not an IMAP flag"),
+                    Some("expected e.g. flags = [\"\\\\Seen\"]".into()),
+                );
+            }
+        }
+        Some(crate::protocols::imap::server::normalize_flags(
+            f.get_ref().clone(),
+        ))
     }
 
     fn expect(&mut self, e: &RawExpect, names: &[String], hosts: &[HostDef]) -> Option<ExpectDef> {
@@ -1019,12 +1148,14 @@ impl Validator<'_> {
                     }
                 },
             };
+            let flags = self.flags_of(e);
             return Some(ExpectDef::Mailbox {
                 host,
                 user,
                 address: addr.to_string(),
                 count: e.count,
                 subject: e.subject.clone(),
+                flags,
             });
         }
         if let Some(i) = &e.inbox {
@@ -1036,15 +1167,17 @@ impl Validator<'_> {
                     None,
                 );
             }
+            let flags = self.flags_of(e);
             return Some(ExpectDef::Inbox {
                 host,
                 count: e.count,
                 subject: e.subject.clone(),
+                flags,
             });
         }
         let q = e.queue.as_ref()?;
         let host = self.host_ref(names, q, "queue host")?;
-        if e.subject.is_some() {
+        if e.subject.is_some() || e.flags.is_some() {
             self.err(q.span(), "a queue expectation takes `count` only", None);
         }
         Some(ExpectDef::Queue {
