@@ -98,3 +98,118 @@ proptest! {
         }
     }
 }
+
+const IMAP_SESSION: &[u8] = b"a1 LOGIN bob secret\r\na2 SELECT INBOX\r\na3 FETCH 1:* (UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\na4 APPEND INBOX (\\Seen) {16}\r\nSubject: x\r\n\r\nhi\r\na5 UID FETCH 1 (BODY[])\r\na6 STORE 2 +FLAGS (\\Deleted)\r\na7 EXPUNGE\r\na8 SEARCH ALL\r\na9 LOGOUT\r\n";
+
+fn imap_run(chunks: &[Vec<u8>]) -> (Vec<u8>, Vec<u32>) {
+    let mut h = common::ImapHarness::new(1);
+    let mut out = h.take(0);
+    for c in chunks {
+        h.input(0, c);
+        out.extend(h.take(0));
+    }
+    use mailsim::protocols::imap::server::MailStore;
+    let uids = h
+        .store
+        .folder("bob", "INBOX")
+        .unwrap()
+        .messages
+        .iter()
+        .map(|m| m.uid)
+        .collect();
+    (out, uids)
+}
+
+/// Every byte an IMAP server sent parses as IMAP responses (greeting first), with nothing left.
+fn imap_well_formed(out: &[u8]) -> Result<(), String> {
+    use imap_codec::decode::Decoder;
+    let (mut rest, _) = imap_codec::GreetingCodec::default()
+        .decode(out)
+        .map_err(|e| format!("greeting: {e:?}"))?;
+    while !rest.is_empty() {
+        match imap_codec::ResponseCodec::default().decode(rest) {
+            Ok((r, _)) => rest = r,
+            Err(e) => {
+                return Err(format!(
+                    "{e:?} at {:?}",
+                    String::from_utf8_lossy(&rest[..rest.len().min(120)])
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn imap_chunk_splits_do_not_matter(cuts in proptest::collection::vec(any::<usize>(), 0..20)) {
+        let whole = imap_run(&[IMAP_SESSION.to_vec()]);
+        prop_assert_eq!(&whole.1, &vec![1, 3]);
+        prop_assert!(imap_well_formed(&whole.0).is_ok(), "{:?}", imap_well_formed(&whole.0));
+        prop_assert_eq!(imap_run(&splits(IMAP_SESSION, &cuts)), whole);
+    }
+
+    #[test]
+    fn imap_survives_random_bytes_in_every_state(
+        chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..700), 0..12),
+        state in 0usize..4,
+    ) {
+        let prefix: &[u8] = match state {
+            0 => b"",
+            1 => b"a1 LOGIN bob secret\r\n",
+            2 => b"a1 LOGIN bob secret\r\na2 SELECT INBOX\r\n",
+            _ => b"a1 LOGIN bob secret\r\na2 SELECT INBOX\r\na3 IDLE\r\n",
+        };
+        let mut h = common::ImapHarness::new(1);
+        let mut out = h.take(0);
+        h.input(0, prefix);
+        out.extend(h.take(0));
+        for c in &chunks {
+            h.input(0, c);
+            out.extend(h.take(0));
+            prop_assert!(h.sessions[0].buffered() <= mailsim::protocols::imap::server::MAX_MESSAGE as usize);
+        }
+        prop_assert!(imap_well_formed(&out).is_ok(), "{:?}", imap_well_formed(&out));
+    }
+
+    #[test]
+    fn imap_survives_grammar_shaped_garbage(
+        words in proptest::collection::vec(prop_oneof![
+            Just("a1".to_string()), Just("*".to_string()), Just("UID".to_string()), Just("FETCH".to_string()),
+            Just("STORE".to_string()), Just("SEARCH".to_string()), Just("1:*".to_string()), Just("(".to_string()),
+            Just(")".to_string()), Just("BODY[".to_string()), Just("]".to_string()), Just("{5}\r\n".to_string()),
+            Just("\"q\\\"".to_string()), Just("+FLAGS".to_string()), Just("\\Seen".to_string()), Just("\r\n".to_string()),
+            Just("SELECT".to_string()), Just("INBOX".to_string()), Just("APPEND".to_string()), Just("LOGIN bob secret".to_string()),
+            "[a-zA-Z0-9]{1,6}",
+        ], 0..60),
+    ) {
+        let input = words.join(" ");
+        let mut h = common::ImapHarness::new(1);
+        let mut out = h.take(0);
+        h.input(0, input.as_bytes());
+        h.input(0, b"\r\n");
+        out.extend(h.take(0));
+        prop_assert!(imap_well_formed(&out).is_ok(), "{:?} for {:?}", imap_well_formed(&out), input);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn imap_client_survives_random_server_bytes(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..700), 0..12)) {
+        use mailsim::protocols::imap::client::{ClientConfig, ImapClient, Job};
+        let mut c = ImapClient::new(
+            ClientConfig { user: "bob".into(), pass: "secret".into(), idle: true, ask_capability: false, cached: Vec::new() },
+            vec![Job::Read { subject: "x".into() }],
+        );
+        c.handle_input(b"* OK ready\r\n");
+        for ch in &chunks {
+            c.handle_input(ch);
+            while c.poll_transmit().is_some() {}
+            while c.poll_event().is_some() {}
+        }
+    }
+}

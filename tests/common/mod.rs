@@ -126,3 +126,72 @@ pub fn replay(
     check(&mut expected, take(), text.lines().count());
     assert!(n > 0, "{name}: no client lines");
 }
+
+use mailsim::SimTime;
+use mailsim::protocols::imap::memstore::MemoryStore;
+use mailsim::protocols::imap::server::{ImapServer, ServerConfig as ImapConfig};
+
+pub const IMAP_M1: &[u8] = b"From: Alice <alice@a.example>\r\nTo: bob@b.example\r\nSubject: Lunch on Friday?\r\nDate: Fri, 27 Nov 2026 09:00:00 +0000\r\nMessage-ID: <1@a.example>\r\n\r\nHi Bob,\r\n.see you at 12:30\r\n";
+pub const IMAP_M2: &[u8] = b"From: Carol <carol@c.example>\r\nTo: bob@b.example\r\nSubject: Photos\r\n\r\nThe photos are online.\r\n";
+
+/// A mail store with two messages for bob, and IMAP sessions on it that hear each other's
+/// changes as the simulated host makes them.
+pub struct ImapHarness {
+    pub store: MemoryStore,
+    pub sessions: Vec<ImapServer>,
+    pub outs: Vec<Vec<u8>>,
+}
+
+impl ImapHarness {
+    pub fn new(sessions: usize) -> Self {
+        let mut store = MemoryStore::new(&["bob"]);
+        store.deliver("bob", IMAP_M1);
+        store.now = SimTime(60_000_000);
+        store.deliver("bob", IMAP_M2);
+        let cfg = Arc::new(ImapConfig {
+            hostname: "mx.b.example".into(),
+            accounts: BTreeMap::from([("bob".to_string(), "secret".to_string())]),
+        });
+        let mut h = ImapHarness {
+            store,
+            sessions: (0..sessions)
+                .map(|_| ImapServer::new(cfg.clone()))
+                .collect(),
+            outs: vec![Vec::new(); sessions],
+        };
+        for i in 0..sessions {
+            h.drain(i);
+        }
+        h
+    }
+
+    pub fn input(&mut self, i: usize, bytes: &[u8]) {
+        let before = self.store.changes.len();
+        self.sessions[i].handle_input(bytes, &mut self.store);
+        self.drain(i);
+        if self.store.changes.len() > before {
+            for k in 0..self.sessions.len() {
+                if k != i {
+                    self.sessions[k].mailbox_changed(&mut self.store);
+                    self.drain(k);
+                }
+            }
+        }
+    }
+
+    fn drain(&mut self, i: usize) {
+        while let Some(b) = self.sessions[i].poll_transmit() {
+            self.outs[i].extend_from_slice(&b);
+        }
+    }
+
+    pub fn take(&mut self, i: usize) -> Vec<u8> {
+        std::mem::take(&mut self.outs[i])
+    }
+
+    /// What session `i` has sent since the last take, after the caller poked it directly.
+    pub fn take_now(&mut self, i: usize) -> String {
+        self.drain(i);
+        String::from_utf8(self.take(i)).unwrap()
+    }
+}

@@ -3,5 +3,6 @@
 
 pub mod client;
 pub mod explain;
+pub mod memstore;
 pub mod mime;
 pub mod server;

@@ -313,7 +313,20 @@ impl ImapServer {
         self.out.extend_from_slice(s.as_bytes());
     }
 
+    /// A status response. Its text must be 7-bit without CR or LF (RFC 3501 §9, TEXT-CHAR):
+    /// `§` is written out, anything else not ASCII becomes `?`.
     fn reply(&mut self, tag: &str, status: &str, text: &str) {
+        let text: String = text
+            .replace('§', "section ")
+            .chars()
+            .map(|c| {
+                if c.is_ascii() && !c.is_ascii_control() {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
         self.push(&format!("{tag} {status} {text}\r\n"));
     }
 
@@ -604,14 +617,9 @@ impl ImapServer {
                         if let Some(m) = mb.messages.last_mut() {
                             m.flags = normalize_flags(flags);
                         }
-                        let validity = mb.uid_validity;
                         store.changed(&u, &n, StoreChange::Appended { uid });
                         self.report_updates(store, true);
-                        self.reply(
-                            &tag,
-                            "OK",
-                            &format!("[APPENDUID {validity} {uid}] APPEND completed"),
-                        );
+                        self.reply(&tag, "OK", "APPEND completed");
                     }
                     None => self.reply(
                         &tag,
