@@ -102,7 +102,8 @@ pub fn layout(s: &Scenario) -> Vec<(f32, f32)> {
     }
     let loose: Vec<usize> = (0..n).filter(|&i| groups_of[i].is_none()).collect();
     for (k, &i) in loose.iter().enumerate() {
-        let x = WIDTH / 2.0 + (k as f32 - (loose.len() as f32 - 1.0) / 2.0) * 160.0;
+        // Wide apart: their labels ("Webmail server (web site)") are long.
+        let x = WIDTH / 2.0 + (k as f32 - (loose.len() as f32 - 1.0) / 2.0) * 280.0;
         pos[i] = (x, HEIGHT * 0.85);
     }
     for (i, h) in s.hosts.iter().enumerate() {

@@ -77,6 +77,9 @@ enum Command {
         /// Window size, WIDTHxHEIGHT.
         #[arg(long, default_value = "1280x720", value_parser = parse_size)]
         size: (u32, u32),
+        /// A host to select too, so that its panel shows (its name, e.g. bob-pc.b.example).
+        #[arg(long)]
+        host: Option<String>,
     },
     /// Measure frame times: play for N frames and print time to first frame, p50, p95, max.
     #[cfg(feature = "gui")]
@@ -125,13 +128,14 @@ fn window(
     screenshot: Option<(usize, PathBuf)>,
     size: (u32, u32),
 ) -> ExitCode {
-    window_with(file, screenshot, size, None, None)
+    window_with(file, screenshot, None, size, None, None)
 }
 
 #[cfg(feature = "gui")]
 fn window_with(
     file: Option<PathBuf>,
     screenshot: Option<(usize, PathBuf)>,
+    screenshot_host: Option<String>,
     size: (u32, u32),
     bench_frames: Option<u32>,
     source: Option<(String, String)>,
@@ -160,6 +164,7 @@ fn window_with(
         file: file.clone(),
         size,
         screenshot: screenshot.clone(),
+        screenshot_host,
         bench_frames,
         source,
         started: started(),
@@ -265,7 +270,8 @@ fn main() -> ExitCode {
             event,
             out,
             size,
-        }) => window(Some(file), Some((event, out)), size),
+            host,
+        }) => window_with(Some(file), Some((event, out)), host, size, None, None),
         #[cfg(feature = "gui")]
         Some(Command::BenchWindow {
             file,
@@ -279,7 +285,7 @@ fn main() -> ExitCode {
                     mailsim::generate::busy(n),
                 )
             });
-            window_with(file, None, size, Some(frames), source)
+            window_with(file, None, None, size, Some(frames), source)
         }
         Some(Command::Run {
             file,

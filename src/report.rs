@@ -96,6 +96,12 @@ pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
                 format!("mail program no longer lists uid {uid} \"{subject}\"")
             }
         },
+        EventKind::Page {
+            url, status, html, ..
+        } => {
+            let title = crate::protocols::http::html::render(html).title;
+            format!("browser shows {url} ({status}): \"{title}\"")
+        }
         EventKind::Note { text, .. } => text.clone(),
     }
 }
@@ -141,11 +147,13 @@ pub fn write_text(
             | EventKind::Queue { host, .. }
             | EventKind::Downloaded { host, .. }
             | EventKind::Listed { host, .. }
+            | EventKind::Page { host, .. }
             | EventKind::Note { host, .. } => {
                 let tag = match ev.kind {
                     EventKind::Mailbox { .. } => "MAILBOX",
                     EventKind::Queue { .. } => "QUEUE",
                     EventKind::Downloaded { .. } | EventKind::Listed { .. } => "INBOX",
+                    EventKind::Page { .. } => "PAGE",
                     _ => "*",
                 };
                 writeln!(
@@ -238,6 +246,14 @@ pub fn event_json(t: &Trace, ev: &TraceEvent) -> Value {
                 ListChange::Removed => ("removed", None),
             };
             json!({ "type": "listed", "host": t.host_name(*host), "uid": uid, "subject": subject, "change": kind, "flags": flags })
+        }
+        EventKind::Page {
+            host,
+            url,
+            status,
+            html,
+        } => {
+            json!({ "type": "page", "host": t.host_name(*host), "url": url, "status": status, "html": html })
         }
         EventKind::Note { host, text } => {
             json!({ "type": "note", "host": t.host_name(*host), "text": text })

@@ -49,6 +49,8 @@ pub struct HostView {
     pub inbox: Vec<MessageLine>,
     /// Open connections.
     pub sessions: Vec<SessionView>,
+    /// The page its browser shows: (url, status, html).
+    pub page: Option<(String, u16, String)>,
 }
 
 /// Every host at the cursor.
@@ -163,6 +165,12 @@ pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> Wor
                     ListChange::Removed => inbox.retain(|m| m.uid != *uid),
                 }
             }
+            EventKind::Page {
+                host,
+                url,
+                status,
+                html,
+            } => hosts[*host].page = Some((url.clone(), *status, html.clone())),
             EventKind::Datagram(_) | EventKind::Note { .. } => {}
         }
     }

@@ -194,7 +194,7 @@ fn filters_and_search_choose_the_rows() {
     let m = app.world().resource::<Model>();
     let t = &m.trace;
     let all = Settings {
-        show: [true; 6],
+        show: [true; 7],
         ..Settings::default()
     };
     assert_eq!(visible_rows(t, &all).len(), t.events.len());
@@ -208,7 +208,7 @@ fn filters_and_search_choose_the_rows() {
     assert!(default.len() < t.events.len());
     // Only POP3 (steps stay as landmarks).
     let pop3 = Settings {
-        show: [false, true, false, false, false, false],
+        show: [false, true, false, false, false, false, false],
         ..Settings::default()
     };
     let rows = visible_rows(t, &pop3);

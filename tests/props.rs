@@ -213,3 +213,94 @@ proptest! {
         }
     }
 }
+
+const HTTP_REQUESTS: &[u8] = b"GET / HTTP/1.1\r\nHost: w\r\n\r\nPOST /login HTTP/1.1\r\nHost: w\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 31\r\n\r\nuser=bob%40b.example&password=xGET /inbox HTTP/1.1\r\nHost: w\r\nCookie: session=1\r\nConnection: close\r\n\r\n";
+
+/// Runs an HTTP server that answers every request with its method, target and body.
+fn http_run(chunks: &[Vec<u8>]) -> Vec<u8> {
+    use mailsim::protocols::http::{Response, server::HttpServer};
+    let mut s = HttpServer::new("t");
+    let mut out = Vec::new();
+    for c in chunks {
+        s.handle_input(c);
+        while let Some(r) = s.poll_event() {
+            let body = format!(
+                "{} {} {}",
+                r.method,
+                r.target,
+                String::from_utf8_lossy(&r.body)
+            );
+            s.respond(Response::html(200, body));
+        }
+        while let Some(b) = s.poll_transmit() {
+            out.extend(b);
+        }
+    }
+    out
+}
+
+/// Every byte an HTTP server sent is whole responses: status line, fields, Content-Length body.
+fn http_well_formed(mut out: &[u8]) -> Result<usize, String> {
+    let mut n = 0;
+    while !out.is_empty() {
+        let mut h = [httparse::EMPTY_HEADER; 32];
+        let mut r = httparse::Response::new(&mut h);
+        let head = match r.parse(out) {
+            Ok(httparse::Status::Complete(k)) => k,
+            other => {
+                return Err(format!(
+                    "{other:?} at {:?}",
+                    String::from_utf8_lossy(&out[..out.len().min(80)])
+                ));
+            }
+        };
+        let len: usize = r
+            .headers
+            .iter()
+            .find(|x| x.name.eq_ignore_ascii_case("content-length"))
+            .and_then(|x| std::str::from_utf8(x.value).ok()?.parse().ok())
+            .ok_or("no Content-Length")?;
+        if out.len() < head + len {
+            return Err("body shorter than Content-Length".into());
+        }
+        out = &out[head + len..];
+        n += 1;
+    }
+    Ok(n)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn http_chunk_splits_do_not_matter(cuts in proptest::collection::vec(any::<usize>(), 0..20)) {
+        let whole = http_run(&[HTTP_REQUESTS.to_vec()]);
+        prop_assert_eq!(http_well_formed(&whole), Ok(3));
+        prop_assert!(String::from_utf8_lossy(&whole).contains("POST /login user=bob%40b.example&password=x"));
+        prop_assert_eq!(http_run(&splits(HTTP_REQUESTS, &cuts)), whole);
+    }
+
+    #[test]
+    fn http_survives_random_bytes(
+        chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..3000), 0..12),
+        prefix in 0usize..3,
+    ) {
+        let p: &[u8] = [&b""[..], b"GET / HTTP/1.1\r\nHost: w\r\n", b"POST / HTTP/1.1\r\nHost: w\r\nContent-Length: 10\r\n\r\n"][prefix];
+        let mut all = vec![p.to_vec()];
+        all.extend(chunks);
+        let out = http_run(&all);
+        prop_assert!(http_well_formed(&out).is_ok(), "{:?}", http_well_formed(&out));
+    }
+
+    #[test]
+    fn browser_survives_random_bytes(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..2000), 0..12)) {
+        use mailsim::protocols::http::{Request, client::HttpClient};
+        let mut c = HttpClient::new("w", Vec::new(), Request::new("GET", "/"));
+        c.handle_input(b"HTTP/1.1 303 See Other\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n");
+        for ch in &chunks {
+            c.handle_input(ch);
+            while c.poll_transmit().is_some() {}
+            while c.poll_event().is_some() {}
+        }
+    }
+}

@@ -86,6 +86,7 @@ pub fn protocol_color(p: Protocol) -> Color {
         Protocol::Dns => Color::srgb(0.85, 0.65, 0.10),
         Protocol::Tcp => Color::srgb(0.55, 0.58, 0.62),
         Protocol::Imap => Color::srgb(0.62, 0.38, 0.90),
+        Protocol::Http => Color::srgb(0.95, 0.45, 0.20),
     }
 }
 
@@ -346,7 +347,8 @@ fn update_scene(
             EventKind::Mailbox { host, .. }
             | EventKind::Queue { host, .. }
             | EventKind::Downloaded { host, .. }
-            | EventKind::Listed { host, .. } => Some(*host),
+            | EventKind::Listed { host, .. }
+            | EventKind::Page { host, .. } => Some(*host),
             _ => None,
         });
     for (icon, mut sprite, mut t) in &mut icons {

@@ -29,6 +29,8 @@ pub struct Options {
     pub size: (u32, u32),
     /// Take a screenshot at this event into this file, then quit.
     pub screenshot: Option<(usize, PathBuf)>,
+    /// With `screenshot`: the host to select, so that its panel shows.
+    pub screenshot_host: Option<String>,
     /// Play for this many frames, print frame times, then quit.
     pub bench_frames: Option<u32>,
     /// A scenario given as text instead of a file (generated ones), with its name.
@@ -131,7 +133,11 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
         app.insert_resource(bench::FrameBench::new(frames, opts.started));
     }
     if let Some((event, out)) = opts.screenshot {
-        app.insert_resource(screenshot::Plan::new(event, out));
+        app.insert_resource(screenshot::Plan::new(
+            event,
+            out,
+            opts.screenshot_host.clone(),
+        ));
     }
     Ok(app.run())
 }

@@ -33,6 +33,11 @@ pub const BUNDLED: &[(&str, &str, &str)] = &[
         "pop3-vs-imap.toml",
         include_str!("../../scenarios/pop3-vs-imap.toml"),
     ),
+    (
+        "Webmail: a web page in front of SMTP and IMAP",
+        "webmail.toml",
+        include_str!("../../scenarios/webmail.toml"),
+    ),
 ];
 
 /// The loaded scenario and everything derived from it.
@@ -177,8 +182,8 @@ pub struct AtCursor(pub WorldView);
 pub struct Settings {
     /// Larger text for projectors.
     pub large_text: bool,
-    /// Protocol filters of the event list: SMTP, POP3, IMAP, DNS, TCP, host events.
-    pub show: [bool; 6],
+    /// Protocol filters of the event list: SMTP, POP3, IMAP, HTTP, DNS, TCP, host events.
+    pub show: [bool; 7],
     /// The event list's search text.
     pub search: String,
 }
@@ -187,14 +192,14 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             large_text: false,
-            show: [true, true, true, true, false, true],
+            show: [true, true, true, true, true, false, true],
             search: String::new(),
         }
     }
 }
 
 /// The event list's filters, in [`Settings::show`] order.
-pub const FILTERS: [&str; 6] = ["SMTP", "POP3", "IMAP", "DNS", "TCP", "hosts"];
+pub const FILTERS: [&str; 7] = ["SMTP", "POP3", "IMAP", "HTTP", "DNS", "TCP", "hosts"];
 
 /// Which filter an event falls under, and its protocol (for colours).
 pub fn filter_of(kind: &EventKind) -> (usize, Option<crate::protocols::Protocol>) {
@@ -205,13 +210,14 @@ pub fn filter_of(kind: &EventKind) -> (usize, Option<crate::protocols::Protocol>
                 Protocol::Smtp => 0,
                 Protocol::Pop3 => 1,
                 Protocol::Imap => 2,
-                Protocol::Dns => 3,
-                Protocol::Tcp => 4,
+                Protocol::Http => 3,
+                Protocol::Dns => 4,
+                Protocol::Tcp => 5,
             },
             Some(s.protocol),
         ),
-        EventKind::Datagram(_) => (3, Some(Protocol::Dns)),
-        _ => (5, None),
+        EventKind::Datagram(_) => (4, Some(Protocol::Dns)),
+        _ => (6, None),
     }
 }
 
@@ -232,6 +238,7 @@ pub fn visible_rows(trace: &Trace, settings: &Settings) -> Vec<usize> {
                     | EventKind::Queue { host, .. }
                     | EventKind::Downloaded { host, .. }
                     | EventKind::Listed { host, .. }
+                    | EventKind::Page { host, .. }
                     | EventKind::Note { host, .. } => (*host, *host),
                     EventKind::Step { .. } => (usize::MAX, usize::MAX),
                 };

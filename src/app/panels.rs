@@ -251,6 +251,7 @@ fn toolbar_ui(
             Protocol::Smtp,
             Protocol::Pop3,
             Protocol::Imap,
+            Protocol::Http,
             Protocol::Dns,
             Protocol::Tcp,
         ] {
@@ -286,6 +287,46 @@ fn narration_ui(ui: &mut egui::Ui, model: &Model, at: &AtCursor, out: &mut Vec<U
             out.push(UiCommand::NextStep);
         }
     });
+}
+
+/// What the browser shows: a simple rendering of the page (title, text, form fields, links); the
+/// raw HTML is in the inspector, on the response's segment.
+fn browser_page_ui(ui: &mut egui::Ui, url: &str, status: u16, html: &str) {
+    let page = crate::protocols::http::html::render(html);
+    ui.add_space(4.0);
+    ui.label(RichText::new("the browser shows").strong());
+    egui::Frame::group(ui.style())
+        .fill(Color32::from_rgb(236, 236, 232))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            let dark = Color32::from_rgb(30, 30, 30);
+            ui.label(
+                RichText::new(format!("{url}  ({status})"))
+                    .monospace()
+                    .size(11.0)
+                    .color(Color32::from_rgb(60, 60, 140)),
+            );
+            ui.label(RichText::new(&page.title).strong().size(16.0).color(dark));
+            for line in page.lines.iter().skip(1).take(30) {
+                ui.add(egui::Label::new(RichText::new(line).color(dark)).wrap());
+            }
+            for (kind, name, value) in &page.fields {
+                let shown = match kind.as_str() {
+                    "submit" => format!("[ {value} ]"),
+                    "password" => format!("{name}: [******]"),
+                    _ => format!("{name}: [{value}      ]"),
+                };
+                ui.label(RichText::new(shown).monospace().color(dark));
+            }
+            for link in &page.links {
+                ui.label(
+                    RichText::new(format!("-> {link}"))
+                        .monospace()
+                        .size(11.0)
+                        .color(Color32::from_rgb(40, 40, 200)),
+                );
+            }
+        });
 }
 
 fn host_ui(ui: &mut egui::Ui, model: &Model, at: &AtCursor, selection: &Selection) {
@@ -342,6 +383,9 @@ fn host_ui(ui: &mut egui::Ui, model: &Model, at: &AtCursor, selection: &Selectio
                 m.subject, m.uid
             ));
         }
+    }
+    if let Some((url, status, html)) = &hv.page {
+        browser_page_ui(ui, url, *status, html);
     }
     if !hv.queue.is_empty()
         || def
@@ -653,6 +697,7 @@ fn event_list_ui(
                     | EventKind::Queue { host, .. }
                     | EventKind::Downloaded { host, .. }
                     | EventKind::Listed { host, .. }
+                    | EventKind::Page { host, .. }
                     | EventKind::Note { host, .. } => {
                         (t.host_name(*host).to_string(), String::new(), "·".into())
                     }

@@ -15,16 +15,19 @@ pub struct Plan {
     pub event: usize,
     /// Where to write the PNG.
     pub out: PathBuf,
+    /// The host to select too (its panel shows), by name.
+    pub host: Option<String>,
     frames: u32,
     taken: bool,
 }
 
 impl Plan {
     /// A plan to capture `event` into `out`.
-    pub fn new(event: usize, out: PathBuf) -> Self {
+    pub fn new(event: usize, out: PathBuf, host: Option<String>) -> Self {
         Plan {
             event,
             out,
+            host,
             frames: 0,
             taken: false,
         }
@@ -38,12 +41,26 @@ fn drive(
     mut commands: Commands,
     mut plan: ResMut<Plan>,
     saved: Res<Saved>,
+    model: Res<super::model::Model>,
     mut out: MessageWriter<UiCommand>,
     mut exit: MessageWriter<AppExit>,
 ) {
     plan.frames += 1;
     if plan.frames == 2 {
         out.write(UiCommand::SelectEvent(plan.event));
+    }
+    if plan.frames == 3
+        && let Some(name) = &plan.host
+    {
+        match model.scenario.host_index(name) {
+            Some(i) => {
+                out.write(UiCommand::SelectHost(Some(i)));
+            }
+            None => {
+                error!("the scenario has no host {name}");
+                exit.write(AppExit::error());
+            }
+        }
     }
     // Give egui and the renderer a few frames to lay out and load the icons.
     if plan.frames == 30 && !plan.taken {

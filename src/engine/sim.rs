@@ -99,6 +99,10 @@ pub struct HostState {
     pub(crate) pop3_cfg: Option<Arc<pop3::server::ServerConfig>>,
     pub(crate) imap_cfg: Option<Arc<imap::server::ServerConfig>>,
     pub(crate) counter: u32,
+    /// A browser's cookies, by web server host.
+    pub(crate) cookies: BTreeMap<usize, Vec<(String, String)>>,
+    /// A webmail server's logged-in sessions, by session id.
+    pub(crate) web_sessions: BTreeMap<String, crate::nodes::WebSession>,
 }
 
 impl HostState {
@@ -164,6 +168,8 @@ impl HostState {
             queue: Vec::new(),
             inbox: Vec::new(),
             known_uids: BTreeSet::new(),
+            cookies: BTreeMap::new(),
+            web_sessions: BTreeMap::new(),
             pop_locks: BTreeSet::new(),
             counter: 0,
         }
@@ -209,6 +215,8 @@ pub struct Sim {
     /// The next scenario step to fire. Steps are already in time order, so they wait here rather
     /// than in the queue; at equal times a step comes before network events.
     pub(crate) next_step: usize,
+    /// Work a webmail server does for a browser's request, by the connection doing it.
+    pub(crate) web_jobs: BTreeMap<usize, crate::nodes::WebJob>,
 }
 
 impl Sim {
@@ -258,6 +266,7 @@ impl Sim {
             by_ip,
             dns_pending: BTreeMap::new(),
             next_step: 0,
+            web_jobs: BTreeMap::new(),
         }
     }
 
@@ -523,8 +532,14 @@ impl Sim {
             return;
         }
         if flags.has(TcpFlags::SYN) {
+            // In SMTP, POP3 and IMAP the server speaks first; in HTTP the client does.
+            let client_first = self.conns[c].protocol == Protocol::Http;
             let ex = Explanation {
-                note: "the connection is open: third step of the handshake; now the server speaks first",
+                note: if client_first {
+                    "the connection is open: third step of the handshake; now the browser sends its request"
+                } else {
+                    "the connection is open: third step of the handshake; now the server speaks first"
+                },
                 rfc: "RFC 9293 §3.5",
             };
             self.send_segment(
@@ -535,6 +550,10 @@ impl Sim {
                 ex,
                 ("SYN-SENT", "ESTABLISHED"),
             );
+            if client_first {
+                let before = self.app_state(c, 0);
+                self.pump(c, 0, before);
+            }
             return;
         }
         if side == 1 && matches!(self.conns[c].server, ServerApp::Pending) {
@@ -561,10 +580,12 @@ impl Sim {
                 ClientApp::Smtp { m, .. } => m.handle_closed(why),
                 ClientApp::Pop3(m) => m.handle_closed(why),
                 ClientApp::Imap(m) => m.handle_closed(why),
+                ClientApp::Http(m) => m.handle_closed(why),
             },
             (_, conn) => match &mut conn.server {
                 ServerApp::Pop3(m) => m.handle_closed(),
                 ServerApp::Imap(m) => m.handle_closed(),
+                ServerApp::Http(m) => m.handle_closed(),
                 _ => {}
             },
         }
@@ -678,6 +699,8 @@ impl Sim {
                 imap::explain::client_bytes(bytes)
             }
             (Protocol::Imap, _) => imap::explain::server_bytes(bytes, conn.last_client_verb),
+            (Protocol::Http, 0) => crate::protocols::http::explain::client_bytes(bytes),
+            (Protocol::Http, _) => crate::protocols::http::explain::server_bytes(bytes),
             _ => Explanation {
                 note: "data",
                 rfc: "RFC 9293",

@@ -205,6 +205,15 @@ pub enum EventKind {
         subject: String,
         change: ListChange,
     },
+    /// A browser received a page.
+    Page {
+        host: usize,
+        /// `http://server/path`.
+        url: String,
+        status: u16,
+        /// The page's HTML.
+        html: String,
+    },
     /// A host did something worth saying (a mail program shows new mail, a server gives up...).
     Note { host: usize, text: String },
 }

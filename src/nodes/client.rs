@@ -33,6 +33,15 @@ impl Sim {
             (StepAction::Read { subject }, Some(h)) => {
                 self.client_imap(h, crate::protocols::imap::client::Job::Read { subject })
             }
+            (
+                StepAction::Web {
+                    server,
+                    method,
+                    path,
+                    form,
+                },
+                Some(h),
+            ) => self.browse(h, server, &method, &path, &form),
             (StepAction::Delete { subject }, Some(h)) => {
                 self.client_imap(h, crate::protocols::imap::client::Job::Delete { subject })
             }

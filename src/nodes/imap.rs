@@ -303,6 +303,9 @@ impl Sim {
         let h = self.conns[c].ends[0].host;
         let (uid, subject, change) = match ev {
             ClientEvent::Note(text) => return self.note(h, text),
+            ClientEvent::Body { .. } | ClientEvent::LoginFailed(_) | ClientEvent::Finished => {
+                return;
+            }
             ClientEvent::Added {
                 uid,
                 subject,

@@ -11,9 +11,12 @@ mod client;
 mod imap;
 mod mta;
 mod store;
+mod web;
+
+pub(crate) use web::{WebJob, WebSession};
 
 use crate::engine::sim::Sim;
-use crate::protocols::{imap as imap_proto, pop3, smtp};
+use crate::protocols::{http, imap as imap_proto, pop3, smtp};
 
 /// Why a client-side SMTP session was opened.
 pub(crate) enum SmtpPurpose {
@@ -31,6 +34,7 @@ pub(crate) enum ClientApp {
     },
     Pop3(pop3::client::Pop3Client),
     Imap(imap_proto::client::ImapClient),
+    Http(http::client::HttpClient),
 }
 
 /// The server-side machine of a connection.
@@ -40,6 +44,7 @@ pub(crate) enum ServerApp {
     Smtp(smtp::server::SmtpServer),
     Pop3(pop3::server::Pop3Server),
     Imap(imap_proto::server::ImapServer),
+    Http(http::server::HttpServer),
 }
 
 /// An outstanding DNS query of a mail server.
@@ -60,6 +65,8 @@ pub(crate) enum AppEvent {
     Pop3Server(pop3::server::ServerEvent),
     Pop3Client(pop3::client::ClientEvent),
     ImapClient(imap_proto::client::ClientEvent),
+    HttpServer(http::Request),
+    HttpClient(http::client::ClientEvent),
 }
 
 impl Sim {
@@ -86,6 +93,9 @@ impl Sim {
                 Some(cfg) => ServerApp::Imap(imap_proto::server::ImapServer::new(cfg)),
                 None => return,
             },
+            80 if host.def.has(crate::scenario::Service::Http) => {
+                ServerApp::Http(http::server::HttpServer::new("mailsim-webmail/1.0"))
+            }
             _ => return,
         };
         self.conns[c].server = app;
@@ -98,6 +108,7 @@ impl Sim {
                 ClientApp::Smtp { m, .. } => m.state_name(),
                 ClientApp::Pop3(m) => m.state_name(),
                 ClientApp::Imap(m) => m.state_name(),
+                ClientApp::Http(m) => m.state_name(),
             }
         } else {
             match &conn.server {
@@ -105,6 +116,7 @@ impl Sim {
                 ServerApp::Smtp(m) => m.state_name(),
                 ServerApp::Pop3(m) => m.state_name(),
                 ServerApp::Imap(m) => m.state_name(),
+                ServerApp::Http(m) => m.state_name(),
             }
         }
     }
@@ -119,6 +131,7 @@ impl Sim {
                 ClientApp::Smtp { m, .. } => m.handle_input(bytes),
                 ClientApp::Pop3(m) => m.handle_input(bytes),
                 ClientApp::Imap(m) => m.handle_input(bytes),
+                ClientApp::Http(m) => m.handle_input(bytes),
             }
         } else {
             match &mut conn.server {
@@ -126,6 +139,7 @@ impl Sim {
                 ServerApp::Smtp(m) => m.handle_input(bytes),
                 ServerApp::Pop3(m) => m.handle_input(bytes),
                 ServerApp::Imap(_) => {}
+                ServerApp::Http(m) => m.handle_input(bytes),
             }
         }
     }
@@ -137,6 +151,7 @@ impl Sim {
                 ClientApp::Smtp { m, .. } => m.poll_transmit(),
                 ClientApp::Pop3(m) => m.poll_transmit(),
                 ClientApp::Imap(m) => m.poll_transmit(),
+                ClientApp::Http(m) => m.poll_transmit(),
             }
         } else {
             match &mut conn.server {
@@ -144,6 +159,7 @@ impl Sim {
                 ServerApp::Smtp(m) => m.poll_transmit(),
                 ServerApp::Pop3(m) => m.poll_transmit(),
                 ServerApp::Imap(m) => m.poll_transmit(),
+                ServerApp::Http(m) => m.poll_transmit(),
             }
         }
     }
@@ -155,6 +171,7 @@ impl Sim {
                 ClientApp::Smtp { m, .. } => m.wants_close(),
                 ClientApp::Pop3(m) => m.wants_close(),
                 ClientApp::Imap(m) => m.wants_close(),
+                ClientApp::Http(m) => m.wants_close(),
             }
         } else {
             match &conn.server {
@@ -162,6 +179,7 @@ impl Sim {
                 ServerApp::Smtp(m) => m.wants_close(),
                 ServerApp::Pop3(m) => m.wants_close(),
                 ServerApp::Imap(m) => m.wants_close(),
+                ServerApp::Http(m) => m.wants_close(),
             }
         }
     }
@@ -180,6 +198,9 @@ impl Sim {
                 ClientApp::Imap(m) => {
                     out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::ImapClient))
                 }
+                ClientApp::Http(m) => {
+                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::HttpClient))
+                }
             }
         } else {
             match &mut conn.server {
@@ -189,6 +210,9 @@ impl Sim {
                 }
                 ServerApp::Pop3(m) => {
                     out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::Pop3Server))
+                }
+                ServerApp::Http(m) => {
+                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::HttpServer))
                 }
             }
         }
@@ -210,12 +234,18 @@ impl Sim {
                 };
                 match purpose {
                     Some(id) => self.mta_relay_finished(c, &id, outcome),
+                    None if self.web_jobs.contains_key(&c) => self.webmail_sent(c, outcome),
                     None => self.client_sent(c, outcome),
                 }
             }
             AppEvent::Pop3Server(ev) => self.store_event(c, ev),
             AppEvent::Pop3Client(ev) => self.client_pop3_event(c, ev),
+            AppEvent::ImapClient(ev) if self.web_jobs.contains_key(&c) => {
+                self.webmail_imap_event(c, ev)
+            }
             AppEvent::ImapClient(ev) => self.client_imap_event(c, ev),
+            AppEvent::HttpServer(req) => self.webmail_request(c, req),
+            AppEvent::HttpClient(ev) => self.browser_event(c, ev),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! section defines it.
 
 pub mod dns;
+pub mod http;
 pub mod imap;
 pub mod line;
 pub mod pop3;
@@ -55,6 +56,8 @@ pub enum Protocol {
     Dns,
     /// Internet Message Access Protocol.
     Imap,
+    /// Hypertext Transfer Protocol (the browser and the webmail server).
+    Http,
 }
 
 impl Protocol {
@@ -66,6 +69,7 @@ impl Protocol {
             Protocol::Pop3 => "POP3",
             Protocol::Dns => "DNS",
             Protocol::Imap => "IMAP",
+            Protocol::Http => "HTTP",
         }
     }
 }

@@ -136,6 +136,10 @@ struct RawStep {
     to: Option<Spanned<Vec<Spanned<String>>>>,
     subject: Option<Spanned<String>>,
     body: Option<Spanned<String>>,
+    server: Option<Spanned<String>>,
+    method: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    form: Option<Spanned<BTreeMap<String, String>>>,
 }
 
 #[derive(Deserialize)]
@@ -174,6 +178,9 @@ pub enum Service {
     Pop3,
     /// IMAP on port 143: users read their mail where it is, on the server.
     Imap,
+    /// HTTP on port 80: webmail, a web site where users read and send mail; behind it the
+    /// server uses IMAP and SMTP like any mail program.
+    Http,
     /// DNS on port 53 (UDP): answers from the scenario's records.
     Dns,
 }
@@ -186,6 +193,7 @@ impl Service {
             Service::Submission => 587,
             Service::Pop3 => 110,
             Service::Imap => 143,
+            Service::Http => 80,
             Service::Dns => 53,
         }
     }
@@ -300,6 +308,17 @@ pub enum StepAction {
     Read { subject: String },
     /// The host's user deletes a message (IMAP: `\Deleted`, then EXPUNGE).
     Delete { subject: String },
+    /// The host's user, in a web browser, requests a page of a web server (following 303s).
+    Web {
+        /// The web server's host index.
+        server: usize,
+        /// `GET` or `POST`.
+        method: String,
+        /// The path, e.g. `/compose`.
+        path: String,
+        /// Form fields sent with a POST, in order.
+        form: Vec<(String, String)>,
+    },
 }
 
 /// A timed step.
@@ -934,6 +953,12 @@ impl Validator<'_> {
                 );
             }
         };
+        if action_name != "web" {
+            unused(self, "server", s.server.as_ref().map(|t| t.span()));
+            unused(self, "method", s.method.as_ref().map(|t| t.span()));
+            unused(self, "path", s.path.as_ref().map(|t| t.span()));
+            unused(self, "form", s.form.as_ref().map(|t| t.span()));
+        }
         let action = match action_name {
             "narrate" => {
                 unused(self, "to", s.to.as_ref().map(|t| t.span()));
@@ -996,6 +1021,90 @@ impl Validator<'_> {
                     );
                 }
                 StepAction::Check
+            }
+            "web" => {
+                unused(self, "to", s.to.as_ref().map(|t| t.span()));
+                unused(self, "subject", s.subject.as_ref().map(|t| t.span()));
+                unused(self, "body", s.body.as_ref().map(|t| t.span()));
+                let Some(h) = host else {
+                    self.err(
+                        span,
+                        "a `web` step needs `host`: the computer whose browser asks",
+                        None,
+                    );
+                    return None;
+                };
+                if hosts[h].kind != HostKind::Computer {
+                    let sp = s.host.as_ref().map_or(span.clone(), |x| x.span());
+                    self.err(
+                        sp,
+                        format!(
+                            "`{}` is a server, not a computer with a browser",
+                            hosts[h].name
+                        ),
+                        None,
+                    );
+                }
+                let Some(sv) = &s.server else {
+                    self.err(
+                        span,
+                        "a `web` step needs `server`: the web server's host name",
+                        None,
+                    );
+                    return None;
+                };
+                let server = self.host_ref(names, sv, "web server")?;
+                if !hosts[server].has(Service::Http) {
+                    self.err(
+                        sv.span(),
+                        format!("`{}` has no web server", hosts[server].name),
+                        Some("give that host services = [\"http\"]".into()),
+                    );
+                }
+                let method = s
+                    .method
+                    .as_ref()
+                    .map_or("GET".to_string(), |m| m.get_ref().to_ascii_uppercase());
+                if method != "GET" && method != "POST" {
+                    let sp = s.method.as_ref().map_or(span.clone(), |m| m.span());
+                    self.err(
+                        sp,
+                        format!("`{method}` is not a method a browser sends for a page or a form"),
+                        Some("expected \"GET\" or \"POST\"".into()),
+                    );
+                }
+                let path = s
+                    .path
+                    .as_ref()
+                    .map_or("/".to_string(), |p| p.get_ref().clone());
+                if !path.starts_with('/') || path.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+                    let sp = s.path.as_ref().map_or(span.clone(), |p| p.span());
+                    self.err(
+                        sp,
+                        "a path starts with `/` and has no spaces or control characters",
+                        Some("expected e.g. path = \"/compose\"".into()),
+                    );
+                }
+                let form: Vec<(String, String)> = s
+                    .form
+                    .as_ref()
+                    .map(|f| {
+                        f.get_ref()
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !form.is_empty() && method != "POST" {
+                    let sp = s.form.as_ref().map_or(span.clone(), |f| f.span());
+                    self.err(sp, "a `form` is sent with method = \"POST\"", None);
+                }
+                StepAction::Web {
+                    server,
+                    method,
+                    path,
+                    form,
+                }
             }
             verb @ ("read" | "delete") => {
                 unused(self, "to", s.to.as_ref().map(|t| t.span()));

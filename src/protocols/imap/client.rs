@@ -42,6 +42,8 @@ pub enum Job {
     Read { subject: String },
     /// Delete the first message with this subject: \Deleted, then EXPUNGE.
     Delete { subject: String },
+    /// Fetch the whole message with this UID (a webmail showing it); sets \Seen.
+    ReadUid(u32),
 }
 
 /// What the client tells its host.
@@ -59,6 +61,12 @@ pub enum ClientEvent {
     Removed { uid: u32 },
     /// Something to tell the user (one line).
     Note(String),
+    /// The whole message with this UID, as fetched by [`Job::ReadUid`].
+    Body { uid: u32, data: Vec<u8> },
+    /// LOGIN was refused; the server's text.
+    LoginFailed(String),
+    /// The session is over (logged out or cut).
+    Finished,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +76,7 @@ enum Pending {
     Select,
     List,
     Read { subject: String },
+    ReadUid,
     MarkDeleted { subject: String },
     Expunge { subject: String },
     Noop,
@@ -169,10 +178,13 @@ impl ImapClient {
 
     /// The connection ended.
     pub fn handle_closed(&mut self, why: &str) {
-        if !self.closed && !matches!(self.pending, Some((_, Pending::Logout))) {
-            self.events.push_back(ClientEvent::Note(format!(
-                "mail program (IMAP): the connection ended early: {why}"
-            )));
+        if !self.closed {
+            if !matches!(self.pending, Some((_, Pending::Logout))) {
+                self.events.push_back(ClientEvent::Note(format!(
+                    "mail program (IMAP): the connection ended early: {why}"
+                )));
+            }
+            self.events.push_back(ClientEvent::Finished);
         }
         self.closed = true;
     }
@@ -232,6 +244,7 @@ impl ImapClient {
         self.note(format!("mail program (IMAP): {why}"));
         self.buf.clear();
         self.closed = true;
+        self.events.push_back(ClientEvent::Finished);
     }
 
     fn on_reply(&mut self, r: Reply) {
@@ -283,7 +296,13 @@ impl ImapClient {
                 uid,
                 flags,
                 subject,
-            } => self.on_fetch(seq, uid, flags, subject),
+                body,
+            } => {
+                if let (Some(u), Some(data)) = (uid, body) {
+                    self.events.push_back(ClientEvent::Body { uid: u, data });
+                }
+                self.on_fetch(seq, uid, flags, subject)
+            }
             Reply::Tagged { tag, ok, text } => {
                 let Some((want, p)) = self.pending.take() else {
                     return;
@@ -361,6 +380,8 @@ impl ImapClient {
             Pending::Capability => self.login(),
             Pending::Login if !ok => {
                 self.note(format!("mail program (IMAP): login failed: {text}"));
+                self.events
+                    .push_back(ClientEvent::LoginFailed(text.to_string()));
                 self.send("LOGOUT", Pending::Logout);
             }
             Pending::Login => self.send("SELECT INBOX", Pending::Select),
@@ -424,13 +445,16 @@ impl ImapClient {
                 ));
                 self.next();
             }
-            Pending::Noop => self.next(),
+            Pending::Noop | Pending::ReadUid => self.next(),
             Pending::Idle => {
                 self.idling = false;
                 self.done_sent = false;
                 self.next();
             }
-            Pending::Logout => self.closed = true,
+            Pending::Logout => {
+                self.closed = true;
+                self.events.push_back(ClientEvent::Finished);
+            }
         }
     }
 
@@ -470,6 +494,10 @@ impl ImapClient {
                     self.next()
                 }
             },
+            Some(Job::ReadUid(uid)) => self.send(
+                &format!("UID FETCH {uid} (UID FLAGS BODY[])"),
+                Pending::ReadUid,
+            ),
             Some(Job::Delete { subject }) => match self.uid_of(&subject) {
                 Some(uid) => self.send(
                     &format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)"),
@@ -520,6 +548,7 @@ enum Reply {
         uid: Option<u32>,
         flags: Option<Vec<String>>,
         subject: Option<String>,
+        body: Option<Vec<u8>>,
     },
     Other,
 }
@@ -540,7 +569,7 @@ impl Reply {
             Response::Data(Data::Exists(n)) => Reply::Exists(n),
             Response::Data(Data::Expunge(n)) => Reply::Expunge(n.get()),
             Response::Data(Data::Fetch { seq, items }) => {
-                let (mut uid, mut flags, mut subject) = (None, None, None);
+                let (mut uid, mut flags, mut subject, mut body) = (None, None, None, None);
                 for item in items.as_ref() {
                     match item {
                         MessageDataItem::Uid(u) => uid = Some(u.get()),
@@ -554,9 +583,13 @@ impl Reply {
                                     .collect(),
                             )
                         }
-                        MessageDataItem::BodyExt { section, data, .. } if section.is_some() => {
+                        MessageDataItem::BodyExt { section, data, .. } => {
                             if let Some(d) = &data.0 {
-                                subject = Some(subject_of(d.as_ref()));
+                                if section.is_some() {
+                                    subject = Some(subject_of(d.as_ref()));
+                                } else {
+                                    body = Some(d.as_ref().to_vec());
+                                }
                             }
                         }
                         _ => {}
@@ -567,6 +600,7 @@ impl Reply {
                     uid,
                     flags,
                     subject,
+                    body,
                 }
             }
             _ => Reply::Other,

@@ -1,0 +1,616 @@
+//! Webmail and the browser. The webmail server is a web site: the browser GETs its pages and
+//! POSTs its forms over HTTP. Behind the site the server is a mail program like any other: it
+//! logs in to the user's mail server with IMAP to list and show mail, and hands new mail to the
+//! user's SMTP server with SMTP, because SMTP is how mail travels between servers.
+
+use rand::RngExt;
+
+use crate::engine::sim::Sim;
+use crate::engine::trace::EventKind;
+use crate::mail::{Draft, build_message, subject_of};
+use crate::nodes::{ClientApp, ServerApp, SmtpPurpose};
+use crate::protocols::Protocol;
+use crate::protocols::http::client::{ClientEvent as BrowserEvent, HttpClient};
+use crate::protocols::http::html::{escape, page};
+use crate::protocols::http::{Request, Response, form_encode};
+use crate::protocols::imap::client::{ClientConfig, ClientEvent, ImapClient, Job};
+use crate::protocols::imap::mime::Part;
+use crate::protocols::smtp::client::{
+    ClientConfig as SmtpConfig, Job as SmtpJob, Outcome, SmtpClient,
+};
+use crate::protocols::smtp::wire::Address;
+use crate::scenario::Service;
+
+/// A logged-in webmail user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WebSession {
+    pub address: String,
+    pub user: String,
+    pub password: String,
+    /// What happened to the last mail sent, for the "sent" page.
+    pub last_sent: Option<String>,
+}
+
+/// What a webmail server is doing for a browser's request on a back-end connection.
+pub(crate) struct WebJob {
+    /// The HTTP connection waiting for the answer.
+    http: usize,
+    kind: WebKind,
+    list: Vec<(u32, String, Vec<String>)>,
+    body: Option<Vec<u8>>,
+    failed: Option<String>,
+}
+
+enum WebKind {
+    Login {
+        address: String,
+        user: String,
+        password: String,
+    },
+    Inbox {
+        sid: String,
+    },
+    Message {
+        uid: u32,
+    },
+    Send {
+        sid: String,
+    },
+}
+
+const LOGIN_FORM: &str = "<form method=\"post\" action=\"/login\">\n<p>Address <input type=\"text\" name=\"user\"></p>\n<p>Password <input type=\"password\" name=\"password\"></p>\n<p><input type=\"submit\" value=\"Log in\"></p>\n</form>";
+
+fn login_page(note: &str) -> Response {
+    let note = if note.is_empty() {
+        String::new()
+    } else {
+        format!("<p><strong>{}</strong></p>\n", escape(note))
+    };
+    Response::html(
+        200,
+        page(
+            "Webmail: log in",
+            &format!("{note}<p>Read and send your mail in the browser.</p>\n{LOGIN_FORM}"),
+        ),
+    )
+}
+
+impl Sim {
+    /// The browser on `h` asks `server` for a page (a step).
+    pub(crate) fn browse(
+        &mut self,
+        h: usize,
+        server: usize,
+        method: &str,
+        path: &str,
+        form: &[(String, String)],
+    ) {
+        let mut req = Request::new(method, path);
+        if method == "POST" {
+            req.body = form_encode(form);
+        }
+        let name = self.hosts[server].def.name.clone();
+        let ip = self.hosts[server].def.ip;
+        let cookies = self.hosts[h]
+            .cookies
+            .get(&server)
+            .cloned()
+            .unwrap_or_default();
+        self.note(
+            h,
+            format!("the browser asks for http://{name}{path} ({method})"),
+        );
+        let m = HttpClient::new(&name, cookies, req);
+        self.connect(h, ip, 80, Protocol::Http, ClientApp::Http(m));
+    }
+
+    pub(crate) fn browser_event(&mut self, c: usize, ev: BrowserEvent) {
+        let [me, peer] = self.conns[c].ends;
+        let h = me.host;
+        match ev {
+            BrowserEvent::Cookie(k, v) => {
+                let jar = self.hosts[h].cookies.entry(peer.host).or_default();
+                jar.retain(|(x, _)| *x != k);
+                jar.push((k, v));
+            }
+            BrowserEvent::Page {
+                target,
+                status,
+                body,
+            } => {
+                let url = format!("http://{}{target}", self.hosts[peer.host].def.name);
+                self.trace.push(
+                    self.now,
+                    EventKind::Page {
+                        host: h,
+                        url,
+                        status,
+                        html: String::from_utf8_lossy(&body).into_owned(),
+                    },
+                );
+            }
+            BrowserEvent::Error(e) => self.note(h, format!("browser: {e}")),
+        }
+    }
+
+    fn respond(&mut self, c: usize, resp: Response) {
+        if c >= self.conns.len() || self.conns[c].closed[1] {
+            return;
+        }
+        let before = self.app_state(c, 1);
+        if let ServerApp::Http(m) = &mut self.conns[c].server {
+            m.respond(resp);
+        }
+        self.pump(c, 1, before);
+    }
+
+    /// A browser's request reached the webmail server on connection `c`.
+    pub(crate) fn webmail_request(&mut self, c: usize, req: Request) {
+        let h = self.conns[c].ends[1].host;
+        let sid = req
+            .cookie("session")
+            .filter(|s| self.hosts[h].web_sessions.contains_key(s));
+        let path = req.path().to_string();
+        let method = req.method.clone();
+        let allowed = match path.as_str() {
+            "/" | "/inbox" | "/message" | "/compose" | "/sent" | "/logout" => "GET",
+            "/login" | "/send" => "POST",
+            _ => {
+                let body = page(
+                    "Not found",
+                    &format!(
+                        "<p>There is no page {}.</p><p><a href=\"/\">Start</a></p>",
+                        escape(&path)
+                    ),
+                );
+                return self.respond(c, Response::html(404, body));
+            }
+        };
+        if method != allowed {
+            let body = page(
+                "Method not allowed",
+                &format!("<p>{} takes {allowed}.</p>", escape(&path)),
+            );
+            return self.respond(c, Response::html(405, body).with("Allow", allowed));
+        }
+        let needs_login = !matches!(path.as_str(), "/" | "/login");
+        let sid = match sid {
+            Some(s) => s,
+            None if needs_login => return self.respond(c, Response::see_other("/")),
+            None => String::new(),
+        };
+        match path.as_str() {
+            "/" if sid.is_empty() => self.respond(c, login_page("")),
+            "/" => self.respond(c, Response::see_other("/inbox")),
+            "/login" => {
+                let form = req.form();
+                let get = |k: &str| {
+                    form.iter()
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                };
+                let (address, password) = (get("user"), get("password"));
+                let Some((user, domain)) = address.split_once('@') else {
+                    return self.respond(
+                        c,
+                        login_page("Log in with your whole address, e.g. bob@b.example."),
+                    );
+                };
+                let (user, domain) = (user.to_ascii_lowercase(), domain.to_ascii_lowercase());
+                self.webmail_imap(
+                    c,
+                    &domain,
+                    &user,
+                    &password,
+                    Vec::new(),
+                    WebKind::Login {
+                        address: address.clone(),
+                        user: user.clone(),
+                        password: password.clone(),
+                    },
+                );
+            }
+            "/inbox" => {
+                let s = self.hosts[h].web_sessions[&sid].clone();
+                let domain = s
+                    .address
+                    .rsplit('@')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                self.webmail_imap(
+                    c,
+                    &domain,
+                    &s.user,
+                    &s.password,
+                    Vec::new(),
+                    WebKind::Inbox { sid },
+                );
+            }
+            "/message" => {
+                let uid = req
+                    .query()
+                    .iter()
+                    .find(|(k, _)| k == "uid")
+                    .and_then(|(_, v)| v.parse::<u32>().ok());
+                let Some(uid) = uid else {
+                    let body = page(
+                        "Bad request",
+                        "<p>Which message? The address needs ?uid=N.</p>",
+                    );
+                    return self.respond(c, Response::html(400, body));
+                };
+                let s = self.hosts[h].web_sessions[&sid].clone();
+                let domain = s
+                    .address
+                    .rsplit('@')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                self.webmail_imap(
+                    c,
+                    &domain,
+                    &s.user,
+                    &s.password,
+                    vec![Job::ReadUid(uid)],
+                    WebKind::Message { uid },
+                );
+            }
+            "/compose" => {
+                let s = &self.hosts[h].web_sessions[&sid];
+                let body = page(
+                    "Write a mail",
+                    &format!(
+                        "<p>From: {}</p>\n<form method=\"post\" action=\"/send\">\n<p>To <input type=\"text\" name=\"to\"></p>\n<p>Subject <input type=\"text\" name=\"subject\"></p>\n<p><textarea name=\"body\" rows=\"8\" cols=\"60\"></textarea></p>\n<p><input type=\"submit\" value=\"Send\"></p>\n</form>\n<p><a href=\"/inbox\">Inbox</a></p>",
+                        escape(&s.address)
+                    ),
+                );
+                self.respond(c, Response::html(200, body));
+            }
+            "/send" => self.webmail_send(c, &sid, &req),
+            "/sent" => {
+                let text = self.hosts[h].web_sessions[&sid]
+                    .last_sent
+                    .clone()
+                    .unwrap_or_else(|| "Nothing was sent yet.".into());
+                let body = page(
+                    "Sent",
+                    &format!(
+                        "<p>{}</p>\n<p><a href=\"/inbox\">Inbox</a> <a href=\"/compose\">Write another</a></p>",
+                        escape(&text)
+                    ),
+                );
+                self.respond(c, Response::html(200, body));
+            }
+            "/logout" => {
+                self.hosts[h].web_sessions.remove(&sid);
+                let r = Response::see_other("/").with("Set-Cookie", "session=; Max-Age=0; Path=/");
+                self.respond(c, r);
+            }
+            _ => {}
+        }
+    }
+
+    /// Starts an IMAP session from the webmail server to the user's mail server.
+    fn webmail_imap(
+        &mut self,
+        c: usize,
+        domain: &str,
+        user: &str,
+        password: &str,
+        jobs: Vec<Job>,
+        kind: WebKind,
+    ) {
+        let h = self.conns[c].ends[1].host;
+        let server = (0..self.hosts.len()).find(|&i| {
+            let d = &self.hosts[i].def;
+            d.domain
+                .as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case(domain))
+                && d.has(Service::Imap)
+        });
+        let Some(server) = server else {
+            let resp = match kind {
+                WebKind::Login { .. } => login_page(&format!(
+                    "This webmail does not know a mail server for {domain}."
+                )),
+                _ => Response::html(
+                    502,
+                    page("Bad gateway", "<p>Your mail server cannot be reached.</p>"),
+                ),
+            };
+            return self.respond(c, resp);
+        };
+        let ip = self.hosts[server].def.ip;
+        let name = self.hosts[server].def.name.clone();
+        self.note(
+            h,
+            format!("webmail: logs in to {name} with IMAP as {user}, for the browser"),
+        );
+        let m = ImapClient::new(
+            ClientConfig {
+                user: user.to_string(),
+                pass: password.to_string(),
+                idle: false,
+                ask_capability: false,
+                cached: Vec::new(),
+            },
+            jobs,
+        );
+        if let Some(k) = self.connect(h, ip, 143, Protocol::Imap, ClientApp::Imap(m)) {
+            self.web_jobs.insert(
+                k,
+                WebJob {
+                    http: c,
+                    kind,
+                    list: Vec::new(),
+                    body: None,
+                    failed: None,
+                },
+            );
+        }
+    }
+
+    pub(crate) fn webmail_imap_event(&mut self, k: usize, ev: ClientEvent) {
+        let h = self.conns[k].ends[0].host;
+        let Some(job) = self.web_jobs.get_mut(&k) else {
+            return;
+        };
+        match ev {
+            ClientEvent::Added {
+                uid,
+                subject,
+                flags,
+            } => job.list.push((uid, subject, flags)),
+            ClientEvent::Flags { uid, flags } => {
+                if let Some(m) = job.list.iter_mut().find(|m| m.0 == uid) {
+                    m.2 = flags;
+                }
+            }
+            ClientEvent::Removed { uid } => job.list.retain(|m| m.0 != uid),
+            ClientEvent::Body { data, .. } => job.body = Some(data),
+            ClientEvent::LoginFailed(t) => job.failed = Some(t),
+            ClientEvent::Note(t) => {
+                let t = t.replace("mail program (IMAP)", "webmail (IMAP)");
+                self.note(h, t);
+            }
+            ClientEvent::Finished => {
+                if let Some(job) = self.web_jobs.remove(&k) {
+                    self.webmail_answer(h, job);
+                }
+            }
+        }
+    }
+
+    /// The IMAP work is done: answer the browser.
+    fn webmail_answer(&mut self, h: usize, job: WebJob) {
+        let c = job.http;
+        let resp = match job.kind {
+            WebKind::Login {
+                address,
+                user,
+                password,
+            } => match job.failed {
+                Some(_) => {
+                    login_page("Wrong address or password: the mail server said NO to LOGIN.")
+                }
+                None => {
+                    let sid = format!("{:016x}", self.hosts[h].rng.random::<u64>());
+                    self.hosts[h].web_sessions.insert(
+                        sid.clone(),
+                        WebSession {
+                            address,
+                            user,
+                            password,
+                            last_sent: None,
+                        },
+                    );
+                    Response::see_other("/inbox")
+                        .with("Set-Cookie", &format!("session={sid}; HttpOnly; Path=/"))
+                }
+            },
+            WebKind::Inbox { sid } => {
+                let address = self.hosts[h]
+                    .web_sessions
+                    .get(&sid)
+                    .map(|s| s.address.clone())
+                    .unwrap_or_default();
+                let mut rows = String::new();
+                for (uid, subject, flags) in &job.list {
+                    let read = flags.iter().any(|f| f == "\\Seen");
+                    let subject = if subject.is_empty() {
+                        "(no subject)"
+                    } else {
+                        subject
+                    };
+                    rows.push_str(&format!(
+                        "<li>{}<a href=\"/message?uid={uid}\">{}</a>{}</li>\n",
+                        if read { "" } else { "<b>" },
+                        escape(subject),
+                        if read { "" } else { "</b> (new)" }
+                    ));
+                }
+                let list = if rows.is_empty() {
+                    "<p>No mail.</p>".to_string()
+                } else {
+                    format!("<ul>\n{rows}</ul>")
+                };
+                let body = page(
+                    &format!("Inbox of {address}"),
+                    &format!(
+                        "<p>{} message(s), kept on your mail server (read with IMAP).</p>\n{list}\n<p><a href=\"/compose\">Write a mail</a> <a href=\"/logout\">Log out</a></p>",
+                        job.list.len()
+                    ),
+                );
+                if job.failed.is_some() {
+                    Response::html(
+                        502,
+                        page("Bad gateway", "<p>Your mail server refused the login.</p>"),
+                    )
+                } else {
+                    Response::html(200, body)
+                }
+            }
+            WebKind::Message { uid, .. } => match job.body {
+                Some(data) => {
+                    let p = Part::parse(&data);
+                    let f = |n: &str| escape(&p.field(n).unwrap_or_default());
+                    let text = String::from_utf8_lossy(p.body).replace("\r\n", "\n");
+                    let body = page(
+                        &subject_of(&data),
+                        &format!(
+                            "<p>From: {}</p>\n<p>To: {}</p>\n<p>Date: {}</p>\n<pre>{}</pre>\n<p><a href=\"/inbox\">Inbox</a></p>",
+                            f("From"),
+                            f("To"),
+                            f("Date"),
+                            escape(&text)
+                        ),
+                    );
+                    Response::html(200, body)
+                }
+                None => Response::html(
+                    404,
+                    page(
+                        "Not found",
+                        &format!(
+                            "<p>There is no message {uid}.</p><p><a href=\"/inbox\">Inbox</a></p>"
+                        ),
+                    ),
+                ),
+            },
+            WebKind::Send { .. } => return,
+        };
+        self.respond(c, resp);
+    }
+
+    /// POST /send: the form becomes a mail, handed to the user's SMTP server.
+    fn webmail_send(&mut self, c: usize, sid: &str, req: &Request) {
+        let h = self.conns[c].ends[1].host;
+        let form = req.form();
+        let get = |k: &str| {
+            form.iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let s = self.hosts[h].web_sessions[sid].clone();
+        let to: Vec<Address> = get("to")
+            .split(',')
+            .filter_map(|a| Address::parse(a.trim()).ok())
+            .collect();
+        let Ok(from) = Address::parse(&s.address) else {
+            return;
+        };
+        if to.is_empty() {
+            let body = page(
+                "Write a mail",
+                "<p><strong>The To field needs an address, e.g. bob@b.example.</strong></p><p><a href=\"/compose\">Back</a></p>",
+            );
+            return self.respond(c, Response::html(200, body));
+        }
+        let domain = from.domain_lower();
+        let server = (0..self.hosts.len()).find(|&i| {
+            let d = &self.hosts[i].def;
+            d.domain
+                .as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case(&domain))
+                && d.has(Service::Submission)
+        });
+        let Some(server) = server else {
+            return self.respond(
+                c,
+                Response::html(
+                    502,
+                    page("Bad gateway", "<p>Your SMTP server cannot be reached.</p>"),
+                ),
+            );
+        };
+        let host = &mut self.hosts[h];
+        host.counter += 1;
+        let message_id = format!(
+            "{:016x}.{}@{}",
+            host.rng.random::<u64>(),
+            host.counter,
+            host.def.name
+        );
+        let to_text: Vec<String> = to.iter().map(ToString::to_string).collect();
+        let body = get("body").replace("\r\n", "\n").replace('\n', "\r\n");
+        let subject = get("subject");
+        let data = build_message(&Draft {
+            from: ("", &s.address),
+            to: &to_text,
+            subject: &subject,
+            body: &body,
+            date: self.scenario.start_unix + self.now.whole_secs() as i64,
+            message_id,
+            user_agent: "mailsim Webmail 1.0",
+        });
+        let (ip, name) = (
+            self.hosts[server].def.ip,
+            self.hosts[server].def.name.clone(),
+        );
+        self.note(
+            h,
+            format!("webmail: hands \"{subject}\" to {name} with SMTP, as any mail program would"),
+        );
+        let m = SmtpClient::new(
+            SmtpConfig {
+                helo_name: self.hosts[h].def.name.clone(),
+                use_ehlo: true,
+            },
+            SmtpJob {
+                from: Some(from),
+                rcpts: to,
+                data,
+            },
+        );
+        if let Some(k) = self.connect(
+            h,
+            ip,
+            587,
+            Protocol::Smtp,
+            ClientApp::Smtp {
+                m,
+                purpose: SmtpPurpose::Submit,
+            },
+        ) {
+            self.web_jobs.insert(
+                k,
+                WebJob {
+                    http: c,
+                    kind: WebKind::Send {
+                        sid: sid.to_string(),
+                    },
+                    list: Vec::new(),
+                    body: None,
+                    failed: None,
+                },
+            );
+        }
+    }
+
+    /// The webmail's SMTP hand-over ended: tell the browser with 303 → /sent.
+    pub(crate) fn webmail_sent(&mut self, k: usize, o: Outcome) {
+        let h = self.conns[k].ends[0].host;
+        let Some(job) = self.web_jobs.remove(&k) else {
+            return;
+        };
+        let WebKind::Send { sid } = job.kind else {
+            return;
+        };
+        let reply = o.last_reply.map(|r| r.to_string()).unwrap_or_default();
+        let text = if o.delivered {
+            format!("Your mail was sent. The SMTP server said: {reply}")
+        } else if let Some(e) = o.error {
+            format!("Your mail was not sent: {e}")
+        } else {
+            format!("Your mail was not sent. The SMTP server said: {reply}")
+        };
+        self.note(h, format!("webmail: {text}"));
+        if let Some(s) = self.hosts[h].web_sessions.get_mut(&sid) {
+            s.last_sent = Some(text);
+        }
+        self.respond(job.http, Response::see_other("/sent"));
+    }
+}

@@ -1,0 +1,272 @@
+//! The server side of HTTP/1.1, sans-IO: bytes in, [`Request`]s out, one at a time; the host
+//! answers each with [`HttpServer::respond`], at once or after it has done some work (the webmail
+//! logs in to IMAP or sends mail with SMTP first). Persistent connections (RFC 9112 §9.3): the
+//! next request is read after the response; `Connection: close` or HTTP/1.0 ends it.
+
+use std::collections::VecDeque;
+
+use super::{Request, Response, html};
+
+/// The request line and header fields are at most this long (431 beyond).
+pub const MAX_HEAD: usize = 8 * 1024;
+/// A request body is at most this long (413 beyond).
+pub const MAX_BODY: usize = 256 * 1024;
+const MAX_HEADERS: usize = 48;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Reading a request.
+    Reading,
+    /// A request is with the host; `close` says whether to close after the response.
+    Waiting { close: bool },
+    /// The response that ends the connection was sent.
+    Closed,
+}
+
+/// One server-side HTTP connection.
+#[derive(Debug)]
+pub struct HttpServer {
+    name: String,
+    state: State,
+    buf: Vec<u8>,
+    out: Vec<u8>,
+    events: VecDeque<Request>,
+}
+
+impl HttpServer {
+    /// A connection on a server that calls itself `name` (the Server header).
+    pub fn new(name: &str) -> Self {
+        HttpServer {
+            name: name.to_string(),
+            state: State::Reading,
+            buf: Vec::new(),
+            out: Vec::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The connection's state, for the inspector.
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            State::Reading => "waiting for a request",
+            State::Waiting { .. } => "working on a request",
+            State::Closed => "closed",
+        }
+    }
+
+    /// Whether the connection should be closed.
+    pub fn wants_close(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Bytes held for a request not yet complete.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Bytes to send, if any.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+    }
+
+    /// The next complete request for the host.
+    pub fn poll_event(&mut self) -> Option<Request> {
+        self.events.pop_front()
+    }
+
+    /// The connection ended.
+    pub fn handle_closed(&mut self) {
+        self.state = State::Closed;
+    }
+
+    /// Whether a request is waiting for its response.
+    pub fn is_waiting(&self) -> bool {
+        matches!(self.state, State::Waiting { .. })
+    }
+
+    /// Bytes from the browser.
+    pub fn handle_input(&mut self, bytes: &[u8]) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.buf.extend_from_slice(bytes);
+        self.parse();
+    }
+
+    /// The host's answer to the request it was given.
+    pub fn respond(&mut self, resp: Response) {
+        let State::Waiting { close } = self.state else {
+            return;
+        };
+        self.out.extend(resp.to_bytes(&self.name, close));
+        if close {
+            self.state = State::Closed;
+            self.buf.clear();
+        } else {
+            self.state = State::Reading;
+            self.parse();
+        }
+    }
+
+    fn fail(&mut self, status: u16, why: &str) {
+        let body = html::page(
+            super::reason(status),
+            &format!("<p>{}</p>", html::escape(why)),
+        );
+        self.out
+            .extend(Response::html(status, body).to_bytes(&self.name, true));
+        self.state = State::Closed;
+        self.buf.clear();
+    }
+
+    fn parse(&mut self) {
+        if self.state != State::Reading || self.buf.is_empty() {
+            return;
+        }
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut headers);
+        let head_len = match req.parse(&self.buf) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) => {
+                if self.buf.len() > MAX_HEAD {
+                    self.fail(431, "the request line and header fields are too long");
+                }
+                return;
+            }
+            Err(httparse::Error::TooManyHeaders) => {
+                return self.fail(431, "too many header fields");
+            }
+            Err(e) => {
+                return self.fail(
+                    400,
+                    &format!("this is not an HTTP/1.1 request ({e}); a request starts with e.g. GET / HTTP/1.1 (RFC 9112 section 3)"),
+                );
+            }
+        };
+        if head_len > MAX_HEAD {
+            return self.fail(431, "the request line and header fields are too long");
+        }
+        let version = req.version.unwrap_or(1);
+        let method = req.method.unwrap_or_default().to_string();
+        let target = req.path.unwrap_or_default().to_string();
+        let fields: Vec<(String, String)> = req
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    String::from_utf8_lossy(h.value).trim().to_string(),
+                )
+            })
+            .collect();
+        let get = |n: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.clone())
+        };
+        if version == 1 && get("host").is_none() {
+            return self.fail(
+                400,
+                "HTTP/1.1 requests must have a Host header field (RFC 9112 section 3.2)",
+            );
+        }
+        if get("transfer-encoding").is_some() {
+            return self.fail(
+                501,
+                "this server reads bodies framed by Content-Length only",
+            );
+        }
+        let length = match get("content-length") {
+            None => 0,
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) => n,
+                Err(_) => {
+                    return self.fail(
+                        400,
+                        "Content-Length must be a number (RFC 9110 section 8.6)",
+                    );
+                }
+            },
+        };
+        if length > MAX_BODY {
+            return self.fail(
+                413,
+                &format!("a body of {length} bytes is more than this server takes"),
+            );
+        }
+        if self.buf.len() < head_len + length {
+            return;
+        }
+        let body = self.buf[head_len..head_len + length].to_vec();
+        self.buf.drain(..head_len + length);
+        let close =
+            version == 0 || get("connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
+        self.state = State::Waiting { close };
+        self.events.push_back(Request {
+            method,
+            target,
+            headers: fields,
+            body,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_a_response_and_the_next_request() {
+        let mut s = HttpServer::new("webmail");
+        s.handle_input(b"POST /login HTTP/1.1\r\nHost: w\r\nContent-Length: 7\r\n\r\nuser=bGET / HTTP/1.1\r\nHost: w\r\nConnection: close\r\n\r\n");
+        let r = s.poll_event().unwrap();
+        assert_eq!((r.method.as_str(), r.path()), ("POST", "/login"));
+        assert_eq!(r.form(), vec![("user".into(), "b".into())]);
+        assert!(s.poll_event().is_none(), "one request at a time");
+        s.respond(Response::see_other("/inbox"));
+        let out = String::from_utf8(s.poll_transmit().unwrap()).unwrap();
+        assert!(
+            out.starts_with("HTTP/1.1 303 See Other\r\nServer: webmail\r\n"),
+            "{out}"
+        );
+        assert!(out.contains("Location: /inbox\r\n"));
+        assert_eq!(s.poll_event().unwrap().target, "/");
+        s.respond(Response::html(200, "x".into()));
+        assert!(
+            String::from_utf8(s.poll_transmit().unwrap())
+                .unwrap()
+                .contains("Connection: close\r\n")
+        );
+        assert!(s.wants_close());
+    }
+
+    #[test]
+    fn bad_requests_get_4xx_and_close() {
+        for (input, status) in [
+            (&b"HELLO\r\n\r\n"[..], "400"),
+            (b"GET / HTTP/1.1\r\n\r\n", "400"),
+            (
+                b"POST / HTTP/1.1\r\nHost: w\r\nContent-Length: 99999999\r\n\r\n",
+                "413",
+            ),
+            (
+                b"POST / HTTP/1.1\r\nHost: w\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "501",
+            ),
+        ] {
+            let mut s = HttpServer::new("w");
+            s.handle_input(input);
+            let out = String::from_utf8(s.poll_transmit().unwrap()).unwrap();
+            assert!(out.starts_with(&format!("HTTP/1.1 {status} ")), "{out}");
+            assert!(s.wants_close());
+        }
+        let mut s = HttpServer::new("w");
+        s.handle_input(&vec![b'a'; MAX_HEAD + 10]);
+        assert!(
+            String::from_utf8(s.poll_transmit().unwrap())
+                .unwrap()
+                .starts_with("HTTP/1.1 431")
+        );
+    }
+}

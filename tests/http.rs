@@ -1,0 +1,153 @@
+//! HTTP and webmail: the browser's conversation with the webmail server, byte for byte, and the
+//! webmail's work behind it (IMAP to read, SMTP to send).
+
+use mailsim::protocols::Protocol;
+use mailsim::{Direction, EventKind, Sim, check, scenario};
+
+fn webmail() -> Sim {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/webmail.toml");
+    let s = scenario::parse(path, &std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut sim = Sim::new(&s, None);
+    sim.run_to_end();
+    sim
+}
+
+/// The HTTP bytes between `host` and the web server, as C:/S: lines.
+fn http_transcript(sim: &Sim, host: &str) -> String {
+    let t = sim.trace();
+    let mut out = String::new();
+    for ev in &t.events {
+        let EventKind::Segment(s) = &ev.kind else {
+            continue;
+        };
+        if s.protocol != Protocol::Http || s.payload.is_empty() {
+            continue;
+        }
+        let (client, who) = match s.direction {
+            Direction::ClientToServer => (s.from, "C"),
+            Direction::ServerToClient => (s.to, "S"),
+        };
+        if t.host_name(client.host) != host {
+            continue;
+        }
+        for line in String::from_utf8_lossy(&s.payload).split_inclusive('\n') {
+            out.push_str(&format!("{who}: {}\n", line.trim_end_matches(['\r', '\n'])));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_browser_conversation_is_byte_exact() {
+    let sim = webmail();
+    let got = http_transcript(&sim, "alice-pc.a.example");
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/transcripts/http-webmail.txt"
+    );
+    if std::env::var_os("MAILSIM_BLESS").is_some() {
+        // Rewrites the expected bytes after an intended change; read the diff before committing.
+        let head = "# User A's browser and the webmail server: log in, compose, send (scenarios/webmail.toml).\n";
+        std::fs::write(file, format!("{head}{got}")).unwrap();
+    }
+    let want = std::fs::read_to_string(file).unwrap();
+    assert_eq!(
+        got,
+        want.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    );
+}
+
+#[test]
+fn webmail_sends_with_smtp_and_reads_with_imap() {
+    let sim = webmail();
+    for c in check::check(&sim) {
+        assert!(c.ok, "{} / {}", c.text, c.found);
+    }
+    let t = sim.trace();
+    let webmail = (0..t.hosts.len())
+        .find(|&i| t.host_name(i) == "webmail.example")
+        .unwrap();
+    let mut smtp_from_webmail = 0;
+    let mut imap_from_webmail = 0;
+    for ev in &t.events {
+        if let EventKind::Segment(s) = &ev.kind
+            && s.from.host == webmail
+            && !s.payload.is_empty()
+        {
+            match s.protocol {
+                Protocol::Smtp => smtp_from_webmail += 1,
+                Protocol::Imap => imap_from_webmail += 1,
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        smtp_from_webmail >= 6,
+        "EHLO, MAIL, RCPT, DATA, message, QUIT"
+    );
+    assert!(
+        imap_from_webmail >= 8,
+        "LOGIN, SELECT, FETCH, LOGOUT, several times"
+    );
+    // The browser ends on the message page, which shows the text.
+    let last_page = t
+        .events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.kind {
+            EventKind::Page { url, html, .. } => Some((url.clone(), html.clone())),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(last_page.0, "http://webmail.example/message?uid=1");
+    assert!(
+        last_page.1.contains("Are we still on for lunch on Friday?"),
+        "{}",
+        last_page.1
+    );
+}
+
+#[test]
+fn wrong_password_and_unknown_pages() {
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/webmail.toml"
+    ))
+    .unwrap()
+    .replace(
+        "password = \"bob-secret\" }\nnarration",
+        "password = \"guess\" }\nnarration",
+    )
+    .replace("path = \"/message?uid=1\"", "path = \"/nowhere\"");
+    let s = scenario::parse("variant.toml", &src).unwrap();
+    let mut sim = Sim::new(&s, None);
+    sim.run_to_end();
+    let pages: Vec<(String, u16, String)> = sim
+        .trace()
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Page {
+                host,
+                url,
+                status,
+                html,
+            } if sim.trace().host_name(*host) == "bob-pc.b.example" => {
+                Some((url.clone(), *status, html.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    // The login is refused by IMAP: the login page again, with why.
+    assert_eq!(pages[0].1, 200);
+    assert!(
+        pages[0].2.contains("Wrong address or password"),
+        "{}",
+        pages[0].2
+    );
+    // Not logged in: /nowhere is not found (404 comes before the login check).
+    assert_eq!(pages[1].1, 404);
+}
