@@ -136,3 +136,40 @@ fn bad_input_gets_bad_and_never_kills_the_session() {
     h.input(0, b"a3 LOGIN bob secret\r\n");
     assert!(text(h.take(0)).starts_with("a3 OK"));
 }
+
+#[test]
+fn literals_carry_any_bytes_and_nothing_is_dot_stuffed() {
+    let mut h = ImapHarness::new(1);
+    h.take(0);
+    h.input(0, b"a1 LOGIN bob secret\r\n");
+    h.take(0);
+    // A message whose text has a lone dot line and a line starting with a dot: POP3 would stuff
+    // them; in IMAP a literal is counted in octets, so they travel as they are.
+    let msg: &[u8] = b"Subject: dots\r\n\r\n.\r\n.leading\r\na1 LOGOUT\r\n";
+    h.input(
+        0,
+        format!("a2 APPEND INBOX {{{}}}\r\n", msg.len()).as_bytes(),
+    );
+    assert_eq!(text(h.take(0)), "+ Ready for literal data\r\n");
+    // The literal arrives in two pieces; the command line inside it is data, not a command.
+    h.input(0, &msg[..20]);
+    assert_eq!(text(h.take(0)), "");
+    h.input(0, &msg[20..]);
+    h.input(0, b"\r\n");
+    assert_eq!(text(h.take(0)), "a2 OK APPEND completed\r\n");
+    h.input(0, b"a3 SELECT INBOX\r\na4 FETCH 3 (BODY.PEEK[TEXT])\r\n");
+    let out = text(h.take(0));
+    assert!(
+        out.contains("* 3 FETCH (BODY[TEXT] {24}\r\n.\r\n.leading\r\na1 LOGOUT\r\n)\r\n"),
+        "{out}"
+    );
+    assert!(
+        !h.sessions[0].wants_close(),
+        "the LOGOUT inside the literal was data"
+    );
+    // A zero-length literal is a valid (empty) string.
+    h.input(0, b"a5 LOGIN {0}\r\n");
+    assert_eq!(text(h.take(0)), "+ Ready for literal data\r\n");
+    h.input(0, b" secret\r\n");
+    assert_eq!(text(h.take(0)), "a5 BAD already logged in\r\n");
+}

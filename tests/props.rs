@@ -202,7 +202,7 @@ proptest! {
     fn imap_client_survives_random_server_bytes(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..700), 0..12)) {
         use mailsim::protocols::imap::client::{ClientConfig, ImapClient, Job};
         let mut c = ImapClient::new(
-            ClientConfig { user: "bob".into(), pass: "secret".into(), idle: true, ask_capability: false, cached: Vec::new() },
+            ClientConfig { user: "bob".into(), pass: "secret".into(), idle: true, ask_capability: false, cached: Vec::new(), habits: Default::default() },
             vec![Job::Read { subject: "x".into() }],
         );
         c.handle_input(b"* OK ready\r\n");

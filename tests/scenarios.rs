@@ -171,3 +171,39 @@ fn the_handshake_and_sequence_numbers_are_consistent() {
         }
     }
 }
+
+#[test]
+fn each_client_style_writes_its_own_bytes() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/standards.toml");
+    let sim = run(path, &std::fs::read_to_string(path).unwrap(), None);
+    let sent: Vec<(String, String)> = sim
+        .trace()
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Segment(s) if s.direction == mailsim::Direction::ClientToServer => Some((
+                sim.trace().host_name(s.from.host).to_string(),
+                String::from_utf8_lossy(&s.payload).into_owned(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let said = |host: &str, text: &str| sent.iter().any(|(h, p)| h == host && p.contains(text));
+    assert!(said("alice-pc.a.example", "EHLO ALICE-PC\r\n"));
+    assert!(said(
+        "alice-pc.a.example",
+        "User-Agent: Outlook-like mail client (mailsim)\r\n"
+    ));
+    assert!(said("carol-pc.a.example", "HELO carol-pc.a.example\r\n"));
+    assert!(!said("carol-pc.a.example", "EHLO"));
+    assert!(said(
+        "carol-pc.a.example",
+        "User-Agent: Eudora-like mail client (mailsim)\r\n"
+    ));
+    assert!(said("bob-pc.b.example", "EHLO [198.51.100.10]\r\n"));
+    assert!(said("bob-pc.b.example", "1 capability\r\n"));
+    assert!(said("bob-pc.b.example", "3 select INBOX\r\n"));
+    for c in check::check(&sim) {
+        assert!(c.ok, "{}: {}", c.text, c.found);
+    }
+}

@@ -38,6 +38,11 @@ pub const BUNDLED: &[(&str, &str, &str)] = &[
         "webmail.toml",
         include_str!("../../scenarios/webmail.toml"),
     ),
+    (
+        "Standards: different mail programs, one conversation",
+        "standards.toml",
+        include_str!("../../scenarios/standards.toml"),
+    ),
 ];
 
 /// The loaded scenario and everything derived from it.

@@ -11,7 +11,22 @@ use crate::nodes::{ClientApp, SmtpPurpose};
 use crate::protocols::Protocol;
 use crate::protocols::pop3::client::{ClientConfig as PopConfig, ClientEvent, Pop3Client};
 use crate::protocols::smtp::client::{ClientConfig, Job, Outcome, SmtpClient};
-use crate::scenario::StepAction;
+use crate::scenario::{ClientStyle, StepAction};
+
+/// The name a mail program gives in EHLO/HELO: its full name, or what its style writes
+/// (RFC 5321 §4.1.4 asks for the full name or an address literal; real clients vary).
+fn helo_name(def: &crate::scenario::HostDef, style: ClientStyle) -> String {
+    match style {
+        ClientStyle::Outlook => def
+            .name
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase(),
+        ClientStyle::Thunderbird => format!("[{}]", def.ip),
+        ClientStyle::Mailsim | ClientStyle::Eudora => def.name.clone(),
+    }
+}
 
 impl Sim {
     pub(crate) fn fire_step(&mut self, i: usize) {
@@ -93,7 +108,7 @@ impl Sim {
         );
         let m = SmtpClient::new(
             ClientConfig {
-                helo_name: self.hosts[h].def.name.clone(),
+                helo_name: helo_name(&self.hosts[h].def, cl.style),
                 use_ehlo: cl.ehlo,
             },
             Job {

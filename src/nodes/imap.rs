@@ -11,8 +11,11 @@ use crate::engine::trace::{EventKind, ListChange, MailboxChange};
 use crate::mail::Mailbox;
 use crate::nodes::{ClientApp, ServerApp};
 use crate::protocols::Protocol;
-use crate::protocols::imap::client::{ClientConfig, ClientEvent, ImapClient, Job};
+use crate::protocols::imap::client::{
+    ClientConfig, ClientEvent, Habits, ImapClient, Job, TagStyle,
+};
 use crate::protocols::imap::server::{MailStore, StoreChange};
+use crate::scenario::ClientStyle;
 
 /// A host's mailboxes during one IMAP server call; the changes are collected for the trace.
 pub(crate) struct HostStore<'a> {
@@ -284,7 +287,18 @@ impl Sim {
                 user: cl.user.clone(),
                 pass: cl.password.clone(),
                 idle: cl.idle,
-                ask_capability: false,
+                ask_capability: cl.style == ClientStyle::Thunderbird,
+                habits: match cl.style {
+                    ClientStyle::Thunderbird => Habits {
+                        tags: TagStyle::Number,
+                        lowercase: true,
+                    },
+                    ClientStyle::Outlook => Habits {
+                        tags: TagStyle::Padded,
+                        lowercase: false,
+                    },
+                    _ => Habits::default(),
+                },
                 cached: self.hosts[h]
                     .inbox
                     .iter()

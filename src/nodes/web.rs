@@ -335,6 +335,7 @@ impl Sim {
                 idle: false,
                 ask_capability: false,
                 cached: Vec::new(),
+                habits: Default::default(),
             },
             jobs,
         );

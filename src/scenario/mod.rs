@@ -98,13 +98,9 @@ struct RawClient {
     keep_on_server: bool,
     #[serde(default)]
     idle: bool,
-    #[serde(default = "yes")]
-    ehlo: bool,
+    ehlo: Option<bool>,
     user_agent: Option<String>,
-}
-
-fn yes() -> bool {
-    true
+    style: Option<Spanned<ClientStyle>>,
 }
 
 #[derive(Deserialize)]
@@ -199,6 +195,34 @@ impl Service {
     }
 }
 
+/// The habits of a kind of mail program: the same standards, written a little differently.
+#[derive(Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientStyle {
+    /// mailsim's own: EHLO with its full name, IMAP tags `a1`.
+    #[default]
+    Mailsim,
+    /// Like Outlook: EHLO with the computer's short name in capitals, IMAP tags `A001`.
+    Outlook,
+    /// Like old Eudora: HELO (no ESMTP), POP3.
+    Eudora,
+    /// Like Thunderbird: EHLO with its address literal `[192.0.2.10]`, IMAP CAPABILITY first,
+    /// numeric tags and lower-case command names.
+    Thunderbird,
+}
+
+impl ClientStyle {
+    /// The User-Agent header it writes unless the scenario gives one.
+    pub fn user_agent(self) -> &'static str {
+        match self {
+            ClientStyle::Mailsim => "mailsim mail client",
+            ClientStyle::Outlook => "Outlook-like mail client (mailsim)",
+            ClientStyle::Eudora => "Eudora-like mail client (mailsim)",
+            ClientStyle::Thunderbird => "Thunderbird-like mail client (mailsim)",
+        }
+    }
+}
+
 /// How a mail program fetches mail.
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -255,6 +279,8 @@ pub struct ClientDef {
     pub idle: bool,
     /// Say EHLO (true) or HELO.
     pub ehlo: bool,
+    /// Whose habits it has.
+    pub style: ClientStyle,
     /// The User-Agent header it writes.
     pub user_agent: String,
 }
@@ -796,6 +822,10 @@ impl Validator<'_> {
                 Some("set incoming_protocol = \"imap\"".into()),
             );
         }
+        let style = c
+            .style
+            .as_ref()
+            .map_or(ClientStyle::default(), |s| *s.get_ref());
         let user = c
             .user
             .clone()
@@ -812,11 +842,12 @@ impl Validator<'_> {
             incoming_protocol: proto,
             keep_on_server: c.keep_on_server,
             idle: c.idle,
-            ehlo: c.ehlo,
+            ehlo: c.ehlo.unwrap_or(style != ClientStyle::Eudora),
+            style,
             user_agent: c
                 .user_agent
                 .clone()
-                .unwrap_or_else(|| "mailsim mail client".into()),
+                .unwrap_or_else(|| style.user_agent().into()),
         })
     }
 

@@ -219,7 +219,7 @@ mod tests {
     #[test]
     fn a_request_a_response_and_the_next_request() {
         let mut s = HttpServer::new("webmail");
-        s.handle_input(b"POST /login HTTP/1.1\r\nHost: w\r\nContent-Length: 7\r\n\r\nuser=bGET / HTTP/1.1\r\nHost: w\r\nConnection: close\r\n\r\n");
+        s.handle_input(b"POST /login HTTP/1.1\r\nHost: w\r\nContent-Length: 6\r\n\r\nuser=bGET / HTTP/1.1\r\nHost: w\r\nConnection: close\r\n\r\n");
         let r = s.poll_event().unwrap();
         assert_eq!((r.method.as_str(), r.path()), ("POST", "/login"));
         assert_eq!(r.form(), vec![("user".into(), "b".into())]);

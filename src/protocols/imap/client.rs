@@ -31,6 +31,30 @@ pub struct ClientConfig {
     /// What the program listed last time, by UID: (uid, subject, flags). The first listing of
     /// a session is compared with it, so that only real changes become events.
     pub cached: Vec<(u32, String, Vec<String>)>,
+    /// How it writes tags and command names: clients differ, servers must not care (RFC 3501
+    /// §2.2.1: any tag; §9: names are case-insensitive).
+    pub habits: Habits,
+}
+
+/// How a client writes its commands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Habits {
+    /// `a1`, `A001` or `1`.
+    pub tags: TagStyle,
+    /// Command names in lower case (`select`), as some clients send them.
+    pub lowercase: bool,
+}
+
+/// The form of command tags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TagStyle {
+    /// `a1`, `a2`, ...
+    #[default]
+    Short,
+    /// `A001`, `A002`, ... as in RFC 3501's examples.
+    Padded,
+    /// `1`, `2`, ...
+    Number,
 }
 
 /// What the user asked for.
@@ -190,8 +214,30 @@ impl ImapClient {
     }
 
     fn send(&mut self, command: &str, p: Pending) {
-        let tag = format!("a{}", self.next_tag);
+        let n = self.next_tag;
+        let tag = match self.config.habits.tags {
+            TagStyle::Short => format!("a{n}"),
+            TagStyle::Padded => format!("A{n:03}"),
+            TagStyle::Number => n.to_string(),
+        };
         self.next_tag += 1;
+        let lowered;
+        let command = if self.config.habits.lowercase {
+            // The command name (two words for UID ...) in lower case; arguments as they are.
+            let words = if command.starts_with("UID ") { 2 } else { 1 };
+            let mut parts = command.splitn(words + 1, ' ');
+            let mut out: Vec<String> = Vec::new();
+            for _ in 0..words {
+                if let Some(w) = parts.next() {
+                    out.push(w.to_ascii_lowercase());
+                }
+            }
+            out.extend(parts.map(str::to_string));
+            lowered = out.join(" ");
+            lowered.as_str()
+        } else {
+            command
+        };
         self.out
             .extend_from_slice(format!("{tag} {command}\r\n").as_bytes());
         self.pending = Some((tag, p));
