@@ -18,6 +18,7 @@ pub mod inspect;
 pub mod layout;
 pub mod mail;
 mod nodes;
+pub mod pcap;
 pub mod protocols;
 pub mod report;
 pub mod scenario;

@@ -51,6 +51,17 @@ enum Command {
         #[arg(long)]
         brief: bool,
     },
+    /// Run a scenario and write every packet to a pcap file for Wireshark or tshark.
+    Export {
+        /// The scenario file (.toml).
+        file: PathBuf,
+        /// The capture file to write.
+        #[arg(long)]
+        pcap: PathBuf,
+        /// Use this seed instead of the scenario's.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Check scenario files without running them; errors as file:line:col. Exit 2 on any error.
     Check {
         /// The scenario files.
@@ -232,6 +243,28 @@ fn load(path: &PathBuf) -> Result<Scenario, String> {
     scenario::parse(&name, &source).map_err(|e| e.to_string())
 }
 
+fn export(s: &Scenario, seed: Option<u64>, path: &PathBuf) -> ExitCode {
+    let mut sim = Sim::new(s, seed);
+    sim.run_to_end();
+    let file = match std::fs::File::create(path) {
+        Ok(f) => io::BufWriter::new(f),
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    match mailsim::pcap::write(sim.trace(), s.start_unix, file) {
+        Ok(n) => {
+            println!("wrote {n} packets to {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn run(s: &Scenario, seed: Option<u64>, format: Format, brief: bool) -> ExitCode {
     let mut sim = Sim::new(s, seed);
     sim.run_to_end();
@@ -294,6 +327,13 @@ fn main() -> ExitCode {
             brief,
         }) => match load(&file) {
             Ok(s) => run(&s, seed, format, brief),
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
+        Some(Command::Export { file, pcap, seed }) => match load(&file) {
+            Ok(s) => export(&s, seed, &pcap),
             Err(e) => {
                 eprintln!("{e}");
                 ExitCode::from(2)

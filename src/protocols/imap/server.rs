@@ -510,15 +510,6 @@ impl ImapServer {
                 let u = user.unwrap_or_default();
                 let lsub = name == "LSUB";
                 let reference = folder_name(&reference);
-                let reference = if reference == "INBOX"
-                    && !matches!(
-                        mailbox_wildcard,
-                        ListMailbox::Token(_) | ListMailbox::String(_)
-                    ) {
-                    String::new()
-                } else {
-                    reference
-                };
                 let pattern = match &mailbox_wildcard {
                     ListMailbox::Token(t) => String::from_utf8_lossy(t.as_ref()).to_string(),
                     ListMailbox::String(s) => String::from_utf8_lossy(s.as_ref()).to_string(),
