@@ -11,6 +11,8 @@
 
 #[cfg(feature = "gui")]
 pub mod app;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod bridge;
 pub mod check;
 mod engine;
 pub mod generate;

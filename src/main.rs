@@ -62,6 +62,23 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Run the scenario's servers on real ports, in real time, for real mail programs and browsers.
+    Serve {
+        /// The scenario file (.toml).
+        file: PathBuf,
+        /// Added to each well-known port: 2000 puts SMTP submission on 2587, POP3 on 2110.
+        #[arg(long, default_value_t = 2000)]
+        port_base: u16,
+        /// The address to listen on; anything but loopback lets other machines in.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Use this seed instead of the scenario's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Stop after this many seconds (for scripts); default: until Ctrl-C.
+        #[arg(long = "for", hide = true)]
+        run_for: Option<f64>,
+    },
     /// Check scenario files without running them; errors as file:line:col. Exit 2 on any error.
     Check {
         /// The scenario files.
@@ -334,6 +351,38 @@ fn main() -> ExitCode {
         },
         Some(Command::Export { file, pcap, seed }) => match load(&file) {
             Ok(s) => export(&s, seed, &pcap),
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
+        Some(Command::Serve {
+            file,
+            port_base,
+            bind,
+            seed,
+            run_for,
+        }) => match load(&file) {
+            Ok(s) => {
+                if !bind.is_loopback() {
+                    eprintln!(
+                        "mailsim: warning: listening on {bind}: other machines can reach these servers"
+                    );
+                }
+                let opts = mailsim::bridge::Options {
+                    port_base,
+                    bind,
+                    run_for: run_for.map(std::time::Duration::from_secs_f64),
+                };
+                let stdout = io::stdout();
+                match mailsim::bridge::serve(&s, seed, &opts, &mut stdout.lock()) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("mailsim serve: {e}");
+                        ExitCode::from(2)
+                    }
+                }
+            }
             Err(e) => {
                 eprintln!("{e}");
                 ExitCode::from(2)

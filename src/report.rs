@@ -106,6 +106,67 @@ pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
     }
 }
 
+/// Writes one event as a line of the text transcript (with its payload's further lines unless
+/// `brief`).
+pub fn write_event(
+    out: &mut impl Write,
+    trace: &Trace,
+    ev: &TraceEvent,
+    brief: bool,
+) -> io::Result<()> {
+    let time = ev.time.to_string();
+    match &ev.kind {
+        EventKind::Step { .. } => writeln!(out, "\n{time:>8}  ── {} ──", summary(trace, ev))?,
+        EventKind::Segment(s) => {
+            let proto = s.protocol.name();
+            writeln!(
+                out,
+                "{time:>8}  {} → {}  {proto:<4}  {}  — {} [{}]",
+                endpoint(trace, s.from),
+                endpoint(trace, s.to),
+                summary(trace, ev),
+                s.explain.note,
+                s.explain.rfc
+            )?;
+            if !brief {
+                for line in lines_of(&s.payload).iter().skip(1) {
+                    writeln!(out, "{:>8}  │ {line}", "")?;
+                }
+            }
+        }
+        EventKind::Datagram(d) => writeln!(
+            out,
+            "{time:>8}  {} → {}  DNS   {}  — {} [{}]",
+            endpoint(trace, d.from),
+            endpoint(trace, d.to),
+            summary(trace, ev),
+            d.explain.note,
+            d.explain.rfc
+        )?,
+        EventKind::Mailbox { host, .. }
+        | EventKind::Queue { host, .. }
+        | EventKind::Downloaded { host, .. }
+        | EventKind::Listed { host, .. }
+        | EventKind::Page { host, .. }
+        | EventKind::Note { host, .. } => {
+            let tag = match ev.kind {
+                EventKind::Mailbox { .. } => "MAILBOX",
+                EventKind::Queue { .. } => "QUEUE",
+                EventKind::Downloaded { .. } | EventKind::Listed { .. } => "INBOX",
+                EventKind::Page { .. } => "PAGE",
+                _ => "*",
+            };
+            writeln!(
+                out,
+                "{time:>8}  {}  {tag}  {}",
+                trace.host_name(*host),
+                summary(trace, ev)
+            )?
+        }
+    }
+    Ok(())
+}
+
 /// Writes the text transcript of `trace` and then the expectations.
 pub fn write_text(
     out: &mut impl Write,
@@ -114,56 +175,7 @@ pub fn write_text(
     brief: bool,
 ) -> io::Result<()> {
     for ev in &trace.events {
-        let time = ev.time.to_string();
-        match &ev.kind {
-            EventKind::Step { .. } => writeln!(out, "\n{time:>8}  ── {} ──", summary(trace, ev))?,
-            EventKind::Segment(s) => {
-                let proto = s.protocol.name();
-                writeln!(
-                    out,
-                    "{time:>8}  {} → {}  {proto:<4}  {}  — {} [{}]",
-                    endpoint(trace, s.from),
-                    endpoint(trace, s.to),
-                    summary(trace, ev),
-                    s.explain.note,
-                    s.explain.rfc
-                )?;
-                if !brief {
-                    for line in lines_of(&s.payload).iter().skip(1) {
-                        writeln!(out, "{:>8}  │ {line}", "")?;
-                    }
-                }
-            }
-            EventKind::Datagram(d) => writeln!(
-                out,
-                "{time:>8}  {} → {}  DNS   {}  — {} [{}]",
-                endpoint(trace, d.from),
-                endpoint(trace, d.to),
-                summary(trace, ev),
-                d.explain.note,
-                d.explain.rfc
-            )?,
-            EventKind::Mailbox { host, .. }
-            | EventKind::Queue { host, .. }
-            | EventKind::Downloaded { host, .. }
-            | EventKind::Listed { host, .. }
-            | EventKind::Page { host, .. }
-            | EventKind::Note { host, .. } => {
-                let tag = match ev.kind {
-                    EventKind::Mailbox { .. } => "MAILBOX",
-                    EventKind::Queue { .. } => "QUEUE",
-                    EventKind::Downloaded { .. } | EventKind::Listed { .. } => "INBOX",
-                    EventKind::Page { .. } => "PAGE",
-                    _ => "*",
-                };
-                writeln!(
-                    out,
-                    "{time:>8}  {}  {tag}  {}",
-                    trace.host_name(*host),
-                    summary(trace, ev)
-                )?
-            }
-        }
+        write_event(out, trace, ev, brief)?;
     }
     if !checked.is_empty() {
         writeln!(out, "\nExpectations:")?;

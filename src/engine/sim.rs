@@ -106,7 +106,7 @@ pub struct HostState {
 }
 
 impl HostState {
-    fn new(def: &HostDef, seed: u64) -> Self {
+    pub(crate) fn new(def: &HostDef, seed: u64) -> Self {
         let mut rng = fork(seed, &def.name);
         let domains: Vec<String> = def.domain.iter().cloned().collect();
         let users: BTreeSet<String> = def
@@ -337,6 +337,105 @@ impl Sim {
         while self.step().is_some() {}
     }
 
+    /// When the next thing happens, if anything is left.
+    pub fn next_time(&self) -> Option<SimTime> {
+        let step_at = self.scenario.steps.get(self.next_step).map(|s| s.at);
+        match (step_at, self.queue.peek_time()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs everything due up to `t`, then sets the clock to `t` (the bridge follows the wall
+    /// clock this way; scripted runs never call it). Returns the new trace events.
+    pub fn run_until(&mut self, t: SimTime) -> Range<usize> {
+        let first = self.trace.events.len();
+        while self.next_time().is_some_and(|n| n <= t) {
+            self.step();
+        }
+        if t > self.now {
+            self.now = t;
+        }
+        first..self.trace.events.len()
+    }
+
+    /// Adds a host that is not in the scenario: the real world behind the bridge. Its
+    /// connections carry a real program's bytes.
+    pub fn add_outside_host(&mut self, def: HostDef) -> usize {
+        let i = self.hosts.len();
+        self.trace.hosts.push(HostInfo {
+            name: def.name.clone(),
+            label: def.label.clone(),
+            ip: def.ip,
+        });
+        self.hosts.push(HostState::new(&def, self.seed));
+        i
+    }
+
+    /// A real program connects to `port` of simulated host `server`, from `outside` (a host
+    /// from [`Sim::add_outside_host`]): the SYN leaves now. Returns the connection.
+    pub fn connect_external(&mut self, outside: usize, server: usize, port: u16) -> Option<usize> {
+        let ip = self.hosts.get(server)?.def.ip;
+        let protocol = match port {
+            25 | 587 => Protocol::Smtp,
+            110 => Protocol::Pop3,
+            143 => Protocol::Imap,
+            80 => Protocol::Http,
+            _ => Protocol::Tcp,
+        };
+        self.connect(
+            outside,
+            ip,
+            port,
+            protocol,
+            ClientApp::External(crate::nodes::External::default()),
+        )
+    }
+
+    /// Bytes the real program sent on connection `c`: they leave as soon as the connection is
+    /// open.
+    pub fn external_send(&mut self, c: usize, bytes: &[u8]) {
+        let Some(conn) = self.conns.get_mut(c) else {
+            return;
+        };
+        let ClientApp::External(x) = &mut conn.client else {
+            return;
+        };
+        x.from_real.extend_from_slice(bytes);
+        if x.open {
+            let before = self.app_state(c, 0);
+            self.pump(c, 0, before);
+        }
+    }
+
+    /// The real program closed its side of connection `c`.
+    pub fn external_close(&mut self, c: usize) {
+        let Some(conn) = self.conns.get_mut(c) else {
+            return;
+        };
+        let ClientApp::External(x) = &mut conn.client else {
+            return;
+        };
+        x.closed_by_real = true;
+        if x.open {
+            let before = self.app_state(c, 0);
+            self.pump(c, 0, before);
+        }
+    }
+
+    /// What the simulated server sent to the real program on connection `c` since the last
+    /// call, and whether the simulated side has closed the connection.
+    pub fn external_take(&mut self, c: usize) -> (Vec<u8>, bool) {
+        let Some(conn) = self.conns.get_mut(c) else {
+            return (Vec::new(), true);
+        };
+        let over = conn.closed[0] || conn.closed[1];
+        match &mut conn.client {
+            ClientApp::External(x) => (std::mem::take(&mut x.to_real), over),
+            _ => (Vec::new(), true),
+        }
+    }
+
     pub(crate) fn note(&mut self, host: usize, text: String) {
         self.trace.push(self.now, EventKind::Note { host, text });
     }
@@ -550,10 +649,13 @@ impl Sim {
                 ex,
                 ("SYN-SENT", "ESTABLISHED"),
             );
-            if client_first {
-                let before = self.app_state(c, 0);
-                self.pump(c, 0, before);
+            if let ClientApp::External(x) = &mut self.conns[c].client {
+                x.open = true;
             }
+            // A client that speaks first (HTTP, or a real program that already sent bytes)
+            // may send now; the others have nothing yet.
+            let before = self.app_state(c, 0);
+            self.pump(c, 0, before);
             return;
         }
         if side == 1 && matches!(self.conns[c].server, ServerApp::Pending) {
@@ -581,6 +683,7 @@ impl Sim {
                 ClientApp::Pop3(m) => m.handle_closed(why),
                 ClientApp::Imap(m) => m.handle_closed(why),
                 ClientApp::Http(m) => m.handle_closed(why),
+                ClientApp::External(_) => {}
             },
             (_, conn) => match &mut conn.server {
                 ServerApp::Pop3(m) => m.handle_closed(),

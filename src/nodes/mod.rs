@@ -35,6 +35,21 @@ pub(crate) enum ClientApp {
     Pop3(pop3::client::Pop3Client),
     Imap(imap_proto::client::ImapClient),
     Http(http::client::HttpClient),
+    /// A real program's connection through the bridge: bytes pass through untouched.
+    External(External),
+}
+
+/// The client side of a connection a real program opened through the bridge.
+#[derive(Debug, Default)]
+pub struct External {
+    /// From the simulated server, for the real program.
+    pub(crate) to_real: Vec<u8>,
+    /// From the real program, for the simulated server.
+    pub(crate) from_real: Vec<u8>,
+    /// The handshake is done: bytes may flow.
+    pub(crate) open: bool,
+    /// The real program closed its side.
+    pub(crate) closed_by_real: bool,
 }
 
 /// The server-side machine of a connection.
@@ -109,6 +124,7 @@ impl Sim {
                 ClientApp::Pop3(m) => m.state_name(),
                 ClientApp::Imap(m) => m.state_name(),
                 ClientApp::Http(m) => m.state_name(),
+                ClientApp::External(_) => "a real program",
             }
         } else {
             match &conn.server {
@@ -132,6 +148,7 @@ impl Sim {
                 ClientApp::Pop3(m) => m.handle_input(bytes),
                 ClientApp::Imap(m) => m.handle_input(bytes),
                 ClientApp::Http(m) => m.handle_input(bytes),
+                ClientApp::External(x) => x.to_real.extend_from_slice(bytes),
             }
         } else {
             match &mut conn.server {
@@ -152,6 +169,9 @@ impl Sim {
                 ClientApp::Pop3(m) => m.poll_transmit(),
                 ClientApp::Imap(m) => m.poll_transmit(),
                 ClientApp::Http(m) => m.poll_transmit(),
+                ClientApp::External(x) => {
+                    (x.open && !x.from_real.is_empty()).then(|| std::mem::take(&mut x.from_real))
+                }
             }
         } else {
             match &mut conn.server {
@@ -172,6 +192,7 @@ impl Sim {
                 ClientApp::Pop3(m) => m.wants_close(),
                 ClientApp::Imap(m) => m.wants_close(),
                 ClientApp::Http(m) => m.wants_close(),
+                ClientApp::External(x) => x.closed_by_real && x.from_real.is_empty(),
             }
         } else {
             match &conn.server {
@@ -201,6 +222,7 @@ impl Sim {
                 ClientApp::Http(m) => {
                     out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::HttpClient))
                 }
+                ClientApp::External(_) => {}
             }
         } else {
             match &mut conn.server {
