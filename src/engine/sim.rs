@@ -780,7 +780,17 @@ impl Sim {
         let conn = &mut self.conns[c];
         match (conn.protocol, side) {
             (Protocol::Smtp, 0) => {
-                let data = matches!(&conn.client, ClientApp::Smtp { m, .. } if m.is_sending_data());
+                let data = match &conn.client {
+                    ClientApp::Smtp { m, .. } => m.is_sending_data(),
+                    // A real program: the message follows DATA (after 354) and may take several
+                    // segments, until a command comes again.
+                    ClientApp::External(_) => {
+                        conn.last_client_verb == "DATA"
+                            || (conn.last_client_verb == "DATA-END"
+                                && crate::protocols::known_verb(bytes).is_empty())
+                    }
+                    _ => false,
+                };
                 conn.last_client_verb = if data {
                     "DATA-END"
                 } else {
