@@ -105,3 +105,14 @@ fn smtp_long_lines_and_too_many_errors() {
     );
     assert!(s.wants_close());
 }
+
+#[test]
+fn smtp_submission_with_auth_required() {
+    let server = RefCell::new(common::smtp_server_auth(Role::Submission, true));
+    common::replay(
+        include_str!("transcripts/smtp-auth.txt"),
+        |b| server.borrow_mut().handle_input(b),
+        || server.borrow_mut().poll_transmit().unwrap_or_default(),
+        "smtp-auth.txt",
+    );
+}

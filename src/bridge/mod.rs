@@ -145,6 +145,8 @@ pub fn serve(
     out.flush()?;
 
     let mut sim = Sim::new(s, seed);
+    // Real programs must log in to send (RFC 6409): no open relay on this computer.
+    sim.require_submission_auth();
     // The real world: one host outside the scenario, at the loopback address.
     let outside = sim.add_outside_host(HostDef {
         name: "real-client".into(),

@@ -122,6 +122,12 @@ impl HostState {
                 users: users.clone(),
                 max_size: 10 * 1024 * 1024,
                 max_recipients: 100,
+                accounts: def
+                    .accounts
+                    .iter()
+                    .map(|a| (a.user.clone(), a.password.clone()))
+                    .collect(),
+                require_auth: false,
             })
         };
         let mailboxes: BTreeMap<String, Mailbox> = def
@@ -335,6 +341,16 @@ impl Sim {
     /// Runs until nothing is left to happen.
     pub fn run_to_end(&mut self) {
         while self.step().is_some() {}
+    }
+
+    /// Submission servers take mail only after AUTH (and say so in EHLO): for the bridge, where
+    /// real programs connect. Scripted runs leave it off.
+    pub fn require_submission_auth(&mut self) {
+        for h in &mut self.hosts {
+            if let Some(cfg) = &mut h.submission_cfg {
+                Arc::make_mut(cfg).require_auth = true;
+            }
+        }
     }
 
     /// When the next thing happens, if anything is left.

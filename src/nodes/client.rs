@@ -110,6 +110,7 @@ impl Sim {
             ClientConfig {
                 helo_name: helo_name(&self.hosts[h].def, cl.style),
                 use_ehlo: cl.ehlo,
+                auth: Some((cl.user.clone(), cl.password.clone())),
             },
             Job {
                 from: Some(cl.address.clone()),

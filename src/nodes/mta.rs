@@ -257,6 +257,7 @@ impl Sim {
                     ClientConfig {
                         helo_name: self.hosts[h].def.name.clone(),
                         use_ehlo: true,
+                        auth: None,
                     },
                     Job {
                         from: q.from.clone(),

@@ -559,6 +559,7 @@ impl Sim {
             SmtpConfig {
                 helo_name: self.hosts[h].def.name.clone(),
                 use_ehlo: true,
+                auth: Some((s.user.clone(), s.password.clone())),
             },
             SmtpJob {
                 from: Some(from),

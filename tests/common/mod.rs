@@ -10,6 +10,11 @@ use mailsim::protocols::pop3::server::{
 use mailsim::protocols::smtp::server::{Role, ServerConfig, SmtpServer};
 
 pub fn smtp_server(role: Role) -> SmtpServer {
+    smtp_server_auth(role, false)
+}
+
+/// As [`smtp_server`], with AUTH required or not.
+pub fn smtp_server_auth(role: Role, require_auth: bool) -> SmtpServer {
     let cfg = ServerConfig {
         hostname: "mx.b.example".into(),
         role,
@@ -17,6 +22,8 @@ pub fn smtp_server(role: Role) -> SmtpServer {
         users: BTreeSet::from(["bob@b.example".to_string()]),
         max_size: 2000,
         max_recipients: 3,
+        accounts: BTreeMap::from([("alice".to_string(), "secret".to_string())]),
+        require_auth,
     };
     SmtpServer::new(Arc::new(cfg), "Q".into())
 }

@@ -15,9 +15,14 @@ for _ in $(seq 100); do
 done
 
 printf 'From: alice@a.example\nTo: bob@b.example\nSubject: via curl\n\n.a dot line\nhello\n' > "$work/mail.txt"
-curl -sS --url "smtp://127.0.0.1:$((base + 587))" --mail-from alice@a.example \
+if curl -sS --url "smtp://127.0.0.1:$((base + 587))" --mail-from alice@a.example \
+    --mail-rcpt bob@b.example --upload-file "$work/mail.txt" --crlf 2> /dev/null; then
+    echo "submission took mail without AUTH"; exit 1
+fi
+echo "ok   curl smtp:// without a login is refused"
+curl -sS --url "smtp://127.0.0.1:$((base + 587))" -u alice:alice-secret --mail-from alice@a.example \
     --mail-rcpt bob@b.example --upload-file "$work/mail.txt" --crlf
-echo "ok   curl smtp:// sent a mail"
+echo "ok   curl smtp:// with -u (AUTH) sent a mail"
 sleep 1.5
 list="$(curl -sS "pop3://127.0.0.1:$((base + 10110))/" -u bob:bob-secret)"
 [ "$(echo "$list" | wc -l)" = 1 ] || { echo "pop3 LIST: $list"; exit 1; }

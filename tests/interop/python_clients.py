@@ -82,10 +82,19 @@ def run(base):
     for p in (sub_a, pop_b, imap_b, http_w):
         wait_for(p)
 
-    # smtplib: EHLO, a dot-leading line, two recipients of which one is unknown.
+    # smtplib: EHLO, no mail before AUTH, AUTH, a dot-leading line, two recipients, one unknown.
     s = smtplib.SMTP("127.0.0.1", sub_a, timeout=10)
     code, text = s.ehlo("python.test")
-    check(code == 250 and b"PIPELINING" in text, "smtplib EHLO lists extensions")
+    check(code == 250 and b"PIPELINING" in text and b"AUTH PLAIN LOGIN" in text, "smtplib EHLO lists extensions, AUTH among them")
+    code, _ = s.mail("alice@a.example")
+    check(code == 530, f"submission refuses MAIL before AUTH with 530 (got {code})")
+    try:
+        s.login("alice", "wrong")
+        check(False, "a wrong password is refused")
+    except smtplib.SMTPAuthenticationError as e:
+        check(e.smtp_code == 535, "smtplib login with a wrong password: 535")
+    s.login("alice", "alice-secret")
+    print("ok   smtplib login (AUTH PLAIN) as alice")
     refused = s.sendmail(
         "alice@a.example",
         ["bob@b.example", "carol@b.example"],
@@ -184,6 +193,13 @@ def run(base):
     raw.close()
     s = smtplib.SMTP("127.0.0.1", sub_a, timeout=10)
     check(s.noop()[0] == 250, "the bridge still serves after garbage")
+    # No open relay: B's server takes mail only for its own domain, on port 25.
+    s2 = smtplib.SMTP("127.0.0.1", base + 10025, timeout=10)
+    s2.ehlo("stranger.example")
+    s2.mail("spam@stranger.example")
+    code, _ = s2.rcpt("victim@elsewhere.example")
+    check(code == 554, f"B's server refuses to relay to another domain (got {code})")
+    s2.quit()
     s.quit()
     _ = pop_a
 

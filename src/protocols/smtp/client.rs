@@ -30,6 +30,9 @@ pub struct ClientConfig {
     pub helo_name: String,
     /// EHLO (modern) or HELO (old-style clients).
     pub use_ehlo: bool,
+    /// User name and password for AUTH PLAIN, used if the server answers MAIL with 530
+    /// (authentication required, RFC 4954 §6).
+    pub auth: Option<(String, String)>,
 }
 
 /// How the session went.
@@ -60,6 +63,7 @@ enum State {
     ExpectEhlo,
     ExpectHelo,
     ExpectMail,
+    ExpectAuth,
     ExpectRcpt(usize),
     ExpectData,
     ExpectDataDone,
@@ -80,6 +84,7 @@ pub struct SmtpClient {
     outcome: Outcome,
     reported: bool,
     server_size: bool,
+    auth_tried: bool,
 }
 
 impl SmtpClient {
@@ -102,6 +107,7 @@ impl SmtpClient {
             },
             reported: false,
             server_size: false,
+            auth_tried: false,
         }
     }
 
@@ -112,6 +118,7 @@ impl SmtpClient {
             State::ExpectEhlo => "expect EHLO reply",
             State::ExpectHelo => "expect HELO reply",
             State::ExpectMail => "expect MAIL reply",
+            State::ExpectAuth => "expect AUTH reply",
             State::ExpectRcpt(_) => "expect RCPT reply",
             State::ExpectData => "expect 354",
             State::ExpectDataDone => "sent message, expect 250",
@@ -244,6 +251,23 @@ impl SmtpClient {
                 self.state = State::ExpectHelo;
             }
             State::ExpectHelo if reply.code == 250 => self.send_mail(false),
+            State::ExpectMail if reply.code == 530 && !self.auth_tried && self.config.use_ehlo => {
+                match self.config.auth.clone() {
+                    Some((user, pass)) => {
+                        use base64::Engine;
+                        self.auth_tried = true;
+                        let creds = format!("\0{user}\0{pass}");
+                        let b64 = base64::engine::general_purpose::STANDARD.encode(creds);
+                        self.send(Command::Auth {
+                            mechanism: "PLAIN".into(),
+                            initial: Some(b64),
+                        });
+                        self.state = State::ExpectAuth;
+                    }
+                    None => self.fail(reply),
+                }
+            }
+            State::ExpectAuth if reply.code == 235 => self.send_mail(true),
             State::ExpectMail if reply.code == 250 => {
                 if self.job.rcpts.is_empty() {
                     self.fail(reply);

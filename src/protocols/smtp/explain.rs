@@ -42,6 +42,10 @@ pub fn client_bytes(bytes: &[u8], sending_data: bool) -> Explanation {
             "does nothing but get an OK: checks the line is alive",
             "RFC 5321 §4.1.1.9",
         ),
+        "AUTH" => ex(
+            "logs in: AUTH PLAIN carries user and password in base64, which hides nothing without TLS",
+            "RFC 4954 §4; RFC 4616",
+        ),
         "QUIT" => ex(
             "says goodbye: the server answers 221 and closes",
             "RFC 5321 §4.1.1.10",
@@ -62,6 +66,22 @@ pub fn server_bytes(bytes: &[u8], answering: &str) -> Explanation {
         220 => ex(
             "the server's greeting: it is ready, and the client speaks next",
             "RFC 5321 §4.2, §3.1",
+        ),
+        235 => ex(
+            "logged in: this submission server will now take mail from this user",
+            "RFC 4954 §6",
+        ),
+        334 => ex(
+            "go on with AUTH: send the next credentials line, in base64",
+            "RFC 4954 §4",
+        ),
+        530 => ex(
+            "authentication required: a submission server takes mail only from its logged-in users (no open relay)",
+            "RFC 4954 §6; RFC 6409 §4.3",
+        ),
+        535 => ex(
+            "the login failed: wrong user name or password",
+            "RFC 4954 §6",
         ),
         250 if multi => ex(
             "OK, with the server's name and one extension per line (SIZE, 8BITMIME, PIPELINING...)",

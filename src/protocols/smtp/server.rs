@@ -10,7 +10,7 @@
 //! SIZE 552 5.3.4. Lines end with CRLF only: a bare LF is refused (RFC 5321 §2.3.8), which also stops
 //! "SMTP smuggling" through `<LF>.<LF>`. Replies to pipelined commands come in order (RFC 2920).
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use super::wire::{Address, Command, CommandError, Reply};
@@ -70,6 +70,11 @@ pub struct ServerConfig {
     pub max_size: usize,
     /// Recipients per transaction (RFC 5321 §4.5.3.1.8 asks servers to take at least 100).
     pub max_recipients: usize,
+    /// User name → password, for AUTH (RFC 4954) on submission.
+    pub accounts: BTreeMap<String, String>,
+    /// Mail is taken only after AUTH (RFC 6409 §4.3): set when real programs connect through
+    /// the bridge; AUTH is advertised then.
+    pub require_auth: bool,
 }
 
 impl ServerConfig {
@@ -140,6 +145,19 @@ pub struct SmtpServer {
     queue_id_base: String,
     accepted: u32,
     errors: u32,
+    /// Who logged in with AUTH.
+    authed: Option<String>,
+    /// An AUTH exchange waiting for the client's next line.
+    auth_wait: AuthWait,
+}
+
+/// Where an AUTH exchange stands (RFC 4954 §4: `334` asks for the next line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum AuthWait {
+    None,
+    Plain,
+    LoginUser,
+    LoginPass(String),
 }
 
 impl SmtpServer {
@@ -155,6 +173,8 @@ impl SmtpServer {
             queue_id_base,
             accepted: 0,
             errors: 0,
+            authed: None,
+            auth_wait: AuthWait::None,
             config,
         };
         let greeting = Reply::new(220, format!("{} ESMTP mailsim ready", s.config.hostname));
@@ -164,6 +184,9 @@ impl SmtpServer {
 
     /// The state's name, as the inspector shows it.
     pub fn state_name(&self) -> &'static str {
+        if self.auth_wait != AuthWait::None {
+            return "AUTH: expect credentials";
+        }
         match self.state {
             State::ExpectHelo => "expect HELO/EHLO",
             State::ExpectMail => "expect MAIL",
@@ -210,6 +233,25 @@ impl SmtpServer {
                     None => break,
                     Some(true) => self.end_of_data(),
                     Some(false) => {}
+                }
+                continue;
+            }
+            if self.auth_wait != AuthWait::None {
+                let Some(line) = self.reader.with_next_line(|end, line| match end {
+                    LineEnd::Crlf => Some(String::from_utf8_lossy(line).into_owned()),
+                    _ => None,
+                }) else {
+                    break;
+                };
+                match line {
+                    Some(l) => self.auth_line(l),
+                    None => {
+                        self.auth_wait = AuthWait::None;
+                        self.error(Reply::new(
+                            501,
+                            "5.5.2 The credentials must be one line of base64 ending in CRLF",
+                        ));
+                    }
                 }
                 continue;
             }
@@ -287,7 +329,13 @@ impl SmtpServer {
                 }
                 self.out
                     .extend_from_slice(c.max_size.to_string().as_bytes());
-                self.out.extend_from_slice(b"\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n250 HELP\r\n");
+                self.out.extend_from_slice(
+                    b"\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n",
+                );
+                if c.require_auth {
+                    self.out.extend_from_slice(b"250-AUTH PLAIN LOGIN\r\n");
+                }
+                self.out.extend_from_slice(b"250 HELP\r\n");
                 self.helo = Some((domain, true));
                 State::ExpectMail
             }
@@ -336,6 +384,63 @@ impl SmtpServer {
                     "5.5.1 Bad sequence of commands: send EHLO or HELO first",
                 ));
                 State::ExpectHelo
+            }
+            (Command::Auth { .. }, s) if self.config.role != Role::Submission => {
+                self.error(Reply::new(
+                    502,
+                    "5.5.1 AUTH is for submission (port 587); servers exchange mail without it",
+                ));
+                s
+            }
+            (Command::Auth { .. }, s) if self.authed.is_some() => {
+                self.error(Reply::new(503, "5.5.1 Already authenticated"));
+                s
+            }
+            (Command::Auth { .. }, s @ (State::ExpectRcpt(_) | State::ReceivingData(_))) => {
+                self.error(Reply::new(
+                    503,
+                    "5.5.1 AUTH is not allowed during a mail transaction",
+                ));
+                s
+            }
+            (Command::Auth { .. }, s) if !self.helo.as_ref().is_some_and(|h| h.1) => {
+                self.error(Reply::new(
+                    503,
+                    "5.5.1 Say EHLO first: AUTH is an ESMTP extension",
+                ));
+                s
+            }
+            (Command::Auth { mechanism, initial }, s) => {
+                match (mechanism.as_str(), initial) {
+                    ("PLAIN", Some(i)) => self.auth_line(i),
+                    ("PLAIN", None) => {
+                        self.line("334 ");
+                        self.auth_wait = AuthWait::Plain;
+                    }
+                    ("LOGIN", None) => {
+                        // "Username:" in base64.
+                        self.line("334 VXNlcm5hbWU6");
+                        self.auth_wait = AuthWait::LoginUser;
+                    }
+                    ("LOGIN", Some(u)) => {
+                        self.auth_wait = AuthWait::LoginUser;
+                        self.auth_line(u);
+                    }
+                    _ => self.error(Reply::new(
+                        504,
+                        "5.5.4 Unrecognized authentication type: this server offers PLAIN and LOGIN",
+                    )),
+                }
+                s
+            }
+            (Command::Mail { .. }, State::ExpectMail)
+                if self.config.require_auth && self.authed.is_none() =>
+            {
+                self.error(Reply::new(
+                    530,
+                    "5.7.0 Authentication required: submission takes mail from its users only (RFC 6409)",
+                ));
+                State::ExpectMail
             }
             (Command::Mail { from, params }, State::ExpectMail) => {
                 match self.check_mail_params(&params) {
@@ -409,6 +514,69 @@ impl SmtpServer {
                 s
             }
         };
+    }
+
+    /// A line of an AUTH exchange: base64 of the credentials (or `*` to cancel).
+    fn auth_line(&mut self, line: String) {
+        use base64::Engine;
+        let wait = std::mem::replace(&mut self.auth_wait, AuthWait::None);
+        let wait = if wait == AuthWait::None {
+            AuthWait::Plain
+        } else {
+            wait
+        };
+        if line.trim() == "*" {
+            return self.error(Reply::new(501, "5.0.0 Authentication cancelled"));
+        }
+        let raw = if line.trim() == "=" {
+            Ok(Vec::new())
+        } else {
+            base64::engine::general_purpose::STANDARD.decode(line.trim())
+        };
+        let Ok(raw) = raw else {
+            return self.error(Reply::new(
+                501,
+                "5.5.2 Cannot decode the response: it must be base64",
+            ));
+        };
+        let check = |s: &mut Self, user: &str, pass: &[u8]| {
+            let ok = s
+                .config
+                .accounts
+                .get(user)
+                .is_some_and(|p| p.as_bytes() == pass);
+            if ok {
+                s.authed = Some(user.to_string());
+                s.line("235 2.7.0 Authentication successful");
+            } else {
+                s.error(Reply::new(535, "5.7.8 Authentication credentials invalid"));
+            }
+        };
+        match wait {
+            AuthWait::Plain => {
+                let parts: Vec<&[u8]> = raw.split(|&b| b == 0).collect();
+                match parts.as_slice() {
+                    [_, user, pass] => {
+                        let user = String::from_utf8_lossy(user).to_string();
+                        let user = user.split('@').next().unwrap_or_default().to_string();
+                        check(self, &user, pass);
+                    }
+                    _ => self.error(Reply::new(
+                        501,
+                        "5.5.2 PLAIN credentials are authzid NUL user NUL password (RFC 4616)",
+                    )),
+                }
+            }
+            AuthWait::LoginUser => {
+                let user = String::from_utf8_lossy(&raw).to_string();
+                let user = user.split('@').next().unwrap_or_default().to_string();
+                // "Password:" in base64.
+                self.line("334 UGFzc3dvcmQ6");
+                self.auth_wait = AuthWait::LoginPass(user);
+            }
+            AuthWait::LoginPass(user) => check(self, &user, &raw),
+            AuthWait::None => {}
+        }
     }
 
     fn check_mail_params(&self, params: &[(String, Option<String>)]) -> Result<(), Reply> {

@@ -98,6 +98,11 @@ pub enum Command {
     Noop(Option<String>),
     /// `QUIT` (§4.1.1.10).
     Quit,
+    /// `AUTH mechanism [initial-response]` (RFC 4954 §4).
+    Auth {
+        mechanism: String,
+        initial: Option<String>,
+    },
 }
 
 /// Why a command line could not be parsed; each maps to a reply.
@@ -168,6 +173,18 @@ impl Command {
             "VRFY" if arg.is_empty() => Err(CommandError::Syntax("5.5.4 Syntax: VRFY user")),
             "VRFY" => Ok(Command::Vrfy(arg.to_string())),
             "HELP" => Ok(Command::Help(non_empty(arg))),
+            "AUTH" => {
+                let mut words = arg.split_whitespace();
+                match (words.next(), words.next(), words.next()) {
+                    (Some(m), initial, None) => Ok(Command::Auth {
+                        mechanism: m.to_ascii_uppercase(),
+                        initial: initial.map(str::to_string),
+                    }),
+                    _ => Err(CommandError::Syntax(
+                        "5.5.4 Syntax: AUTH mechanism [initial-response]",
+                    )),
+                }
+            }
             "NOOP" => Ok(Command::Noop(non_empty(arg))),
             _ => Err(CommandError::Unknown(verb.to_string())),
         }
@@ -203,6 +220,14 @@ impl Command {
             Command::Noop(None) => put(&["NOOP"]),
             Command::Noop(Some(s)) => put(&["NOOP ", s]),
             Command::Quit => put(&["QUIT"]),
+            Command::Auth {
+                mechanism,
+                initial: None,
+            } => put(&["AUTH ", mechanism]),
+            Command::Auth {
+                mechanism,
+                initial: Some(i),
+            } => put(&["AUTH ", mechanism, " ", i]),
         }
         out.extend_from_slice(b"\r\n");
     }
@@ -220,6 +245,7 @@ impl Command {
             Command::Help(_) => "HELP",
             Command::Noop(_) => "NOOP",
             Command::Quit => "QUIT",
+            Command::Auth { .. } => "AUTH",
         }
     }
 }
