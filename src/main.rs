@@ -78,6 +78,12 @@ enum Command {
         /// Stop after this many seconds (for scripts); default: until Ctrl-C.
         #[arg(long = "for", hide = true)]
         run_for: Option<f64>,
+        /// Open connections per server port at most; more are turned away (421 / -ERR / BYE / 503).
+        #[arg(long, default_value_t = 20)]
+        max_connections: usize,
+        /// Close connections silent this many seconds (default: each protocol's usual time).
+        #[arg(long)]
+        idle_timeout: Option<f64>,
     },
     /// Check scenario files without running them; errors as file:line:col. Exit 2 on any error.
     Check {
@@ -362,6 +368,8 @@ fn main() -> ExitCode {
             bind,
             seed,
             run_for,
+            max_connections,
+            idle_timeout,
         }) => match load(&file) {
             Ok(s) => {
                 if !bind.is_loopback() {
@@ -373,6 +381,8 @@ fn main() -> ExitCode {
                     port_base,
                     bind,
                     run_for: run_for.map(std::time::Duration::from_secs_f64),
+                    max_connections,
+                    idle_timeout: idle_timeout.map(std::time::Duration::from_secs_f64),
                 };
                 let stdout = io::stdout();
                 match mailsim::bridge::serve(&s, seed, &opts, &mut stdout.lock()) {

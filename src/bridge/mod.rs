@@ -28,6 +28,40 @@ pub struct Options {
     pub bind: IpAddr,
     /// Stop after this long (for tests); `None` runs until Ctrl-C.
     pub run_for: Option<Duration>,
+    /// Open connections per server port at most; more get the protocol's "too busy" reply.
+    pub max_connections: usize,
+    /// Close a connection silent this long; `None`: each protocol's usual time (SMTP 5 min,
+    /// RFC 5321 §4.5.3.2.7; POP3 10 min, RFC 1939 §3; IMAP 30 min, RFC 3501 §5.4; HTTP 1 min).
+    pub idle_timeout: Option<Duration>,
+}
+
+/// What a server says when it turns a real connection away or hangs up on an idle one.
+fn goodbye(service: Service, busy: bool) -> &'static [u8] {
+    match (service, busy) {
+        (Service::Smtp | Service::Submission, true) => {
+            b"421 4.7.0 Too many connections, try again later\r\n"
+        }
+        (Service::Smtp | Service::Submission, false) => {
+            b"421 4.4.2 Idle too long, closing connection\r\n"
+        }
+        (Service::Pop3, true) => b"-ERR [SYS/TEMP] Too many connections, try again later\r\n",
+        (Service::Pop3, false) => b"-ERR Idle too long, closing connection\r\n",
+        (Service::Imap, true) => b"* BYE Too many connections, try again later\r\n",
+        (Service::Imap, false) => b"* BYE Autologout; idle for too long\r\n",
+        (Service::Http, true) => {
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        }
+        _ => b"",
+    }
+}
+
+fn idle_limit(service: Service, opt: Option<Duration>) -> Duration {
+    opt.unwrap_or(match service {
+        Service::Smtp | Service::Submission => Duration::from_secs(300),
+        Service::Pop3 => Duration::from_secs(600),
+        Service::Imap => Duration::from_secs(1800),
+        _ => Duration::from_secs(60),
+    })
 }
 
 /// One listening port: which simulated host and service it leads to.
@@ -120,6 +154,9 @@ struct Client {
     stream: TcpStream,
     conn: usize,
     closed_by_real: bool,
+    /// Which listener it came through.
+    port: usize,
+    last_active: Instant,
 }
 
 /// Serves until Ctrl-C (or `run_for`), printing every event as `mailsim run` does.
@@ -173,10 +210,21 @@ pub fn serve(
     let mut buf = vec![0u8; 64 * 1024];
     while !stop.load(Ordering::SeqCst) && opts.run_for.is_none_or(|d| started.elapsed() < d) {
         let now = SimTime(started.elapsed().as_micros() as u64);
-        for (l, p) in &listeners {
+        for (k, (l, p)) in listeners.iter().enumerate() {
             loop {
                 match l.accept() {
-                    Ok((stream, _)) => {
+                    Ok((mut stream, _)) => {
+                        if clients.iter().filter(|c| c.port == k).count() >= opts.max_connections {
+                            // Turned away before it reaches the simulated server.
+                            let _ = stream.write_all(goodbye(p.service, true));
+                            let _ = stream.shutdown(std::net::Shutdown::Both);
+                            writeln!(
+                                out,
+                                "bridge: {} turned a connection away: {} already open",
+                                s.hosts[p.host].name, opts.max_connections
+                            )?;
+                            continue;
+                        }
                         stream.set_nonblocking(true)?;
                         let _ = stream.set_nodelay(true);
                         sim.run_until(now);
@@ -186,6 +234,8 @@ pub fn serve(
                                 stream,
                                 conn,
                                 closed_by_real: false,
+                                port: k,
+                                last_active: Instant::now(),
                             });
                         }
                     }
@@ -207,6 +257,7 @@ pub fn serve(
                         break;
                     }
                     Ok(n) => {
+                        c.last_active = Instant::now();
                         sim.run_until(now);
                         sim.external_send(c.conn, &buf[..n]);
                     }
@@ -220,15 +271,29 @@ pub fn serve(
             }
         }
         sim.run_until(now);
+        for c in &mut clients {
+            let service = listeners[c.port].1.service;
+            if !c.closed_by_real && c.last_active.elapsed() > idle_limit(service, opts.idle_timeout)
+            {
+                let _ = c.stream.write_all(goodbye(service, false));
+                let _ = c.stream.shutdown(std::net::Shutdown::Both);
+                c.closed_by_real = true;
+                sim.external_close(c.conn);
+                writeln!(out, "bridge: closed a connection idle for too long")?;
+            }
+        }
         clients.retain_mut(|c| {
             let (bytes, over) = sim.external_take(c.conn);
             if !bytes.is_empty() && write_all(&mut c.stream, &bytes).is_err() {
                 sim.external_close(c.conn);
                 return false;
             }
-            if over {
+            if over || (c.closed_by_real && bytes.is_empty() && sim_done(&sim, c.conn)) {
                 let _ = c.stream.shutdown(std::net::Shutdown::Both);
                 return false;
+            }
+            if !bytes.is_empty() {
+                c.last_active = Instant::now();
             }
             true
         });
@@ -248,6 +313,11 @@ pub fn serve(
         started.elapsed().as_secs_f64()
     )?;
     Ok(())
+}
+
+/// Whether the simulation is done with a connection the real program left.
+fn sim_done(sim: &Sim, conn: usize) -> bool {
+    sim.connection_over(conn)
 }
 
 /// Writes all of `bytes` to a non-blocking socket, waiting briefly when it is full.

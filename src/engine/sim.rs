@@ -439,6 +439,13 @@ impl Sim {
         }
     }
 
+    /// Whether both sides of connection `c` have closed (or it never opened).
+    pub fn connection_over(&self, c: usize) -> bool {
+        self.conns.get(c).is_none_or(|conn| {
+            (conn.closed[0] || conn.fin_sent[0]) && (conn.closed[1] || conn.fin_sent[1])
+        })
+    }
+
     /// What the simulated server sent to the real program on connection `c` since the last
     /// call, and whether the simulated side has closed the connection.
     pub fn external_take(&mut self, c: usize) -> (Vec<u8>, bool) {

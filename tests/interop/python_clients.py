@@ -73,7 +73,39 @@ def main():
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+    # Limits: a second bridge that takes 2 connections per port and hangs up after 1.5 s of silence.
+    base = free_base()
+    proc = subprocess.Popen(
+        [binary, "serve", os.path.join(HERE, "bridge.toml"), "--port-base", str(base), "--for", "60",
+         "--max-connections", "2", "--idle-timeout", "1.5"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        limits(base)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
     print("python clients: all passed")
+
+
+def limits(base):
+    sub_a, imap_b = base + 587, base + 10143
+    wait_for(sub_a)
+    wait_for(imap_b)
+    time.sleep(0.3)  # the probes of wait_for are gone
+    first = [socket.create_connection(("127.0.0.1", sub_a), timeout=5) for _ in range(2)]
+    for c in first:
+        check(c.recv(200).startswith(b"220 "), "SMTP connection within the limit: 220")
+    third = socket.create_connection(("127.0.0.1", sub_a), timeout=5)
+    check(third.recv(200).startswith(b"421 4.7.0"), "one connection too many: 421 4.7.0")
+    time.sleep(2.5)
+    for c in first:
+        check(c.recv(200).startswith(b"421 4.4.2"), "an idle SMTP connection is closed with 421 4.4.2")
+    m = socket.create_connection(("127.0.0.1", imap_b), timeout=5)
+    m.recv(200)
+    time.sleep(2.5)
+    check(m.recv(200).startswith(b"* BYE"), "an idle IMAP connection gets BYE")
 
 
 def run(base):
