@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# curl against `mailsim serve`: smtp:// (with --crlf), pop3:// and imap:// URLs.
+# curl and swaks against `mailsim serve`: smtp:// (with --crlf), pop3:// and imap:// URLs; swaks,
+# whose exit code names the SMTP phase that failed (23 MAIL, 24 RCPT, 28 AUTH).
 # Usage: curl_clients.sh MAILSIM_BINARY. Binds 127.0.0.1 only; stops the bridge by its PID.
 set -euo pipefail
 mailsim="$1"
@@ -40,4 +41,20 @@ if curl -sS "pop3://127.0.0.1:$((base + 10110))/" -u bob:wrong 2> /dev/null; the
     echo "a wrong password was accepted"; exit 1
 fi
 echo "ok   curl pop3:// with a wrong password fails"
-echo "curl clients: all passed"
+if command -v swaks > /dev/null; then
+    swaks_to() { swaks --server 127.0.0.1 --port "$1" --from "$2" --to "$3" "${@:4}" > "$work/swaks.log" 2>&1; }
+    swaks_to $((base + 587)) alice@a.example bob@b.example --auth PLAIN --auth-user alice \
+        --auth-password alice-secret --body $'Hi Bob,\n.a dot line\n'
+    echo "ok   swaks with AUTH PLAIN sent a mail"
+    rc=0; swaks_to $((base + 587)) alice@a.example bob@b.example --auth LOGIN --auth-user alice \
+        --auth-password wrong || rc=$?
+    [ "$rc" = 28 ] || { echo "swaks with a wrong password: exit $rc, expected 28 (AUTH)"; exit 1; }
+    echo "ok   swaks with a wrong password fails in the AUTH phase (28)"
+    rc=0; swaks_to $((base + 587)) alice@a.example bob@b.example || rc=$?
+    [ "$rc" = 23 ] || { echo "swaks without AUTH: exit $rc, expected 23 (MAIL)"; exit 1; }
+    echo "ok   swaks without AUTH fails at MAIL FROM (23: 530)"
+    rc=0; swaks_to $((base + 10025)) x@stranger.example victim@elsewhere.example || rc=$?
+    [ "$rc" = 24 ] || { echo "swaks relay attempt: exit $rc, expected 24 (RCPT)"; exit 1; }
+    echo "ok   swaks relay attempt through B's server fails at RCPT (24: 554)"
+fi
+echo "curl and swaks clients: all passed"
