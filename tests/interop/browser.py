@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""A real browser against the webmail of `mailsim serve`: headless Chromium, driven through
+chromedriver's W3C WebDriver protocol (plain HTTP and JSON, so no Python packages are needed).
+Alice logs in, composes and sends; Bob logs in, sees the mail in his inbox and opens it.
+
+Usage: browser.py MAILSIM_BINARY [CHROMIUM] [CHROMEDRIVER]
+Binds 127.0.0.1 only; stops what it starts by PID. Exits non-zero, saying what failed.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_for(port, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listens on port {port}")
+
+
+class Driver:
+    def __init__(self, port, chromium):
+        self.base = f"http://127.0.0.1:{port}"
+        caps = {
+            "capabilities": {
+                "alwaysMatch": {
+                    "browserName": "chrome",
+                    "goog:chromeOptions": {
+                        "binary": chromium,
+                        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+                    },
+                }
+            }
+        }
+        self.sid = self.call("POST", "/session", caps)["sessionId"]
+
+    def call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())["value"]
+
+    def s(self, path):
+        return f"/session/{self.sid}{path}"
+
+    def go(self, url):
+        self.call("POST", self.s("/url"), {"url": url})
+
+    def title(self):
+        return self.call("GET", self.s("/title"))
+
+    def source(self):
+        return self.call("GET", self.s("/source"))
+
+    def find(self, css):
+        return self.call("POST", self.s("/element"), {"using": "css selector", "value": css})[ELEMENT]
+
+    def type(self, css, text):
+        self.call("POST", self.s(f"/element/{self.find(css)}/value"), {"text": text})
+
+    def click(self, css):
+        self.call("POST", self.s(f"/element/{self.find(css)}/click"), {})
+
+    def quit(self):
+        self.call("DELETE", self.s(""))
+
+
+def wait_title(d, title, timeout=10):
+    """The page after a form's POST comes when the server answers, which here waits for SMTP."""
+    end = time.time() + timeout
+    while time.time() < end and d.title() != title:
+        time.sleep(0.1)
+    check(d.title() == title, f"the page {title!r} came (got {d.title()!r})")
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print("ok  ", what)
+
+
+def main():
+    binary = sys.argv[1]
+    chromium = sys.argv[2] if len(sys.argv) > 2 else "/usr/bin/chromium"
+    chromedriver = sys.argv[3] if len(sys.argv) > 3 else "/usr/bin/chromedriver"
+    base = 24000 + os.getpid() % 500 * 7
+    bridge = subprocess.Popen(
+        [binary, "serve", os.path.join(HERE, "bridge.toml"), "--port-base", str(base), "--for", "180"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    dport = free_port()
+    driver_proc = subprocess.Popen(
+        [chromedriver, f"--port={dport}", "--allowed-ips=127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(base + 80)
+        wait_for(dport)
+        d = Driver(dport, chromium)
+        try:
+            run(d, f"http://127.0.0.1:{base + 80}")
+        finally:
+            d.quit()
+    finally:
+        driver_proc.terminate()
+        bridge.terminate()
+        driver_proc.wait(timeout=10)
+        bridge.wait(timeout=10)
+    print("browser: all passed")
+
+
+def run(d, site):
+    d.go(site + "/")
+    check(d.title() == "Webmail: log in", "Chromium shows the webmail's login page")
+    d.type("input[name=user]", "alice@a.example")
+    d.type("input[name=password]", "alice-secret")
+    d.click("input[type=submit]")
+    wait_title(d, "Inbox of alice@a.example")
+    print("ok   logged in: the form POST, 303 and cookie worked")
+    d.click("a[href='/compose']")
+    check(d.title() == "Write a mail", "the compose page")
+    d.type("input[name=to]", "bob@b.example")
+    d.type("input[name=subject]", "Hello from Chromium")
+    d.type("textarea[name=body]", "Sent from a real browser.\n.a dot line")
+    d.click("input[type=submit]")
+    wait_title(d, "Sent")
+    check("Your mail was sent" in d.source(), "sent: the webmail handed it to SMTP")
+    d.click("a[href='/inbox']")
+    d.click("a[href='/logout']")
+    check(d.title() == "Webmail: log in", "logged out: back to the login page")
+    time.sleep(1.5)  # A's server relays it over the simulated network
+    d.type("input[name=user]", "bob@b.example")
+    d.type("input[name=password]", "bob-secret")
+    d.click("input[type=submit]")
+    wait_title(d, "Inbox of bob@b.example")
+    end = time.time() + 10
+    while "Hello from Chromium" not in d.source() and time.time() < end:
+        time.sleep(0.5)
+        d.go(site + "/inbox")  # as a person would: reload
+    check("Hello from Chromium" in d.source(), "Bob's inbox lists the mail (read over IMAP)")
+    d.click("a[href='/message?uid=1']")
+    check(d.title() == "Hello from Chromium", "Bob opens it")
+    src = d.source()
+    check("Sent from a real browser." in src and ".a dot line" in src, "its text, dot line intact")
+
+
+if __name__ == "__main__":
+    main()
