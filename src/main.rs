@@ -96,6 +96,15 @@ enum Command {
     Open {
         /// The scenario file (.toml).
         file: PathBuf,
+        /// Also serve its servers on real ports (as `mailsim serve`) and show the live run.
+        #[arg(long)]
+        serve: bool,
+        /// With --serve: added to each well-known port.
+        #[arg(long, default_value_t = 2000)]
+        port_base: u16,
+        /// With --serve: the address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
     },
     /// Render the window at an event (with that message selected) to a PNG, then exit.
     #[cfg(feature = "gui")]
@@ -162,7 +171,7 @@ fn window(
     screenshot: Option<(usize, PathBuf)>,
     size: (u32, u32),
 ) -> ExitCode {
-    window_with(file, screenshot, None, size, None, None)
+    window_with(file, screenshot, None, size, None, None, None)
 }
 
 #[cfg(feature = "gui")]
@@ -173,6 +182,7 @@ fn window_with(
     size: (u32, u32),
     bench_frames: Option<u32>,
     source: Option<(String, String)>,
+    serve: Option<mailsim::bridge::Options>,
 ) -> ExitCode {
     let transcript = |file: &Option<PathBuf>| match file {
         Some(f) => match load(f) {
@@ -202,6 +212,7 @@ fn window_with(
         bench_frames,
         source,
         started: started(),
+        serve,
     };
     // A machine with a display but no usable GPU adapter makes the renderer panic: say so in one
     // line instead of a backtrace.
@@ -319,7 +330,28 @@ fn main() -> ExitCode {
         #[cfg(not(feature = "gui"))]
         None => walkthrough(),
         #[cfg(feature = "gui")]
-        Some(Command::Open { file }) => window(Some(file), None, (1280, 720)),
+        Some(Command::Open {
+            file,
+            serve,
+            port_base,
+            bind,
+        }) => {
+            let serve = serve.then(|| {
+                if !bind.is_loopback() {
+                    eprintln!(
+                        "mailsim: warning: listening on {bind}: other machines can reach these servers"
+                    );
+                }
+                mailsim::bridge::Options {
+                    port_base,
+                    bind,
+                    run_for: None,
+                    max_connections: 20,
+                    idle_timeout: None,
+                }
+            });
+            window_with(Some(file), None, None, (1280, 720), None, None, serve)
+        }
         #[cfg(feature = "gui")]
         Some(Command::Screenshot {
             file,
@@ -327,7 +359,7 @@ fn main() -> ExitCode {
             out,
             size,
             host,
-        }) => window_with(Some(file), Some((event, out)), host, size, None, None),
+        }) => window_with(Some(file), Some((event, out)), host, size, None, None, None),
         #[cfg(feature = "gui")]
         Some(Command::BenchWindow {
             file,
@@ -341,7 +373,7 @@ fn main() -> ExitCode {
                     mailsim::generate::busy(n),
                 )
             });
-            window_with(file, None, None, size, Some(frames), source)
+            window_with(file, None, None, size, Some(frames), source, None)
         }
         Some(Command::Run {
             file,

@@ -8,6 +8,7 @@ mod bench;
 mod diagram;
 mod files;
 mod input;
+mod live;
 pub mod model;
 mod panels;
 mod screenshot;
@@ -37,6 +38,8 @@ pub struct Options {
     pub source: Option<(String, String)>,
     /// When the process started (for the time to the first frame).
     pub started: std::time::Instant,
+    /// Serve the scenario's servers on real ports and show the live run.
+    pub serve: Option<crate::bridge::Options>,
 }
 
 /// The window-free part: the model, the cursor and the commands (what tests drive headless).
@@ -79,6 +82,29 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
         (None, Some(p)) => Model::load(p)?,
         (None, None) => Model::walkthrough(),
     };
+    let mut live = None;
+    let model = match &opts.serve {
+        Some(o) => {
+            let (bridge, ports) =
+                crate::bridge::Bridge::new(&model.scenario, None, o).map_err(|e| e.to_string())?;
+            println!(
+                "mailsim: serving {} (the window shows the live run)",
+                model.scenario.title
+            );
+            print!("{}", crate::bridge::table(&model.scenario, &ports, o.bind));
+            let mut scenario = model.scenario.clone();
+            scenario.hosts.push(crate::bridge::outside_host());
+            let m = Model::with_trace(
+                scenario,
+                bridge.sim().trace().clone(),
+                model.name.clone(),
+                model.path.clone(),
+            );
+            live = Some(live::Live(bridge));
+            m
+        }
+        None => model,
+    };
     let title = format!("mailsim — {}", model.scenario.title);
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -110,16 +136,26 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
         input::plugin,
         screenshot::plugin,
         bench::plugin,
+        live::plugin,
     ));
+    let serving = live.is_some();
+    if let Some(l) = live {
+        app.insert_resource(l);
+    }
     // Redraw only when something changes (input, playback, a packet still moving) and twice a
     // second for hot reload: a paused window costs a classroom laptop nothing. Screenshots and
     // the frame bench run continuously.
     if opts.bench_frames.is_none() && opts.screenshot.is_none() {
         app.insert_resource(bevy::winit::WinitSettings {
-            focused_mode: bevy::winit::UpdateMode::reactive(std::time::Duration::from_millis(500)),
-            unfocused_mode: bevy::winit::UpdateMode::reactive_low_power(
-                std::time::Duration::from_millis(500),
-            ),
+            // Serving, the bridge is polled every 10 ms even when nothing moves on screen.
+            focused_mode: bevy::winit::UpdateMode::reactive(std::time::Duration::from_millis(
+                if serving { 10 } else { 500 },
+            )),
+            unfocused_mode: if serving {
+                bevy::winit::UpdateMode::reactive(std::time::Duration::from_millis(10))
+            } else {
+                bevy::winit::UpdateMode::reactive_low_power(std::time::Duration::from_millis(500))
+            },
         })
         .add_systems(Last, keep_animating)
         .add_systems(

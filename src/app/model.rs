@@ -78,6 +78,17 @@ impl Model {
         let mut sim = Sim::new(&scenario, None);
         sim.run_to_end();
         let trace = sim.trace().clone();
+        Model::with_trace(scenario, trace, name, path)
+    }
+
+    /// A model of a trace made elsewhere (the bridge's live run). The scenario's hosts must be
+    /// the trace's hosts.
+    pub fn with_trace(
+        scenario: Scenario,
+        trace: crate::Trace,
+        name: String,
+        path: Option<PathBuf>,
+    ) -> Model {
         let laid = layout::layout(&scenario);
         let (lo, hi) = layout::bounds(&laid);
         let bounds = (Vec2::new(lo.0, lo.1), Vec2::new(hi.0, hi.1));

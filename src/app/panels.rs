@@ -276,7 +276,7 @@ fn narration_ui(ui: &mut egui::Ui, model: &Model, at: &AtCursor, out: &mut Vec<U
         None => {
             ui.label(RichText::new(format!("{total} steps")).strong());
             ui.add(egui::Label::new(RichText::new(&model.scenario.description).size(15.0)).wrap());
-            ui.label("Press Space to play, → to step.");
+            ui.label("Press Space to play, the right arrow key to step.");
         }
     }
     ui.horizontal(|ui| {

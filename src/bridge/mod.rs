@@ -159,33 +159,9 @@ struct Client {
     last_active: Instant,
 }
 
-/// Serves until Ctrl-C (or `run_for`), printing every event as `mailsim run` does.
-pub fn serve(
-    s: &Scenario,
-    seed: Option<u64>,
-    opts: &Options,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    let ports = plan(s, opts.port_base);
-    let mut listeners = Vec::new();
-    for p in &ports {
-        let l = TcpListener::bind(SocketAddr::new(opts.bind, p.real))?;
-        l.set_nonblocking(true)?;
-        listeners.push((l, p.clone()));
-    }
-    writeln!(out, "mailsim serve — {} ({} ports)", s.title, ports.len())?;
-    write!(out, "{}", table(s, &ports, opts.bind))?;
-    writeln!(
-        out,
-        "Ctrl-C stops. Every segment follows, as in `mailsim run`."
-    )?;
-    out.flush()?;
-
-    let mut sim = Sim::new(s, seed);
-    // Real programs must log in to send (RFC 6409): no open relay on this computer.
-    sim.require_submission_auth();
-    // The real world: one host outside the scenario, at the loopback address.
-    let outside = sim.add_outside_host(HostDef {
+/// The host that stands for real programs: outside the scenario, at the loopback address.
+pub fn outside_host() -> HostDef {
+    HostDef {
         name: "real-client".into(),
         label: "a real program on this computer".into(),
         ip: Ipv4Addr::LOCALHOST,
@@ -196,60 +172,115 @@ pub fn serve(
         resolver: None,
         client: None,
         position: None,
-    });
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        // A second handler cannot be installed in the same process (tests): then only
-        // `run_for` ends the loop.
-        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
     }
-    let started = Instant::now();
-    let mut clients: Vec<Client> = Vec::new();
-    let mut printed = 0;
-    let mut buf = vec![0u8; 64 * 1024];
-    while !stop.load(Ordering::SeqCst) && opts.run_for.is_none_or(|d| started.elapsed() < d) {
-        let now = SimTime(started.elapsed().as_micros() as u64);
+}
+
+/// A simulation with real ports: call [`Bridge::poll`] often (every few milliseconds).
+pub struct Bridge {
+    sim: Sim,
+    outside: usize,
+    listeners: Vec<(TcpListener, Port)>,
+    clients: Vec<Client>,
+    opts: Options,
+    started: Instant,
+    buf: Vec<u8>,
+    /// Lines for the log (turned-away and idle connections).
+    pub notes: Vec<String>,
+}
+
+impl Bridge {
+    /// Binds every port of the plan and builds the world; the clock starts now.
+    pub fn new(s: &Scenario, seed: Option<u64>, opts: &Options) -> io::Result<(Bridge, Vec<Port>)> {
+        let ports = plan(s, opts.port_base);
+        let mut listeners = Vec::new();
+        for p in &ports {
+            let addr = SocketAddr::new(opts.bind, p.real);
+            let l = TcpListener::bind(addr)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+            l.set_nonblocking(true)?;
+            listeners.push((l, p.clone()));
+        }
+        let mut sim = Sim::new(s, seed);
+        // Real programs must log in to send (RFC 6409): no open relay on this computer.
+        sim.require_submission_auth();
+        let outside = sim.add_outside_host(outside_host());
+        Ok((
+            Bridge {
+                sim,
+                outside,
+                listeners,
+                clients: Vec::new(),
+                opts: opts.clone(),
+                started: Instant::now(),
+                buf: vec![0u8; 64 * 1024],
+                notes: Vec::new(),
+            },
+            ports,
+        ))
+    }
+
+    /// The simulation as it is now.
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+
+    /// How long it has been serving.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Accepts, reads and writes what is waiting and runs the simulation up to now. Returns
+    /// whether the trace grew.
+    pub fn poll(&mut self) -> io::Result<bool> {
+        let before = self.sim.trace().events.len();
+        let now = SimTime(self.started.elapsed().as_micros() as u64);
+        let Bridge {
+            sim,
+            outside,
+            listeners,
+            clients,
+            opts,
+            buf,
+            notes,
+            ..
+        } = self;
         for (k, (l, p)) in listeners.iter().enumerate() {
-            loop {
-                match l.accept() {
-                    Ok((mut stream, _)) => {
-                        if clients.iter().filter(|c| c.port == k).count() >= opts.max_connections {
-                            // Turned away before it reaches the simulated server.
-                            let _ = stream.write_all(goodbye(p.service, true));
-                            let _ = stream.shutdown(std::net::Shutdown::Both);
-                            writeln!(
-                                out,
-                                "bridge: {} turned a connection away: {} already open",
-                                s.hosts[p.host].name, opts.max_connections
-                            )?;
-                            continue;
-                        }
-                        stream.set_nonblocking(true)?;
-                        let _ = stream.set_nodelay(true);
-                        sim.run_until(now);
-                        if let Some(conn) = sim.connect_external(outside, p.host, p.service.port())
-                        {
-                            clients.push(Client {
-                                stream,
-                                conn,
-                                closed_by_real: false,
-                                port: k,
-                                last_active: Instant::now(),
-                            });
-                        }
+            // Every waiting connection (the listener is non-blocking: an error means none).
+            while let Ok((mut stream, _)) = l.accept() {
+                {
+                    if clients.iter().filter(|c| c.port == k).count() >= opts.max_connections {
+                        // Turned away before it reaches the simulated server.
+                        let _ = stream.write_all(goodbye(p.service, true));
+                        let _ = stream.shutdown(std::net::Shutdown::Both);
+                        notes.push(format!(
+                            "bridge: {} on port {} turned a connection away: {} already open",
+                            service_name(p.service),
+                            p.real,
+                            opts.max_connections
+                        ));
+                        continue;
                     }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(_) => break,
+                    stream.set_nonblocking(true)?;
+                    let _ = stream.set_nodelay(true);
+                    sim.run_until(now);
+                    if let Some(conn) = sim.connect_external(*outside, p.host, p.service.port()) {
+                        clients.push(Client {
+                            stream,
+                            conn,
+                            closed_by_real: false,
+                            port: k,
+                            last_active: Instant::now(),
+                        });
+                    }
                 }
             }
         }
-        for c in &mut clients {
+        for c in clients.iter_mut() {
             if c.closed_by_real {
                 continue;
             }
             loop {
-                match c.stream.read(&mut buf) {
+                match c.stream.read(buf) {
                     Ok(0) => {
                         c.closed_by_real = true;
                         sim.run_until(now);
@@ -271,7 +302,7 @@ pub fn serve(
             }
         }
         sim.run_until(now);
-        for c in &mut clients {
+        for c in clients.iter_mut() {
             let service = listeners[c.port].1.service;
             if !c.closed_by_real && c.last_active.elapsed() > idle_limit(service, opts.idle_timeout)
             {
@@ -279,7 +310,7 @@ pub fn serve(
                 let _ = c.stream.shutdown(std::net::Shutdown::Both);
                 c.closed_by_real = true;
                 sim.external_close(c.conn);
-                writeln!(out, "bridge: closed a connection idle for too long")?;
+                notes.push("bridge: closed a connection idle for too long".into());
             }
         }
         clients.retain_mut(|c| {
@@ -288,7 +319,7 @@ pub fn serve(
                 sim.external_close(c.conn);
                 return false;
             }
-            if over || (c.closed_by_real && bytes.is_empty() && sim_done(&sim, c.conn)) {
+            if over || (c.closed_by_real && bytes.is_empty() && sim_done(sim, c.conn)) {
                 let _ = c.stream.shutdown(std::net::Shutdown::Both);
                 return false;
             }
@@ -297,20 +328,52 @@ pub fn serve(
             }
             true
         });
-        let events = &sim.trace().events;
-        for ev in &events[printed..] {
+        Ok(self.sim.trace().events.len() > before)
+    }
+}
+
+/// Serves until Ctrl-C (or `run_for`), printing every event as `mailsim run` does.
+pub fn serve(
+    s: &Scenario,
+    seed: Option<u64>,
+    opts: &Options,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let (mut bridge, ports) = Bridge::new(s, seed, opts)?;
+    writeln!(out, "mailsim serve — {} ({} ports)", s.title, ports.len())?;
+    write!(out, "{}", table(s, &ports, opts.bind))?;
+    writeln!(
+        out,
+        "Ctrl-C stops. Every segment follows, as in `mailsim run`."
+    )?;
+    out.flush()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second handler cannot be installed in the same process (tests): then only
+        // `run_for` ends the loop.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+    let mut printed = 0;
+    while !stop.load(Ordering::SeqCst) && opts.run_for.is_none_or(|d| bridge.elapsed() < d) {
+        bridge.poll()?;
+        let trace = bridge.sim().trace();
+        for ev in &trace.events[printed..] {
             let mut line = Vec::new();
-            report::write_event(&mut line, sim.trace(), ev, false)?;
+            report::write_event(&mut line, trace, ev, false)?;
             out.write_all(&line)?;
         }
-        printed = events.len();
+        printed = trace.events.len();
+        for n in bridge.notes.drain(..) {
+            writeln!(out, "{n}")?;
+        }
         out.flush()?;
         std::thread::sleep(Duration::from_millis(2));
     }
     writeln!(
         out,
         "mailsim serve: stopped after {:.1} s",
-        started.elapsed().as_secs_f64()
+        bridge.elapsed().as_secs_f64()
     )?;
     Ok(())
 }

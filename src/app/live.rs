@@ -1,0 +1,54 @@
+//! `mailsim open FILE --serve`: the window on a live run. The bridge serves real ports and the
+//! diagram follows the newest event, so a real mail program's conversation animates as it happens.
+
+use bevy::prelude::*;
+
+use super::model::{Cursor, Model};
+use crate::bridge::Bridge;
+
+/// The live bridge, polled every frame.
+#[derive(Resource)]
+pub struct Live(pub Bridge);
+
+/// Takes what the bridge has; when the trace grew, the model follows it and, if the cursor was
+/// at the newest event, so does the cursor.
+fn poll(
+    mut live: ResMut<Live>,
+    mut model: ResMut<Model>,
+    mut cursor: ResMut<Cursor>,
+    mut redraw: MessageWriter<bevy::window::RequestRedraw>,
+) {
+    match live.0.poll() {
+        Ok(true) => {
+            let at_end = cursor
+                .index
+                .is_none_or(|i| i + 1 >= model.trace.events.len());
+            let trace = live.0.sim().trace().clone();
+            let fresh = Model::with_trace(
+                model.scenario.clone(),
+                trace,
+                model.name.clone(),
+                model.path.clone(),
+            );
+            *model = fresh;
+            if at_end && !model.trace.events.is_empty() {
+                cursor.index = Some(model.trace.events.len() - 1);
+                cursor.progress = 0.0;
+            }
+            redraw.write(bevy::window::RequestRedraw);
+        }
+        Ok(false) => {}
+        Err(e) => model.error = Some(format!("the bridge stopped: {e}")),
+    }
+    for n in live.0.notes.drain(..) {
+        info!("{n}");
+    }
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(
+        Update,
+        poll.run_if(resource_exists::<Live>)
+            .before(super::model::update_view),
+    );
+}
