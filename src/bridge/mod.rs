@@ -355,8 +355,9 @@ pub fn serve(
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
     }
     let mut printed = 0;
+    let mut idle_rounds = 0u32;
     while !stop.load(Ordering::SeqCst) && opts.run_for.is_none_or(|d| bridge.elapsed() < d) {
-        bridge.poll()?;
+        let busy = bridge.poll()?;
         let trace = bridge.sim().trace();
         for ev in &trace.events[printed..] {
             let mut line = Vec::new();
@@ -368,7 +369,18 @@ pub fn serve(
             writeln!(out, "{n}")?;
         }
         out.flush()?;
-        std::thread::sleep(Duration::from_millis(2));
+        // While bytes flow, go round again at once; just after, only yield (a client's next
+        // command is usually microseconds away); when all has been quiet a while, rest 1 ms.
+        if busy {
+            idle_rounds = 0;
+        } else {
+            idle_rounds += 1;
+            if idle_rounds < 200 {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
     }
     writeln!(
         out,

@@ -227,6 +227,10 @@ impl Sim {
         folder: &str,
         except: Option<usize>,
     ) {
+        // Most servers have no IMAP: nothing to tell, and no need to look at every connection.
+        if self.hosts[h].imap_cfg.is_none() {
+            return;
+        }
         for k in 0..self.conns.len() {
             if Some(k) == except || self.conns[k].ends[1].host != h || self.conns[k].closed[1] {
                 continue;
