@@ -129,16 +129,13 @@ def run(base):
     print("ok   smtplib login (AUTH PLAIN) as alice")
     refused = s.sendmail(
         "alice@a.example",
-        ["bob@b.example", "carol@b.example"],
+        ["bob@b.example", "carol@b.example", "nobody@a.example"],
         "From: alice@a.example\r\nTo: bob@b.example\r\nSubject: interop one\r\n\r\n.a line with a leading dot\r\nbye\r\n",
     )
-    check(refused == {}, "smtplib: both recipients of b.example accepted by A's server (it relays)")
-    try:
-        s.sendmail("alice@a.example", ["nobody@a.example"], "Subject: x\r\n\r\nx\r\n")
-        check(False, "an unknown local user is refused")
-    except smtplib.SMTPRecipientsRefused as e:
-        code = e.recipients["nobody@a.example"][0]
-        check(code == 550, f"smtplib: unknown local user refused with 550 (got {code})")
+    check(
+        list(refused) == ["nobody@a.example"] and refused["nobody@a.example"][0] == 550,
+        f"smtplib: three recipients, the unknown local one refused with 550, the others taken ({refused})",
+    )
     s.quit()
 
     # The mail travels over the simulated network: DNS, then SMTP to B's server.
