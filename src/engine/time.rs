@@ -138,15 +138,21 @@ pub fn rfc5322_date(unix: i64) -> String {
     let (y, m, d) = civil_from_days(days);
     // 1970-01-01 was a Thursday.
     let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(m - 1) as usize];
+    let month = month_abbrev(m);
     format!(
         "{weekday}, {d} {month} {y} {:02}:{:02}:{:02} +0000",
         secs / 3600,
         secs / 60 % 60,
         secs % 60
     )
+}
+
+/// `Jan` ... `Dec` for month 1 ... 12 (RFC 5322 §3.3 and IMAP's date-time use these).
+pub fn month_abbrev(m: u32) -> &'static str {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    MONTHS[(m.clamp(1, 12) - 1) as usize]
 }
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -160,6 +166,8 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Year, month and day of the date `z` days after 1970-01-01 (the inverse of
+/// [`days_from_civil`]).
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);

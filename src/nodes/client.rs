@@ -29,6 +29,38 @@ fn helo_name(def: &crate::scenario::HostDef, style: ClientStyle) -> String {
 }
 
 impl Sim {
+    /// Writes a new message as host `h`'s program would: a fresh Message-ID under `id_domain`,
+    /// the date from the simulated clock, CRLF line ends.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn compose(
+        &mut self,
+        h: usize,
+        from: (&str, &str),
+        id_domain: &str,
+        to: &[String],
+        subject: &str,
+        body: &str,
+        user_agent: &str,
+    ) -> Vec<u8> {
+        let host = &mut self.hosts[h];
+        host.counter += 1;
+        let message_id = format!(
+            "{:016x}.{}@{id_domain}",
+            host.rng.random::<u64>(),
+            host.counter
+        );
+        let body = body.replace("\r\n", "\n").replace('\n', "\r\n");
+        build_message(&Draft {
+            from,
+            to,
+            subject,
+            body: &body,
+            date: self.scenario.start_unix + self.now.whole_secs() as i64,
+            message_id,
+            user_agent,
+        })
+    }
+
     pub(crate) fn fire_step(&mut self, i: usize) {
         let step = self.scenario.steps[i].clone();
         let total = self.scenario.steps.len();
@@ -74,27 +106,17 @@ impl Sim {
         let Some(cl) = self.hosts[h].def.client.clone() else {
             return;
         };
-        let host = &mut self.hosts[h];
-        host.counter += 1;
-        let message_id = format!(
-            "{:016x}.{}@{}",
-            host.rng.random::<u64>(),
-            host.counter,
-            cl.address.domain
-        );
         let to_text: Vec<String> = to.iter().map(ToString::to_string).collect();
-        let date = self.scenario.start_unix + self.now.whole_secs() as i64;
-        let body = body.replace("\r\n", "\n").replace('\n', "\r\n");
         let address = cl.address.to_string();
-        let data = build_message(&Draft {
-            from: (&cl.name, &address),
-            to: &to_text,
+        let data = self.compose(
+            h,
+            (&cl.name, &address),
+            &cl.address.domain,
+            &to_text,
             subject,
-            body: &body,
-            date,
-            message_id,
-            user_agent: &cl.user_agent,
-        });
+            body,
+            &cl.user_agent,
+        );
         let server = &self.hosts[cl.outgoing];
         let (ip, server_name) = (server.def.ip, server.def.name.clone());
         self.note(

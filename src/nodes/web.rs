@@ -7,7 +7,7 @@ use rand::RngExt;
 
 use crate::engine::sim::Sim;
 use crate::engine::trace::EventKind;
-use crate::mail::{Draft, build_message, subject_of};
+use crate::mail::subject_of;
 use crate::nodes::{ClientApp, ServerApp, SmtpPurpose};
 use crate::protocols::Protocol;
 use crate::protocols::http::client::{ClientEvent as BrowserEvent, HttpClient};
@@ -29,6 +29,17 @@ pub(crate) struct WebSession {
     pub password: String,
     /// What happened to the last mail sent, for the "sent" page.
     pub last_sent: Option<String>,
+}
+
+impl WebSession {
+    /// The user's mail domain, which says where their mail server is.
+    fn domain(&self) -> String {
+        self.address
+            .rsplit('@')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    }
 }
 
 /// What a webmail server is doing for a browser's request on a back-end connection.
@@ -213,12 +224,7 @@ impl Sim {
             }
             "/inbox" => {
                 let s = self.hosts[h].web_sessions[&sid].clone();
-                let domain = s
-                    .address
-                    .rsplit('@')
-                    .next()
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
+                let domain = s.domain();
                 self.webmail_imap(
                     c,
                     &domain,
@@ -242,12 +248,7 @@ impl Sim {
                     return self.respond(c, Response::html(400, body));
                 };
                 let s = self.hosts[h].web_sessions[&sid].clone();
-                let domain = s
-                    .address
-                    .rsplit('@')
-                    .next()
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
+                let domain = s.domain();
                 self.webmail_imap(
                     c,
                     &domain,
@@ -527,26 +528,18 @@ impl Sim {
                 ),
             );
         };
-        let host = &mut self.hosts[h];
-        host.counter += 1;
-        let message_id = format!(
-            "{:016x}.{}@{}",
-            host.rng.random::<u64>(),
-            host.counter,
-            host.def.name
-        );
         let to_text: Vec<String> = to.iter().map(ToString::to_string).collect();
-        let body = get("body").replace("\r\n", "\n").replace('\n', "\r\n");
         let subject = get("subject");
-        let data = build_message(&Draft {
-            from: ("", &s.address),
-            to: &to_text,
-            subject: &subject,
-            body: &body,
-            date: self.scenario.start_unix + self.now.whole_secs() as i64,
-            message_id,
-            user_agent: "mailsim Webmail 1.0",
-        });
+        let id_domain = self.hosts[h].def.name.clone();
+        let data = self.compose(
+            h,
+            ("", &s.address),
+            &id_domain,
+            &to_text,
+            &subject,
+            &get("body"),
+            "mailsim Webmail 1.0",
+        );
         let (ip, name) = (
             self.hosts[server].def.ip,
             self.hosts[server].def.name.clone(),

@@ -4,7 +4,7 @@
 //! A small reader of our own: it never fails (a message that is not well-formed MIME is one
 //! text/plain part), never allocates more than the message, and recurses at most [`MAX_DEPTH`].
 
-use crate::engine::time::civil_from_days;
+use crate::engine::time::{civil_from_days, month_abbrev};
 
 const MAX_DEPTH: usize = 8;
 
@@ -399,9 +399,7 @@ pub fn internal_date(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(m - 1) as usize];
+    let month = month_abbrev(m);
     format!(
         "{d:02}-{month}-{y} {:02}:{:02}:{:02} +0000",
         secs / 3600,
