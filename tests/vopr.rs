@@ -47,8 +47,8 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
         r.next(5)
     );
     s.push_str("[[host]]\nname = \"ns.example\"\nip = \"203.0.113.53\"\nservices = [\"dns\"]\n");
-    for d in 0..domains {
-        let accounts: Vec<String> = (0..users[d])
+    for (d, &n) in users.iter().enumerate() {
+        let accounts: Vec<String> = (0..n)
             .map(|u| format!("{{ user = \"u{u}\", password = \"pw{u}\" }}"))
             .collect();
         let _ = writeln!(
@@ -60,8 +60,8 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
     }
     // One or two computers per user, each POP3 (keeping mail or not) or IMAP (idling or not).
     let mut pcs: Vec<(String, usize, usize, bool)> = Vec::new(); // (name, domain, user, imap)
-    for d in 0..domains {
-        for u in 0..users[d] {
+    for (d, &n) in users.iter().enumerate() {
+        for u in 0..n {
             for k in 0..1 + r.next(2) {
                 let name = format!("pc{k}-u{u}.d{d}.example");
                 let imap = r.next(2) == 0;
