@@ -28,11 +28,15 @@ impl Rng {
     }
 }
 
-/// A sent mail: its unique subject and the recipients (user, domain index), known or not.
+/// A sent mail: its unique subject, its sender (user, domain index) and the recipients
+/// (user, domain index, known or not).
 struct Sent {
     subject: String,
+    from: (usize, usize),
     rcpts: Vec<(String, usize, bool)>,
 }
+
+const BOUNCE: &str = "Undelivered Mail Returned to Sender";
 
 /// A random network and its traffic as a scenario file, and what was sent.
 fn generate(seed: u64) -> (String, Vec<Sent>) {
@@ -112,7 +116,11 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
                     to.join(", ")
                 );
                 subjects.push(subject.clone());
-                sent.push(Sent { subject, rcpts });
+                sent.push(Sent {
+                    subject,
+                    from: (pc.1, pc.2),
+                    rcpts,
+                });
             }
             2 => {
                 let _ = writeln!(
@@ -192,7 +200,7 @@ fn run(seed: u64) -> Result<(usize, usize, usize), String> {
             _ => {}
         }
     }
-    if let Some(((h, u, s), n)) = stored.iter().find(|(_, n)| **n > 1) {
+    if let Some(((h, u, s), n)) = stored.iter().find(|((_, _, s), n)| **n > 1 && s != BOUNCE) {
         return Err(format!(
             "\"{s}\" stored {n} times in {u}'s mailbox on {}",
             t.host_name(*h)
@@ -221,6 +229,35 @@ fn run(seed: u64) -> Result<(usize, usize, usize), String> {
             }
         }
     }
+    // Each relay that met unknown users bounced exactly once to the sender: one bounce per
+    // (mail, other domain with an unknown recipient). Unknown users of the sender's own domain
+    // are refused to the mail program directly, with no bounce.
+    let mut bounces_due: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    for m in &sent {
+        let mut domains: Vec<usize> = m
+            .rcpts
+            .iter()
+            .filter(|(_, d, known)| !known && *d != m.from.0)
+            .map(|(_, d, _)| *d)
+            .collect();
+        domains.sort_unstable();
+        domains.dedup();
+        *bounces_due.entry(m.from).or_default() += domains.len();
+    }
+    for ((d, u), due) in &bounces_due {
+        let Some(h) = host_of_domain(*d) else {
+            continue;
+        };
+        let got = stored
+            .get(&(h, format!("u{u}"), BOUNCE.to_string()))
+            .copied()
+            .unwrap_or(0);
+        if got != *due && !(got < *due && queued > 0) {
+            return Err(format!(
+                "u{u}@d{d}.example got {got} bounces, {due} were due; {queued} still queued"
+            ));
+        }
+    }
     // UIDVALIDITY holds: every mailbox still has the validity it was made with (a mailbox is never
     // recreated in these runs), and its next UID is above every UID it holds.
     // The mailboxes at the end agree with the trace, and hold no mail twice.
@@ -240,7 +277,12 @@ fn run(seed: u64) -> Result<(usize, usize, usize), String> {
             if mb.messages.iter().any(|m| m.uid >= mb.uid_next) {
                 return Err(format!("{user}'s mailbox holds a uid at or above uid_next"));
             }
-            let mut subjects: Vec<&str> = mb.messages.iter().map(|m| m.subject.as_str()).collect();
+            let mut subjects: Vec<&str> = mb
+                .messages
+                .iter()
+                .map(|m| m.subject.as_str())
+                .filter(|s| *s != BOUNCE)
+                .collect();
             subjects.sort_unstable();
             if let Some(w) = subjects.windows(2).find(|w| w[0] == w[1]) {
                 return Err(format!(

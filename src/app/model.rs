@@ -43,6 +43,11 @@ pub const BUNDLED: &[(&str, &str, &str)] = &[
         "standards.toml",
         include_str!("../../scenarios/standards.toml"),
     ),
+    (
+        "A bounce: the user does not exist",
+        "bounce-unknown-user.toml",
+        include_str!("../../scenarios/bounce-unknown-user.toml"),
+    ),
 ];
 
 /// The loaded scenario and everything derived from it.

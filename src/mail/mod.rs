@@ -228,3 +228,79 @@ mod tests {
         assert_eq!(mb.uid_next, 3);
     }
 }
+
+/// One recipient a delivery status notification reports on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedRecipient {
+    /// The address, as in RCPT TO.
+    pub address: String,
+    /// The enhanced status code, e.g. `5.1.1`.
+    pub status: String,
+    /// The remote server's reply, e.g. `550 5.1.1 <x@b.example>: ...`.
+    pub diagnostic: String,
+}
+
+/// A bounce: a delivery status notification (RFC 3464) in a multipart/report (RFC 6522), from
+/// `MAILER-DAEMON@reporter` to `to`, with the original message's header attached.
+pub fn build_dsn(
+    reporter: &str,
+    remote_mta: &str,
+    to: &str,
+    original: &[u8],
+    failed: &[FailedRecipient],
+    date: i64,
+    boundary: &str,
+) -> Vec<u8> {
+    let head_end = original
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(original.len(), |i| i + 2);
+    let headers = String::from_utf8_lossy(&original[..head_end]);
+    let list: Vec<String> = failed
+        .iter()
+        .map(|f| format!("<{}>: {}", f.address, f.diagnostic))
+        .collect();
+    let mut per_rcpt = String::new();
+    for f in failed {
+        per_rcpt.push_str(&format!(
+            "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\nRemote-MTA: dns; {remote_mta}\r\nDiagnostic-Code: smtp; {}\r\n",
+            f.address, f.status, f.diagnostic
+        ));
+    }
+    let text = format!(
+        "Return-Path: <>\r\n\
+From: Mail Delivery System <MAILER-DAEMON@{reporter}>\r\n\
+To: <{to}>\r\n\
+Subject: Undelivered Mail Returned to Sender\r\n\
+Date: {}\r\n\
+Auto-Submitted: auto-replied\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\"\r\n\
+\r\n\
+This is a delivery status notification (RFC 3464).\r\n\
+\r\n\
+--{boundary}\r\n\
+Content-Type: text/plain; charset=us-ascii\r\n\
+\r\n\
+This is the mail system at {reporter}.\r\n\
+\r\n\
+Your message could not be delivered to one or more recipients.\r\n\
+The mail server {remote_mta} answered:\r\n\
+\r\n\
+{}\r\n\
+\r\n\
+--{boundary}\r\n\
+Content-Type: message/delivery-status\r\n\
+\r\n\
+Reporting-MTA: dns; {reporter}\r\n\
+{per_rcpt}\r\n\
+--{boundary}\r\n\
+Content-Type: text/rfc822-headers\r\n\
+\r\n\
+{headers}\r\n\
+--{boundary}--\r\n",
+        crate::engine::time::rfc5322_date(date),
+        list.join("\r\n"),
+    );
+    text.into_bytes()
+}

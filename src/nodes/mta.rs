@@ -174,6 +174,80 @@ impl Sim {
             .map(|q| q.domain.clone())
     }
 
+    /// Sends the sender of a mail a bounce (DSN) for the recipients `failed` refused by `peer`.
+    /// Mail with the null sender `<>` (a bounce itself) is never bounced (RFC 5321 §4.5.5).
+    fn bounce(
+        &mut self,
+        h: usize,
+        from: Option<crate::protocols::smtp::wire::Address>,
+        original: &[u8],
+        failed: &[(
+            crate::protocols::smtp::wire::Address,
+            crate::protocols::smtp::wire::Reply,
+        )],
+        peer: &str,
+    ) {
+        let Some(from) = from else {
+            self.note(
+                h,
+                "a bounce could not be delivered either; it is dropped, as RFC 5321 §4.5.5 says"
+                    .into(),
+            );
+            return;
+        };
+        let reporter = self.hosts[h].def.name.clone();
+        let failed: Vec<crate::mail::FailedRecipient> = failed
+            .iter()
+            .map(|(a, r)| {
+                let text = r.to_string();
+                let status = r
+                    .lines
+                    .first()
+                    .and_then(|l| l.split(' ').next())
+                    .filter(|c| c.split('.').count() == 3)
+                    .map_or_else(|| format!("{}.0.0", r.code / 100), str::to_string);
+                crate::mail::FailedRecipient {
+                    address: a.to_string(),
+                    status,
+                    diagnostic: text,
+                }
+            })
+            .collect();
+        let date = self.scenario.start_unix + self.now.whole_secs() as i64;
+        let boundary = format!("{:016x}/{reporter}", self.hosts[h].rng.random::<u64>());
+        let dsn = crate::mail::build_dsn(
+            &reporter,
+            peer,
+            &from.to_string(),
+            original,
+            &failed,
+            date,
+            &boundary,
+        );
+        let who: Vec<&str> = failed.iter().map(|f| f.address.as_str()).collect();
+        self.note(
+            h,
+            format!(
+                "{reporter} writes a bounce (DSN) to {from}: {} refused by {peer}",
+                who.join(", ")
+            ),
+        );
+        let local = self.hosts[h]
+            .def
+            .domain
+            .as_deref()
+            .is_some_and(|d| d.eq_ignore_ascii_case(&from.domain));
+        let user = from.local.to_ascii_lowercase();
+        if local && self.hosts[h].mailboxes.contains_key(&user) {
+            self.deliver_local(h, &user, dsn);
+        } else {
+            self.note(
+                h,
+                format!("{from} is not a user here; the bounce is dropped"),
+            );
+        }
+    }
+
     pub(crate) fn start_delivery(&mut self, h: usize, id: &str) {
         let Some(domain) = self.queued_domain(h, id) else {
             return;
@@ -311,16 +385,57 @@ impl Sim {
             .iter()
             .map(|(a, r)| format!("{a} ({r})"))
             .collect();
-        if !refused.is_empty() {
+        // Refused for good (5xx): out of the queue, and a bounce to the sender (RFC 5321
+        // §4.2.5, §6.1: having accepted the mail, this server must report its failure).
+        let permanent: Vec<(
+            crate::protocols::smtp::wire::Address,
+            crate::protocols::smtp::wire::Reply,
+        )> = o
+            .rejected
+            .iter()
+            .filter(|(_, r)| r.code >= 500)
+            .cloned()
+            .collect();
+        if !permanent.is_empty() {
+            let q = &mut self.hosts[h].queue[i];
+            q.rcpts.retain(|r| !permanent.iter().any(|(a, _)| a == r));
+            let (from, data) = (q.from.clone(), q.data.clone());
+            let emptied = q.rcpts.is_empty();
+            self.bounce(h, from, &data, &permanent, &peer);
+            if emptied {
+                self.hosts[h].queue.remove(i);
+                self.trace.push(
+                    self.now,
+                    EventKind::Queue {
+                        host: h,
+                        id: id.to_string(),
+                        added: false,
+                        text: format!("{id} refused by {peer}: bounced to the sender"),
+                    },
+                );
+            }
+        }
+        let temporary: Vec<&String> = refused
+            .iter()
+            .zip(&o.rejected)
+            .filter(|(_, (_, r))| r.code < 500)
+            .map(|(t, _)| t)
+            .collect();
+        if !temporary.is_empty() {
+            let list: Vec<String> = temporary.iter().map(|s| s.to_string()).collect();
             self.note(
                 h,
                 format!(
-                    "{peer} refused {}; {id} keeps them in the queue",
-                    refused.join(", ")
+                    "{peer} refused {} for now (4xx); {id} keeps them in the queue",
+                    list.join(", ")
                 ),
             );
-            self.set_status(h, id, format!("refused by {peer}: {}", refused.join(", ")));
-        } else if !o.delivered {
+            self.set_status(
+                h,
+                id,
+                format!("refused for now by {peer}: {}", list.join(", ")),
+            );
+        } else if !o.delivered && permanent.is_empty() {
             let why = o
                 .error
                 .or(o.last_reply.map(|r| r.to_string()))
