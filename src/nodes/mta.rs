@@ -174,6 +174,20 @@ impl Sim {
             .map(|q| q.domain.clone())
     }
 
+    /// Takes entry `i` out of host `h`'s queue, saying why in the trace.
+    fn unqueue(&mut self, h: usize, i: usize, text: String) {
+        let q = self.hosts[h].queue.remove(i);
+        self.trace.push(
+            self.now,
+            EventKind::Queue {
+                host: h,
+                id: q.id,
+                added: false,
+                text,
+            },
+        );
+    }
+
     /// Sends the sender of a mail a bounce (DSN) for the recipients `failed` refused by `peer`.
     /// Mail with the null sender `<>` (a bounce itself) is never bounced (RFC 5321 §4.5.5).
     fn bounce(
@@ -368,16 +382,7 @@ impl Sim {
                 .map(|r| r.to_string())
                 .unwrap_or_default();
             if q.rcpts.is_empty() {
-                self.hosts[h].queue.remove(i);
-                self.trace.push(
-                    self.now,
-                    EventKind::Queue {
-                        host: h,
-                        id: id.to_string(),
-                        added: false,
-                        text: format!("{id} delivered to {peer}: {reply}"),
-                    },
-                );
+                self.unqueue(h, i, format!("{id} delivered to {peer}: {reply}"));
             }
         }
         let refused: Vec<String> = o
@@ -403,15 +408,10 @@ impl Sim {
             let emptied = q.rcpts.is_empty();
             self.bounce(h, from, &data, &permanent, &peer);
             if emptied {
-                self.hosts[h].queue.remove(i);
-                self.trace.push(
-                    self.now,
-                    EventKind::Queue {
-                        host: h,
-                        id: id.to_string(),
-                        added: false,
-                        text: format!("{id} refused by {peer}: bounced to the sender"),
-                    },
+                self.unqueue(
+                    h,
+                    i,
+                    format!("{id} refused by {peer}: bounced to the sender"),
                 );
             }
         }

@@ -52,6 +52,18 @@ pub(crate) struct WebJob {
     failed: Option<String>,
 }
 
+impl WebJob {
+    fn new(http: usize, kind: WebKind) -> Self {
+        WebJob {
+            http,
+            kind,
+            list: Vec::new(),
+            body: None,
+            failed: None,
+        }
+    }
+}
+
 enum WebKind {
     Login {
         address: String,
@@ -341,16 +353,7 @@ impl Sim {
             jobs,
         );
         if let Some(k) = self.connect(h, ip, 143, Protocol::Imap, ClientApp::Imap(m)) {
-            self.web_jobs.insert(
-                k,
-                WebJob {
-                    http: c,
-                    kind,
-                    list: Vec::new(),
-                    body: None,
-                    failed: None,
-                },
-            );
+            self.web_jobs.insert(k, WebJob::new(c, kind));
         }
     }
 
@@ -572,15 +575,12 @@ impl Sim {
         ) {
             self.web_jobs.insert(
                 k,
-                WebJob {
-                    http: c,
-                    kind: WebKind::Send {
+                WebJob::new(
+                    c,
+                    WebKind::Send {
                         sid: sid.to_string(),
                     },
-                    list: Vec::new(),
-                    body: None,
-                    failed: None,
-                },
+                ),
             );
         }
     }

@@ -148,16 +148,7 @@ impl HttpClient {
             }
         };
         let status = resp.code.unwrap_or(0);
-        let fields: Vec<(String, String)> = resp
-            .headers
-            .iter()
-            .map(|h| {
-                (
-                    h.name.to_string(),
-                    String::from_utf8_lossy(h.value).trim().to_string(),
-                )
-            })
-            .collect();
+        let fields = super::owned_fields(resp.headers);
         let response = Response {
             status,
             headers: fields,

@@ -140,6 +140,19 @@ impl Response {
     }
 }
 
+/// Header fields as httparse found them, as owned (name, value) pairs, values trimmed.
+pub(crate) fn owned_fields(headers: &[httparse::Header]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_string(),
+                String::from_utf8_lossy(h.value).trim().to_string(),
+            )
+        })
+        .collect()
+}
+
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()

@@ -149,16 +149,7 @@ impl HttpServer {
         let version = req.version.unwrap_or(1);
         let method = req.method.unwrap_or_default().to_string();
         let target = req.path.unwrap_or_default().to_string();
-        let fields: Vec<(String, String)> = req
-            .headers
-            .iter()
-            .map(|h| {
-                (
-                    h.name.to_string(),
-                    String::from_utf8_lossy(h.value).trim().to_string(),
-                )
-            })
-            .collect();
+        let fields = super::owned_fields(req.headers);
         let get = |n: &str| {
             fields
                 .iter()
