@@ -48,6 +48,11 @@ pub const BUNDLED: &[(&str, &str, &str)] = &[
         "bounce-unknown-user.toml",
         include_str!("../../scenarios/bounce-unknown-user.toml"),
     ),
+    (
+        "B's server is down: the mail waits and is retried",
+        "server-down-retry.toml",
+        include_str!("../../scenarios/server-down-retry.toml"),
+    ),
 ];
 
 /// The loaded scenario and everything derived from it.

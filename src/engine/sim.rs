@@ -45,6 +45,11 @@ pub(crate) enum Ev {
         to: Endpoint,
         event: usize,
     },
+    /// A mail server tries a queued mail again.
+    Retry {
+        host: usize,
+        id: String,
+    },
 }
 
 /// A message a mail program has downloaded.
@@ -75,6 +80,10 @@ pub struct QueuedMail {
     pub data: Arc<Vec<u8>>,
     /// What is happening to it, in words.
     pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// When it was queued (it bounces if still here [`crate::nodes::GIVE_UP`] later).
+    pub queued_at: SimTime,
 }
 
 /// A host while the simulation runs.
@@ -334,6 +343,7 @@ impl Sim {
                 self.udp_arrive(from, to, &payload);
                 self.put_payload(event, payload);
             }
+            Ev::Retry { host, id } => self.mta_retry(host, &id),
         }
         Some(first..self.trace.events.len())
     }
@@ -351,6 +361,13 @@ impl Sim {
                 Arc::make_mut(cfg).require_auth = true;
             }
         }
+    }
+
+    /// Whether a `down` fault holds host `h` now.
+    pub(crate) fn is_down(&self, h: usize) -> bool {
+        self.scenario.faults.iter().any(|f| {
+            f.host == h && f.kind == crate::scenario::FaultKind::Down && f.active(self.now)
+        })
     }
 
     /// When the next thing happens, if anything is left.
@@ -605,23 +622,21 @@ impl Sim {
         if flags.has(TcpFlags::RST) {
             self.conns[c].closed = [true, true];
             if side == 0 {
-                self.app_closed(
-                    c,
-                    0,
-                    "connection refused: nothing listens on that port (RST)",
-                );
+                self.app_closed(c, 0, "connection refused (RST)");
             }
             return;
         }
         if flags.has(TcpFlags::SYN) && !flags.has(TcpFlags::ACK) {
             let port = self.conns[c].ends[1].port;
             let host = &self.hosts[self.conns[c].ends[1].host];
+            let server = self.conns[c].ends[1].host;
             let listening = host
                 .def
                 .services
                 .iter()
                 .any(|s| s.port() == port && *s != Service::Dns);
-            if listening {
+            let down = self.is_down(server);
+            if listening && !down {
                 let isn: u32 = self.hosts[self.conns[c].ends[1].host].rng.random();
                 self.conns[c].next_seq[1] = isn;
                 let ex = Explanation {
@@ -638,7 +653,11 @@ impl Sim {
                 );
             } else {
                 let ex = Explanation {
-                    note: "connection refused: nothing listens on this port (RST)",
+                    note: if down {
+                        "connection refused: the server is down (a fault of the scenario), so it answers RST"
+                    } else {
+                        "connection refused: nothing listens on this port (RST)"
+                    },
                     rfc: "RFC 9293 §3.5.2",
                 };
                 self.send_segment(

@@ -15,6 +15,15 @@ mod web;
 
 pub(crate) use web::{WebJob, WebSession};
 
+use crate::engine::time::SimDuration;
+
+/// The first retry of a mail that could not be delivered for now; each next one waits twice as
+/// long (10 s, 20 s, 40 s, ...). RFC 5321 §4.5.4.1 asks for at least 30 minutes between tries; a
+/// lesson cannot wait that long, so the simulation's clock runs this schedule compressed.
+pub const RETRY_FIRST: SimDuration = SimDuration::from_secs(10);
+/// A mail still queued this long after it came bounces (RFC 5321 §4.5.4.1 says 4–5 days).
+pub const GIVE_UP: SimDuration = SimDuration::from_secs(300);
+
 use crate::engine::sim::Sim;
 use crate::protocols::{http, imap as imap_proto, pop3, smtp};
 

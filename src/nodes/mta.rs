@@ -88,6 +88,8 @@ impl Sim {
                 domain: domain.clone(),
                 data: Arc::new(data),
                 status: format!("looking up the mail server of {domain}"),
+                attempts: 1,
+                queued_at: self.now,
             });
             self.trace.push(
                 self.now,
@@ -172,6 +174,71 @@ impl Sim {
             .iter()
             .find(|q| q.id == id)
             .map(|q| q.domain.clone())
+    }
+
+    /// A temporary failure: try `id` again later, each time waiting twice as long.
+    fn schedule_retry(&mut self, h: usize, id: &str) {
+        let Some(q) = self.hosts[h].queue.iter().find(|q| q.id == id) else {
+            return;
+        };
+        let wait = crate::nodes::RETRY_FIRST.as_micros() << (q.attempts - 1).min(16);
+        let at = self.now + crate::engine::time::SimDuration(wait);
+        self.note(
+            h,
+            format!(
+                "{id} stays in the queue; next try in {} (attempt {})",
+                crate::engine::time::SimDuration(wait),
+                q.attempts + 1
+            ),
+        );
+        let status = format!("waiting to try again at {at}");
+        self.set_status(h, id, status);
+        self.queue.push(
+            at,
+            crate::engine::sim::Ev::Retry {
+                host: h,
+                id: id.to_string(),
+            },
+        );
+    }
+
+    /// Time to try a queued mail again, or, past [`crate::nodes::GIVE_UP`], to bounce it.
+    pub(crate) fn mta_retry(&mut self, h: usize, id: &str) {
+        let Some(i) = self.hosts[h].queue.iter().position(|q| q.id == id) else {
+            return;
+        };
+        let q = &mut self.hosts[h].queue[i];
+        if self.now.0.saturating_sub(q.queued_at.0) >= crate::nodes::GIVE_UP.as_micros() {
+            let (from, data) = (q.from.clone(), q.data.clone());
+            let failed: Vec<_> = q
+                .rcpts
+                .iter()
+                .map(|r| {
+                    (
+                        r.clone(),
+                        crate::protocols::smtp::wire::Reply::new(
+                            450,
+                            "4.4.7 Delivery time expired: the server could not be reached",
+                        ),
+                    )
+                })
+                .collect();
+            let domain = q.domain.clone();
+            self.bounce(h, from, &data, &failed, &domain);
+            self.unqueue(
+                h,
+                i,
+                format!(
+                    "{id} given up after {}: bounced to the sender",
+                    crate::nodes::GIVE_UP
+                ),
+            );
+            return;
+        }
+        q.attempts += 1;
+        let n = q.attempts;
+        self.note(h, format!("trying {id} again (attempt {n})"));
+        self.start_delivery(h, id);
     }
 
     /// Takes entry `i` out of host `h`'s queue, saying why in the trace.
@@ -435,6 +502,7 @@ impl Sim {
                 id,
                 format!("refused for now by {peer}: {}", list.join(", ")),
             );
+            self.schedule_retry(h, id);
         } else if !o.delivered && permanent.is_empty() {
             let why = o
                 .error
@@ -445,6 +513,7 @@ impl Sim {
                 format!("delivery of {id} to {peer} failed: {why}; it stays queued"),
             );
             self.set_status(h, id, format!("failed: {why}"));
+            self.schedule_retry(h, id);
         }
     }
 }

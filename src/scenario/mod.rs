@@ -49,6 +49,17 @@ struct RawFile {
     steps: Vec<RawStep>,
     #[serde(default, rename = "expect")]
     expects: Vec<RawExpect>,
+    #[serde(default, rename = "fault")]
+    faults: Vec<RawFault>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFault {
+    kind: Spanned<String>,
+    host: Spanned<String>,
+    from: Spanned<String>,
+    until: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -396,6 +407,33 @@ pub struct LinkDef {
     pub jitter: SimDuration,
 }
 
+/// Something going wrong on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultDef {
+    /// The host it hits.
+    pub host: usize,
+    /// What goes wrong.
+    pub kind: FaultKind,
+    /// From when.
+    pub from: SimTime,
+    /// Until when (`None`: to the end).
+    pub until: Option<SimTime>,
+}
+
+/// The kinds of fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// The host is down: connections to it are refused (RST).
+    Down,
+}
+
+impl FaultDef {
+    /// Whether it is in effect at `t`.
+    pub fn active(&self, t: SimTime) -> bool {
+        t >= self.from && self.until.is_none_or(|u| t < u)
+    }
+}
+
 /// A checked scenario, ready to simulate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
@@ -421,6 +459,8 @@ pub struct Scenario {
     pub steps: Vec<StepDef>,
     /// The expectations.
     pub expects: Vec<ExpectDef>,
+    /// What goes wrong, and when.
+    pub faults: Vec<FaultDef>,
 }
 
 impl Scenario {
@@ -705,6 +745,11 @@ impl Validator<'_> {
             .iter()
             .filter_map(|e| self.expect(e, &names, &hosts))
             .collect();
+        let faults = raw
+            .faults
+            .iter()
+            .filter_map(|f| self.fault(f, &names))
+            .collect();
         Scenario {
             title: raw.title,
             description: raw.description,
@@ -717,7 +762,40 @@ impl Validator<'_> {
             links,
             steps,
             expects,
+            faults,
         }
+    }
+
+    fn fault(&mut self, f: &RawFault, names: &[String]) -> Option<FaultDef> {
+        let host = self.host_ref(names, &f.host, "faulty host");
+        let kind = match f.kind.get_ref().as_str() {
+            "down" => FaultKind::Down,
+            other => {
+                self.err(
+                    f.kind.span(),
+                    format!("`{other}` is not a kind of fault"),
+                    Some("expected kind = \"down\" (the host refuses every connection)".into()),
+                );
+                return None;
+            }
+        };
+        let from = SimTime::ZERO + self.duration(&f.from);
+        let until = f.until.as_ref().map(|u| SimTime::ZERO + self.duration(u));
+        if let (Some(u), Some(sp)) = (until, f.until.as_ref())
+            && u <= from
+        {
+            self.err(
+                sp.span(),
+                "`until` must come after `from`",
+                Some(format!("the fault starts at {from}")),
+            );
+        }
+        Some(FaultDef {
+            host: host?,
+            kind,
+            from,
+            until,
+        })
     }
 
     fn position(&mut self, p: Option<&Spanned<Vec<f32>>>) -> Option<(f32, f32)> {
