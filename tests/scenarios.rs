@@ -207,3 +207,45 @@ fn each_client_style_writes_its_own_bytes() {
         assert!(c.ok, "{}: {}", c.text, c.found);
     }
 }
+
+#[test]
+fn a_server_down_for_good_ends_in_a_bounce_after_the_give_up_time() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/server-down-retry.toml"
+    );
+    let source = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("until = \"45s\"\n", "");
+    let sim = run("down-for-good.toml", &source, None);
+    let a = sim
+        .hosts()
+        .iter()
+        .find(|h| h.def.name == "smtp.a.example")
+        .unwrap();
+    assert!(a.queue.is_empty(), "given up, not kept for ever");
+    let bounce = a
+        .mailboxes
+        .get("alice")
+        .and_then(|mb| mb.messages.first())
+        .expect("the sender got a bounce");
+    let text = String::from_utf8_lossy(&bounce.data);
+    assert!(
+        text.contains("Subject: Undelivered Mail Returned to Sender"),
+        "{text}"
+    );
+    assert!(text.contains("Status: 4.4.7"), "{text}");
+    assert!(
+        text.contains("Final-Recipient: rfc822; bob@b.example"),
+        "{text}"
+    );
+    // Tried at once, then again 10, 20, 40 and 80 s later (at about 10, 30, 70 and 150 s); the
+    // next try would come at about 310 s, past the 5 minutes: given up then.
+    let tries = sim
+        .trace()
+        .events
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::Note { text, .. } if text.starts_with("trying ")))
+        .count();
+    assert_eq!(tries, 4);
+}
