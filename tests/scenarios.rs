@@ -249,3 +249,37 @@ fn a_server_down_for_good_ends_in_a_bounce_after_the_give_up_time() {
         .count();
     assert_eq!(tries, 4);
 }
+
+#[test]
+fn a_domain_that_does_not_exist_bounces_at_once() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/bounce-unknown-user.toml"
+    );
+    let source = std::fs::read_to_string(path).unwrap().replace(
+        "to = [\"bobb@b.example\"]",
+        "to = [\"bob@nowhere.example\"]",
+    );
+    let sim = run("nxdomain.toml", &source, None);
+    for c in check::check(&sim) {
+        assert!(c.ok, "{}: {}", c.text, c.found);
+    }
+    let dsn = sim
+        .trace()
+        .events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Segment(s)
+                if String::from_utf8_lossy(&s.payload).contains("Status: 5.4.4") =>
+            {
+                Some(String::from_utf8_lossy(&s.payload).into_owned())
+            }
+            _ => None,
+        })
+        .expect("the bounce, downloaded by POP3, says 5.4.4");
+    assert!(
+        dsn.contains("Final-Recipient: rfc822; bob@nowhere.example"),
+        "{dsn}"
+    );
+    assert!(!dsn.contains("Remote-MTA"), "no server was reached: {dsn}");
+}

@@ -260,13 +260,24 @@ pub fn build_dsn(
         .iter()
         .map(|f| format!("<{}>: {}", f.address, f.diagnostic))
         .collect();
+    // No remote MTA when the failure was found before any server was reached (DNS).
+    let remote = if remote_mta.is_empty() {
+        String::new()
+    } else {
+        format!("Remote-MTA: dns; {remote_mta}\r\n")
+    };
     let mut per_rcpt = String::new();
     for f in failed {
         per_rcpt.push_str(&format!(
-            "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\nRemote-MTA: dns; {remote_mta}\r\nDiagnostic-Code: smtp; {}\r\n",
+            "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\n{remote}Diagnostic-Code: smtp; {}\r\n",
             f.address, f.status, f.diagnostic
         ));
     }
+    let who = if remote_mta.is_empty() {
+        "The mail system found:".to_string()
+    } else {
+        format!("The mail server {remote_mta} answered:")
+    };
     let text = format!(
         "Return-Path: <>\r\n\
 From: Mail Delivery System <MAILER-DAEMON@{reporter}>\r\n\
@@ -285,7 +296,7 @@ Content-Type: text/plain; charset=us-ascii\r\n\
 This is the mail system at {reporter}.\r\n\
 \r\n\
 Your message could not be delivered to one or more recipients.\r\n\
-The mail server {remote_mta} answered:\r\n\
+{who}\r\n\
 \r\n\
 {}\r\n\
 \r\n\

@@ -306,10 +306,15 @@ impl Sim {
             &boundary,
         );
         let who: Vec<&str> = failed.iter().map(|f| f.address.as_str()).collect();
+        let by = if peer.is_empty() {
+            String::new()
+        } else {
+            format!(" refused by {peer}")
+        };
         self.note(
             h,
             format!(
-                "{reporter} writes a bounce (DSN) to {from}: {} refused by {peer}",
+                "{reporter} writes a bounce (DSN) to {from}: {}{by}",
                 who.join(", ")
             ),
         );
@@ -358,15 +363,32 @@ impl Sim {
         };
         match (lookup.stage, resp.rcode) {
             (_, Rcode::NxDomain) => {
-                self.note(h, format!("{domain} does not exist (NXDOMAIN): {id} cannot be delivered and stays queued"));
-                self.set_status(h, &id, format!("undeliverable: {domain} does not exist"));
-            }
-            (_, Rcode::Other(code)) => {
+                // The domain does not exist: no retry can help, so the sender gets a bounce.
                 self.note(
                     h,
-                    format!("the DNS server failed (rcode {code}); {id} stays queued"),
+                    format!("{domain} does not exist (NXDOMAIN): {id} cannot be delivered"),
                 );
+                let Some(i) = self.hosts[h].queue.iter().position(|q| q.id == id) else {
+                    return;
+                };
+                let q = &self.hosts[h].queue[i];
+                let reply = crate::protocols::smtp::wire::Reply::new(
+                    550,
+                    format!("5.4.4 Host or domain name not found: {domain} (NXDOMAIN)"),
+                );
+                let failed: Vec<_> = q.rcpts.iter().map(|r| (r.clone(), reply.clone())).collect();
+                let (from, data) = (q.from.clone(), q.data.clone());
+                self.bounce(h, from, &data, &failed, "");
+                self.unqueue(
+                    h,
+                    i,
+                    format!("{id}: {domain} does not exist; bounced to the sender"),
+                );
+            }
+            (_, Rcode::Other(code)) => {
+                self.note(h, format!("the DNS server failed (rcode {code})"));
                 self.set_status(h, &id, format!("DNS failure, rcode {code}"));
+                self.schedule_retry(h, &id);
             }
             (LookupStage::Mx, Rcode::NoError) => {
                 let exchange = match resp.mx.iter().min_by_key(|(pref, _)| *pref) {
@@ -400,8 +422,9 @@ impl Sim {
             }
             (LookupStage::A { exchange }, Rcode::NoError) => {
                 let Some(&(_, ip)) = resp.a.first() else {
-                    self.note(h, format!("{exchange} has no address; {id} stays queued"));
+                    self.note(h, format!("{exchange} has no address"));
                     self.set_status(h, &id, format!("{exchange} has no address"));
+                    self.schedule_retry(h, &id);
                     return;
                 };
                 let Some(q) = self.hosts[h].queue.iter().find(|q| q.id == id).cloned() else {
