@@ -1,8 +1,9 @@
 //! Randomized whole-system runs (VOPR-style): generated networks and traffic, many seeds, and
 //! invariants checked after every run. `MAILSIM_SEEDS` sets how many (default 200) and
-//! `MAILSIM_SEED_START` where to begin; a failure prints the seed and the command that
+//! `MAILSIM_SEED_START` where to begin; `MAILSIM_VOPR_DUMP=DIR` keeps each generated scenario
+//! there, to run or open it; a failure prints the seed and the command that
 //! reproduces it. Servers go down now and then (the `down` fault) and come back before any
-//! mail would be given up.
+//! mail would be given up, and some greylist.
 //!
 //! Invariants:
 //! - every mail an SMTP server accepted for a known user is stored exactly once in that user's
@@ -87,18 +88,25 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
             }
         }
     }
-    // Now and then a server is down for a while (up again before any mail would be given up:
-    // the retries at 10, 30, 70 and 150 s reach it).
+    // Now and then a server is down for a while, at most a minute: the retries 10, 30, 70 and
+    // 150 s after a mail was queued then reach it, greylisted or not, before it is given up.
     let mut downs: Vec<(usize, u64, u64)> = Vec::new(); // (domain, from ms, until ms)
     for d in 0..domains {
         if r.next(3) == 0 {
             let from = r.next(20_000);
-            let until = from + 1 + r.next(120_000);
+            let until = from + 1 + r.next(60_000);
             let _ = writeln!(
                 s,
                 "[[fault]]\nkind = \"down\"\nhost = \"mail.d{d}.example\"\nfrom = \"{from}ms\"\nuntil = \"{until}ms\""
             );
             downs.push((d, from, until));
+        }
+        if r.next(3) == 0 {
+            let _ = writeln!(
+                s,
+                "[[fault]]\nkind = \"greylist\"\nhost = \"mail.d{d}.example\"\nfrom = \"{}ms\"",
+                r.next(20_000)
+            );
         }
     }
     let mut sent = Vec::new();
@@ -175,6 +183,11 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
 /// Runs one seed; `Err` says which invariant broke.
 fn run(seed: u64) -> Result<(usize, usize, usize, usize), String> {
     let (source, sent) = generate(seed);
+    if let Some(dir) = std::env::var_os("MAILSIM_VOPR_DUMP") {
+        // Keep the generated scenario, to run it with `mailsim run` or open it in the window.
+        let path = std::path::Path::new(&dir).join(format!("vopr-{seed}.toml"));
+        std::fs::write(path, &source).map_err(|e| e.to_string())?;
+    }
     let sc = scenario::parse("vopr.toml", &source).map_err(|e| format!("bad scenario: {e}"))?;
     let mut sim = Sim::new(&sc, None);
     sim.run_to_end();
@@ -377,7 +390,7 @@ fn random_networks_keep_every_invariant() {
                 retried += r;
             }
             Err(e) => panic!(
-                "seed {seed}: {e}\nreproduce: MAILSIM_SEEDS=1 MAILSIM_SEED_START={seed} cargo test --test vopr"
+                "seed {seed}: {e}\nreproduce: MAILSIM_SEEDS=1 MAILSIM_SEED_START={seed} cargo test --test vopr\n(MAILSIM_VOPR_DUMP=/tmp keeps the scenario as /tmp/vopr-{seed}.toml)"
             ),
         }
     }

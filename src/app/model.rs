@@ -53,6 +53,11 @@ pub const BUNDLED: &[(&str, &str, &str)] = &[
         "server-down-retry.toml",
         include_str!("../../scenarios/server-down-retry.toml"),
     ),
+    (
+        "Greylisting: try again later",
+        "greylisting.toml",
+        include_str!("../../scenarios/greylisting.toml"),
+    ),
 ];
 
 /// The loaded scenario and everything derived from it.

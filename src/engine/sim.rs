@@ -108,6 +108,8 @@ pub struct HostState {
     pub(crate) pop3_cfg: Option<Arc<pop3::server::ServerConfig>>,
     pub(crate) imap_cfg: Option<Arc<imap::server::ServerConfig>>,
     pub(crate) counter: u32,
+    /// The triples a greylisting MX has seen (shared by its sessions).
+    pub(crate) greylist: smtp::server::Greylist,
     /// A browser's cookies, by web server host.
     pub(crate) cookies: BTreeMap<usize, Vec<(String, String)>>,
     /// A webmail server's logged-in sessions, by session id.
@@ -137,6 +139,7 @@ impl HostState {
                     .map(|a| (a.user.clone(), a.password.clone()))
                     .collect(),
                 require_auth: false,
+                greylist: None,
             })
         };
         let mailboxes: BTreeMap<String, Mailbox> = def
@@ -185,6 +188,7 @@ impl HostState {
             known_uids: BTreeSet::new(),
             cookies: BTreeMap::new(),
             web_sessions: BTreeMap::new(),
+            greylist: Default::default(),
             pop_locks: BTreeSet::new(),
             counter: 0,
         }

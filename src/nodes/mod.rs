@@ -104,7 +104,19 @@ impl Sim {
                 } else {
                     host.submission_cfg.clone()
                 };
-                let Some(cfg) = cfg else { return };
+                let Some(mut cfg) = cfg else { return };
+                // Greylisting is a fault of the scenario: on while it is in effect.
+                let greylisting = server.port == 25
+                    && self.scenario.faults.iter().any(|f| {
+                        f.host == server.host
+                            && f.kind == crate::scenario::FaultKind::Greylist
+                            && f.active(self.now)
+                    });
+                if greylisting {
+                    let g = self.hosts[server.host].greylist.clone();
+                    std::sync::Arc::make_mut(&mut cfg).greylist = Some(g);
+                }
+                let host = &mut self.hosts[server.host];
                 use rand::RngExt;
                 let base = format!("{:04X}", host.rng.random::<u16>());
                 ServerApp::Smtp(smtp::server::SmtpServer::new(cfg, base))

@@ -425,6 +425,8 @@ pub struct FaultDef {
 pub enum FaultKind {
     /// The host is down: connections to it are refused (RST).
     Down,
+    /// The host greylists: the first try of each (client, sender, recipient) gets 451 4.7.1.
+    Greylist,
 }
 
 impl FaultDef {
@@ -770,11 +772,12 @@ impl Validator<'_> {
         let host = self.host_ref(names, &f.host, "faulty host");
         let kind = match f.kind.get_ref().as_str() {
             "down" => FaultKind::Down,
+            "greylist" => FaultKind::Greylist,
             other => {
                 self.err(
                     f.kind.span(),
                     format!("`{other}` is not a kind of fault"),
-                    Some("expected kind = \"down\" (the host refuses every connection)".into()),
+                    Some("expected kind = \"down\" (the host refuses every connection) or \"greylist\"".into()),
                 );
                 return None;
             }

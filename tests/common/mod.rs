@@ -24,6 +24,7 @@ pub fn smtp_server_auth(role: Role, require_auth: bool) -> SmtpServer {
         max_recipients: 3,
         accounts: BTreeMap::from([("alice".to_string(), "secret".to_string())]),
         require_auth,
+        greylist: None,
     };
     SmtpServer::new(Arc::new(cfg), "Q".into())
 }

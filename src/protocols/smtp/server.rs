@@ -75,7 +75,13 @@ pub struct ServerConfig {
     /// Mail is taken only after AUTH (RFC 6409 §4.3): set when real programs connect through
     /// the bridge; AUTH is advertised then.
     pub require_auth: bool,
+    /// Greylisting: the first try of each (client, sender, recipient) is answered 451 4.7.1 and
+    /// remembered here, shared by the host's sessions; a retry is accepted. `None`: off.
+    pub greylist: Option<Greylist>,
 }
+
+/// The (client, sender, recipient) triples a greylisting server has seen once.
+pub type Greylist = std::sync::Arc<std::sync::Mutex<BTreeSet<(String, String, String)>>>;
 
 impl ServerConfig {
     fn is_local(&self, domain: &str) -> bool {
@@ -613,6 +619,22 @@ impl SmtpServer {
         let c = &self.config;
         if c.is_local(&to.domain) {
             if c.users.contains(&to.key()) {
+                if let Some(g) = &c.greylist {
+                    let client = self.helo.as_ref().map(|h| h.0.clone()).unwrap_or_default();
+                    let sender = from.map(ToString::to_string).unwrap_or_default();
+                    let first = g
+                        .lock()
+                        .map(|mut seen| seen.insert((client, sender, to.key())))
+                        .unwrap_or(false);
+                    if first {
+                        return Err(Reply::new(
+                            451,
+                            format!(
+                                "4.7.1 <{to}>: Recipient address rejected: Greylisted, please try again later"
+                            ),
+                        ));
+                    }
+                }
                 Ok("250 2.1.5 Ok")
             } else {
                 Err(Reply::new(
