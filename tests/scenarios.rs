@@ -283,3 +283,65 @@ fn a_domain_that_does_not_exist_bounces_at_once() {
     );
     assert!(!dsn.contains("Remote-MTA"), "no server was reached: {dsn}");
 }
+
+#[test]
+fn a_mistyped_password_is_refused_and_the_mail_program_says_so() {
+    let fault = "\n[[fault]]\nkind = \"wrong_password\"\nhost = \"HOST\"\nfrom = \"0s\"\n";
+    // POP3: -ERR [AUTH], nothing downloaded, the mail stays on the server.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/walkthrough.toml");
+    let source =
+        std::fs::read_to_string(path).unwrap() + &fault.replace("HOST", "bob-pc.b.example");
+    let sim = run("pop3-typo.toml", &source, None);
+    let texts: Vec<String> = sim
+        .trace()
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Segment(s) => Some(String::from_utf8_lossy(&s.payload).into_owned()),
+            EventKind::Note { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.starts_with("-ERR [AUTH]")),
+        "the server refuses"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("checking mail failed")),
+        "the mail program says so"
+    );
+    let bob_pc = sim
+        .hosts()
+        .iter()
+        .find(|h| h.def.name == "bob-pc.b.example")
+        .unwrap();
+    assert!(bob_pc.inbox.is_empty());
+    let mx = sim
+        .hosts()
+        .iter()
+        .find(|h| h.def.name == "mx.b.example")
+        .unwrap();
+    assert_eq!(
+        mx.mailboxes["bob"].messages.len(),
+        1,
+        "the mail waits on the server"
+    );
+
+    // IMAP: NO [AUTHENTICATIONFAILED].
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/imap-two-computers.toml"
+    );
+    let source =
+        std::fs::read_to_string(path).unwrap() + &fault.replace("HOST", "bob-home.b.example");
+    let sim = run("imap-typo.toml", &source, None);
+    let said_no = sim.trace().events.iter().any(|e| {
+        matches!(&e.kind, EventKind::Segment(s)
+            if String::from_utf8_lossy(&s.payload).contains("NO [AUTHENTICATIONFAILED]"))
+    });
+    let told =
+        sim.trace().events.iter().any(
+            |e| matches!(&e.kind, EventKind::Note { text, .. } if text.contains("login failed")),
+        );
+    assert!(said_no && told);
+}

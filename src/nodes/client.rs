@@ -29,6 +29,18 @@ fn helo_name(def: &crate::scenario::HostDef, style: ClientStyle) -> String {
 }
 
 impl Sim {
+    /// The password host `h`'s user types: the right one, unless a `wrong_password` fault holds.
+    pub(crate) fn typed_password(&self, h: usize, right: &str) -> String {
+        let wrong = self.scenario.faults.iter().any(|f| {
+            f.host == h && f.kind == crate::scenario::FaultKind::WrongPassword && f.active(self.now)
+        });
+        if wrong {
+            format!("{right}-typo")
+        } else {
+            right.to_string()
+        }
+    }
+
     /// Writes a new message as host `h`'s program would: a fresh Message-ID under `id_domain`,
     /// the date from the simulated clock, CRLF line ends.
     #[allow(clippy::too_many_arguments)]
@@ -191,7 +203,7 @@ impl Sim {
         );
         let m = Pop3Client::new(PopConfig {
             user: cl.user.clone(),
-            pass: cl.password.clone(),
+            pass: self.typed_password(h, &cl.password),
             keep_on_server: cl.keep_on_server,
             known_uids: self.hosts[h].known_uids.clone(),
         });

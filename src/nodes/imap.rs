@@ -289,7 +289,7 @@ impl Sim {
         let m = ImapClient::new(
             ClientConfig {
                 user: cl.user.clone(),
-                pass: cl.password.clone(),
+                pass: self.typed_password(h, &cl.password),
                 idle: cl.idle,
                 ask_capability: cl.style == ClientStyle::Thunderbird,
                 habits: match cl.style {

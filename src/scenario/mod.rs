@@ -427,6 +427,8 @@ pub enum FaultKind {
     Down,
     /// The host greylists: the first try of each (client, sender, recipient) gets 451 4.7.1.
     Greylist,
+    /// The user of this computer types a wrong password: POP3 -ERR, IMAP NO.
+    WrongPassword,
 }
 
 impl FaultDef {
@@ -773,11 +775,12 @@ impl Validator<'_> {
         let kind = match f.kind.get_ref().as_str() {
             "down" => FaultKind::Down,
             "greylist" => FaultKind::Greylist,
+            "wrong_password" => FaultKind::WrongPassword,
             other => {
                 self.err(
                     f.kind.span(),
                     format!("`{other}` is not a kind of fault"),
-                    Some("expected kind = \"down\" (the host refuses every connection) or \"greylist\"".into()),
+                    Some("expected kind = \"down\", \"greylist\" or \"wrong_password\"".into()),
                 );
                 return None;
             }
