@@ -125,6 +125,12 @@ impl HostState {
             .iter()
             .filter_map(|a| def.domain.as_ref().map(|d| format!("{}@{d}", a.user)))
             .collect();
+        // User name → password, for every server of the host that logs users in.
+        let accounts: BTreeMap<String, String> = def
+            .accounts
+            .iter()
+            .map(|a| (a.user.clone(), a.password.clone()))
+            .collect();
         let smtp_cfg = |role| {
             Arc::new(smtp::server::ServerConfig {
                 hostname: def.name.clone(),
@@ -133,11 +139,7 @@ impl HostState {
                 users: users.clone(),
                 max_size: 10 * 1024 * 1024,
                 max_recipients: 100,
-                accounts: def
-                    .accounts
-                    .iter()
-                    .map(|a| (a.user.clone(), a.password.clone()))
-                    .collect(),
+                accounts: accounts.clone(),
                 require_auth: false,
                 greylist: None,
             })
@@ -157,21 +159,13 @@ impl HostState {
             pop3_cfg: def.has(Service::Pop3).then(|| {
                 Arc::new(pop3::server::ServerConfig {
                     hostname: def.name.clone(),
-                    accounts: def
-                        .accounts
-                        .iter()
-                        .map(|a| (a.user.clone(), a.password.clone()))
-                        .collect(),
+                    accounts: accounts.clone(),
                 })
             }),
             imap_cfg: def.has(Service::Imap).then(|| {
                 Arc::new(imap::server::ServerConfig {
                     hostname: def.name.clone(),
-                    accounts: def
-                        .accounts
-                        .iter()
-                        .map(|a| (a.user.clone(), a.password.clone()))
-                        .collect(),
+                    accounts: accounts.clone(),
                 })
             }),
             def: def.clone(),

@@ -235,16 +235,7 @@ impl Sim {
                 );
             }
             "/inbox" => {
-                let s = self.hosts[h].web_sessions[&sid].clone();
-                let domain = s.domain();
-                self.webmail_imap(
-                    c,
-                    &domain,
-                    &s.user,
-                    &s.password,
-                    Vec::new(),
-                    WebKind::Inbox { sid },
-                );
+                self.webmail_imap_as(c, &sid, Vec::new(), WebKind::Inbox { sid: sid.clone() });
             }
             "/message" => {
                 let uid = req
@@ -259,16 +250,7 @@ impl Sim {
                     );
                     return self.respond(c, Response::html(400, body));
                 };
-                let s = self.hosts[h].web_sessions[&sid].clone();
-                let domain = s.domain();
-                self.webmail_imap(
-                    c,
-                    &domain,
-                    &s.user,
-                    &s.password,
-                    vec![Job::ReadUid(uid)],
-                    WebKind::Message { uid },
-                );
+                self.webmail_imap_as(c, &sid, vec![Job::ReadUid(uid)], WebKind::Message { uid });
             }
             "/compose" => {
                 let s = &self.hosts[h].web_sessions[&sid];
@@ -303,6 +285,13 @@ impl Sim {
             }
             _ => {}
         }
+    }
+
+    /// An IMAP session for the logged-in user of session `sid`.
+    fn webmail_imap_as(&mut self, c: usize, sid: &str, jobs: Vec<Job>, kind: WebKind) {
+        let h = self.conns[c].ends[1].host;
+        let s = self.hosts[h].web_sessions[sid].clone();
+        self.webmail_imap(c, &s.domain(), &s.user, &s.password, jobs, kind);
     }
 
     /// Starts an IMAP session from the webmail server to the user's mail server.
