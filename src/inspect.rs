@@ -146,6 +146,12 @@ pub fn fields(ev: &TraceEvent) -> Vec<(String, String)> {
     match &ev.kind {
         EventKind::Segment(s) => {
             push("TCP flags", s.flags.names());
+            if s.attempt > 0 {
+                push("sending", format!("retransmission {}", s.attempt));
+            }
+            if s.lost {
+                push("delivery", "lost on the way".to_string());
+            }
             push("sequence number", s.seq.to_string());
             push("acknowledgment", s.ack.to_string());
             push("payload", format!("{} bytes", s.payload.len()));

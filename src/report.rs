@@ -32,12 +32,28 @@ fn lines_of(payload: &[u8]) -> Vec<String> {
     v
 }
 
+/// `LOST `, `RETRANSMITTED ` or `RETRANSMITTED, LOST `: what a lossy link did to a segment.
+fn loss_tag(s: &crate::engine::trace::Segment) -> &'static str {
+    match (s.attempt > 0, s.lost) {
+        (false, false) => "",
+        (false, true) => "LOST ",
+        (true, false) => "RETRANSMITTED ",
+        (true, true) => "RETRANSMITTED, LOST ",
+    }
+}
+
 /// The one-line summary of an event, without its time: what a list or a packet label shows.
 pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
     match &ev.kind {
         EventKind::Step { index, total, text } => format!("Step {} of {total}: {text}", index + 1),
         EventKind::Segment(s) if s.payload.is_empty() => {
-            format!("[{}] seq={} ack={}", s.flags.names(), s.seq, s.ack)
+            format!(
+                "{}[{}] seq={} ack={}",
+                loss_tag(s),
+                s.flags.names(),
+                s.seq,
+                s.ack
+            )
         }
         EventKind::Segment(s) => {
             let lines = lines_of(&s.payload);
@@ -47,7 +63,7 @@ pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
             } else {
                 String::new()
             };
-            format!("{}: {first}{more}", s.direction.letter())
+            format!("{}{}: {first}{more}", loss_tag(s), s.direction.letter())
         }
         EventKind::Datagram(d) => dns::summary(&d.payload),
         EventKind::Mailbox {
@@ -216,6 +232,7 @@ pub fn event_json(t: &Trace, ev: &TraceEvent) -> Value {
             "seq": s.seq, "ack": s.ack, "len": s.payload.len(), "text": String::from_utf8_lossy(&s.payload),
             "arrive_us": s.arrive.as_micros(), "note": s.explain.note, "rfc": s.explain.rfc,
             "state_before": s.state_before, "state_after": s.state_after,
+            "lost": s.lost, "attempt": s.attempt,
         }),
         EventKind::Datagram(d) => json!({
             "type": "datagram", "from": endpoint_json(t, d.from), "to": endpoint_json(t, d.to),

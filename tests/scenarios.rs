@@ -345,3 +345,170 @@ fn a_mistyped_password_is_refused_and_the_mail_program_says_so() {
         );
     assert!(said_no && told);
 }
+
+fn payloads(sim: &Sim) -> Vec<String> {
+    sim.trace()
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Segment(s) => Some(String::from_utf8_lossy(&s.payload).into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn host<'a>(sim: &'a Sim, name: &str) -> &'a mailsim::HostState {
+    sim.hosts().iter().find(|h| h.def.name == name).unwrap()
+}
+
+#[test]
+fn a_full_mailbox_delays_the_mail_until_there_is_room_again() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/walkthrough.toml");
+    let source = std::fs::read_to_string(path).unwrap()
+        + "\n[[fault]]\nkind = \"mailbox_full\"\nhost = \"mx.b.example\"\nuser = \"bob\"\nfrom = \"0s\"\nuntil = \"15s\"\n";
+    let sim = run("full-for-now.toml", &source, None);
+    let said = payloads(&sim);
+    assert!(
+        said.iter()
+            .any(|p| p.starts_with("452 4.2.2 <bob@b.example>: Mailbox full")),
+        "RCPT is refused for now"
+    );
+    // Refused at about 0.3 s, tried again 10 s and 20 s later: the second retry finds room.
+    let a = host(&sim, "smtp.a.example");
+    assert!(a.queue.is_empty());
+    assert!(
+        a.mailboxes["alice"].messages.is_empty(),
+        "a full mailbox is no reason to bounce"
+    );
+    assert_eq!(
+        host(&sim, "mx.b.example").mailboxes["bob"].messages.len(),
+        1
+    );
+}
+
+#[test]
+fn a_mailbox_full_for_good_bounces_with_5_2_2() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/walkthrough.toml");
+    let source = std::fs::read_to_string(path).unwrap()
+        + "\n[[fault]]\nkind = \"mailbox_full\"\nhost = \"mx.b.example\"\npermanent = true\nfrom = \"0s\"\n";
+    let sim = run("full-for-good.toml", &source, None);
+    assert!(
+        payloads(&sim)
+            .iter()
+            .any(|p| p.starts_with("552 5.2.2 <bob@b.example>: Mailbox full"))
+    );
+    assert!(
+        host(&sim, "mx.b.example").mailboxes["bob"]
+            .messages
+            .is_empty()
+    );
+    let a = host(&sim, "smtp.a.example");
+    assert!(a.queue.is_empty());
+    let bounce = a.mailboxes["alice"]
+        .messages
+        .first()
+        .expect("the sender got a bounce");
+    let text = String::from_utf8_lossy(&bounce.data);
+    assert!(text.contains("Status: 5.2.2"), "{text}");
+    assert!(text.contains("Remote-MTA: dns; mx.b.example"), "{text}");
+}
+
+#[test]
+fn a_domain_without_mx_gets_its_mail_at_its_own_address() {
+    // RFC 5321 §5.1: no MX record, so the domain's A record is the implicit MX.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/walkthrough.toml");
+    let source = std::fs::read_to_string(path).unwrap();
+    let mx = "[[dns]]\nname = \"b.example\"\ntype = \"MX\"\npreference = 10\nexchange = \"mx.b.example\"\n";
+    assert!(source.contains(mx), "the walkthrough's MX record moved");
+    let source = source
+        .replace(mx, "")
+        .replace("name = \"mx.b.example\"", "name = \"b.example\"")
+        .replace("\"mx.b.example\"", "\"b.example\"");
+    let sim = run("no-mx.toml", &source, None);
+    let notes: Vec<&str> = sim
+        .trace()
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Note { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("b.example has no MX record")),
+        "{notes:?}"
+    );
+    assert_eq!(host(&sim, "b.example").mailboxes["bob"].messages.len(), 0);
+    assert_eq!(
+        host(&sim, "bob-pc.b.example").inbox.len(),
+        1,
+        "and Bob reads it"
+    );
+    for c in check::check(&sim) {
+        assert!(c.ok, "{}: {}", c.text, c.found);
+    }
+}
+
+#[test]
+fn a_lossy_link_loses_segments_and_tcp_sends_each_again_until_it_arrives() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/packet-loss.toml");
+    let source = std::fs::read_to_string(path).unwrap();
+    for seed in 0..20 {
+        let sim = run("packet-loss.toml", &source, Some(seed));
+        let segments: Vec<(mailsim::SimTime, &mailsim::Segment)> = sim
+            .trace()
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Segment(s) => Some((e.time, s)),
+                _ => None,
+            })
+            .collect();
+        let lost = segments.iter().filter(|(_, s)| s.lost).count();
+        assert!(lost > 0, "seed {seed}: a rate of 0.3 loses something");
+        for (i, (t, s)) in segments.iter().enumerate() {
+            let same = |o: &mailsim::Segment| {
+                o.conn == s.conn
+                    && o.direction == s.direction
+                    && o.seq == s.seq
+                    && o.flags == s.flags
+            };
+            if s.lost {
+                // The next sending of the same bytes comes one timeout later: 1 s, 2 s, 4 s, ...
+                let (t2, again) = segments[i + 1..]
+                    .iter()
+                    .find(|(_, o)| same(o))
+                    .unwrap_or_else(|| panic!("seed {seed}: a lost segment is sent again"));
+                assert_eq!(again.attempt, s.attempt + 1);
+                assert_eq!(again.payload, s.payload);
+                assert_eq!(t2.0 - t.0, 1_000_000 << s.attempt, "seed {seed}");
+            }
+            // Only one sending of each segment gets through.
+            let through = segments.iter().filter(|(_, o)| same(o) && !o.lost).count();
+            assert_eq!(through, 1, "seed {seed}: {:?}", s.flags);
+        }
+        // Losses are TCP's business: SMTP hears each command once and the mail is stored once.
+        let mx = host(&sim, "mx.b.example");
+        let stored = sim
+            .trace()
+            .events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    &e.kind,
+                    EventKind::Mailbox {
+                        change: mailsim::MailboxChange::Stored { .. },
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(stored, 1, "seed {seed}");
+        assert!(mx.mailboxes["bob"].messages.is_empty(), "Bob downloaded it");
+        for c in check::check(&sim) {
+            assert!(c.ok, "seed {seed}: {}: {}", c.text, c.found);
+        }
+    }
+}

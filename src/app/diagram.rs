@@ -246,6 +246,13 @@ pub struct PacketView {
     pub control: bool,
     /// The cursor's own event (labelled in full).
     pub current: bool,
+    /// Lost on the way (a lossy link): it stops half-way, crossed out.
+    pub lost: bool,
+}
+
+/// Whether event `i` is a segment lost on the way.
+fn lost(model: &Model, i: usize) -> bool {
+    matches!(&model.trace.events.get(i).map(|e| &e.kind), Some(EventKind::Segment(s)) if s.lost)
 }
 
 /// Every packet in flight at the cursor: the current event's, which travels while playing (and
@@ -281,17 +288,22 @@ pub fn packets_in_flight(model: &Model, cursor: &Cursor) -> Vec<PacketView> {
             world_of(model.positions[from]),
             world_of(model.positions[to]),
         );
+        // A lost packet gets half-way and stays there, crossed out, until it would have arrived.
+        let lost = lost(model, e.id);
         out.push(PacketView {
             event: e.id,
-            pos: a.lerp(b, f),
+            pos: a.lerp(b, if lost { f.min(0.5) } else { f }),
             protocol,
             control,
             current: false,
+            lost,
         });
     }
     if let Some((from, to, protocol, control)) = packet_of(model, Some(ci)) {
-        // Playing: the whole way; stepping: half-way, where it stays to be read and clicked.
-        let t = if cursor.playing {
+        // Playing: the whole way; stepping: half-way, where it stays to be read and clicked. A
+        // lost one never gets further than half-way.
+        let lost = lost(model, ci);
+        let t = if cursor.playing && !lost {
             ease(cursor.progress)
         } else {
             0.5 * ease(cursor.progress)
@@ -306,6 +318,7 @@ pub fn packets_in_flight(model: &Model, cursor: &Cursor) -> Vec<PacketView> {
             protocol,
             control,
             current: true,
+            lost,
         });
     }
     out
@@ -392,6 +405,16 @@ fn update_scene(
                     Vec2::new(30.0, 20.0)
                 };
                 sprite.custom_size = Some(if p.current { size * 1.15 } else { size });
+                if p.lost {
+                    let red = Color::srgb(1.0, 0.25, 0.2);
+                    let d = Vec2::splat(size.y * 0.8);
+                    gizmos.line_2d(p.pos - d, p.pos + d, red);
+                    gizmos.line_2d(
+                        p.pos + Vec2::new(-d.x, d.y),
+                        p.pos + Vec2::new(d.x, -d.y),
+                        red,
+                    );
+                }
             }
             None => *vis = Visibility::Hidden,
         }

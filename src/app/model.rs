@@ -58,6 +58,11 @@ pub const BUNDLED: &[(&str, &str, &str)] = &[
         "greylisting.toml",
         include_str!("../../scenarios/greylisting.toml"),
     ),
+    (
+        "A lossy link: TCP sends it again",
+        "packet-loss.toml",
+        include_str!("../../scenarios/packet-loss.toml"),
+    ),
 ];
 
 /// The loaded scenario and everything derived from it.
@@ -85,6 +90,34 @@ pub struct Model {
     pub max_flight: u64,
     /// The last load error (the previous scenario stays).
     pub error: Option<String>,
+    /// Each fault as the events it spans (first, end) and words for it.
+    pub fault_spans: Vec<(usize, usize, String)>,
+}
+
+/// A fault in a few words: `mx.b.example down`, `loss 30% smtp.a.example <-> mx.b.example`.
+pub fn fault_words(scenario: &Scenario, f: &crate::scenario::FaultDef) -> String {
+    use crate::scenario::FaultKind;
+    let host = &scenario.hosts[f.host].name;
+    match &f.kind {
+        FaultKind::Down => format!("{host} is down"),
+        FaultKind::Greylist => format!("{host} greylists"),
+        FaultKind::WrongPassword => format!("the user of {host} mistypes the password"),
+        FaultKind::MailboxFull { user, permanent } => format!(
+            "{} on {host} full{}",
+            user.as_deref()
+                .map_or("mailboxes".to_string(), |u| format!("{u}'s mailbox")),
+            if *permanent {
+                " for good (552)"
+            } else {
+                " for now (452)"
+            }
+        ),
+        FaultKind::Loss { peer, per_mille } => format!(
+            "the link {host} <-> {} loses {}% of TCP segments",
+            peer.map_or("any", |p| scenario.hosts[p].name.as_str()),
+            *per_mille as f32 / 10.0
+        ),
+    }
 }
 
 impl Model {
@@ -136,6 +169,15 @@ impl Model {
             .unwrap_or(0);
         links.sort();
         links.dedup();
+        let index_at = |t: crate::SimTime| trace.events.partition_point(|e| e.time < t);
+        let fault_spans = scenario
+            .faults
+            .iter()
+            .map(|f| {
+                let end = f.until.map_or(trace.events.len(), index_at);
+                (index_at(f.from), end, fault_words(&scenario, f))
+            })
+            .collect();
         let modified = path
             .as_ref()
             .and_then(|p| std::fs::metadata(p).ok()?.modified().ok());
@@ -151,6 +193,7 @@ impl Model {
             bounds,
             max_flight,
             error: None,
+            fault_spans,
         }
     }
 

@@ -434,10 +434,15 @@ fn inspector_ui(ui: &mut egui::Ui, model: &Model, selection: &Selection) {
                 report::endpoint(t, s.to)
             ));
             ui.label(format!(
-                "{} · {} · connection {} · arrives {}",
+                "{} · {} · connection {} · {} {}",
                 s.protocol.name(),
                 plain(dir),
                 s.conn,
+                if s.lost {
+                    "LOST, would arrive"
+                } else {
+                    "arrives"
+                },
                 s.arrive
             ));
             ui.label(format!(
@@ -613,6 +618,17 @@ fn timeline_ui(ui: &mut egui::Ui, model: &Model, cursor: &Cursor, out: &mut Vec<
             Stroke::NONE,
         ));
     }
+    // Faults: a red band under the ticks for the events each one spans.
+    for (first, end, _) in &model.fault_spans {
+        if end <= first {
+            continue;
+        }
+        let band = egui::Rect::from_min_max(
+            egui::pos2(x_of(*first) - 1.0, rect.bottom() - 4.0),
+            egui::pos2(x_of(end - 1) + 1.0, rect.bottom() - 1.0),
+        );
+        p.rect_filled(band, 1.0, Color32::from_rgb(230, 70, 60));
+    }
     if let Some(i) = cursor.index {
         let x = x_of(i);
         p.line_segment(
@@ -626,7 +642,11 @@ fn timeline_ui(ui: &mut egui::Ui, model: &Model, cursor: &Cursor, out: &mut Vec<
         let f = ((pos.x - rect.left() - 6.0) / (rect.width() - 12.0)).clamp(0.0, 0.9999);
         out.push(UiCommand::Seek((f * n as f32) as usize));
     }
-    resp.on_hover_text("The whole run: one tick per event, a yellow triangle where a narrated step begins. Click or drag to move.");
+    let mut help = "The whole run: one tick per event, a yellow triangle where a narrated step begins, a red band while a fault holds. Click or drag to move.".to_string();
+    for (_, _, words) in &model.fault_spans {
+        help.push_str(&format!("\nfault: {words}"));
+    }
+    resp.on_hover_text(help);
 }
 
 fn event_list_ui(
@@ -790,20 +810,55 @@ fn diagram_overlay_ui(
             FontId::monospace(11.0),
             Color32::from_gray(140),
         );
-        occupied.push(name_rect.union(host_rect).union(ip_rect));
+        let mut rects = name_rect.union(host_rect).union(ip_rect);
+        // What goes wrong with it now, in red under its address.
+        let now = cursor
+            .index
+            .and_then(|c| model.trace.events.get(c))
+            .map(|e| e.time);
+        let faults: Vec<&str> = model
+            .scenario
+            .faults
+            .iter()
+            .filter(|f| now.is_some_and(|t| f.active(t)))
+            .filter(|f| {
+                f.host == i
+                    || matches!(f.kind, crate::scenario::FaultKind::Loss { peer: Some(p), .. } if p == i)
+            })
+            .map(|f| match f.kind {
+                crate::scenario::FaultKind::Down => "DOWN",
+                crate::scenario::FaultKind::Greylist => "GREYLISTING",
+                crate::scenario::FaultKind::WrongPassword => "WRONG PASSWORD",
+                crate::scenario::FaultKind::MailboxFull { .. } => "MAILBOX FULL",
+                crate::scenario::FaultKind::Loss { .. } => "LOSSY LINK",
+            })
+            .collect();
+        if !faults.is_empty() {
+            let r = painter.text(
+                p + egui::vec2(0.0, 45.0),
+                Align2::CENTER_TOP,
+                faults.join(" · "),
+                FontId::monospace(11.0),
+                Color32::from_rgb(255, 110, 95),
+            );
+            rects = rects.union(r);
+        }
+        occupied.push(rects);
     }
     // Every packet is labelled with its protocol (meaning never by colour alone); the current one
     // also with its first line.
     let flying = packets_in_flight(model, cursor);
     for p in flying.iter().filter(|p| !p.current) {
         let at = to_screen(p.pos) + egui::vec2(0.0, 9.0);
-        painter.text(
-            at,
-            Align2::CENTER_TOP,
-            p.protocol.name(),
-            FontId::monospace(9.0),
-            Color32::from_gray(200),
-        );
+        let (text, color) = if p.lost {
+            (
+                format!("{} LOST", p.protocol.name()),
+                Color32::from_rgb(255, 120, 110),
+            )
+        } else {
+            (p.protocol.name().to_string(), Color32::from_gray(200))
+        };
+        painter.text(at, Align2::CENTER_TOP, text, FontId::monospace(9.0), color);
     }
     if let Some(cur) = flying.iter().find(|p| p.current)
         && let Some(ev) = model.trace.events.get(cur.event)

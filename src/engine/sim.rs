@@ -26,6 +26,10 @@ use crate::scenario::{HostDef, Scenario, Service};
 
 /// The largest payload of one segment (Ethernet MTU 1500 − IPv4 and TCP headers).
 pub const MSS: usize = 1460;
+/// The first retransmission timeout (RFC 6298 §2.1: 1 second), doubled after each loss (§5.5).
+pub const RTO_INITIAL: SimDuration = SimDuration(1_000_000);
+/// The longest retransmission timeout (RFC 6298 §2.5 allows a maximum of 60 seconds or more).
+pub const RTO_MAX: SimDuration = SimDuration(60_000_000);
 /// The first ephemeral port a host uses (RFC 6335 dynamic range).
 pub const FIRST_EPHEMERAL_PORT: u16 = 49152;
 
@@ -44,6 +48,13 @@ pub(crate) enum Ev {
         from: Endpoint,
         to: Endpoint,
         event: usize,
+    },
+    /// A sender's retransmission timer fires: segment `event` (its first sending) goes again.
+    Retransmit {
+        event: usize,
+        attempt: u8,
+        /// When this sending arrives; `None`: it is lost too.
+        arrive: Option<SimTime>,
     },
     /// A mail server tries a queued mail again.
     Retry {
@@ -142,6 +153,7 @@ impl HostState {
                 accounts: accounts.clone(),
                 require_auth: false,
                 greylist: None,
+                full: BTreeMap::new(),
             })
         };
         let mailboxes: BTreeMap<String, Mailbox> = def
@@ -342,6 +354,11 @@ impl Sim {
                 self.put_payload(event, payload);
             }
             Ev::Retry { host, id } => self.mta_retry(host, &id),
+            Ev::Retransmit {
+                event,
+                attempt,
+                arrive,
+            } => self.retransmit(event, attempt, arrive),
         }
         Some(first..self.trace.events.len())
     }
@@ -559,10 +576,31 @@ impl Sim {
         } else {
             0
         };
+        // A lossy link: each sending may be lost, and the sender sends again when its
+        // retransmission timer runs out (RFC 6298). Decided now, with the sender's seeded random
+        // numbers; the retransmissions are put in the trace when they happen. Only what TCP
+        // retransmits can be lost here: data, SYN and FIN. A pure ACK or an RST is never
+        // retransmitted (RFC 9293 §3.10.7), and modelling what follows their loss (a duplicate
+        // SYN, ACK or data) is left out.
+        let mut sendings = vec![self.now];
+        if !payload.is_empty() || flags & (TcpFlags::SYN | TcpFlags::FIN) != 0 {
+            let mut rto = RTO_INITIAL;
+            while let Some(per_mille) =
+                self.loss_rate(from.host, to.host, *sendings.last().unwrap())
+                && self.hosts[from.host].rng.random_range(0..1000) < per_mille
+                && sendings.len() < u8::MAX as usize
+            {
+                let next = *sendings.last().unwrap() + rto;
+                sendings.push(next);
+                rto = SimDuration((rto.0 * 2).min(RTO_MAX.0));
+            }
+        }
+        let last_sending = *sendings.last().unwrap();
         let delay = self.delay(from.host, to.host);
         let conn = &mut self.conns[c];
-        // TCP delivers in order: a segment never overtakes the one before it.
-        let arrive = (self.now + delay).max(conn.last_arrive[side]);
+        // TCP delivers in order: a segment never overtakes the one before it (a receiver holds
+        // what comes after a lost segment until the retransmission fills the gap).
+        let arrive = (last_sending + delay).max(conn.last_arrive[side]);
         conn.last_arrive[side] = arrive;
         let consumed =
             payload.len() as u32 + u32::from(flags & (TcpFlags::SYN | TcpFlags::FIN) != 0);
@@ -580,6 +618,7 @@ impl Sim {
         } else {
             Direction::ServerToClient
         };
+        let event = self.trace.events.len();
         self.queue.push(
             arrive,
             Ev::Tcp {
@@ -587,9 +626,20 @@ impl Sim {
                 to_side: 1 - side,
                 flags,
                 seq,
-                event: self.trace.events.len(),
+                event,
             },
         );
+        for (n, &at) in sendings.iter().enumerate().skip(1) {
+            self.queue.push(
+                at,
+                Ev::Retransmit {
+                    event,
+                    attempt: n as u8,
+                    arrive: (n + 1 == sendings.len()).then_some(arrive),
+                },
+            );
+        }
+        let lost = sendings.len() > 1;
         self.trace.push(
             self.now,
             EventKind::Segment(Segment {
@@ -600,14 +650,51 @@ impl Sim {
                 seq,
                 ack,
                 payload,
-                arrive,
+                arrive: if lost { self.now + delay } else { arrive },
                 protocol,
                 direction,
                 explain,
                 state_before: states.0,
                 state_after: states.1,
+                lost,
+                attempt: 0,
             }),
         );
+    }
+
+    /// The share of segments (per thousand) a `loss` fault takes between hosts `a` and `b` at
+    /// `t`, if one holds.
+    fn loss_rate(&self, a: usize, b: usize, t: SimTime) -> Option<u32> {
+        self.scenario
+            .faults
+            .iter()
+            .filter_map(|f| f.loss_between(a, b, t))
+            .max()
+    }
+
+    /// Sends segment `event` again: its retransmission timer ran out before an acknowledgment
+    /// came. The arrival of the sending that gets through was queued with the first sending.
+    fn retransmit(&mut self, event: usize, attempt: u8, arrive: Option<SimTime>) {
+        let Some(EventKind::Segment(first)) = self.trace.events.get(event).map(|e| &e.kind) else {
+            return;
+        };
+        let mut s = first.clone();
+        let lost = arrive.is_none();
+        s.attempt = attempt;
+        s.lost = lost;
+        s.arrive = match arrive {
+            Some(t) => t,
+            None => self.now + self.delay(s.from.host, s.to.host),
+        };
+        s.explain = Explanation {
+            note: if lost {
+                "a retransmission: no acknowledgment came before the retransmission timer ran out, so the same bytes go again (and are lost again)"
+            } else {
+                "a retransmission: no acknowledgment came before the retransmission timer ran out (1 s, doubled after each loss), so the sender sends the same bytes again"
+            },
+            rfc: "RFC 6298 §5, RFC 9293 §3.8.1",
+        };
+        self.trace.push(self.now, EventKind::Segment(s));
     }
 
     fn tcp_arrive(&mut self, c: usize, side: usize, flags: TcpFlags, seq: u32, payload: &[u8]) {

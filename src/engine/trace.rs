@@ -115,6 +115,10 @@ pub struct Segment {
     pub state_before: &'static str,
     /// And after.
     pub state_after: &'static str,
+    /// Lost on the way (a `loss` fault): it never arrives; `arrive` is when it would have.
+    pub lost: bool,
+    /// Which sending of these bytes this is: 0 the first, 1 the first retransmission, ...
+    pub attempt: u8,
 }
 
 /// A UDP datagram (DNS).

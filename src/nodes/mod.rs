@@ -116,6 +116,32 @@ impl Sim {
                     let g = self.hosts[server.host].greylist.clone();
                     std::sync::Arc::make_mut(&mut cfg).greylist = Some(g);
                 }
+                // So is a full mailbox, for the sessions that start while it holds.
+                let domain = self.hosts[server.host]
+                    .def
+                    .domain
+                    .clone()
+                    .unwrap_or_default();
+                for f in &self.scenario.faults {
+                    if let crate::scenario::FaultKind::MailboxFull { user, permanent } = &f.kind
+                        && f.host == server.host
+                        && f.active(self.now)
+                    {
+                        let users: Vec<String> = match user {
+                            Some(u) => vec![u.clone()],
+                            None => self.hosts[server.host]
+                                .def
+                                .accounts
+                                .iter()
+                                .map(|a| a.user.clone())
+                                .collect(),
+                        };
+                        let full = &mut std::sync::Arc::make_mut(&mut cfg).full;
+                        for u in users {
+                            full.insert(format!("{u}@{domain}").to_ascii_lowercase(), *permanent);
+                        }
+                    }
+                }
                 let host = &mut self.hosts[server.host];
                 use rand::RngExt;
                 let base = format!("{:04X}", host.rng.random::<u16>());

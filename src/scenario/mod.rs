@@ -60,6 +60,14 @@ struct RawFault {
     host: Spanned<String>,
     from: Spanned<String>,
     until: Option<Spanned<String>>,
+    /// `mailbox_full`: whose mailbox (default: every mailbox of the host).
+    user: Option<Spanned<String>>,
+    /// `mailbox_full`: refused for good (552) rather than for now (452).
+    permanent: Option<Spanned<bool>>,
+    /// `loss`: the other end of the lossy link (default: every link of the host).
+    peer: Option<Spanned<String>>,
+    /// `loss`: the share of segments lost, from 0.01 to 0.9.
+    rate: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -421,7 +429,7 @@ pub struct FaultDef {
 }
 
 /// The kinds of fault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultKind {
     /// The host is down: connections to it are refused (RST).
     Down,
@@ -429,12 +437,51 @@ pub enum FaultKind {
     Greylist,
     /// The user of this computer types a wrong password: POP3 -ERR, IMAP NO.
     WrongPassword,
+    /// A mailbox of this server is full: RCPT gets 452 4.2.2 (for now) or 552 5.2.2 (for good).
+    MailboxFull {
+        /// Whose mailbox (`None`: every mailbox of the host).
+        user: Option<String>,
+        /// 552 (bounced at once) rather than 452 (retried).
+        permanent: bool,
+    },
+    /// The link between the host and `peer` (or every link of the host) loses TCP segments;
+    /// the sender retransmits them.
+    Loss {
+        /// The other end (`None`: any).
+        peer: Option<usize>,
+        /// Segments lost per thousand sent.
+        per_mille: u32,
+    },
+}
+
+impl FaultKind {
+    /// Its name in scenario files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::Down => "down",
+            FaultKind::Greylist => "greylist",
+            FaultKind::WrongPassword => "wrong_password",
+            FaultKind::MailboxFull { .. } => "mailbox_full",
+            FaultKind::Loss { .. } => "loss",
+        }
+    }
 }
 
 impl FaultDef {
     /// Whether it is in effect at `t`.
     pub fn active(&self, t: SimTime) -> bool {
         t >= self.from && self.until.is_none_or(|u| t < u)
+    }
+
+    /// Whether it makes the link between hosts `a` and `b` lose segments at `t`; the share lost
+    /// per thousand if so.
+    pub fn loss_between(&self, a: usize, b: usize, t: SimTime) -> Option<u32> {
+        let FaultKind::Loss { peer, per_mille } = self.kind else {
+            return None;
+        };
+        let hit = (self.host == a && peer.is_none_or(|p| p == b))
+            || (self.host == b && peer.is_none_or(|p| p == a));
+        (hit && self.active(t)).then_some(per_mille)
     }
 }
 
@@ -752,7 +799,7 @@ impl Validator<'_> {
         let faults = raw
             .faults
             .iter()
-            .filter_map(|f| self.fault(f, &names))
+            .filter_map(|f| self.fault(f, &names, &hosts))
             .collect();
         Scenario {
             title: raw.title,
@@ -770,17 +817,101 @@ impl Validator<'_> {
         }
     }
 
-    fn fault(&mut self, f: &RawFault, names: &[String]) -> Option<FaultDef> {
+    fn fault(&mut self, f: &RawFault, names: &[String], hosts: &[HostDef]) -> Option<FaultDef> {
         let host = self.host_ref(names, &f.host, "faulty host");
-        let kind = match f.kind.get_ref().as_str() {
+        let name = f.kind.get_ref().as_str();
+        // Keys that belong to other kinds are mistakes worth naming.
+        let only = |key: &str, kinds: &str| format!("`{key}` belongs to a fault of kind {kinds}");
+        let mut misplaced: Vec<(Range<usize>, String)> = Vec::new();
+        if name != "mailbox_full" {
+            if let Some(u) = &f.user {
+                misplaced.push((u.span(), only("user", "\"mailbox_full\"")));
+            }
+            if let Some(p) = &f.permanent {
+                misplaced.push((p.span(), only("permanent", "\"mailbox_full\"")));
+            }
+        }
+        if name != "loss" {
+            if let Some(p) = &f.peer {
+                misplaced.push((p.span(), only("peer", "\"loss\"")));
+            }
+            if let Some(r) = &f.rate {
+                misplaced.push((r.span(), only("rate", "\"loss\"")));
+            }
+        }
+        if let Some((span, msg)) = misplaced.into_iter().min_by_key(|(sp, _)| sp.start) {
+            self.err(span, msg, None);
+            return None;
+        }
+        let kind = match name {
             "down" => FaultKind::Down,
             "greylist" => FaultKind::Greylist,
             "wrong_password" => FaultKind::WrongPassword,
+            "mailbox_full" => {
+                let h = &hosts[host?];
+                if !h.has(Service::Smtp) || h.accounts.is_empty() {
+                    self.err(
+                        f.host.span(),
+                        format!("`{}` keeps no mailboxes that mail arrives in", h.name),
+                        Some(
+                            "a mailbox_full fault needs a host with the smtp service and accounts"
+                                .into(),
+                        ),
+                    );
+                    return None;
+                }
+                let user = match &f.user {
+                    Some(u) if !h.accounts.iter().any(|a| a.user == *u.get_ref()) => {
+                        let users: Vec<&str> = h.accounts.iter().map(|a| a.user.as_str()).collect();
+                        self.err(
+                            u.span(),
+                            format!("`{}` has no mailbox on {}", u.get_ref(), h.name),
+                            Some(format!("expected one of: {}", users.join(", "))),
+                        );
+                        return None;
+                    }
+                    u => u.as_ref().map(|u| u.get_ref().clone()),
+                };
+                FaultKind::MailboxFull {
+                    user,
+                    permanent: f.permanent.as_ref().is_some_and(|p| *p.get_ref()),
+                }
+            }
+            "loss" => {
+                let peer = match &f.peer {
+                    Some(p) => Some(self.host_ref(names, p, "peer")?),
+                    None => None,
+                };
+                let Some(rate) = &f.rate else {
+                    self.err(
+                        f.kind.span(),
+                        "a loss fault needs a `rate`",
+                        Some("e.g. rate = 0.3: three segments in ten are lost".into()),
+                    );
+                    return None;
+                };
+                let r = *rate.get_ref();
+                if !(0.01..=0.9).contains(&r) {
+                    self.err(
+                        rate.span(),
+                        format!("a loss rate of {r} is out of range"),
+                        Some("expected a share from 0.01 to 0.9".into()),
+                    );
+                    return None;
+                }
+                FaultKind::Loss {
+                    peer,
+                    per_mille: (r * 1000.0).round() as u32,
+                }
+            }
             other => {
                 self.err(
                     f.kind.span(),
                     format!("`{other}` is not a kind of fault"),
-                    Some("expected kind = \"down\", \"greylist\" or \"wrong_password\"".into()),
+                    Some(
+                        "expected kind = \"down\", \"greylist\", \"wrong_password\", \"mailbox_full\" or \"loss\""
+                            .into(),
+                    ),
                 );
                 return None;
             }

@@ -25,6 +25,7 @@ pub fn smtp_server_auth(role: Role, require_auth: bool) -> SmtpServer {
         accounts: BTreeMap::from([("alice".to_string(), "secret".to_string())]),
         require_auth,
         greylist: None,
+        full: Default::default(),
     };
     SmtpServer::new(Arc::new(cfg), "Q".into())
 }

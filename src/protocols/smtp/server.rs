@@ -78,6 +78,9 @@ pub struct ServerConfig {
     /// Greylisting: the first try of each (client, sender, recipient) is answered 451 4.7.1 and
     /// remembered here, shared by the host's sessions; a retry is accepted. `None`: off.
     pub greylist: Option<Greylist>,
+    /// Full mailboxes (address → refused for good): RCPT gets 452 4.2.2, or 552 5.2.2 when
+    /// permanent (RFC 3463 §3.3: mailbox full).
+    pub full: BTreeMap<String, bool>,
 }
 
 /// The (client, sender, recipient) triples a greylisting server has seen once.
@@ -635,7 +638,17 @@ impl SmtpServer {
                         ));
                     }
                 }
-                Ok("250 2.1.5 Ok")
+                match c.full.get(&to.key()) {
+                    Some(false) => Err(Reply::new(
+                        452,
+                        format!("4.2.2 <{to}>: Mailbox full, try again later"),
+                    )),
+                    Some(true) => Err(Reply::new(
+                        552,
+                        format!("5.2.2 <{to}>: Mailbox full: over its storage allocation"),
+                    )),
+                    None => Ok("250 2.1.5 Ok"),
+                }
             } else {
                 Err(Reply::new(
                     550,
