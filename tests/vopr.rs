@@ -2,12 +2,14 @@
 //! invariants checked after every run. `MAILSIM_SEEDS` sets how many (default 200) and
 //! `MAILSIM_SEED_START` where to begin; `MAILSIM_VOPR_DUMP=DIR` keeps each generated scenario
 //! there, to run or open it; a failure prints the seed and the command that
-//! reproduces it. Servers go down now and then (the `down` fault) and come back before any
-//! mail would be given up, and some greylist.
+//! reproduces it. Faults come at random: servers go down (mostly for less than the retries cover,
+//! now and then for longer than the 5 minutes before a mail is given up), greylist, have full
+//! mailboxes (for now or for good), and links lose TCP segments.
 //!
 //! Invariants:
-//! - every mail an SMTP server accepted for a known user is stored exactly once in that user's
-//!   mailbox, or is still in a queue at the end (and the run says so); unknown users get none;
+//! - every (mail, recipient) an SMTP server accepted ends exactly once: stored in the
+//!   recipient's mailbox, or named in a bounce to the sender, or still in a queue at the end
+//!   (and the run says so); unknown users' mail is never stored; each bounce reaches the sender;
 //! - no mailbox ever holds the same mail twice;
 //! - the UIDs of a mailbox strictly increase, and UIDVALIDITY never changes;
 //! - a message leaves a mailbox only after the client's QUIT (POP3) or EXPUNGE/CLOSE (IMAP).
@@ -39,7 +41,13 @@ struct Sent {
     /// The sender's own server was down around the time of sending: the mail program may
     /// have been refused, so the mail may never have been accepted.
     maybe_refused: bool,
+    /// Recipients of the sender's own domain whose mailbox was full around the time of sending:
+    /// the mail program may have been refused for them (452/552 at RCPT), with no bounce.
+    full_at_send: Vec<String>,
 }
+
+/// A fault window on a domain's server: (domain, from ms, until ms).
+type Window = (usize, u64, u64);
 
 const BOUNCE: &str = "Undelivered Mail Returned to Sender";
 
@@ -88,13 +96,21 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
             }
         }
     }
-    // Now and then a server is down for a while, at most a minute: the retries 10, 30, 70 and
-    // 150 s after a mail was queued then reach it, greylisted or not, before it is given up.
-    let mut downs: Vec<(usize, u64, u64)> = Vec::new(); // (domain, from ms, until ms)
+    // Now and then a server is down for a while: mostly at most a minute, which the retries
+    // 10, 30, 70 and 150 s after a mail was queued reach, and now and then for 6 minutes, past
+    // the 5 minutes after which a queued mail is given up and bounced.
+    let mut downs: Vec<Window> = Vec::new();
+    let mut full: Vec<(usize, usize, u64, u64)> = Vec::new(); // (domain, user, from, until)
+    let mut lossy_pcs: Vec<String> = Vec::new();
     for d in 0..domains {
         if r.next(3) == 0 {
             let from = r.next(20_000);
-            let until = from + 1 + r.next(60_000);
+            let until = from
+                + if r.next(8) == 0 {
+                    360_000
+                } else {
+                    1 + r.next(60_000)
+                };
             let _ = writeln!(
                 s,
                 "[[fault]]\nkind = \"down\"\nhost = \"mail.d{d}.example\"\nfrom = \"{from}ms\"\nuntil = \"{until}ms\""
@@ -106,6 +122,50 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
                 s,
                 "[[fault]]\nkind = \"greylist\"\nhost = \"mail.d{d}.example\"\nfrom = \"{}ms\"",
                 r.next(20_000)
+            );
+        }
+        if r.next(4) == 0 {
+            // A user's mailbox full for a while (452, retried) or, more rarely, for good (552).
+            let u = r.next(users[d] as u64) as usize;
+            let from = r.next(20_000);
+            let permanent = r.next(3) == 0;
+            let until = if permanent {
+                u64::MAX
+            } else {
+                from + 1 + r.next(60_000)
+            };
+            let until_key = if permanent {
+                String::new()
+            } else {
+                format!("until = \"{until}ms\"\n")
+            };
+            let _ = writeln!(
+                s,
+                "[[fault]]\nkind = \"mailbox_full\"\nhost = \"mail.d{d}.example\"\nuser = \"u{u}\"\npermanent = {permanent}\nfrom = \"{from}ms\"\n{until_key}"
+            );
+            full.push((d, u, from, until));
+        }
+        if r.next(3) == 0 {
+            // A lossy link: between two servers, or between a computer and its server.
+            let other = r.next(domains as u64) as usize;
+            let (a, b) = if other != d && r.next(2) == 0 {
+                (
+                    format!("mail.d{d}.example"),
+                    format!("mail.d{other}.example"),
+                )
+            } else {
+                let candidates: Vec<&(String, usize, usize, bool)> =
+                    pcs.iter().filter(|p| p.1 == d).collect();
+                let pc = candidates[r.next(candidates.len() as u64) as usize];
+                lossy_pcs.push(pc.0.clone());
+                (pc.0.clone(), format!("mail.d{d}.example"))
+            };
+            let _ = writeln!(
+                s,
+                "[[fault]]\nkind = \"loss\"\nhost = \"{a}\"\npeer = \"{b}\"\nrate = 0.{}\nfrom = \"{}ms\"\nuntil = \"{}ms\"",
+                1 + r.next(5),
+                r.next(10_000),
+                10_000 + r.next(60_000)
             );
         }
     }
@@ -142,14 +202,34 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
                     to.join(", ")
                 );
                 subjects.push(subject.clone());
+                // Losses on the computer's link can hold the mail program back for minutes.
+                let margin = if lossy_pcs.contains(&pc.0) {
+                    300_000
+                } else {
+                    5_000
+                };
                 let maybe_refused = downs
                     .iter()
-                    .any(|&(d, f, u)| d == pc.1 && at + 5_000 >= f && at <= u);
+                    .any(|&(d, f, u)| d == pc.1 && at + margin >= f && at <= u);
+                let full_at_send = rcpts
+                    .iter()
+                    .filter(|(u, d, _)| {
+                        *d == pc.1
+                            && full.iter().any(|&(fd, fu, f, until)| {
+                                fd == *d
+                                    && format!("u{fu}") == *u
+                                    && at + margin >= f
+                                    && at <= until
+                            })
+                    })
+                    .map(|(u, _, _)| u.clone())
+                    .collect();
                 sent.push(Sent {
                     subject,
                     from: (pc.1, pc.2),
                     rcpts,
                     maybe_refused,
+                    full_at_send,
                 });
             }
             2 => {
@@ -181,7 +261,19 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
 }
 
 /// Runs one seed; `Err` says which invariant broke.
-fn run(seed: u64) -> Result<(usize, usize, usize, usize), String> {
+/// What one run did, to show the runs exercise what they check.
+#[derive(Default)]
+struct Stats {
+    events: usize,
+    stored: usize,
+    deleted: usize,
+    retries: usize,
+    lost: usize,
+    bounces: usize,
+    given_up: usize,
+}
+
+fn run(seed: u64) -> Result<Stats, String> {
     let (source, sent) = generate(seed);
     if let Some(dir) = std::env::var_os("MAILSIM_VOPR_DUMP") {
         // Keep the generated scenario, to run it with `mailsim run` or open it in the window.
@@ -242,61 +334,94 @@ fn run(seed: u64) -> Result<(usize, usize, usize, usize), String> {
         ));
     }
     let queued: usize = sim.hosts().iter().map(|h| h.queue.len()).sum();
+    // Bounces, from the reporting server's note: (sender, subject) → recipients named.
+    let mut bounced: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut bounces_to: BTreeMap<String, usize> = BTreeMap::new();
+    for ev in &t.events {
+        let EventKind::Note { text, .. } = &ev.kind else {
+            continue;
+        };
+        let Some(rest) = text.split(" writes a bounce (DSN) to ").nth(1) else {
+            continue;
+        };
+        let (to, rest) = rest
+            .split_once(" about \"")
+            .ok_or("a bounce note without subject")?;
+        let (subject, who) = rest
+            .split_once("\": ")
+            .ok_or("a bounce note without recipients")?;
+        let who = who.split(" refused by ").next().unwrap_or_default();
+        *bounces_to.entry(to.to_string()).or_default() += 1;
+        bounced
+            .entry((to.to_string(), subject.to_string()))
+            .or_default()
+            .extend(who.split(", ").map(str::to_string));
+    }
+    // Still queued: (subject, recipient).
+    let mut in_queue: Vec<(String, String)> = Vec::new();
+    for h in sim.hosts() {
+        for q in &h.queue {
+            let subject = mailsim::mail::subject_of(&q.data);
+            for r in &q.rcpts {
+                in_queue.push((subject.clone(), r.to_string()));
+            }
+        }
+    }
     for m in &sent {
+        let sender = format!("u{}@d{}.example", m.from.1, m.from.0);
         for (u, d, known) in &m.rcpts {
             let Some(h) = host_of_domain(*d) else {
                 continue;
             };
+            let rcpt = format!("{u}@d{d}.example");
             let n = stored
                 .get(&(h, u.clone(), m.subject.clone()))
                 .copied()
                 .unwrap_or(0);
-            match (known, n) {
-                (true, 1) | (false, 0) => {}
-                (true, 0) if queued > 0 || m.maybe_refused => {}
-                _ => {
-                    return Err(format!(
-                        "\"{}\" for {u}@d{d}.example ({}) was stored {n} times; {queued} still queued",
-                        m.subject,
-                        if *known { "a user" } else { "no such user" }
-                    ));
-                }
+            let b = bounced
+                .get(&(sender.clone(), m.subject.clone()))
+                .map_or(0, |w| w.iter().filter(|x| **x == rcpt).count());
+            let q = in_queue
+                .iter()
+                .filter(|(s, r)| *s == m.subject && *r == rcpt)
+                .count();
+            // Refused to the mail program itself (no bounce, it was never accepted): unknown
+            // users of its own domain, and any recipient when its server was down.
+            let local = *d == m.from.0;
+            let may_be_refused =
+                m.maybe_refused || (local && !known) || (local && m.full_at_send.contains(u));
+            let ends = n + b + q;
+            let ok = if *known {
+                ends == 1 || (ends == 0 && may_be_refused)
+            } else {
+                n == 0 && (ends == 1 || (ends == 0 && may_be_refused)) && !(local && b > 0)
+            };
+            if !ok {
+                return Err(format!(
+                    "\"{}\" for {rcpt} ({}): stored {n}, bounced {b}, queued {q}",
+                    m.subject,
+                    if *known { "a user" } else { "no such user" }
+                ));
             }
         }
     }
-    // Each relay that met unknown users bounced exactly once to the sender: one bounce per
-    // (mail, other domain with an unknown recipient). Unknown users of the sender's own domain
-    // are refused to the mail program directly, with no bounce.
-    // A mail whose sender's server was down may or may not have been accepted: it counts
-    // towards the most bounces due, not the fewest.
-    let mut bounces_due: BTreeMap<(usize, usize), (usize, usize)> = BTreeMap::new();
-    for m in &sent {
-        let mut domains: Vec<usize> = m
-            .rcpts
-            .iter()
-            .filter(|(_, d, known)| !known && *d != m.from.0)
-            .map(|(_, d, _)| *d)
-            .collect();
-        domains.sort_unstable();
-        domains.dedup();
-        let due = bounces_due.entry(m.from).or_default();
-        if !m.maybe_refused {
-            due.0 += domains.len();
-        }
-        due.1 += domains.len();
-    }
-    for ((d, u), (fewest, most)) in &bounces_due {
-        let Some(h) = host_of_domain(*d) else {
+    // Every bounce written reached its sender's mailbox.
+    for (to, n) in &bounces_to {
+        let (u, d) = to.split_once('@').ok_or("a bounce to no address")?;
+        let d: usize = d
+            .trim_start_matches('d')
+            .trim_end_matches(".example")
+            .parse()
+            .map_err(|_| format!("a bounce to {to}"))?;
+        let Some(h) = host_of_domain(d) else {
             continue;
         };
         let got = stored
-            .get(&(h, format!("u{u}"), BOUNCE.to_string()))
+            .get(&(h, u.to_string(), BOUNCE.to_string()))
             .copied()
             .unwrap_or(0);
-        if got > *most || (got < *fewest && queued == 0) {
-            return Err(format!(
-                "u{u}@d{d}.example got {got} bounces, {fewest} to {most} were due; {queued} still queued"
-            ));
+        if got != *n {
+            return Err(format!("{to}: {n} bounces written, {got} stored"));
         }
     }
     // UIDVALIDITY holds: every mailbox still has the validity it was made with (a mailbox is never
@@ -366,7 +491,25 @@ fn run(seed: u64) -> Result<(usize, usize, usize, usize), String> {
         .iter()
         .filter(|e| matches!(&e.kind, EventKind::Note { text, .. } if text.contains("next try in")))
         .count();
-    Ok((t.events.len(), deliveries, deletions, retries))
+    let lost = t
+        .events
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::Segment(s) if s.lost))
+        .count();
+    let given_up = t
+        .events
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::Queue { text, .. } if text.contains(" given up after ")))
+        .count();
+    Ok(Stats {
+        events: t.events.len(),
+        stored: deliveries,
+        deleted: deletions,
+        retries,
+        lost,
+        bounces: bounces_to.values().sum(),
+        given_up,
+    })
 }
 
 #[test]
@@ -380,14 +523,17 @@ fn random_networks_keep_every_invariant() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
     let t0 = std::time::Instant::now();
-    let (mut events, mut stored, mut deleted, mut retried) = (0, 0, 0, 0);
+    let mut all = Stats::default();
     for seed in start..start + seeds {
         match run(seed) {
-            Ok((n, s, d, r)) => {
-                events += n;
-                stored += s;
-                deleted += d;
-                retried += r;
+            Ok(s) => {
+                all.events += s.events;
+                all.stored += s.stored;
+                all.deleted += s.deleted;
+                all.retries += s.retries;
+                all.lost += s.lost;
+                all.bounces += s.bounces;
+                all.given_up += s.given_up;
             }
             Err(e) => panic!(
                 "seed {seed}: {e}\nreproduce: MAILSIM_SEEDS=1 MAILSIM_SEED_START={seed} cargo test --test vopr\n(MAILSIM_VOPR_DUMP=/tmp keeps the scenario as /tmp/vopr-{seed}.toml)"
@@ -395,12 +541,21 @@ fn random_networks_keep_every_invariant() {
         }
     }
     eprintln!(
-        "vopr: {seeds} runs, {events} trace events, {stored} mails stored, {deleted} deleted, {retried} retries planned, {:.1} s",
+        "vopr: {seeds} runs, {} trace events, {} mails stored, {} deleted, {} retries planned, {} segments lost, {} bounces ({} mails given up), {:.1} s",
+        all.events,
+        all.stored,
+        all.deleted,
+        all.retries,
+        all.lost,
+        all.bounces,
+        all.given_up,
         t0.elapsed().as_secs_f64()
     );
     // The runs must exercise what they check.
     assert!(
-        stored > seeds as usize / 2 && deleted > 0,
+        all.stored > seeds as usize / 2
+            && all.deleted > 0
+            && (seeds < 100 || (all.lost > 0 && all.bounces > 0 && all.retries > 0)),
         "the generated traffic is too thin"
     );
 }

@@ -314,7 +314,8 @@ impl Sim {
         self.note(
             h,
             format!(
-                "{reporter} writes a bounce (DSN) to {from}: {}{by}",
+                "{reporter} writes a bounce (DSN) to {from} about \"{}\": {}{by}",
+                crate::mail::subject_of(original),
                 who.join(", ")
             ),
         );
