@@ -102,7 +102,7 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
     let mut downs: Vec<Window> = Vec::new();
     let mut full: Vec<(usize, usize, u64, u64)> = Vec::new(); // (domain, user, from, until)
     let mut lossy_pcs: Vec<String> = Vec::new();
-    for d in 0..domains {
+    for (d, &n_users) in users.iter().enumerate() {
         if r.next(3) == 0 {
             let from = r.next(20_000);
             let until = from
@@ -126,7 +126,7 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
         }
         if r.next(4) == 0 {
             // A user's mailbox full for a while (452, retried) or, more rarely, for good (552).
-            let u = r.next(users[d] as u64) as usize;
+            let u = r.next(n_users as u64) as usize;
             let from = r.next(20_000);
             let permanent = r.next(3) == 0;
             let until = if permanent {
@@ -271,6 +271,7 @@ struct Stats {
     lost: usize,
     bounces: usize,
     given_up: usize,
+    queued: usize,
 }
 
 fn run(seed: u64) -> Result<Stats, String> {
@@ -509,6 +510,7 @@ fn run(seed: u64) -> Result<Stats, String> {
         lost,
         bounces: bounces_to.values().sum(),
         given_up,
+        queued,
     })
 }
 
@@ -534,6 +536,7 @@ fn random_networks_keep_every_invariant() {
                 all.lost += s.lost;
                 all.bounces += s.bounces;
                 all.given_up += s.given_up;
+                all.queued += s.queued;
             }
             Err(e) => panic!(
                 "seed {seed}: {e}\nreproduce: MAILSIM_SEEDS=1 MAILSIM_SEED_START={seed} cargo test --test vopr\n(MAILSIM_VOPR_DUMP=/tmp keeps the scenario as /tmp/vopr-{seed}.toml)"
@@ -541,7 +544,7 @@ fn random_networks_keep_every_invariant() {
         }
     }
     eprintln!(
-        "vopr: {seeds} runs, {} trace events, {} mails stored, {} deleted, {} retries planned, {} segments lost, {} bounces ({} mails given up), {:.1} s",
+        "vopr: {seeds} runs, {} trace events, {} mails stored, {} deleted, {} retries planned, {} segments lost, {} bounces ({} mails given up), {} still queued at the end, {:.1} s",
         all.events,
         all.stored,
         all.deleted,
@@ -549,6 +552,7 @@ fn random_networks_keep_every_invariant() {
         all.lost,
         all.bounces,
         all.given_up,
+        all.queued,
         t0.elapsed().as_secs_f64()
     );
     // The runs must exercise what they check.

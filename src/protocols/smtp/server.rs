@@ -316,7 +316,12 @@ impl SmtpServer {
             )),
             Ok(Ok(cmd)) => self.command(cmd),
             Ok(Err(CommandError::Unknown(verb))) => {
-                let shown: String = verb.chars().take(32).collect();
+                // Echoed back as printable text only: a reply line is 7-bit text (RFC 5321 §4.2).
+                let shown: String = verb
+                    .chars()
+                    .take(32)
+                    .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+                    .collect();
                 self.error(Reply::new(
                     500,
                     format!("5.5.2 Command not recognized: {shown}"),

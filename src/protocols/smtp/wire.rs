@@ -119,6 +119,17 @@ impl Command {
     pub fn parse(line: &[u8]) -> Result<Command, CommandError> {
         let line = std::str::from_utf8(line)
             .map_err(|_| CommandError::Syntax("5.5.2 commands must be text"))?;
+        // A command is printable ASCII: a control character (a NUL, a bare CR) or a non-ASCII
+        // one (this server offers no SMTPUTF8, RFC 6531) is refused before it can reach a reply
+        // or a Received: line.
+        if line
+            .bytes()
+            .any(|b| b != b'\t' && !(0x20..0x7f).contains(&b))
+        {
+            return Err(CommandError::Syntax(
+                "5.5.2 commands must be printable ASCII text (no control characters; no SMTPUTF8 here)",
+            ));
+        }
         let (verb, rest) = match line.find(' ') {
             Some(i) => (&line[..i], &line[i + 1..]),
             None => (line, ""),
@@ -136,6 +147,12 @@ impl Command {
                 if arg.is_empty() || arg.contains(' ') {
                     return Err(CommandError::Syntax(
                         "5.5.4 Syntax: EHLO/HELO followed by your domain name",
+                    ));
+                }
+                // A domain has at most 255 octets (§4.5.3.1.2); the greeting echoes it.
+                if arg.len() > 255 {
+                    return Err(CommandError::Syntax(
+                        "5.5.4 The name after EHLO/HELO is longer than a domain can be (255 octets)",
                     ));
                 }
                 Ok(if verb_up == "EHLO" {
@@ -318,7 +335,8 @@ impl Reply {
         }
     }
 
-    /// Writes the reply: `250-first` … `250 last`, each ending in CRLF.
+    /// Writes the reply: `250-first` … `250 last`, each ending in CRLF. Text that is not
+    /// printable 7-bit (RFC 5321 §4.2: tab and 32–126) goes out as `?`, whatever put it there.
     pub fn emit(&self, out: &mut Vec<u8>) {
         let n = self.lines.len();
         let code = [
@@ -329,7 +347,13 @@ impl Reply {
         for (i, line) in self.lines.iter().enumerate() {
             out.extend_from_slice(&code);
             out.push(if i + 1 == n { b' ' } else { b'-' });
-            out.extend_from_slice(line.as_bytes());
+            out.extend(line.bytes().map(|b| {
+                if b == b'\t' || (0x20..0x7f).contains(&b) {
+                    b
+                } else {
+                    b'?'
+                }
+            }));
             out.extend_from_slice(b"\r\n");
         }
     }
@@ -403,6 +427,27 @@ mod tests {
         let mut out = Vec::new();
         cmd.emit(&mut out);
         assert_eq!(out, format!("{line}\r\n").into_bytes());
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_never_echoed() {
+        for line in [
+            &b"EHLO a\rb"[..],
+            b"QUIT\0x",
+            b"MAIL FROM:<a@b\x1b.example>",
+            "EHLO f\u{3e6}".as_bytes(),
+        ] {
+            assert!(matches!(Command::parse(line), Err(CommandError::Syntax(_))));
+        }
+        assert!(Command::parse(b"EHLO a.example\t").is_ok(), "a tab is text");
+        let long = format!("EHLO {}", "a".repeat(256));
+        assert!(
+            Command::parse(long.as_bytes()).is_err(),
+            "longer than a domain"
+        );
+        let mut out = Vec::new();
+        Reply::new(500, "5.5.2 x\0y\u{e9}").emit(&mut out);
+        assert_eq!(out, b"500 5.5.2 x?y??\r\n");
     }
 
     #[test]
