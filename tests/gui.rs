@@ -7,7 +7,8 @@ use std::time::Duration;
 use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
 use mailsim::app::{
-    AtCursor, Cursor, Model, Selection, Settings, UiCommand, logic_plugin, visible_rows,
+    AtCursor, Cursor, Model, Selection, Settings, UiCommand, logic_plugin, packets_in_flight,
+    visible_rows, world_of,
 };
 use mailsim::view::view_at;
 use mailsim::{EventKind, MailboxChange};
@@ -238,4 +239,44 @@ fn filters_and_search_choose_the_rows() {
         4,
         "two queries and two answers"
     );
+}
+
+#[test]
+fn a_lost_packet_stops_half_way_and_its_retransmission_goes_all_the_way() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/packet-loss.toml");
+    let source = std::fs::read_to_string(path).unwrap();
+    let s = mailsim::scenario::parse("packet-loss.toml", &source).unwrap();
+    let model = Model::new(s, "packet-loss".into(), None);
+    let seg = |i: usize| match &model.trace.events[i].kind {
+        EventKind::Segment(s) => Some(s.clone()),
+        _ => None,
+    };
+    let lost = (0..model.trace.events.len())
+        .find(|&i| seg(i).is_some_and(|s| s.lost && s.attempt == 0))
+        .expect("the lossy link loses something");
+    let again = (lost + 1..model.trace.events.len())
+        .find(|&i| seg(i).is_some_and(|s| !s.lost && s.seq == seg(lost).unwrap().seq))
+        .expect("and sends it again");
+    let (from, to) = {
+        let s = seg(lost).unwrap();
+        (model.positions[s.from.host], model.positions[s.to.host])
+    };
+    // Played to the end of its own animation, the lost packet is only half-way there; the
+    // delivered retransmission arrives.
+    for (i, want) in [(lost, 0.5), (again, 1.0)] {
+        let c = Cursor {
+            index: Some(i),
+            playing: true,
+            progress: 1.0,
+            ..Cursor::default()
+        };
+        let p = packets_in_flight(&model, &c)
+            .into_iter()
+            .find(|p| p.current)
+            .unwrap();
+        assert_eq!(p.lost, i == lost);
+        let (a, b) = (world_of(from), world_of(to));
+        let share = (p.pos - a).length() / (b - a).length();
+        assert!((share - want).abs() < 0.01, "event {i}: {share}");
+    }
 }

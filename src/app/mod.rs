@@ -19,6 +19,7 @@ use bevy::prelude::*;
 use bevy::window::{PresentMode, WindowResolution};
 use bevy_egui::{EguiGlobalSettings, EguiPlugin};
 
+pub use diagram::{PacketView, packets_in_flight, world_of};
 pub use model::{AtCursor, Cursor, Model, Selection, Settings, UiCommand, visible_rows};
 
 /// How to open the window.

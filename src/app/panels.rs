@@ -131,7 +131,7 @@ fn ui_system(
             egui::ScrollArea::vertical().show(ui, |ui| {
                 narration_ui(ui, &model, &at, &mut out);
                 ui.separator();
-                host_ui(ui, &model, &at, &selection);
+                host_ui(ui, &model, &cursor, &at, &selection);
             });
         });
     egui::Panel::right("inspector")
@@ -329,7 +329,13 @@ fn browser_page_ui(ui: &mut egui::Ui, url: &str, status: u16, html: &str) {
         });
 }
 
-fn host_ui(ui: &mut egui::Ui, model: &Model, at: &AtCursor, selection: &Selection) {
+fn host_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    cursor: &Cursor,
+    at: &AtCursor,
+    selection: &Selection,
+) {
     let Some(h) = selection.host else {
         ui.label(RichText::new("Click a host to see its mailboxes, queue and sessions.").italics());
         return;
@@ -345,6 +351,29 @@ fn host_ui(ui: &mut egui::Ui, model: &Model, at: &AtCursor, selection: &Selectio
             .map(|s| format!("{s:?} :{}", s.port()).to_lowercase())
             .collect();
         ui.label(format!("services: {}", list.join(", ")));
+    }
+    // The scenario's faults on this host: in effect at the cursor, or when.
+    let now = cursor
+        .index
+        .and_then(|c| model.trace.events.get(c))
+        .map(|e| e.time);
+    for f in model.scenario.faults.iter().filter(|f| {
+        f.host == h
+            || matches!(f.kind, crate::scenario::FaultKind::Loss { peer: Some(p), .. } if p == h)
+    }) {
+        let when = match f.until {
+            Some(u) => format!("from {} until {u}", f.from),
+            None => format!("from {}", f.from),
+        };
+        let words = super::model::fault_words(&model.scenario, f);
+        if now.is_some_and(|t| f.active(t)) {
+            ui.label(
+                RichText::new(format!("fault now: {words} ({when})"))
+                    .color(Color32::from_rgb(255, 110, 95)),
+            );
+        } else {
+            ui.label(format!("fault: {words} ({when})"));
+        }
     }
     for (user, msgs) in &hv.mailboxes {
         let domain = def.domain.as_deref().unwrap_or("");
