@@ -120,26 +120,6 @@ fn imap_run(chunks: &[Vec<u8>]) -> (Vec<u8>, Vec<u32>) {
     (out, uids)
 }
 
-/// Every byte an IMAP server sent parses as IMAP responses (greeting first), with nothing left.
-fn imap_well_formed(out: &[u8]) -> Result<(), String> {
-    use imap_codec::decode::Decoder;
-    let (mut rest, _) = imap_codec::GreetingCodec::default()
-        .decode(out)
-        .map_err(|e| format!("greeting: {e:?}"))?;
-    while !rest.is_empty() {
-        match imap_codec::ResponseCodec::default().decode(rest) {
-            Ok((r, _)) => rest = r,
-            Err(e) => {
-                return Err(format!(
-                    "{e:?} at {:?}",
-                    String::from_utf8_lossy(&rest[..rest.len().min(120)])
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -147,7 +127,7 @@ proptest! {
     fn imap_chunk_splits_do_not_matter(cuts in proptest::collection::vec(any::<usize>(), 0..20)) {
         let whole = imap_run(&[IMAP_SESSION.to_vec()]);
         prop_assert_eq!(&whole.1, &vec![1, 3]);
-        prop_assert!(imap_well_formed(&whole.0).is_ok(), "{:?}", imap_well_formed(&whole.0));
+        prop_assert!(common::imap_well_formed(&whole.0).is_ok(), "{:?}", common::imap_well_formed(&whole.0));
         prop_assert_eq!(imap_run(&splits(IMAP_SESSION, &cuts)), whole);
     }
 
@@ -171,7 +151,7 @@ proptest! {
             out.extend(h.take(0));
             prop_assert!(h.sessions[0].buffered() <= mailsim::protocols::imap::server::MAX_MESSAGE as usize);
         }
-        prop_assert!(imap_well_formed(&out).is_ok(), "{:?}", imap_well_formed(&out));
+        prop_assert!(common::imap_well_formed(&out).is_ok(), "{:?}", common::imap_well_formed(&out));
     }
 
     #[test]
@@ -191,7 +171,7 @@ proptest! {
         h.input(0, input.as_bytes());
         h.input(0, b"\r\n");
         out.extend(h.take(0));
-        prop_assert!(imap_well_formed(&out).is_ok(), "{:?} for {:?}", imap_well_formed(&out), input);
+        prop_assert!(common::imap_well_formed(&out).is_ok(), "{:?} for {:?}", common::imap_well_formed(&out), input);
     }
 }
 
@@ -239,43 +219,13 @@ fn http_run(chunks: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// Every byte an HTTP server sent is whole responses: status line, fields, Content-Length body.
-fn http_well_formed(mut out: &[u8]) -> Result<usize, String> {
-    let mut n = 0;
-    while !out.is_empty() {
-        let mut h = [httparse::EMPTY_HEADER; 32];
-        let mut r = httparse::Response::new(&mut h);
-        let head = match r.parse(out) {
-            Ok(httparse::Status::Complete(k)) => k,
-            other => {
-                return Err(format!(
-                    "{other:?} at {:?}",
-                    String::from_utf8_lossy(&out[..out.len().min(80)])
-                ));
-            }
-        };
-        let len: usize = r
-            .headers
-            .iter()
-            .find(|x| x.name.eq_ignore_ascii_case("content-length"))
-            .and_then(|x| std::str::from_utf8(x.value).ok()?.parse().ok())
-            .ok_or("no Content-Length")?;
-        if out.len() < head + len {
-            return Err("body shorter than Content-Length".into());
-        }
-        out = &out[head + len..];
-        n += 1;
-    }
-    Ok(n)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
     #[test]
     fn http_chunk_splits_do_not_matter(cuts in proptest::collection::vec(any::<usize>(), 0..20)) {
         let whole = http_run(&[HTTP_REQUESTS.to_vec()]);
-        prop_assert_eq!(http_well_formed(&whole), Ok(3));
+        prop_assert_eq!(common::http_well_formed(&whole), Ok(3));
         prop_assert!(String::from_utf8_lossy(&whole).contains("POST /login user=bob%40b.example&password=x"));
         prop_assert_eq!(http_run(&splits(HTTP_REQUESTS, &cuts)), whole);
     }
@@ -289,7 +239,7 @@ proptest! {
         let mut all = vec![p.to_vec()];
         all.extend(chunks);
         let out = http_run(&all);
-        prop_assert!(http_well_formed(&out).is_ok(), "{:?}", http_well_formed(&out));
+        prop_assert!(common::http_well_formed(&out).is_ok(), "{:?}", common::http_well_formed(&out));
     }
 
     #[test]

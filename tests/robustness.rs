@@ -17,21 +17,10 @@ use mailsim::protocols::dns;
 use mailsim::protocols::smtp::server::Role;
 use mailsim::protocols::smtp::wire::ReplyParser;
 
-/// SplitMix64, seeded: the same inputs every run.
-struct Rng(u64);
+use common::Rng;
 
-impl Rng {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % n.max(1)
-    }
-
-    fn pick<'a>(&mut self, words: &[&'a str]) -> &'a str {
-        words[self.next(words.len() as u64) as usize]
-    }
+fn pick<'a>(r: &mut Rng, words: &[&'a str]) -> &'a str {
+    words[r.next(words.len() as u64) as usize]
 }
 
 const SMTP_WORDS: &[&str] = &[
@@ -149,9 +138,9 @@ fn input(r: &mut Rng, words: &[&str]) -> Vec<Vec<u8>> {
             match r.next(12) {
                 0 => bytes.extend((0..r.next(40)).map(|_| r.next(256) as u8)),
                 1 => bytes.extend(std::iter::repeat_n(b'A', r.next(3000) as usize)),
-                _ => bytes.extend_from_slice(r.pick(words).as_bytes()),
+                _ => bytes.extend_from_slice(pick(r, words).as_bytes()),
             }
-            bytes.extend_from_slice(r.pick(SEPARATORS).as_bytes());
+            bytes.extend_from_slice(pick(r, SEPARATORS).as_bytes());
         }
         if r.next(2) == 0 {
             bytes.extend_from_slice(b"\r\n");
@@ -244,49 +233,6 @@ fn pop3_well_formed(out: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Every byte an IMAP server sent is its greeting and then whole responses (imap-codec).
-fn imap_well_formed(out: &[u8]) -> Result<(), String> {
-    use imap_codec::decode::Decoder;
-    let (mut rest, _) = imap_codec::GreetingCodec::default()
-        .decode(out)
-        .map_err(|e| format!("greeting: {e:?}"))?;
-    while !rest.is_empty() {
-        rest = imap_codec::ResponseCodec::default()
-            .decode(rest)
-            .map_err(|e| {
-                format!(
-                    "{e:?} at {:?}",
-                    String::from_utf8_lossy(&rest[..rest.len().min(100)])
-                )
-            })?
-            .0;
-    }
-    Ok(())
-}
-
-/// Every byte an HTTP server sent is whole responses (httparse, then Content-Length).
-fn http_well_formed(mut out: &[u8]) -> Result<(), String> {
-    while !out.is_empty() {
-        let mut h = [httparse::EMPTY_HEADER; 32];
-        let mut r = httparse::Response::new(&mut h);
-        let head = match r.parse(out) {
-            Ok(httparse::Status::Complete(k)) => k,
-            other => return Err(format!("{other:?}")),
-        };
-        let len: usize = r
-            .headers
-            .iter()
-            .find(|x| x.name.eq_ignore_ascii_case("content-length"))
-            .and_then(|x| std::str::from_utf8(x.value).ok()?.parse().ok())
-            .ok_or("no Content-Length")?;
-        if out.len() < head + len {
-            return Err("a body shorter than its Content-Length".into());
-        }
-        out = &out[head + len..];
-    }
-    Ok(())
-}
-
 /// What one (server, state) run tried.
 struct Figure {
     name: String,
@@ -294,114 +240,94 @@ struct Figure {
     bytes: u64,
 }
 
-fn smtp(
+/// Runs `n` seeded inputs through `one` (a fresh session each, fed chunk by chunk): an error it
+/// returns, or a panic, names the (server, state), the input's number and the seed.
+fn fuzz(
     name: &str,
-    role: Role,
-    auth: bool,
-    prefix: &[u8],
     words: &[&str],
     n: u64,
     seed: u64,
+    mut one: impl FnMut(&[Vec<u8>]) -> Result<(), String>,
 ) -> Figure {
     let mut r = Rng(seed);
     let mut bytes = 0;
     for i in 0..n {
+        let chunks = input(&mut r, words);
+        bytes += chunks.iter().map(|c| c.len() as u64).sum::<u64>();
+        if let Err(e) = one(&chunks) {
+            panic!("{name} #{i} (seed {seed}): {e}");
+        }
+    }
+    Figure {
+        name: name.into(),
+        inputs: n,
+        bytes,
+    }
+}
+
+/// A well-formedness error with the output it was found in.
+fn check(out: &[u8], well_formed: Result<(), String>) -> Result<(), String> {
+    well_formed.map_err(|e| format!("{e} in {:?}", String::from_utf8_lossy(out)))
+}
+
+fn smtp(name: &str, role: Role, auth: bool, prefix: &[u8], n: u64, seed: u64) -> Figure {
+    fuzz(name, SMTP_WORDS, n, seed, |chunks| {
         let mut s = common::smtp_server_auth(role, auth);
         let mut out = s.poll_transmit().unwrap_or_default();
         s.handle_input(prefix);
-        for c in input(&mut r, words) {
-            bytes += c.len() as u64;
-            s.handle_input(&c);
-            assert!(
-                s.buffered() <= 1000 + c.len(),
-                "{name} #{i}: {} bytes buffered",
-                s.buffered()
-            );
+        for c in chunks {
+            s.handle_input(c);
+            if s.buffered() > 1000 + c.len() {
+                return Err(format!("{} bytes buffered", s.buffered()));
+            }
             while let Some(b) = s.poll_transmit() {
                 out.extend(b);
             }
             while s.poll_event().is_some() {}
         }
-        if let Err(e) = smtp_well_formed(&out) {
-            panic!(
-                "{name} #{i} (seed {seed}): {e} in {:?}",
-                String::from_utf8_lossy(&out)
-            );
-        }
-    }
-    Figure {
-        name: name.into(),
-        inputs: n,
-        bytes,
-    }
+        check(&out, smtp_well_formed(&out))
+    })
 }
 
 fn pop3(name: &str, prefix: &[u8], n: u64, seed: u64) -> Figure {
-    let mut r = Rng(seed);
-    let mut bytes = 0;
-    for i in 0..n {
+    fuzz(name, POP3_WORDS, n, seed, |chunks| {
         let mut h = common::PopHarness::new();
         h.input(prefix);
-        for c in input(&mut r, POP3_WORDS) {
-            bytes += c.len() as u64;
-            h.input(&c);
-            assert!(h.server.buffered() <= 255 + c.len(), "{name} #{i}");
+        for c in chunks {
+            h.input(c);
+            if h.server.buffered() > 255 + c.len() {
+                return Err(format!("{} bytes buffered", h.server.buffered()));
+            }
         }
-        if let Err(e) = pop3_well_formed(&h.out) {
-            panic!(
-                "{name} #{i} (seed {seed}): {e} in {:?}",
-                String::from_utf8_lossy(&h.out)
-            );
-        }
-    }
-    Figure {
-        name: name.into(),
-        inputs: n,
-        bytes,
-    }
+        check(&h.out, pop3_well_formed(&h.out))
+    })
 }
 
 fn imap(name: &str, prefix: &[u8], n: u64, seed: u64) -> Figure {
-    let mut r = Rng(seed);
-    let mut bytes = 0;
     let max = mailsim::protocols::imap::server::MAX_MESSAGE as usize;
-    for i in 0..n {
+    fuzz(name, IMAP_WORDS, n, seed, |chunks| {
         let mut h = common::ImapHarness::new(1);
         let mut out = h.take(0);
         h.input(0, prefix);
         out.extend(h.take(0));
-        for c in input(&mut r, IMAP_WORDS) {
-            bytes += c.len() as u64;
-            h.input(0, &c);
+        for c in chunks {
+            h.input(0, c);
             out.extend(h.take(0));
-            assert!(h.sessions[0].buffered() <= max, "{name} #{i}");
+            if h.sessions[0].buffered() > max {
+                return Err(format!("{} bytes buffered", h.sessions[0].buffered()));
+            }
         }
-        if let Err(e) = imap_well_formed(&out) {
-            panic!(
-                "{name} #{i} (seed {seed}): {e} in {:?}",
-                String::from_utf8_lossy(&out)
-            );
-        }
-    }
-    Figure {
-        name: name.into(),
-        inputs: n,
-        bytes,
-    }
+        check(&out, common::imap_well_formed(&out))
+    })
 }
 
 fn http(name: &str, prefix: &[u8], n: u64, seed: u64) -> Figure {
     use mailsim::protocols::http::{Response, server::HttpServer};
-    let mut r = Rng(seed);
-    let mut bytes = 0;
-    for i in 0..n {
+    fuzz(name, HTTP_WORDS, n, seed, |chunks| {
         let mut s = HttpServer::new("w");
         let mut out = Vec::new();
-        let mut chunks = vec![prefix.to_vec()];
-        chunks.extend(input(&mut r, HTTP_WORDS));
-        for c in chunks {
-            bytes += c.len() as u64;
-            s.handle_input(&c);
+        for c in std::iter::once(prefix).chain(chunks.iter().map(Vec::as_slice)) {
+            s.handle_input(c);
             while let Some(req) = s.poll_event() {
                 s.respond(Response::html(
                     200,
@@ -411,20 +337,12 @@ fn http(name: &str, prefix: &[u8], n: u64, seed: u64) -> Figure {
             while let Some(b) = s.poll_transmit() {
                 out.extend(b);
             }
-            assert!(s.buffered() <= 64 * 1024 + c.len(), "{name} #{i}");
+            if s.buffered() > 64 * 1024 + c.len() {
+                return Err(format!("{} bytes buffered", s.buffered()));
+            }
         }
-        if let Err(e) = http_well_formed(&out) {
-            panic!(
-                "{name} #{i} (seed {seed}): {e} in {:?}",
-                String::from_utf8_lossy(&out)
-            );
-        }
-    }
-    Figure {
-        name: name.into(),
-        inputs: n,
-        bytes,
-    }
+        check(&out, common::http_well_formed(&out).map(|_| ()))
+    })
 }
 
 /// DNS: random datagrams, and real queries with random bytes changed, cut short or extended.
@@ -496,49 +414,16 @@ fn every_server_in_every_state_survives_garbage_and_answers_well_formed() {
     let login = b"a1 LOGIN bob secret\r\n".as_slice();
     let selected = b"a1 LOGIN bob secret\r\na2 SELECT INBOX\r\n".as_slice();
     let figures = vec![
-        smtp("SMTP MX, greeting", Role::Mx, false, b"", SMTP_WORDS, n, 1),
-        smtp(
-            "SMTP MX, after EHLO",
-            Role::Mx,
-            false,
-            hello,
-            SMTP_WORDS,
-            n,
-            2,
-        ),
-        smtp(
-            "SMTP MX, after MAIL",
-            Role::Mx,
-            false,
-            in_mail,
-            SMTP_WORDS,
-            n,
-            3,
-        ),
-        smtp(
-            "SMTP MX, after RCPT",
-            Role::Mx,
-            false,
-            in_rcpt,
-            SMTP_WORDS,
-            n,
-            4,
-        ),
-        smtp(
-            "SMTP MX, in DATA",
-            Role::Mx,
-            false,
-            in_data,
-            SMTP_WORDS,
-            n,
-            5,
-        ),
+        smtp("SMTP MX, greeting", Role::Mx, false, b"", n, 1),
+        smtp("SMTP MX, after EHLO", Role::Mx, false, hello, n, 2),
+        smtp("SMTP MX, after MAIL", Role::Mx, false, in_mail, n, 3),
+        smtp("SMTP MX, after RCPT", Role::Mx, false, in_rcpt, n, 4),
+        smtp("SMTP MX, in DATA", Role::Mx, false, in_data, n, 5),
         smtp(
             "SMTP submission, AUTH required",
             Role::Submission,
             true,
             hello,
-            SMTP_WORDS,
             n,
             6,
         ),
@@ -547,7 +432,6 @@ fn every_server_in_every_state_survives_garbage_and_answers_well_formed() {
             Role::Submission,
             true,
             b"EHLO a.example\r\nAUTH LOGIN\r\n",
-            SMTP_WORDS,
             n,
             7,
         ),

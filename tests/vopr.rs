@@ -14,23 +14,13 @@
 //! - the UIDs of a mailbox strictly increase, and UIDVALIDITY never changes;
 //! - a message leaves a mailbox only after the client's QUIT (POP3) or EXPUNGE/CLOSE (IMAP).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use common::Rng;
 use mailsim::{EventKind, MailboxChange, Sim, scenario};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self, n: u64) -> u64 {
-        // SplitMix64: good enough spread for choosing, and no dependency.
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % n.max(1)
-    }
-}
 
 /// A sent mail: its unique subject, its sender (user, domain index) and the recipients
 /// (user, domain index, known or not).

@@ -204,3 +204,69 @@ impl ImapHarness {
         String::from_utf8(self.take(i)).unwrap()
     }
 }
+
+/// SplitMix64, seeded: the same choices every run, and no dependency.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A number below `n` (0 when `n` is 0).
+    pub fn next(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % n.max(1)
+    }
+}
+
+/// Every byte an IMAP server sent parses as IMAP responses (greeting first), with nothing left
+/// (imap-codec).
+pub fn imap_well_formed(out: &[u8]) -> Result<(), String> {
+    use imap_codec::decode::Decoder;
+    let (mut rest, _) = imap_codec::GreetingCodec::default()
+        .decode(out)
+        .map_err(|e| format!("greeting: {e:?}"))?;
+    while !rest.is_empty() {
+        match imap_codec::ResponseCodec::default().decode(rest) {
+            Ok((r, _)) => rest = r,
+            Err(e) => {
+                return Err(format!(
+                    "{e:?} at {:?}",
+                    String::from_utf8_lossy(&rest[..rest.len().min(120)])
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every byte an HTTP server sent is whole responses: status line, fields (httparse), and a
+/// Content-Length body. Returns how many.
+pub fn http_well_formed(mut out: &[u8]) -> Result<usize, String> {
+    let mut n = 0;
+    while !out.is_empty() {
+        let mut h = [httparse::EMPTY_HEADER; 32];
+        let mut r = httparse::Response::new(&mut h);
+        let head = match r.parse(out) {
+            Ok(httparse::Status::Complete(k)) => k,
+            other => {
+                return Err(format!(
+                    "{other:?} at {:?}",
+                    String::from_utf8_lossy(&out[..out.len().min(80)])
+                ));
+            }
+        };
+        let len: usize = r
+            .headers
+            .iter()
+            .find(|x| x.name.eq_ignore_ascii_case("content-length"))
+            .and_then(|x| std::str::from_utf8(x.value).ok()?.parse().ok())
+            .ok_or("no Content-Length")?;
+        if out.len() < head + len {
+            return Err("body shorter than Content-Length".into());
+        }
+        out = &out[head + len..];
+        n += 1;
+    }
+    Ok(n)
+}
