@@ -209,6 +209,12 @@ pub fn fields(ev: &TraceEvent) -> Vec<(String, String)> {
             }
         }
         EventKind::Datagram(d) => {
+            if d.attempt > 0 {
+                push("sending", format!("the resolver's retry {}", d.attempt));
+            }
+            if d.lost {
+                push("delivery", "lost on the way".to_string());
+            }
             push("payload", format!("{} bytes", d.payload.len()));
             if d.payload.len() >= 4 {
                 push(

@@ -32,9 +32,10 @@ fn lines_of(payload: &[u8]) -> Vec<String> {
     v
 }
 
-/// `LOST `, `RETRANSMITTED ` or `RETRANSMITTED, LOST `: what a lossy link did to a segment.
-fn loss_tag(s: &crate::engine::trace::Segment) -> &'static str {
-    match (s.attempt > 0, s.lost) {
+/// `LOST `, `RETRANSMITTED ` or `RETRANSMITTED, LOST `: what a lossy link did to a segment or
+/// datagram.
+fn loss_tag(attempt: u8, lost: bool) -> &'static str {
+    match (attempt > 0, lost) {
         (false, false) => "",
         (false, true) => "LOST ",
         (true, false) => "RETRANSMITTED ",
@@ -49,7 +50,7 @@ pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
         EventKind::Segment(s) if s.payload.is_empty() => {
             format!(
                 "{}[{}] seq={} ack={}",
-                loss_tag(s),
+                loss_tag(s.attempt, s.lost),
                 s.flags.names(),
                 s.seq,
                 s.ack
@@ -63,9 +64,17 @@ pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
             } else {
                 String::new()
             };
-            format!("{}{}: {first}{more}", loss_tag(s), s.direction.letter())
+            format!(
+                "{}{}: {first}{more}",
+                loss_tag(s.attempt, s.lost),
+                s.direction.letter()
+            )
         }
-        EventKind::Datagram(d) => dns::summary(&d.payload),
+        EventKind::Datagram(d) => format!(
+            "{}{}",
+            loss_tag(d.attempt, d.lost),
+            dns::summary(&d.payload)
+        ),
         EventKind::Mailbox {
             user,
             change: MailboxChange::Stored { uid, subject, size },
@@ -239,6 +248,7 @@ pub fn event_json(t: &Trace, ev: &TraceEvent) -> Value {
             "protocol": d.protocol.name(), "direction": direction_json(d.direction), "len": d.payload.len(),
             "hex": d.payload.iter().map(|b| format!("{b:02x}")).collect::<String>(),
             "arrive_us": d.arrive.as_micros(), "note": d.explain.note, "rfc": d.explain.rfc,
+            "lost": d.lost, "attempt": d.attempt,
         }),
         EventKind::Mailbox { host, user, change } => {
             let (kind, uid, subject, flags) = match change {

@@ -512,3 +512,58 @@ fn a_lossy_link_loses_segments_and_tcp_sends_each_again_until_it_arrives() {
         }
     }
 }
+
+#[test]
+fn a_lost_dns_query_or_answer_makes_the_resolver_ask_again() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/walkthrough.toml");
+    let source = std::fs::read_to_string(path).unwrap()
+        + "\n[[fault]]\nkind = \"loss\"\nhost = \"ns.example\"\nrate = 0.5\nfrom = \"0s\"\nuntil = \"2m\"\n";
+    let mut asked_again = 0;
+    for seed in 0..20 {
+        let sim = run("dns-loss.toml", &source, Some(seed));
+        let grams: Vec<(mailsim::SimTime, &mailsim::Datagram)> = sim
+            .trace()
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Datagram(d) => Some((e.time, d)),
+                _ => None,
+            })
+            .collect();
+        for (i, (t, d)) in grams.iter().enumerate() {
+            let query = d.direction == mailsim::Direction::ClientToServer;
+            // A query whose answer never came (it, or its answer, was lost) is asked again,
+            // the same bytes 2 s later, up to three times in all.
+            let answered = grams[i + 1..].iter().any(|(_, o)| {
+                !o.lost && o.direction != d.direction && o.payload[..2] == d.payload[..2]
+            });
+            if query && d.attempt < 2 && (d.lost || !answered) {
+                let (t2, again) = grams[i + 1..]
+                    .iter()
+                    .find(|(_, o)| o.direction == d.direction && o.payload == d.payload)
+                    .unwrap_or_else(|| panic!("seed {seed}: the resolver asks again"));
+                assert_eq!(again.attempt, d.attempt + 1);
+                assert_eq!(t2.0 - t.0, 2_000_000, "seed {seed}");
+                asked_again += 1;
+            }
+        }
+        // However many are lost, the mail arrives once and leaves the queue.
+        let stored = sim
+            .trace()
+            .events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    &e.kind,
+                    EventKind::Mailbox {
+                        change: mailsim::MailboxChange::Stored { .. },
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(stored, 1, "seed {seed}");
+        assert!(host(&sim, "smtp.a.example").queue.is_empty(), "seed {seed}");
+    }
+    assert!(asked_again > 5, "the losses are exercised");
+}

@@ -4,7 +4,7 @@
 //! there, to run or open it; a failure prints the seed and the command that
 //! reproduces it. Faults come at random: servers go down (mostly for less than the retries cover,
 //! now and then for longer than the 5 minutes before a mail is given up), greylist, have full
-//! mailboxes (for now or for good), and links lose TCP segments.
+//! mailboxes (for now or for good), and links lose TCP segments and DNS datagrams.
 //!
 //! Invariants:
 //! - every (mail, recipient) an SMTP server accepted ends exactly once: stored in the
@@ -143,6 +143,8 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
                     format!("mail.d{d}.example"),
                     format!("mail.d{other}.example"),
                 )
+            } else if r.next(3) == 0 {
+                (format!("mail.d{d}.example"), "ns.example".to_string())
             } else {
                 let candidates: Vec<&(String, usize, usize, bool)> =
                     pcs.iter().filter(|p| p.1 == d).collect();
@@ -485,7 +487,11 @@ fn run(seed: u64) -> Result<Stats, String> {
     let lost = t
         .events
         .iter()
-        .filter(|e| matches!(&e.kind, EventKind::Segment(s) if s.lost))
+        .filter(|e| match &e.kind {
+            EventKind::Segment(s) => s.lost,
+            EventKind::Datagram(d) => d.lost,
+            _ => false,
+        })
         .count();
     let given_up = t
         .events
@@ -534,7 +540,7 @@ fn random_networks_keep_every_invariant() {
         }
     }
     eprintln!(
-        "vopr: {seeds} runs, {} trace events, {} mails stored, {} deleted, {} retries planned, {} segments lost, {} bounces ({} mails given up), {} still queued at the end, {:.1} s",
+        "vopr: {seeds} runs, {} trace events, {} mails stored, {} deleted, {} retries planned, {} packets lost, {} bounces ({} mails given up), {} still queued at the end, {:.1} s",
         all.events,
         all.stored,
         all.deleted,

@@ -252,7 +252,11 @@ pub struct PacketView {
 
 /// Whether event `i` is a segment lost on the way.
 fn lost(model: &Model, i: usize) -> bool {
-    matches!(&model.trace.events.get(i).map(|e| &e.kind), Some(EventKind::Segment(s)) if s.lost)
+    match model.trace.events.get(i).map(|e| &e.kind) {
+        Some(EventKind::Segment(s)) => s.lost,
+        Some(EventKind::Datagram(d)) => d.lost,
+        _ => false,
+    }
 }
 
 /// Every packet in flight at the cursor: the current event's, which travels while playing (and

@@ -487,11 +487,16 @@ fn inspector_ui(ui: &mut egui::Ui, model: &Model, selection: &Selection) {
                 report::endpoint(t, d.to)
             ));
             ui.label(format!(
-                "DNS · {} · arrives {}",
+                "DNS · {} · {} {}",
                 if d.direction == Direction::ClientToServer {
                     "query"
                 } else {
                     "response"
+                },
+                if d.lost {
+                    "LOST, would arrive"
+                } else {
+                    "arrives"
                 },
                 d.arrive
             ));

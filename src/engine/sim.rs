@@ -56,6 +56,13 @@ pub(crate) enum Ev {
         /// When this sending arrives; `None`: it is lost too.
         arrive: Option<SimTime>,
     },
+    /// A resolver's wait for the answer to DNS query `id` runs out.
+    DnsTimeout {
+        host: usize,
+        port: u16,
+        id: u16,
+        attempt: u8,
+    },
     /// A mail server tries a queued mail again.
     Retry {
         host: usize,
@@ -354,6 +361,12 @@ impl Sim {
                 self.put_payload(event, payload);
             }
             Ev::Retry { host, id } => self.mta_retry(host, &id),
+            Ev::DnsTimeout {
+                host,
+                port,
+                id,
+                attempt,
+            } => self.dns_timeout(host, port, id, attempt),
             Ev::Retransmit {
                 event,
                 attempt,
@@ -948,8 +961,16 @@ impl Sim {
         }
     }
 
-    /// Sends a UDP datagram from `from` to `ip:port`.
-    pub(crate) fn send_udp(&mut self, from: Endpoint, ip: Ipv4Addr, port: u16, payload: Vec<u8>) {
+    /// Sends a UDP datagram from `from` to `ip:port`; `attempt` counts a resolver's
+    /// retransmissions of a query. On a lossy link it may be lost: UDP does not retransmit.
+    pub(crate) fn send_udp(
+        &mut self,
+        from: Endpoint,
+        ip: Ipv4Addr,
+        port: u16,
+        payload: Vec<u8>,
+        attempt: u8,
+    ) {
         let Some(&to_host) = self.by_ip.get(&ip) else {
             self.note(
                 from.host,
@@ -961,21 +982,33 @@ impl Sim {
             host: to_host,
             port,
         };
+        let lost = self
+            .loss_rate(from.host, to_host, self.now)
+            .is_some_and(|per_mille| self.hosts[from.host].rng.random_range(0..1000) < per_mille);
         let arrive = self.now + self.delay(from.host, to_host);
         let direction = if port == 53 {
             Direction::ClientToServer
         } else {
             Direction::ServerToClient
         };
-        let explain = dns::explain(&payload);
-        self.queue.push(
-            arrive,
-            Ev::Udp {
-                from,
-                to,
-                event: self.trace.events.len(),
-            },
-        );
+        let explain = if attempt > 0 {
+            Explanation {
+                note: "the same query again: no answer came in time, and UDP does not retransmit, so the resolver does",
+                rfc: "RFC 1035 §4.2.1",
+            }
+        } else {
+            dns::explain(&payload)
+        };
+        if !lost {
+            self.queue.push(
+                arrive,
+                Ev::Udp {
+                    from,
+                    to,
+                    event: self.trace.events.len(),
+                },
+            );
+        }
         self.trace.push(
             self.now,
             EventKind::Datagram(Datagram {
@@ -986,6 +1019,8 @@ impl Sim {
                 protocol: Protocol::Dns,
                 direction,
                 explain,
+                lost,
+                attempt,
             }),
         );
     }
@@ -994,7 +1029,7 @@ impl Sim {
         if to.port == 53 && self.hosts[to.host].def.has(Service::Dns) {
             if let Some(answer) = dns::answer(&self.scenario.zone, payload) {
                 let ip = self.hosts[from.host].def.ip;
-                self.send_udp(to, ip, from.port, answer);
+                self.send_udp(to, ip, from.port, answer, 0);
             }
         } else {
             self.on_dns_response(to, payload);

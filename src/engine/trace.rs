@@ -138,6 +138,10 @@ pub struct Datagram {
     pub direction: Direction,
     /// What it means.
     pub explain: Explanation,
+    /// Lost on the way (a `loss` fault): it never arrives; `arrive` is when it would have.
+    pub lost: bool,
+    /// Which sending of this query this is: 0 the first, 1 the resolver's first retry, ...
+    pub attempt: u8,
 }
 
 /// A change to a mailbox on a server.

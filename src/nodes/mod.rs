@@ -75,7 +75,19 @@ pub(crate) enum ServerApp {
 pub(crate) struct Lookup {
     pub queue_id: String,
     pub stage: LookupStage,
+    /// The query, to send again if no answer comes (UDP itself never retransmits).
+    pub query: Vec<u8>,
+    /// The DNS server asked.
+    pub server: std::net::Ipv4Addr,
+    /// Sendings so far after the first.
+    pub attempt: u8,
 }
+
+/// How long a resolver waits for an answer before it asks again (RFC 1035 §4.2.1 leaves the
+/// interval to the resolver; stub resolvers wait a few seconds).
+pub const DNS_TIMEOUT: SimDuration = SimDuration::from_secs(2);
+/// How many times a resolver asks before it gives up (the mail stays queued).
+pub const DNS_TRIES: u8 = 3;
 
 pub(crate) enum LookupStage {
     Mx,

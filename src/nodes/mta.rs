@@ -152,20 +152,80 @@ impl Sim {
         };
         let port = self.hosts[h].ephemeral_port();
         let id: u16 = self.hosts[h].rng.random();
+        let ip = self.hosts[resolver].def.ip;
+        let query = dns::build_query(id, name, qtype);
         self.dns_pending.insert(
             (h, port, id),
             Lookup {
                 queue_id: queue_id.to_string(),
                 stage,
+                query: query.clone(),
+                server: ip,
+                attempt: 0,
             },
         );
-        let ip = self.hosts[resolver].def.ip;
-        self.send_udp(
-            Endpoint { host: h, port },
-            ip,
-            53,
-            dns::build_query(id, name, qtype),
+        self.send_udp(Endpoint { host: h, port }, ip, 53, query, 0);
+        self.dns_timer(h, port, id, 0);
+    }
+
+    /// Where datagrams can be lost (a scenario with a `loss` fault), the resolver waits for
+    /// its answer only so long.
+    fn dns_timer(&mut self, h: usize, port: u16, id: u16, attempt: u8) {
+        if self
+            .scenario
+            .faults
+            .iter()
+            .any(|f| matches!(f.kind, crate::scenario::FaultKind::Loss { .. }))
+        {
+            self.queue.push(
+                self.now + crate::nodes::DNS_TIMEOUT,
+                crate::engine::sim::Ev::DnsTimeout {
+                    host: h,
+                    port,
+                    id,
+                    attempt,
+                },
+            );
+        }
+    }
+
+    /// No answer came to query `id` within the timeout: ask again, or after
+    /// [`crate::nodes::DNS_TRIES`] give up for now (the mail stays queued and is retried).
+    pub(crate) fn dns_timeout(&mut self, h: usize, port: u16, id: u16, attempt: u8) {
+        let key = (h, port, id);
+        let Some(lookup) = self.dns_pending.get_mut(&key) else {
+            return; // answered
+        };
+        if lookup.attempt != attempt {
+            return;
+        }
+        if attempt + 1 >= crate::nodes::DNS_TRIES {
+            let Some(lookup) = self.dns_pending.remove(&key) else {
+                return;
+            };
+            let id_q = lookup.queue_id;
+            self.note(
+                h,
+                format!(
+                    "no answer from the DNS server after {} tries; {id_q} stays queued",
+                    crate::nodes::DNS_TRIES
+                ),
+            );
+            self.set_status(h, &id_q, "the DNS server did not answer".into());
+            self.schedule_retry(h, &id_q);
+            return;
+        }
+        lookup.attempt = attempt + 1;
+        let (query, server) = (lookup.query.clone(), lookup.server);
+        self.note(
+            h,
+            format!(
+                "no DNS answer within {}: the resolver asks again (UDP does not retransmit; the application does)",
+                crate::nodes::DNS_TIMEOUT
+            ),
         );
+        self.send_udp(Endpoint { host: h, port }, server, 53, query, attempt + 1);
+        self.dns_timer(h, port, id, attempt + 1);
     }
 
     fn queued_domain(&self, h: usize, id: &str) -> Option<String> {
