@@ -299,6 +299,11 @@ fn export(s: &Scenario, seed: Option<u64>, path: &PathBuf) -> ExitCode {
     }
 }
 
+/// `1 host`, `3 hosts`.
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 fn run(s: &Scenario, seed: Option<u64>, format: Format, brief: bool) -> ExitCode {
     let mut sim = Sim::new(s, seed);
     sim.run_to_end();
@@ -307,6 +312,11 @@ fn run(s: &Scenario, seed: Option<u64>, format: Format, brief: bool) -> ExitCode
     let mut out = io::BufWriter::new(stdout.lock());
     let written = match format {
         Format::Text => writeln!(out, "mailsim — {} (seed {})", s.title, sim.seed())
+            .and_then(|_| {
+                s.faults.iter().try_for_each(|f| {
+                    writeln!(out, "fault: {} ({})", f.describe(&s.hosts), f.window())
+                })
+            })
             .and_then(|_| report::write_text(&mut out, sim.trace(), &checked, brief)),
         Format::Json => report::write_json(&mut out, sim.trace(), &checked),
     };
@@ -435,11 +445,12 @@ fn main() -> ExitCode {
             for f in &files {
                 match load(f) {
                     Ok(s) => println!(
-                        "{}: ok ({} hosts, {} steps, {} expectations)",
+                        "{}: ok ({}, {}, {}, {})",
                         f.display(),
-                        s.hosts.len(),
-                        s.steps.len(),
-                        s.expects.len()
+                        count(s.hosts.len(), "host"),
+                        count(s.steps.len(), "step"),
+                        count(s.expects.len(), "expectation"),
+                        count(s.faults.len(), "fault")
                     ),
                     Err(e) => {
                         bad = true;

@@ -94,32 +94,6 @@ pub struct Model {
     pub fault_spans: Vec<(usize, usize, String)>,
 }
 
-/// A fault in a few words: `mx.b.example down`, `loss 30% smtp.a.example <-> mx.b.example`.
-pub fn fault_words(scenario: &Scenario, f: &crate::scenario::FaultDef) -> String {
-    use crate::scenario::FaultKind;
-    let host = &scenario.hosts[f.host].name;
-    match &f.kind {
-        FaultKind::Down => format!("{host} is down"),
-        FaultKind::Greylist => format!("{host} greylists"),
-        FaultKind::WrongPassword => format!("the user of {host} mistypes the password"),
-        FaultKind::MailboxFull { user, permanent } => format!(
-            "{} on {host} full{}",
-            user.as_deref()
-                .map_or("mailboxes".to_string(), |u| format!("{u}'s mailbox")),
-            if *permanent {
-                " for good (552)"
-            } else {
-                " for now (452)"
-            }
-        ),
-        FaultKind::Loss { peer, per_mille } => format!(
-            "the link {host} <-> {} loses {}% of TCP segments",
-            peer.map_or("any", |p| scenario.hosts[p].name.as_str()),
-            *per_mille as f32 / 10.0
-        ),
-    }
-}
-
 impl Model {
     /// Runs `scenario` to the end and prepares it for display.
     pub fn new(scenario: Scenario, name: String, path: Option<PathBuf>) -> Model {
@@ -175,7 +149,7 @@ impl Model {
             .iter()
             .map(|f| {
                 let end = f.until.map_or(trace.events.len(), index_at);
-                (index_at(f.from), end, fault_words(&scenario, f))
+                (index_at(f.from), end, f.describe(&scenario.hosts))
             })
             .collect();
         let modified = path

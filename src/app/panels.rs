@@ -361,11 +361,8 @@ fn host_ui(
         f.host == h
             || matches!(f.kind, crate::scenario::FaultKind::Loss { peer: Some(p), .. } if p == h)
     }) {
-        let when = match f.until {
-            Some(u) => format!("from {} until {u}", f.from),
-            None => format!("from {}", f.from),
-        };
-        let words = super::model::fault_words(&model.scenario, f);
+        let when = f.window();
+        let words = f.describe(&model.scenario.hosts);
         if now.is_some_and(|t| f.active(t)) {
             ui.label(
                 RichText::new(format!("fault now: {words} ({when})"))

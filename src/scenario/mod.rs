@@ -473,6 +473,40 @@ impl FaultDef {
         t >= self.from && self.until.is_none_or(|u| t < u)
     }
 
+    /// The fault in a few words: `mx.b.example is down`, `the link smtp.a.example <-> mx.b.example
+    /// loses 30% of its packets`.
+    pub fn describe(&self, hosts: &[HostDef]) -> String {
+        let host = &hosts[self.host].name;
+        match &self.kind {
+            FaultKind::Down => format!("{host} is down"),
+            FaultKind::Greylist => format!("{host} greylists"),
+            FaultKind::WrongPassword => format!("the user of {host} mistypes the password"),
+            FaultKind::MailboxFull { user, permanent } => format!(
+                "{} on {host} full{}",
+                user.as_deref()
+                    .map_or("mailboxes".to_string(), |u| format!("{u}'s mailbox")),
+                if *permanent {
+                    " for good (552)"
+                } else {
+                    " for now (452)"
+                }
+            ),
+            FaultKind::Loss { peer, per_mille } => format!(
+                "the link {host} <-> {} loses {}% of its packets",
+                peer.map_or("any host", |p| hosts[p].name.as_str()),
+                *per_mille as f32 / 10.0
+            ),
+        }
+    }
+
+    /// When it holds: `from 10.000s until 45.000s`, or `from 0.000s`.
+    pub fn window(&self) -> String {
+        match self.until {
+            Some(u) => format!("from {} until {u}", self.from),
+            None => format!("from {}", self.from),
+        }
+    }
+
     /// Whether it makes the link between hosts `a` and `b` lose segments at `t`; the share lost
     /// per thousand if so.
     pub fn loss_between(&self, a: usize, b: usize, t: SimTime) -> Option<u32> {
