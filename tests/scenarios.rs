@@ -567,3 +567,49 @@ fn a_lost_dns_query_or_answer_makes_the_resolver_ask_again() {
     }
     assert!(asked_again > 5, "the losses are exercised");
 }
+
+#[test]
+fn an_unreachable_server_times_out_unanswered_syns_and_the_mail_waits() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/server-down-retry.toml"
+    );
+    let source = std::fs::read_to_string(path).unwrap();
+    assert!(source.contains("kind = \"down\""));
+    let source = source.replace("kind = \"down\"", "kind = \"unreachable\"");
+    let sim = run("unreachable.toml", &source, None);
+    let syns: Vec<(u64, u8, bool)> = sim
+        .trace()
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Segment(s)
+                if s.flags == mailsim::TcpFlags(mailsim::TcpFlags::SYN)
+                    && sim.trace().host_name(s.to.host) == "mx.b.example" =>
+            {
+                Some((e.time.0, s.attempt, s.lost))
+            }
+            _ => None,
+        })
+        .collect();
+    // The first try: five SYNs 1, 2, 4 and 8 s apart, none answered, no RST.
+    let first: Vec<_> = syns.iter().take(5).collect();
+    assert!(first.iter().all(|(_, _, lost)| *lost), "{syns:?}");
+    let gaps: Vec<u64> = first.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    assert_eq!(gaps, [1_000_000, 2_000_000, 4_000_000, 8_000_000]);
+    let said = |what: &str| {
+        sim.trace()
+            .events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::Note { text, .. } if text.contains(what)))
+    };
+    assert!(said("no answer to 5 SYNs: the connection timed out"));
+    assert!(said(
+        "connection timed out (no answer to SYN); it stays queued"
+    ));
+    // Once the fault is over a SYN gets through, and the mail is delivered once.
+    assert!(syns.iter().any(|(_, _, lost)| !lost));
+    for c in check::check(&sim) {
+        assert!(c.ok, "{}: {}", c.text, c.found);
+    }
+}

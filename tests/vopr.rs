@@ -2,7 +2,7 @@
 //! invariants checked after every run. `MAILSIM_SEEDS` sets how many (default 200) and
 //! `MAILSIM_SEED_START` where to begin; `MAILSIM_VOPR_DUMP=DIR` keeps each generated scenario
 //! there, to run or open it; a failure prints the seed and the command that
-//! reproduces it. Faults come at random: servers go down (mostly for less than the retries cover,
+//! reproduces it. Faults come at random: servers go down or unreachable (mostly for less than the retries cover,
 //! now and then for longer than the 5 minutes before a mail is given up), greylist, have full
 //! mailboxes (for now or for good), and links lose TCP segments and DNS datagrams.
 //!
@@ -28,8 +28,9 @@ struct Sent {
     subject: String,
     from: (usize, usize),
     rcpts: Vec<(String, usize, bool)>,
-    /// The sender's own server was down around the time of sending: the mail program may
-    /// have been refused, so the mail may never have been accepted.
+    /// The sender's own server was down or unreachable around the time of sending, or its link
+    /// to it lossy: the mail program may have been refused or timed out, so the mail may never
+    /// have been accepted.
     maybe_refused: bool,
     /// Recipients of the sender's own domain whose mailbox was full around the time of sending:
     /// the mail program may have been refused for them (452/552 at RCPT), with no bounce.
@@ -101,9 +102,15 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
                 } else {
                     1 + r.next(60_000)
                 };
+            // Refusing (RST) or silent (SYNs unanswered, the connection times out).
+            let kind = if r.next(2) == 0 {
+                "down"
+            } else {
+                "unreachable"
+            };
             let _ = writeln!(
                 s,
-                "[[fault]]\nkind = \"down\"\nhost = \"mail.d{d}.example\"\nfrom = \"{from}ms\"\nuntil = \"{until}ms\""
+                "[[fault]]\nkind = \"{kind}\"\nhost = \"mail.d{d}.example\"\nfrom = \"{from}ms\"\nuntil = \"{until}ms\""
             );
             downs.push((d, from, until));
         }
@@ -161,6 +168,16 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
             );
         }
     }
+    // Now and then the DNS server is off for up to a minute: lookups go unanswered, the mail
+    // waits in its queue.
+    if r.next(10) == 0 {
+        let from = r.next(20_000);
+        let _ = writeln!(
+            s,
+            "[[fault]]\nkind = \"unreachable\"\nhost = \"ns.example\"\nfrom = \"{from}ms\"\nuntil = \"{}ms\"",
+            from + 1 + r.next(60_000)
+        );
+    }
     let mut sent = Vec::new();
     let mut subjects: Vec<String> = Vec::new();
     let steps = 3 + r.next(15);
@@ -200,9 +217,12 @@ fn generate(seed: u64) -> (String, Vec<Sent>) {
                 } else {
                     5_000
                 };
-                let maybe_refused = downs
-                    .iter()
-                    .any(|&(d, f, u)| d == pc.1 && at + margin >= f && at <= u);
+                // Its server down or unreachable then, or its SYNs all lost on a lossy link (the
+                // connection times out): the mail program is told, and nothing was accepted.
+                let maybe_refused = lossy_pcs.contains(&pc.0)
+                    || downs
+                        .iter()
+                        .any(|&(d, f, u)| d == pc.1 && at + margin >= f && at <= u);
                 let full_at_send = rcpts
                     .iter()
                     .filter(|(u, d, _)| {

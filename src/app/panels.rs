@@ -858,6 +858,7 @@ fn diagram_overlay_ui(
             })
             .map(|f| match f.kind {
                 crate::scenario::FaultKind::Down => "DOWN",
+                crate::scenario::FaultKind::Unreachable => "UNREACHABLE",
                 crate::scenario::FaultKind::Greylist => "GREYLISTING",
                 crate::scenario::FaultKind::WrongPassword => "WRONG PASSWORD",
                 crate::scenario::FaultKind::MailboxFull { .. } => "MAILBOX FULL",

@@ -30,6 +30,9 @@ pub const MSS: usize = 1460;
 pub const RTO_INITIAL: SimDuration = SimDuration(1_000_000);
 /// The longest retransmission timeout (RFC 6298 §2.5 allows a maximum of 60 seconds or more).
 pub const RTO_MAX: SimDuration = SimDuration(60_000_000);
+/// How many times a SYN is sent before the connection times out (Linux sends 7; a lesson has
+/// less patience): at 0, 1, 3, 7 and 15 s, given up at 31 s.
+pub const SYN_SENDINGS: usize = 5;
 /// The first ephemeral port a host uses (RFC 6335 dynamic range).
 pub const FIRST_EPHEMERAL_PORT: u16 = 49152;
 
@@ -55,6 +58,10 @@ pub(crate) enum Ev {
         attempt: u8,
         /// When this sending arrives; `None`: it is lost too.
         arrive: Option<SimTime>,
+    },
+    /// No SYN of connection `conn` was answered: it times out.
+    ConnectTimeout {
+        conn: usize,
     },
     /// A resolver's wait for the answer to DNS query `id` runs out.
     DnsTimeout {
@@ -361,6 +368,7 @@ impl Sim {
                 self.put_payload(event, payload);
             }
             Ev::Retry { host, id } => self.mta_retry(host, &id),
+            Ev::ConnectTimeout { conn } => self.connect_timeout(conn),
             Ev::DnsTimeout {
                 host,
                 port,
@@ -596,16 +604,38 @@ impl Sim {
         // retransmitted (RFC 9293 §3.10.7), and modelling what follows their loss (a duplicate
         // SYN, ACK or data) is left out.
         let mut sendings = vec![self.now];
+        let opening = flags & TcpFlags::SYN != 0 && flags & TcpFlags::ACK == 0;
+        let mut timed_out = false;
         if !payload.is_empty() || flags & (TcpFlags::SYN | TcpFlags::FIN) != 0 {
             let mut rto = RTO_INITIAL;
-            while let Some(per_mille) =
-                self.loss_rate(from.host, to.host, *sendings.last().unwrap())
-                && self.hosts[from.host].rng.random_range(0..1000) < per_mille
-                && sendings.len() < u8::MAX as usize
-            {
-                let next = *sendings.last().unwrap() + rto;
-                sendings.push(next);
+            loop {
+                let at = *sendings.last().unwrap();
+                // An unreachable host never answers a SYN: it is as good as lost.
+                let per_mille = if opening && self.unreachable(to.host, at) {
+                    Some(1000)
+                } else {
+                    self.loss_rate(from.host, to.host, at)
+                };
+                let lost = per_mille
+                    .is_some_and(|pm| self.hosts[from.host].rng.random_range(0..1000) < pm);
+                if !lost {
+                    break;
+                }
+                if opening && sendings.len() == SYN_SENDINGS {
+                    timed_out = true;
+                    break;
+                }
+                if sendings.len() == u8::MAX as usize {
+                    break;
+                }
+                sendings.push(at + rto);
                 rto = SimDuration((rto.0 * 2).min(RTO_MAX.0));
+            }
+            if timed_out {
+                self.queue.push(
+                    *sendings.last().unwrap() + rto,
+                    Ev::ConnectTimeout { conn: c },
+                );
             }
         }
         let last_sending = *sendings.last().unwrap();
@@ -632,27 +662,29 @@ impl Sim {
             Direction::ServerToClient
         };
         let event = self.trace.events.len();
-        self.queue.push(
-            arrive,
-            Ev::Tcp {
-                conn: c,
-                to_side: 1 - side,
-                flags,
-                seq,
-                event,
-            },
-        );
+        if !timed_out {
+            self.queue.push(
+                arrive,
+                Ev::Tcp {
+                    conn: c,
+                    to_side: 1 - side,
+                    flags,
+                    seq,
+                    event,
+                },
+            );
+        }
         for (n, &at) in sendings.iter().enumerate().skip(1) {
             self.queue.push(
                 at,
                 Ev::Retransmit {
                     event,
                     attempt: n as u8,
-                    arrive: (n + 1 == sendings.len()).then_some(arrive),
+                    arrive: (n + 1 == sendings.len() && !timed_out).then_some(arrive),
                 },
             );
         }
-        let lost = sendings.len() > 1;
+        let lost = sendings.len() > 1 || timed_out;
         self.trace.push(
             self.now,
             EventKind::Segment(Segment {
@@ -673,6 +705,30 @@ impl Sim {
                 attempt: 0,
             }),
         );
+    }
+
+    /// Whether an `unreachable` fault holds host `h` at `t`.
+    fn unreachable(&self, h: usize, t: SimTime) -> bool {
+        self.scenario.faults.iter().any(|f| {
+            f.host == h && f.kind == crate::scenario::FaultKind::Unreachable && f.active(t)
+        })
+    }
+
+    /// No SYN of connection `c` got an answer: the client gives up, as when refused.
+    fn connect_timeout(&mut self, c: usize) {
+        let conn = &mut self.conns[c];
+        if conn.closed[0] {
+            return;
+        }
+        conn.closed = [true, true];
+        let host = conn.ends[0].host;
+        self.note(
+            host,
+            format!(
+                "no answer to {SYN_SENDINGS} SYNs: the connection timed out (the other host may be off or cut off)"
+            ),
+        );
+        self.app_closed(c, 0, "connection timed out (no answer to SYN)");
     }
 
     /// The share of segments (per thousand) a `loss` fault takes between hosts `a` and `b` at
@@ -982,9 +1038,12 @@ impl Sim {
             host: to_host,
             port,
         };
-        let lost = self
-            .loss_rate(from.host, to_host, self.now)
-            .is_some_and(|per_mille| self.hosts[from.host].rng.random_range(0..1000) < per_mille);
+        let lost = self.unreachable(to_host, self.now)
+            || self
+                .loss_rate(from.host, to_host, self.now)
+                .is_some_and(|per_mille| {
+                    self.hosts[from.host].rng.random_range(0..1000) < per_mille
+                });
         let arrive = self.now + self.delay(from.host, to_host);
         let direction = if port == 53 {
             Direction::ClientToServer

@@ -168,15 +168,15 @@ impl Sim {
         self.dns_timer(h, port, id, 0);
     }
 
-    /// Where datagrams can be lost (a scenario with a `loss` fault), the resolver waits for
-    /// its answer only so long.
+    /// Where datagrams can be lost (a scenario with a `loss` or `unreachable` fault), the
+    /// resolver waits for its answer only so long.
     fn dns_timer(&mut self, h: usize, port: u16, id: u16, attempt: u8) {
-        if self
-            .scenario
-            .faults
-            .iter()
-            .any(|f| matches!(f.kind, crate::scenario::FaultKind::Loss { .. }))
-        {
+        if self.scenario.faults.iter().any(|f| {
+            matches!(
+                f.kind,
+                crate::scenario::FaultKind::Loss { .. } | crate::scenario::FaultKind::Unreachable
+            )
+        }) {
             self.queue.push(
                 self.now + crate::nodes::DNS_TIMEOUT,
                 crate::engine::sim::Ev::DnsTimeout {

@@ -433,6 +433,9 @@ pub struct FaultDef {
 pub enum FaultKind {
     /// The host is down: connections to it are refused (RST).
     Down,
+    /// The host does not answer at all (switched off, or cut off): SYNs to it get no reply, the
+    /// client sends them again and gives up (a connection time-out).
+    Unreachable,
     /// The host greylists: the first try of each (client, sender, recipient) gets 451 4.7.1.
     Greylist,
     /// The user of this computer types a wrong password: POP3 -ERR, IMAP NO.
@@ -459,6 +462,7 @@ impl FaultKind {
     pub fn name(&self) -> &'static str {
         match self {
             FaultKind::Down => "down",
+            FaultKind::Unreachable => "unreachable",
             FaultKind::Greylist => "greylist",
             FaultKind::WrongPassword => "wrong_password",
             FaultKind::MailboxFull { .. } => "mailbox_full",
@@ -479,6 +483,7 @@ impl FaultDef {
         let host = &hosts[self.host].name;
         match &self.kind {
             FaultKind::Down => format!("{host} is down"),
+            FaultKind::Unreachable => format!("{host} is unreachable"),
             FaultKind::Greylist => format!("{host} greylists"),
             FaultKind::WrongPassword => format!("the user of {host} mistypes the password"),
             FaultKind::MailboxFull { user, permanent } => format!(
@@ -879,6 +884,7 @@ impl Validator<'_> {
         }
         let kind = match name {
             "down" => FaultKind::Down,
+            "unreachable" => FaultKind::Unreachable,
             "greylist" => FaultKind::Greylist,
             "wrong_password" => FaultKind::WrongPassword,
             "mailbox_full" => {
@@ -943,7 +949,7 @@ impl Validator<'_> {
                     f.kind.span(),
                     format!("`{other}` is not a kind of fault"),
                     Some(
-                        "expected kind = \"down\", \"greylist\", \"wrong_password\", \"mailbox_full\" or \"loss\""
+                        "expected kind = \"down\", \"unreachable\", \"greylist\", \"wrong_password\", \"mailbox_full\" or \"loss\""
                             .into(),
                     ),
                 );
