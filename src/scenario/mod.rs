@@ -66,7 +66,7 @@ struct RawFault {
     permanent: Option<Spanned<bool>>,
     /// `loss`: the other end of the lossy link (default: every link of the host).
     peer: Option<Spanned<String>>,
-    /// `loss`: the share of segments lost, from 0.01 to 0.9.
+    /// `loss`: the share of packets lost, from 0.01 to 0.9.
     rate: Option<Spanned<f64>>,
 }
 
@@ -447,28 +447,14 @@ pub enum FaultKind {
         /// 552 (bounced at once) rather than 452 (retried).
         permanent: bool,
     },
-    /// The link between the host and `peer` (or every link of the host) loses TCP segments;
-    /// the sender retransmits them.
+    /// The link between the host and `peer` (or every link of the host) loses TCP segments,
+    /// which their sender retransmits, and DNS datagrams, which the resolver asks for again.
     Loss {
         /// The other end (`None`: any).
         peer: Option<usize>,
         /// Segments lost per thousand sent.
         per_mille: u32,
     },
-}
-
-impl FaultKind {
-    /// Its name in scenario files.
-    pub fn name(&self) -> &'static str {
-        match self {
-            FaultKind::Down => "down",
-            FaultKind::Unreachable => "unreachable",
-            FaultKind::Greylist => "greylist",
-            FaultKind::WrongPassword => "wrong_password",
-            FaultKind::MailboxFull { .. } => "mailbox_full",
-            FaultKind::Loss { .. } => "loss",
-        }
-    }
 }
 
 impl FaultDef {
