@@ -357,6 +357,23 @@ fn payloads(sim: &Sim) -> Vec<String> {
         .collect()
 }
 
+/// How many times any mail was stored in any mailbox.
+fn stored_count(sim: &Sim) -> usize {
+    sim.trace()
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                &e.kind,
+                EventKind::Mailbox {
+                    change: mailsim::MailboxChange::Stored { .. },
+                    ..
+                }
+            )
+        })
+        .count()
+}
+
 fn host<'a>(sim: &'a Sim, name: &str) -> &'a mailsim::HostState {
     sim.hosts().iter().find(|h| h.def.name == name).unwrap()
 }
@@ -491,20 +508,7 @@ fn a_lossy_link_loses_segments_and_tcp_sends_each_again_until_it_arrives() {
         }
         // Losses are TCP's business: SMTP hears each command once and the mail is stored once.
         let mx = host(&sim, "mx.b.example");
-        let stored = sim
-            .trace()
-            .events
-            .iter()
-            .filter(|e| {
-                matches!(
-                    &e.kind,
-                    EventKind::Mailbox {
-                        change: mailsim::MailboxChange::Stored { .. },
-                        ..
-                    }
-                )
-            })
-            .count();
+        let stored = stored_count(&sim);
         assert_eq!(stored, 1, "seed {seed}");
         assert!(mx.mailboxes["bob"].messages.is_empty(), "Bob downloaded it");
         for c in check::check(&sim) {
@@ -548,20 +552,7 @@ fn a_lost_dns_query_or_answer_makes_the_resolver_ask_again() {
             }
         }
         // However many are lost, the mail arrives once and leaves the queue.
-        let stored = sim
-            .trace()
-            .events
-            .iter()
-            .filter(|e| {
-                matches!(
-                    &e.kind,
-                    EventKind::Mailbox {
-                        change: mailsim::MailboxChange::Stored { .. },
-                        ..
-                    }
-                )
-            })
-            .count();
+        let stored = stored_count(&sim);
         assert_eq!(stored, 1, "seed {seed}");
         assert!(host(&sim, "smtp.a.example").queue.is_empty(), "seed {seed}");
     }
