@@ -280,3 +280,25 @@ fn a_lost_packet_stops_half_way_and_its_retransmission_goes_all_the_way() {
         assert!((share - want).abs() < 0.01, "event {i}: {share}");
     }
 }
+
+#[test]
+fn the_scenarios_menu_offers_every_bundled_scenario_with_its_title() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    files.sort();
+    let mut menu: Vec<String> = mailsim::app::model::BUNDLED
+        .iter()
+        .map(|(_, f, _)| f.to_string())
+        .collect();
+    menu.sort();
+    assert_eq!(menu, files);
+    for (title, file, source) in mailsim::app::model::BUNDLED {
+        assert_eq!(*source, std::fs::read_to_string(dir.join(file)).unwrap());
+        let s = mailsim::scenario::parse(file, source).unwrap();
+        assert_eq!(s.title, *title, "{file}");
+    }
+}
