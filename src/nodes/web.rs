@@ -206,13 +206,7 @@ impl Sim {
             "/" if sid.is_empty() => self.respond(c, login_page("")),
             "/" => self.respond(c, Response::see_other("/inbox")),
             "/login" => {
-                let form = req.form();
-                let get = |k: &str| {
-                    form.iter()
-                        .find(|(n, _)| n == k)
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_default()
-                };
+                let get = |k: &str| req.form_field(k);
                 let (address, password) = (get("user"), get("password"));
                 let Some((user, domain)) = address.split_once('@') else {
                     return self.respond(
@@ -481,13 +475,7 @@ impl Sim {
     /// POST /send: the form becomes a mail, handed to the user's SMTP server.
     fn webmail_send(&mut self, c: usize, sid: &str, req: &Request) {
         let h = self.conns[c].ends[1].host;
-        let form = req.form();
-        let get = |k: &str| {
-            form.iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
+        let get = |k: &str| req.form_field(k);
         let s = self.hosts[h].web_sessions[sid].clone();
         let to: Vec<Address> = get("to")
             .split(',')

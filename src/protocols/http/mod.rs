@@ -64,6 +64,15 @@ impl Request {
         form_decode(&self.body)
     }
 
+    /// The first value of form field `name` in the body, or "" when it has none.
+    pub fn form_field(&self, name: &str) -> String {
+        self.form()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    }
+
     /// The request's bytes: request line, header fields, empty line, body.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut s = format!("{} {} HTTP/1.1\r\n", self.method, self.target);
