@@ -112,6 +112,109 @@ pub fn busy(hosts: usize) -> String {
     s
 }
 
+const NAMES: [&str; 19] = [
+    "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy", "Mallory",
+    "Niaj", "Olivia", "Peggy", "Rupert", "Sybil", "Trent", "Victor", "Walter",
+];
+
+/// A network a teacher might write: `domains` mail domains (a.example, b.example, …; at most
+/// six), each with its mail server and `computers` computers of users with first names, one DNS
+/// server and, with `webmail`, a webmail site used from a browser in the last domain. Each
+/// domain's first user mails the next domain's; everyone checks mail ten seconds later.
+pub fn teacher(domains: usize, computers: usize, webmail: bool) -> String {
+    let domains = domains.clamp(1, 6);
+    let computers = computers.clamp(1, 3);
+    let mut s = format!(
+        "format = 1\ntitle = \"{domains} domains\"\nseed = 3\n\n[[host]]\nname = \"ns.example\"\nlabel = \"DNS server\"\nip = \"203.0.113.53\"\nservices = [\"dns\"]\n"
+    );
+    if webmail {
+        s.push_str("\n[[host]]\nname = \"webmail.example\"\nlabel = \"Webmail server (web site)\"\nip = \"203.0.113.80\"\nservices = [\"http\"]\n");
+    }
+    let letter = |d: usize| char::from(b'a' + d as u8);
+    // Users by domain: (name, whether they use the browser).
+    let users: Vec<Vec<(&str, bool)>> = (0..domains)
+        .map(|d| {
+            let mut v: Vec<(&str, bool)> =
+                (0..computers).map(|k| (NAMES[d * 3 + k], false)).collect();
+            if webmail && d == domains - 1 {
+                if computers == 1 {
+                    v.push((NAMES[18], true));
+                } else {
+                    v.last_mut().expect("one computer at least").1 = true;
+                }
+            }
+            v
+        })
+        .collect();
+    for (d, us) in users.iter().enumerate() {
+        let l = letter(d);
+        let accounts: Vec<String> = us
+            .iter()
+            .map(|(n, _)| format!("{{ user = \"{}\", password = \"pw\" }}", n.to_lowercase()))
+            .collect();
+        let what = if d == 2 { " (SMTP + IMAP)" } else { "" };
+        let _ = writeln!(
+            s,
+            "\n[[host]]\nname = \"mail.{l}.example\"\nlabel = \"{}'s mail server{what}\"\nip = \"198.51.100.{}\"\nservices = [\"submission\", \"smtp\", \"pop3\", \"imap\"]\ndomain = \"{l}.example\"\naccounts = [{}]\n\n[[dns]]\nname = \"{l}.example\"\ntype = \"MX\"\nexchange = \"mail.{l}.example\"",
+            l.to_ascii_uppercase(),
+            10 + d * 10,
+            accounts.join(", ")
+        );
+        for (k, (n, browser)) in us.iter().enumerate() {
+            let low = n.to_lowercase();
+            let ip = format!("192.0.2.{}", 10 + d * 10 + k);
+            if *browser {
+                let _ = writeln!(
+                    s,
+                    "\n[[host]]\nname = \"{low}-pc.{l}.example\"\nlabel = \"{n}'s browser\"\nip = \"{ip}\"\nkind = \"computer\""
+                );
+            } else {
+                let device = if k % 2 == 0 { "computer" } else { "laptop" };
+                let _ = writeln!(
+                    s,
+                    "\n[[host]]\nname = \"{low}-pc.{l}.example\"\nlabel = \"{n}'s {device}\"\nip = \"{ip}\"\n[host.client]\naddress = \"{low}@{l}.example\"\nname = \"{n}\"\npassword = \"pw\"\noutgoing = \"mail.{l}.example\"\nincoming = \"mail.{l}.example\"{}",
+                    if k == 1 {
+                        "\nincoming_protocol = \"imap\""
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+    }
+    for d in 0..domains {
+        let (l, to_d) = (letter(d), (d + 1) % domains);
+        let from = users[d][0].0.to_lowercase();
+        if users[d][0].1 {
+            continue;
+        }
+        let to = format!(
+            "{}@{}.example",
+            users[to_d][0].0.to_lowercase(),
+            letter(to_d)
+        );
+        let _ = writeln!(
+            s,
+            "\n[[step]]\nat = \"{d}s\"\naction = \"send\"\nhost = \"{from}-pc.{l}.example\"\nto = [\"{to}\"]\nsubject = \"Hello from {l}.example\"\nbody = \"Hi!\""
+        );
+        for (n, browser) in &users[d] {
+            let low = n.to_lowercase();
+            let _ = if *browser {
+                writeln!(
+                    s,
+                    "\n[[step]]\nat = \"10s\"\naction = \"web\"\nhost = \"{low}-pc.{l}.example\"\nserver = \"webmail.example\"\nmethod = \"POST\"\npath = \"/login\"\nform = {{ user = \"{low}@{l}.example\", password = \"pw\" }}"
+                )
+            } else {
+                writeln!(
+                    s,
+                    "\n[[step]]\nat = \"10s\"\naction = \"check\"\nhost = \"{low}-pc.{l}.example\""
+                )
+            };
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +236,28 @@ mod tests {
             .map(|m| m.messages.len())
             .sum();
         assert_eq!(stored, 2 * 90);
+    }
+
+    #[test]
+    fn teachers_networks_are_valid_and_deliver() {
+        for domains in 1..=6 {
+            for computers in 1..=3 {
+                for webmail in [false, true] {
+                    let text = teacher(domains, computers, webmail);
+                    let s = crate::scenario::parse("t", &text)
+                        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+                    let mut sim = crate::Sim::new(&s, None);
+                    sim.run_to_end();
+                    let stored: usize = sim
+                        .hosts()
+                        .iter()
+                        .flat_map(|h| h.mailboxes.values())
+                        .map(|m| m.messages.len())
+                        .sum::<usize>()
+                        + sim.hosts().iter().map(|h| h.inbox.len()).sum::<usize>();
+                    assert!(stored >= domains, "{domains} {computers} {webmail}");
+                }
+            }
+        }
     }
 }

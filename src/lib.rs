@@ -15,6 +15,7 @@ pub mod app;
 pub mod bridge;
 pub mod check;
 mod engine;
+pub mod follow;
 pub mod generate;
 pub mod inspect;
 pub mod layout;

@@ -50,6 +50,10 @@ enum Command {
         /// Text only: one line per event, without the further lines of multi-line payloads.
         #[arg(long)]
         brief: bool,
+        /// Print only the journey of the mail with this subject: one line per hop, with the
+        /// envelope, the header's From and To, and the Received: lines added at that hop.
+        #[arg(long, value_name = "SUBJECT")]
+        follow: Option<String>,
     },
     /// Run a scenario and write every packet to a pcap file for Wireshark or tshark.
     Export {
@@ -85,6 +89,18 @@ enum Command {
         #[arg(long)]
         idle_timeout: Option<f64>,
     },
+    /// Print the diagram's layout as JSON: each host's icon and label rectangles, each region's,
+    /// each link's polyline, in window pixels for a window of that size with the default panels.
+    Layout {
+        /// The scenario file (.toml).
+        file: PathBuf,
+        /// Window size, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+        size: (u32, u32),
+        /// As with the window's larger text (A+) on.
+        #[arg(long)]
+        large_text: bool,
+    },
     /// Check scenario files without running them; errors as file:line:col. Exit 2 on any error.
     Check {
         /// The scenario files.
@@ -105,6 +121,9 @@ enum Command {
         /// With --serve: the address to listen on.
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
+        /// Start with the larger text (A+), for a projector.
+        #[arg(long)]
+        large_text: bool,
     },
     /// Render the window at an event (with that message selected) to a PNG, then exit.
     #[cfg(feature = "gui")]
@@ -123,6 +142,9 @@ enum Command {
         /// A host to select too, so that its panel shows (its name, e.g. bob-pc.b.example).
         #[arg(long)]
         host: Option<String>,
+        /// With the larger text (A+) on.
+        #[arg(long)]
+        large_text: bool,
     },
     /// Measure frame times: play for N frames and print time to first frame, p50, p95, max.
     #[cfg(feature = "gui")]
@@ -142,7 +164,6 @@ enum Command {
     },
 }
 
-#[cfg(feature = "gui")]
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = s
         .split_once(['x', 'X'])
@@ -171,11 +192,18 @@ fn window(
     screenshot: Option<(usize, PathBuf)>,
     size: (u32, u32),
 ) -> ExitCode {
-    window_with(file, screenshot, None, size, None, None, None)
+    window_with(Launch {
+        file,
+        screenshot,
+        size,
+        ..Launch::default()
+    })
 }
 
+/// How to open the window.
 #[cfg(feature = "gui")]
-fn window_with(
+#[derive(Default)]
+struct Launch {
     file: Option<PathBuf>,
     screenshot: Option<(usize, PathBuf)>,
     screenshot_host: Option<String>,
@@ -183,7 +211,21 @@ fn window_with(
     bench_frames: Option<u32>,
     source: Option<(String, String)>,
     serve: Option<mailsim::bridge::Options>,
-) -> ExitCode {
+    large_text: bool,
+}
+
+#[cfg(feature = "gui")]
+fn window_with(l: Launch) -> ExitCode {
+    let Launch {
+        file,
+        screenshot,
+        screenshot_host,
+        size,
+        bench_frames,
+        source,
+        serve,
+        large_text,
+    } = l;
     let transcript = |file: &Option<PathBuf>| match file {
         Some(f) => match load(f) {
             Ok(s) => run(&s, None, Format::Text, false),
@@ -213,6 +255,7 @@ fn window_with(
         source,
         started: started(),
         serve,
+        large_text,
     };
     // A machine with a display but no usable GPU adapter makes the renderer panic: say so in one
     // line instead of a backtrace.
@@ -330,6 +373,22 @@ fn run(s: &Scenario, seed: Option<u64>, format: Format, brief: bool) -> ExitCode
     }
 }
 
+/// `run --follow SUBJECT`: the mail's journey; exit 1 when no mail has that subject.
+fn follow_mail(s: &Scenario, seed: Option<u64>, subject: &str) -> ExitCode {
+    let mut sim = Sim::new(s, seed);
+    sim.run_to_end();
+    let Some(j) = mailsim::follow::follow(sim.trace(), subject) else {
+        eprintln!("mailsim: no mail with the subject \"{subject}\" travels in this run");
+        return ExitCode::from(1);
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match mailsim::follow::write_text(sim.trace(), &j, &mut out).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(2),
+    }
+}
+
 fn main() -> ExitCode {
     #[cfg(feature = "gui")]
     started();
@@ -345,6 +404,7 @@ fn main() -> ExitCode {
             serve,
             port_base,
             bind,
+            large_text,
         }) => {
             let serve = serve.then(|| {
                 if !bind.is_loopback() {
@@ -360,7 +420,13 @@ fn main() -> ExitCode {
                     idle_timeout: None,
                 }
             });
-            window_with(Some(file), None, None, (1280, 720), None, None, serve)
+            window_with(Launch {
+                file: Some(file),
+                size: (1280, 720),
+                serve,
+                large_text,
+                ..Launch::default()
+            })
         }
         #[cfg(feature = "gui")]
         Some(Command::Screenshot {
@@ -369,7 +435,15 @@ fn main() -> ExitCode {
             out,
             size,
             host,
-        }) => window_with(Some(file), Some((event, out)), host, size, None, None, None),
+            large_text,
+        }) => window_with(Launch {
+            file: Some(file),
+            screenshot: Some((event, out)),
+            screenshot_host: host,
+            size,
+            large_text,
+            ..Launch::default()
+        }),
         #[cfg(feature = "gui")]
         Some(Command::BenchWindow {
             file,
@@ -383,15 +457,25 @@ fn main() -> ExitCode {
                     mailsim::generate::busy(n),
                 )
             });
-            window_with(file, None, None, size, Some(frames), source, None)
+            window_with(Launch {
+                file,
+                size,
+                bench_frames: Some(frames),
+                source,
+                ..Launch::default()
+            })
         }
         Some(Command::Run {
             file,
             seed,
             format,
             brief,
+            follow,
         }) => match load(&file) {
-            Ok(s) => run(&s, seed, format, brief),
+            Ok(s) => match follow {
+                Some(subject) => follow_mail(&s, seed, &subject),
+                None => run(&s, seed, format, brief),
+            },
             Err(e) => {
                 eprintln!("{e}");
                 ExitCode::from(2)
@@ -434,6 +518,21 @@ fn main() -> ExitCode {
                         ExitCode::from(2)
                     }
                 }
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
+        Some(Command::Layout {
+            file,
+            size,
+            large_text,
+        }) => match load(&file) {
+            Ok(s) => {
+                let l = mailsim::layout::for_window(&s, (size.0 as f32, size.1 as f32), large_text);
+                println!("{}", l.to_json());
+                ExitCode::SUCCESS
             }
             Err(e) => {
                 eprintln!("{e}");

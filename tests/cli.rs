@@ -113,3 +113,108 @@ fn without_a_display_it_says_so_in_one_line_and_prints_the_walkthrough() {
     }
     assert!(String::from_utf8_lossy(&out.stdout).contains("── Step 1 of 6"));
 }
+
+#[test]
+fn follow_prints_one_mails_journey_hop_by_hop() {
+    let out = mailsim()
+        .args([
+            "run",
+            "scenarios/walkthrough.toml",
+            "--follow",
+            "lunch on friday?",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Submission, queue, the MX lookup, the relay, storing, the download: in that order.
+    let order = [
+        "alice-pc.a.example hands it to smtp.a.example (SMTP submission)",
+        "smtp.a.example queued as",
+        "smtp.a.example asks ns.example where the recipient's domain takes mail",
+        "smtp.a.example relays it to mx.b.example (SMTP)",
+        "mx.b.example stored in bob's mailbox as uid 1",
+        "bob-pc.b.example fetches it from mx.b.example (POP3)",
+    ];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|s| {
+            text.find(s)
+                .unwrap_or_else(|| panic!("{s:?} not in\n{text}"))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+    // The envelope beside the header, and each Received line at the hop whose server wrote it.
+    assert!(text.contains("envelope: MAIL FROM:<alice@a.example>  RCPT TO:<bob@b.example>"));
+    assert!(
+        text.contains("header:   From: \"Alice (User A)\" <alice@a.example>  To: <bob@b.example>")
+    );
+    let by_a = text.find("by smtp.a.example (mailsim)").unwrap();
+    let by_b = text.find("by mx.b.example (mailsim)").unwrap();
+    assert!(
+        at[0] < by_a && by_a < at[1] && at[3] < by_b && by_b < at[4],
+        "{text}"
+    );
+    // No such mail: exit 1 and a sentence.
+    let none = mailsim()
+        .args([
+            "run",
+            "scenarios/walkthrough.toml",
+            "--follow",
+            "no such thing",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no mail with the subject"));
+}
+
+#[test]
+fn follow_links_a_bounce_to_the_mail_it_reports_on() {
+    let out = mailsim()
+        .args([
+            "run",
+            "scenarios/bounce-unknown-user.toml",
+            "--follow",
+            "Lunch on Friday?",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("which refuses every recipient for good"),
+        "{text}"
+    );
+    assert!(text.contains("(refused: 550 5.1.1"), "{text}");
+    assert!(
+        text.contains("writes a bounce (DSN) to alice@a.example"),
+        "{text}"
+    );
+    assert!(
+        text.contains("alice-pc.a.example fetches the bounce about it from smtp.a.example"),
+        "{text}"
+    );
+}
+
+#[test]
+fn layout_prints_json_for_the_window_size() {
+    let out = mailsim()
+        .args([
+            "layout",
+            "scenarios/walkthrough.toml",
+            "--size",
+            "1920x1080",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["window"][0], 1920.0);
+    assert_eq!(v["hosts"].as_array().unwrap().len(), 5);
+    assert_eq!(v["regions"][0]["title"], "a.example — Alice's provider");
+    let bad = mailsim()
+        .args(["layout", "tests/bad/bad-domain.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -37,12 +37,15 @@ impl FrameBench {
 
 /// Starts playing from the busiest moment (the event with the most packets in flight).
 fn start(model: Res<Model>, mut cursor: ResMut<Cursor>) {
+    // Where packets are does not matter for counting them.
+    let layout = crate::layout::Layout::default();
     let n = model.trace.events.len();
     let busiest = (0..n)
         .step_by((n / 2000).max(1))
         .max_by_key(|&i| {
             packets_in_flight(
                 &model,
+                &layout,
                 &Cursor {
                     index: Some(i),
                     ..Cursor::default()
@@ -60,6 +63,7 @@ fn start(model: Res<Model>, mut cursor: ResMut<Cursor>) {
 fn record(
     mut bench: ResMut<FrameBench>,
     model: Res<Model>,
+    layout: Res<super::diagram::DiagramLayout>,
     cursor: Res<Cursor>,
     mut exit: MessageWriter<AppExit>,
 ) {
@@ -69,7 +73,7 @@ fn record(
     } else if let Some(last) = bench.last {
         let ms = (now - last).as_secs_f32() * 1000.0;
         bench.times.push(ms);
-        let k = packets_in_flight(&model, &cursor).len();
+        let k = packets_in_flight(&model, &layout.0, &cursor).len();
         bench.in_flight.push(k);
     }
     bench.last = Some(now);

@@ -1,6 +1,7 @@
-//! The diagram, drawn by bevy: host icons, links, and the packet of the current event moving
-//! along its link. Labels and clicks are handled by the egui overlay (`panels`), which knows the
-//! same world ↔ screen mapping ([`ViewTransform`]).
+//! The diagram, drawn by bevy: the domains' regions, host icons, links, and the packets moving
+//! along them. Where things go is [`crate::layout`]'s, for the size of the diagram's rect; labels
+//! and clicks are handled by the egui overlay (`panels`), which knows the same world ↔ screen
+//! mapping ([`ViewTransform`]).
 
 use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{CameraOutputMode, Viewport};
@@ -11,18 +12,38 @@ use bevy::window::PrimaryWindow;
 use bevy_egui::PrimaryEguiContext;
 
 use super::model::{Cursor, Model, Selection};
+use crate::layout::{Layout, point_along};
 use crate::protocols::Protocol;
 use crate::scenario::{HostKind, Service};
-use crate::{EventKind, TcpFlags, layout};
+use crate::{EventKind, TcpFlags};
 
-/// The diagram's part of the window, in logical pixels (set by the panels each frame).
+/// The diagram's part of the window, in egui points (set by the panels each frame), and how many
+/// logical window pixels a point is (egui's zoom: 1.35 with the larger text).
 #[derive(Resource, Debug, Clone, Copy)]
-pub struct CentralRect(pub Rect);
+pub struct CentralRect(pub Rect, pub f32);
 
 impl Default for CentralRect {
     fn default() -> Self {
-        CentralRect(Rect::new(0.0, 0.0, 1280.0, 720.0))
+        let a = crate::layout::diagram_area((1280.0, 720.0));
+        CentralRect(Rect::new(a.x0, a.y0, a.x1, a.y1), 1.0)
     }
+}
+
+/// The layout for the current scenario and diagram size; recomputed when either changes.
+#[derive(Resource, Debug, Clone)]
+pub struct DiagramLayout(pub Layout);
+
+impl DiagramLayout {
+    /// The world point (y up, origin in the middle) of a layout point (y down, origin top-left).
+    pub fn world(&self, p: (f32, f32)) -> Vec2 {
+        world_of(&self.0, p)
+    }
+}
+
+/// The world point (y up, origin in the middle of the diagram) of a layout point (points, y
+/// down, origin at the diagram's top-left corner).
+pub fn world_of(l: &Layout, p: (f32, f32)) -> Vec2 {
+    Vec2::new(p.0 - l.size.0 / 2.0, l.size.1 / 2.0 - p.1)
 }
 
 /// Zoom and pan chosen with the mouse, on top of fitting the diagram into its rect.
@@ -32,13 +53,13 @@ pub struct ViewTransform {
     pub zoom: f32,
     /// World units the view is moved by (from the centre of what it fits).
     pub pan: Vec2,
-    /// The world box to fit (min, max), from the hosts' positions.
+    /// The world box to fit (min, max): the layout's.
     pub fit: (Vec2, Vec2),
 }
 
 impl Default for ViewTransform {
     fn default() -> Self {
-        let half = Vec2::new(layout::WIDTH, layout::HEIGHT) / 2.0;
+        let half = Vec2::new(640.0, 360.0);
         ViewTransform {
             zoom: 1.0,
             pan: Vec2::ZERO,
@@ -48,10 +69,10 @@ impl Default for ViewTransform {
 }
 
 impl ViewTransform {
-    /// World units per logical pixel in `rect`.
+    /// World units per point in `rect` (1 when the layout was made for it and nothing is zoomed).
     pub fn scale(&self, rect: Rect) -> f32 {
         let size = self.fit.1 - self.fit.0;
-        let fit = (size.x / rect.width().max(1.0)).max(size.y / rect.height().max(1.0)) * 1.05;
+        let fit = (size.x / rect.width().max(1.0)).max(size.y / rect.height().max(1.0));
         fit / self.zoom
     }
 
@@ -65,17 +86,6 @@ impl ViewTransform {
         let d = (world - self.center()) / self.scale(rect);
         rect.center() + Vec2::new(d.x, -d.y)
     }
-
-    /// The world point under a screen point.
-    pub fn world_at(&self, rect: Rect, screen: Vec2) -> Vec2 {
-        let d = (screen - rect.center()) * self.scale(rect);
-        self.center() + Vec2::new(d.x, -d.y)
-    }
-}
-
-/// A layout-box position as a world position (the box is centred on the origin).
-pub fn world_of(p: Vec2) -> Vec2 {
-    p - Vec2::new(layout::WIDTH / 2.0, layout::HEIGHT / 2.0)
 }
 
 /// The colour of a protocol (also used by the legend and the event list).
@@ -102,8 +112,9 @@ pub struct HostIcon(pub usize);
 #[derive(Component)]
 pub struct Packet;
 
-/// The size of a host icon in world units.
-pub const ICON: f32 = 64.0;
+/// A domain's region (or the Internet band), a tinted rectangle behind its hosts.
+#[derive(Component)]
+pub struct RegionShape;
 
 /// The icons, embedded in the binary so the window works from any folder.
 #[derive(Resource)]
@@ -182,30 +193,73 @@ fn icon_of(icons: &Icons, model: &Model, i: usize) -> Handle<Image> {
     }
 }
 
-fn rebuild_hosts(
-    mut commands: Commands,
+/// Lays the diagram out again when the scenario or the diagram's size changes; a new scenario
+/// also resets zoom and pan.
+fn relayout(
     model: Res<Model>,
-    icons: Res<Icons>,
+    rect: Res<CentralRect>,
+    mut layout: ResMut<DiagramLayout>,
     mut view: ResMut<ViewTransform>,
-    old: Query<Entity, With<HostIcon>>,
+    mut last: Local<Option<(String, usize)>>,
 ) {
-    if !model.is_changed() {
+    let size = (rect.0.width().round(), rect.0.height().round());
+    let same_size = (layout.0.size.0 - size.0.max(50.0)).abs() < 0.5
+        && (layout.0.size.1 - size.1.max(50.0)).abs() < 0.5;
+    if !model.is_changed() && same_size {
         return;
     }
+    layout.0 = Layout::new(&model.scenario, &model.links, size, rect.1);
+    let half = Vec2::new(layout.0.size.0, layout.0.size.1) / 2.0;
+    let which = Some((model.name.clone(), model.scenario.hosts.len()));
+    let fresh = *last != which;
+    *last = which;
     *view = ViewTransform {
-        fit: (world_of(model.bounds.0), world_of(model.bounds.1)),
-        ..ViewTransform::default()
+        fit: (-half, half),
+        ..if fresh {
+            ViewTransform::default()
+        } else {
+            *view
+        }
     };
+}
+
+/// What is rebuilt when the layout changes.
+type Shapes = Or<(With<HostIcon>, With<RegionShape>)>;
+
+fn rebuild_scene(
+    mut commands: Commands,
+    model: Res<Model>,
+    layout: Res<DiagramLayout>,
+    icons: Res<Icons>,
+    old: Query<Entity, Shapes>,
+) {
+    if !layout.is_changed() {
+        return;
+    }
     for e in &old {
         commands.entity(e).despawn();
     }
-    for (i, p) in model.positions.iter().enumerate() {
-        let w = world_of(*p);
+    for r in &layout.0.regions {
+        let (c, w, h) = (r.rect.center(), r.rect.width(), r.rect.height());
+        let tint = if r.domain.is_some() {
+            Color::srgb(0.13, 0.15, 0.20)
+        } else {
+            Color::srgb(0.11, 0.12, 0.15)
+        };
+        let p = layout.world(c);
+        commands.spawn((
+            RegionShape,
+            Sprite::from_color(tint, Vec2::new(w, h)),
+            Transform::from_xyz(p.x, p.y, 0.0),
+        ));
+    }
+    for (i, h) in layout.0.hosts.iter().enumerate() {
+        let w = layout.world(h.center);
         commands.spawn((
             HostIcon(i),
             Sprite {
                 image: icon_of(&icons, &model, i),
-                custom_size: Some(Vec2::splat(ICON)),
+                custom_size: Some(Vec2::splat(h.icon.width())),
                 ..default()
             },
             Transform::from_xyz(w.x, w.y, 1.0),
@@ -259,10 +313,15 @@ fn lost(model: &Model, i: usize) -> bool {
     }
 }
 
+/// Where a packet from `from` to `to` is when a share `t` of the way along their link.
+fn along(layout: &Layout, from: usize, to: usize, t: f32) -> Vec2 {
+    world_of(layout, point_along(&layout.path(from, to), t))
+}
+
 /// Every packet in flight at the cursor: the current event's, which travels while playing (and
 /// stops half-way when stepping, to be read and clicked), and every earlier one that has not yet
 /// arrived at the cursor's time, placed by how far along its flight it is.
-pub fn packets_in_flight(model: &Model, cursor: &Cursor) -> Vec<PacketView> {
+pub fn packets_in_flight(model: &Model, layout: &Layout, cursor: &Cursor) -> Vec<PacketView> {
     let Some(ci) = cursor.index else {
         return Vec::new();
     };
@@ -288,15 +347,11 @@ pub fn packets_in_flight(model: &Model, cursor: &Cursor) -> Vec<PacketView> {
             continue;
         }
         let f = (now.0 - e.time.0) as f32 / (arrive.0 - e.time.0).max(1) as f32;
-        let (a, b) = (
-            world_of(model.positions[from]),
-            world_of(model.positions[to]),
-        );
         // A lost packet gets half-way and stays there, crossed out, until it would have arrived.
         let lost = lost(model, e.id);
         out.push(PacketView {
             event: e.id,
-            pos: a.lerp(b, if lost { f.min(0.5) } else { f }),
+            pos: along(layout, from, to, if lost { f.min(0.5) } else { f }),
             protocol,
             control,
             current: false,
@@ -312,13 +367,9 @@ pub fn packets_in_flight(model: &Model, cursor: &Cursor) -> Vec<PacketView> {
         } else {
             0.5 * ease(cursor.progress)
         };
-        let (a, b) = (
-            world_of(model.positions[from]),
-            world_of(model.positions[to]),
-        );
         out.push(PacketView {
             event: ci,
-            pos: a.lerp(b, t),
+            pos: along(layout, from, to, t),
             protocol,
             control,
             current: true,
@@ -336,6 +387,7 @@ struct PacketPool(Vec<Entity>);
 fn update_scene(
     mut commands: Commands,
     model: Res<Model>,
+    layout: Res<DiagramLayout>,
     cursor: Res<Cursor>,
     selection: Res<Selection>,
     mut pool: ResMut<PacketPool>,
@@ -343,19 +395,28 @@ fn update_scene(
     mut packets: Query<(&mut Sprite, &mut Transform, &mut Visibility), With<Packet>>,
     mut gizmos: Gizmos,
 ) {
-    // Links: every pair of hosts that talk; the current one brighter.
-    let current = packet_of(&model, cursor.index).map(|(a, b, _, _)| (a.min(b), a.max(b)));
-    for &(a, b) in &model.links {
-        let color = if Some((a, b)) == current {
-            Color::srgb(0.85, 0.88, 0.95)
+    // Regions' borders.
+    for r in &layout.0.regions {
+        let color = if r.domain.is_some() {
+            Color::srgb(0.30, 0.36, 0.48)
         } else {
-            Color::srgb(0.32, 0.35, 0.42)
+            Color::srgb(0.24, 0.26, 0.32)
         };
-        gizmos.line_2d(
-            world_of(model.positions[a]),
-            world_of(model.positions[b]),
+        gizmos.rect_2d(
+            layout.world(r.rect.center()),
+            Vec2::new(r.rect.width(), r.rect.height()),
             color,
         );
+    }
+    // Links: every pair of hosts that talk; the current one brighter.
+    let current = packet_of(&model, cursor.index).map(|(a, b, _, _)| (a.min(b), a.max(b)));
+    for l in &layout.0.links {
+        let color = if Some((l.a, l.b)) == current {
+            Color::srgb(0.85, 0.88, 0.95)
+        } else {
+            Color::srgb(0.40, 0.44, 0.52)
+        };
+        gizmos.linestrip_2d(l.points.iter().map(|&p| layout.world(p)), color);
     }
     // A host pulses when its mailbox, queue or inbox changes at the cursor.
     let pulse_host = cursor
@@ -381,7 +442,9 @@ fn update_scene(
             Color::srgb(0.86, 0.89, 0.95)
         };
     }
-    let flying = packets_in_flight(&model, &cursor);
+    let flying = packets_in_flight(&model, &layout.0, &cursor);
+    // Packets keep their size relative to the icons.
+    let grow = layout.0.scale.max(0.5);
     while pool.0.len() < flying.len() {
         let e = commands
             .spawn((
@@ -403,11 +466,12 @@ fn update_scene(
                 t.translation = p.pos.extend(if p.current { 6.0 } else { 5.0 });
                 let alpha = if p.control { 0.6 } else { 1.0 };
                 sprite.color = protocol_color(p.protocol).with_alpha(alpha);
-                let size = if p.control {
-                    Vec2::new(18.0, 12.0)
-                } else {
-                    Vec2::new(30.0, 20.0)
-                };
+                let size = grow
+                    * if p.control {
+                        Vec2::new(14.0, 9.0)
+                    } else {
+                        Vec2::new(24.0, 16.0)
+                    };
                 sprite.custom_size = Some(if p.current { size * 1.15 } else { size });
                 if p.lost {
                     let red = Color::srgb(1.0, 0.25, 0.2);
@@ -435,15 +499,16 @@ fn fit_camera(
     let Ok((mut cam, mut projection, mut transform)) = camera.single_mut() else {
         return;
     };
-    let r = rect.0;
-    let scale = view.scale(r);
+    let (r, zoom) = (rect.0, rect.1);
+    // World units per logical window pixel: a point is `zoom` of them.
+    let scale = view.scale(r) / zoom;
     if let Projection::Orthographic(o) = projection.as_mut()
         && o.scale != scale
     {
         o.scale = scale;
     }
     // The viewport is the central rect in physical pixels, kept inside the window.
-    let f = window.scale_factor();
+    let f = window.scale_factor() * zoom;
     let size = window.physical_size();
     let min = (r.min * f).round().as_uvec2().min(size);
     let max = (r.max * f).round().as_uvec2().min(size);
@@ -470,12 +535,15 @@ fn fit_camera(
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<CentralRect>()
+        .insert_resource(DiagramLayout(Layout::default()))
         .init_resource::<ViewTransform>()
         .init_resource::<PacketPool>()
         .insert_resource(ClearColor(Color::srgb(0.09, 0.10, 0.13)))
         .add_systems(Startup, (setup, load_icons))
         .add_systems(
             Update,
-            (rebuild_hosts, update_scene, fit_camera).after(super::model::update_view),
+            (relayout, rebuild_scene, update_scene, fit_camera)
+                .chain()
+                .after(super::model::update_view),
         );
 }

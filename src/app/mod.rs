@@ -19,7 +19,7 @@ use bevy::prelude::*;
 use bevy::window::{PresentMode, WindowResolution};
 use bevy_egui::{EguiGlobalSettings, EguiPlugin};
 
-pub use diagram::{PacketView, packets_in_flight, world_of};
+pub use diagram::{DiagramLayout, PacketView, packets_in_flight, world_of};
 pub use model::{AtCursor, Cursor, Model, Selection, Settings, UiCommand, visible_rows};
 
 /// How to open the window.
@@ -41,6 +41,8 @@ pub struct Options {
     pub started: std::time::Instant,
     /// Serve the scenario's servers on real ports and show the live run.
     pub serve: Option<crate::bridge::Options>,
+    /// Start with the larger text on.
+    pub large_text: bool,
 }
 
 /// The window-free part: the model, the cursor and the commands (what tests drive headless).
@@ -130,6 +132,7 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
     })
     .insert_resource(model);
     logic_plugin(&mut app);
+    app.world_mut().resource_mut::<Settings>().large_text = opts.large_text;
     app.add_plugins((
         diagram::plugin,
         panels::plugin,

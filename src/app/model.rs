@@ -72,8 +72,6 @@ pub struct Model {
     pub scenario: Scenario,
     /// Its whole run.
     pub trace: Trace,
-    /// Where each host is drawn (layout box coordinates).
-    pub positions: Vec<Vec2>,
     /// The file it came from, if any (for hot reload).
     pub path: Option<PathBuf>,
     /// The file's modification time when loaded.
@@ -84,8 +82,6 @@ pub struct Model {
     pub step_starts: Vec<usize>,
     /// Pairs of hosts that exchange packets (drawn as links), lower index first.
     pub links: Vec<(usize, usize)>,
-    /// The part of the layout box the hosts use (min, max), what the view fits to.
-    pub bounds: (Vec2, Vec2),
     /// The longest flight of any packet, in microseconds (bounds the in-flight search).
     pub max_flight: u64,
     /// The last load error (the previous scenario stays).
@@ -111,26 +107,13 @@ impl Model {
         name: String,
         path: Option<PathBuf>,
     ) -> Model {
-        let laid = layout::layout(&scenario);
-        let (lo, hi) = layout::bounds(&laid);
-        let bounds = (Vec2::new(lo.0, lo.1), Vec2::new(hi.0, hi.1));
-        let positions = laid.into_iter().map(|(x, y)| Vec2::new(x, y)).collect();
         let mut step_starts = vec![0; scenario.steps.len()];
         for e in &trace.events {
             if let EventKind::Step { index, .. } = e.kind {
                 step_starts[index] = e.id;
             }
         }
-        let mut links: Vec<(usize, usize)> = trace
-            .events
-            .iter()
-            .filter_map(|e| match &e.kind {
-                EventKind::Segment(s) => Some((s.from.host, s.to.host)),
-                EventKind::Datagram(d) => Some((d.from.host, d.to.host)),
-                _ => None,
-            })
-            .map(|(a, b)| (a.min(b), a.max(b)))
-            .collect();
+        let links = layout::talking_pairs(&trace);
         let max_flight = trace
             .events
             .iter()
@@ -141,8 +124,6 @@ impl Model {
             })
             .max()
             .unwrap_or(0);
-        links.sort();
-        links.dedup();
         let index_at = |t: crate::SimTime| trace.events.partition_point(|e| e.time < t);
         let fault_spans = scenario
             .faults
@@ -158,13 +139,11 @@ impl Model {
         Model {
             scenario,
             trace,
-            positions,
             path,
             modified,
             name,
             step_starts,
             links,
-            bounds,
             max_flight,
             error: None,
             fault_spans,

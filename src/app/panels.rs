@@ -5,8 +5,9 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use egui::{Align2, Color32, FontId, LayerId, RichText, Sense, Stroke, UiBuilder};
 
+use super::diagram::world_of;
 use super::diagram::{
-    CentralRect, ICON, ViewTransform, packets_in_flight, protocol_color, world_of,
+    CentralRect, DiagramLayout, ViewTransform, packets_in_flight, protocol_color,
 };
 use super::files::FileBrowser;
 use super::model::{
@@ -14,6 +15,7 @@ use super::model::{
     visible_rows,
 };
 use crate::engine::trace::Direction;
+use crate::layout::{Layout, LineKind};
 use crate::protocols::Protocol;
 use crate::{EventKind, inspect, report};
 
@@ -91,12 +93,17 @@ fn ui_system(
     at: Res<AtCursor>,
     mut settings: ResMut<Settings>,
     mut central: ResMut<CentralRect>,
+    layout: Res<DiagramLayout>,
     mut view: ResMut<ViewTransform>,
     mut browser: ResMut<FileBrowser>,
     mut commands: MessageWriter<UiCommand>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
-    let zoom = if settings.large_text { 1.35 } else { 1.0 };
+    let zoom = if settings.large_text {
+        crate::layout::LARGE_TEXT_ZOOM
+    } else {
+        1.0
+    };
     if ctx.zoom_factor() != zoom {
         ctx.set_zoom_factor(zoom);
     }
@@ -113,20 +120,26 @@ fn ui_system(
             .max_rect(ctx.viewport_rect()),
     );
 
+    // Panels start at their default sizes for the window (a narrower window, or the larger
+    // text, leaves the diagram more of it); each text size remembers its own.
+    let window = ctx.viewport_rect().size();
+    let (left, _, right, bottom) = crate::layout::default_panels((window.x, window.y));
+    let large = settings.large_text;
+    let id = |name: &str| format!("{name}{}", if large { "+" } else { "" });
     egui::Panel::top("toolbar").show(&mut root, |ui| {
         toolbar_ui(ui, &model, &cursor, &mut settings, &mut browser, &mut out)
     });
-    egui::Panel::bottom("bottom")
+    egui::Panel::bottom(id("bottom"))
         .resizable(true)
-        .default_size(230.0)
+        .default_size(bottom)
         .show(&mut root, |ui| {
             timeline_ui(ui, &model, &cursor, &mut out);
             ui.separator();
             event_list_ui(ui, &model, &cursor, &selection, &mut settings, &mut out);
         });
-    egui::Panel::left("narration")
+    egui::Panel::left(id("narration"))
         .resizable(true)
-        .default_size(290.0)
+        .default_size(left)
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 narration_ui(ui, &model, &at, &mut out);
@@ -134,17 +147,20 @@ fn ui_system(
                 host_ui(ui, &model, &cursor, &at, &selection);
             });
         });
-    egui::Panel::right("inspector")
+    egui::Panel::right(id("inspector"))
         .resizable(true)
-        .default_size(360.0)
+        .default_size(right)
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| inspector_ui(ui, &model, &selection));
         });
 
     let rect = root.available_rect_before_wrap();
-    central.0 = Rect::new(rect.min.x, rect.min.y, rect.max.x, rect.max.y);
+    let r = Rect::new(rect.min.x, rect.min.y, rect.max.x, rect.max.y);
+    if central.0 != r || central.1 != zoom {
+        *central = CentralRect(r, zoom);
+    }
     diagram_overlay_ui(
-        &mut root, rect, &model, &cursor, &selection, &mut view, &mut out,
+        &mut root, rect, &model, &layout.0, &cursor, &selection, &mut view, &mut out,
     );
 
     if let Some(err) = &model.error {
@@ -709,6 +725,8 @@ fn event_list_ui(
     }
     let mut table = egui_extras::TableBuilder::new(ui)
         .striped(false)
+        // Its default (200 points) would hold the bottom panel taller than its default size.
+        .min_scrolled_height(40.0)
         .sense(Sense::click())
         .column(egui_extras::Column::exact(44.0))
         .column(egui_extras::Column::exact(64.0))
@@ -788,10 +806,39 @@ fn event_list_ui(
         });
 }
 
+/// `text` in `r` (screen), centred or from the left, in `font` made smaller if the real text is
+/// wider than the layout's estimate.
+fn text_in(
+    painter: &egui::Painter,
+    r: egui::Rect,
+    text: &str,
+    mut font: FontId,
+    color: Color32,
+    centred: bool,
+) -> egui::Rect {
+    let mut galley = painter.layout_no_wrap(text.to_string(), font.clone(), color);
+    let w = galley.size().x;
+    if w > r.width() + 0.5 && w > 0.0 {
+        font.size *= r.width() / w;
+        galley = painter.layout_no_wrap(text.to_string(), font, color);
+    }
+    let x = if centred {
+        r.center().x - galley.size().x / 2.0
+    } else {
+        r.left()
+    };
+    let at = egui::pos2(x, r.top());
+    let drawn = egui::Rect::from_min_size(at, galley.size());
+    painter.galley(at, galley, color);
+    drawn
+}
+
+#[allow(clippy::too_many_arguments)]
 fn diagram_overlay_ui(
     root: &mut egui::Ui,
     rect: egui::Rect,
     model: &Model,
+    layout: &Layout,
     cursor: &Cursor,
     selection: &Selection,
     view: &mut ViewTransform,
@@ -803,83 +850,103 @@ fn diagram_overlay_ui(
         let s = view.screen_of(r, w);
         egui::pos2(s.x, s.y)
     };
+    let at = |p: (f32, f32)| to_screen(world_of(layout, p));
+    let rect_of =
+        |q: crate::layout::Rect| egui::Rect::from_two_pos(at((q.x0, q.y0)), at((q.x1, q.y1)));
     let painter = root.painter_at(rect);
-    let px_per_unit = 1.0 / view.scale(r);
-    // Host labels under their icons; their rects (with the icon's) are kept so that the current
-    // packet's label can avoid them.
+    // Points on screen per layout point: zooming makes text bigger with everything else.
+    let k = 1.0 / view.scale(r);
+    let font = |size: f32, mono: bool| {
+        if mono {
+            FontId::monospace(size * k)
+        } else {
+            FontId::proportional(size * k)
+        }
+    };
+    // What the current packet's label must not cover: hosts and their labels, regions' titles.
     let mut occupied: Vec<egui::Rect> = Vec::new();
-    for (i, h) in model.scenario.hosts.iter().enumerate() {
-        let center = to_screen(world_of(model.positions[i]));
-        occupied.push(egui::Rect::from_center_size(
-            center,
-            egui::Vec2::splat(ICON * px_per_unit),
+    for g in &layout.regions {
+        let tr = rect_of(g.title_rect);
+        let color = if g.domain.is_some() {
+            Color32::from_rgb(150, 175, 215)
+        } else {
+            Color32::from_gray(140)
+        };
+        occupied.push(text_in(
+            &painter,
+            tr,
+            &g.title,
+            font(g.title_size, false),
+            color,
+            false,
         ));
-        let p = to_screen(world_of(model.positions[i]) - Vec2::new(0.0, ICON * 0.62));
+    }
+    let now = cursor
+        .index
+        .and_then(|c| model.trace.events.get(c))
+        .map(|e| e.time);
+    let hovered = resp.hover_pos().and_then(|p| {
+        layout
+            .hosts
+            .iter()
+            .position(|h| rect_of(h.icon).expand(3.0).contains(p))
+    });
+    for (i, h) in layout.hosts.iter().enumerate() {
+        occupied.push(rect_of(h.block()));
         let strong = selection.host == Some(i);
-        let name_rect = painter.text(
-            p,
-            Align2::CENTER_TOP,
-            &h.label,
-            FontId::proportional(14.0),
-            if strong {
-                Color32::from_rgb(255, 215, 100)
-            } else {
-                Color32::WHITE
-            },
-        );
-        let host_rect = painter.text(
-            p + egui::vec2(0.0, 17.0),
-            Align2::CENTER_TOP,
-            &h.name,
-            FontId::monospace(11.0),
-            Color32::from_gray(175),
-        );
-        let ip_rect = painter.text(
-            p + egui::vec2(0.0, 31.0),
-            Align2::CENTER_TOP,
-            h.ip.to_string(),
-            FontId::monospace(11.0),
-            Color32::from_gray(140),
-        );
-        let mut rects = name_rect.union(host_rect).union(ip_rect);
-        // What goes wrong with it now, in red under its address.
-        let now = cursor
-            .index
-            .and_then(|c| model.trace.events.get(c))
-            .map(|e| e.time);
+        // What goes wrong with it now, in red in the line kept for it.
         let faults: Vec<&str> = model
             .scenario
             .faults
             .iter()
-            .filter(|f| now.is_some_and(|t| f.active(t)))
-            .filter(|f| {
-                f.host == i
-                    || matches!(f.kind, crate::scenario::FaultKind::Loss { peer: Some(p), .. } if p == i)
-            })
-            .map(|f| match f.kind {
-                crate::scenario::FaultKind::Down => "DOWN",
-                crate::scenario::FaultKind::Unreachable => "UNREACHABLE",
-                crate::scenario::FaultKind::Greylist => "GREYLISTING",
-                crate::scenario::FaultKind::WrongPassword => "WRONG PASSWORD",
-                crate::scenario::FaultKind::MailboxFull { .. } => "MAILBOX FULL",
-                crate::scenario::FaultKind::Loss { .. } => "LOSSY LINK",
-            })
+            .filter(|f| f.touches(i) && now.is_some_and(|t| f.active(t)))
+            .map(|f| f.badge())
             .collect();
-        if !faults.is_empty() {
-            let r = painter.text(
-                p + egui::vec2(0.0, 45.0),
-                Align2::CENTER_TOP,
-                faults.join(" · "),
-                FontId::monospace(11.0),
-                Color32::from_rgb(255, 110, 95),
+        for line in &h.lines {
+            let (text, color) = match line.kind {
+                LineKind::Label if strong => (line.text.clone(), Color32::from_rgb(255, 215, 100)),
+                LineKind::Label => (line.text.clone(), Color32::WHITE),
+                LineKind::Name => (line.text.clone(), Color32::from_gray(175)),
+                LineKind::Ip => (line.text.clone(), Color32::from_gray(140)),
+                LineKind::Faults if faults.is_empty() => continue,
+                LineKind::Faults => (faults.join(" · "), Color32::from_rgb(255, 110, 95)),
+            };
+            text_in(
+                &painter,
+                rect_of(line.rect),
+                &text,
+                font(line.size, line.mono),
+                color,
+                true,
             );
-            rects = rects.union(r);
         }
-        occupied.push(rects);
+        // Labels that did not fit show on the pointer, and for the selected host.
+        if layout.detail == crate::layout::Detail::Hover && (hovered == Some(i) || strong) {
+            let def = &model.scenario.hosts[i];
+            let mut lines = vec![def.label.clone(), def.name.clone(), def.ip.to_string()];
+            if !faults.is_empty() {
+                lines.push(faults.join(" · "));
+            }
+            let galley = painter.layout_no_wrap(
+                lines.join("\n"),
+                FontId::proportional(13.0),
+                Color32::WHITE,
+            );
+            let icon = rect_of(h.icon);
+            let b = egui::Rect::from_min_size(
+                egui::pos2(icon.center().x - galley.size().x / 2.0, icon.bottom() + 4.0),
+                galley.size(),
+            )
+            .expand(4.0);
+            let dx = (rect.right() - b.right()).min(0.0) + (rect.left() - b.left()).max(0.0);
+            let b = b.translate(egui::vec2(dx, 0.0));
+            painter.rect_filled(b, 4.0, Color32::from_black_alpha(220));
+            painter.galley(b.min + egui::vec2(4.0, 4.0), galley, Color32::WHITE);
+        }
     }
-    // Every packet is labelled with its protocol (meaning never by colour alone); the current one
-    // also with its first line.
-    let flying = packets_in_flight(model, cursor);
+    // Every packet is labelled with its protocol (meaning never by colour alone), where the label
+    // covers no host; the current one also with its first line.
+    let flying = packets_in_flight(model, layout, cursor);
     for p in flying.iter().filter(|p| !p.current) {
         let at = to_screen(p.pos) + egui::vec2(0.0, 9.0);
         let (text, color) = if p.lost {
@@ -890,7 +957,11 @@ fn diagram_overlay_ui(
         } else {
             (p.protocol.name().to_string(), Color32::from_gray(200))
         };
-        painter.text(at, Align2::CENTER_TOP, text, FontId::monospace(9.0), color);
+        let galley = painter.layout_no_wrap(text, FontId::monospace(9.0), color);
+        let b = Align2::CENTER_TOP.anchor_size(at, galley.size());
+        if !occupied.iter().any(|o| o.intersects(b)) {
+            painter.galley(b.min, galley, color);
+        }
     }
     if let Some(cur) = flying.iter().find(|p| p.current)
         && let Some(ev) = model.trace.events.get(cur.event)
@@ -903,25 +974,25 @@ fn diagram_overlay_ui(
             label = label.chars().take(59).collect::<String>() + "…";
         }
         let at = to_screen(w);
-        let font = FontId::monospace(if control { 11.0 } else { 13.0 });
-        let galley = painter.layout_no_wrap(label, font, Color32::WHITE);
-        // Above the packet, else below, else beside it: the first place that covers no host's
-        // icon or label, kept inside the diagram's rect.
+        let size = (if control { 11.0 } else { 13.0 }) * layout.scale.clamp(1.0, 1.6);
+        let galley = painter.layout_no_wrap(label, FontId::monospace(size), Color32::WHITE);
+        // Near the packet, kept inside the diagram's rect: the nearest place that covers no
+        // host's icon or label and no region's title, else the one that covers least.
         let place = |anchor: Align2, p: egui::Pos2| {
             let b = anchor.anchor_size(p, galley.size()).expand(4.0);
             let dx =
                 (rect.right() - 4.0 - b.right()).min(0.0) + (rect.left() + 4.0 - b.left()).max(0.0);
-            b.translate(egui::vec2(dx, 0.0))
+            let dy =
+                (rect.bottom() - 4.0 - b.bottom()).min(0.0) + (rect.top() + 4.0 - b.top()).max(0.0);
+            b.translate(egui::vec2(dx, dy))
         };
-        let candidates = [
-            place(Align2::CENTER_BOTTOM, at - egui::vec2(0.0, 16.0)),
-            place(Align2::CENTER_TOP, at + egui::vec2(0.0, 16.0)),
-            place(Align2::LEFT_CENTER, at + egui::vec2(22.0, 0.0)),
-            place(Align2::RIGHT_CENTER, at - egui::vec2(22.0, 0.0)),
-            place(Align2::CENTER_BOTTOM, at - egui::vec2(0.0, 48.0)),
-            place(Align2::CENTER_TOP, at + egui::vec2(0.0, 64.0)),
-        ];
-        // The first place that covers nothing, else the one that covers least.
+        let mut candidates = Vec::new();
+        for d in [16.0, 40.0, 70.0, 110.0, 160.0] {
+            candidates.push(place(Align2::CENTER_BOTTOM, at - egui::vec2(0.0, d)));
+            candidates.push(place(Align2::CENTER_TOP, at + egui::vec2(0.0, d)));
+            candidates.push(place(Align2::LEFT_CENTER, at + egui::vec2(d + 6.0, 0.0)));
+            candidates.push(place(Align2::RIGHT_CENTER, at - egui::vec2(d + 6.0, 0.0)));
+        }
         let covered = |b: &egui::Rect| -> f32 {
             occupied
                 .iter()
@@ -933,8 +1004,19 @@ fn diagram_overlay_ui(
         let box_rect = candidates
             .iter()
             .copied()
-            .min_by(|a, b| covered(a).total_cmp(&covered(b)))
+            .find(|b| covered(b) == 0.0)
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .copied()
+                    .min_by(|a, b| covered(a).total_cmp(&covered(b)))
+            })
             .unwrap_or(candidates[0]);
+        // A thin line from the label to its packet when they are apart.
+        if !box_rect.expand(2.0).contains(at) {
+            let end = box_rect.clamp(at);
+            painter.line_segment([at, end], Stroke::new(1.0, c32(protocol_color(proto))));
+        }
         painter.rect_filled(box_rect, 4.0, Color32::from_black_alpha(200));
         painter.rect_stroke(
             box_rect,
@@ -955,30 +1037,29 @@ fn diagram_overlay_ui(
     if resp.clicked()
         && let Some(pos) = resp.interact_pointer_pos()
     {
-        let world = view.world_at(r, Vec2::new(pos.x, pos.y));
-        let scale = view.scale(r);
-        // The nearest packet within 12 pixels, the current one first.
         let hit_packet = flying
             .iter()
             .rev()
-            .filter(|p| p.pos.distance(world) / scale < 14.0)
-            .min_by(|a, b| a.pos.distance(world).total_cmp(&b.pos.distance(world)));
-        if let Some(p) = hit_packet {
+            .map(|p| (p, to_screen(p.pos).distance(pos)))
+            .filter(|(_, d)| *d < 14.0)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((p, _)) = hit_packet {
             out.push(UiCommand::SelectEvent(p.event));
         } else {
-            let hit = model
-                .positions
+            let hit = layout
+                .hosts
                 .iter()
-                .position(|p| world_of(*p).distance(world) < ICON * 0.6);
+                .position(|h| rect_of(h.icon).expand(4.0).contains(pos));
             out.push(UiCommand::SelectHost(hit));
         }
     }
     if resp.double_clicked() {
-        *view = ViewTransform::default();
+        view.zoom = 1.0;
+        view.pan = Vec2::ZERO;
     }
     if resp.dragged() {
         let d = resp.drag_delta();
-        view.pan -= Vec2::new(d.x, -d.y) / px_per_unit;
+        view.pan -= Vec2::new(d.x, -d.y) / k;
     }
     if resp.hovered() {
         let scroll = root.input(|i| i.smooth_scroll_delta.y);

@@ -51,6 +51,16 @@ struct RawFile {
     expects: Vec<RawExpect>,
     #[serde(default, rename = "fault")]
     faults: Vec<RawFault>,
+    #[serde(default, rename = "domain")]
+    domains: Vec<RawDomain>,
+}
+
+/// A mail domain's place on the diagram: its name and what to call it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDomain {
+    name: Spanned<String>,
+    label: String,
 }
 
 #[derive(Deserialize)]
@@ -334,6 +344,21 @@ impl HostDef {
     pub fn has(&self, s: Service) -> bool {
         self.services.contains(&s)
     }
+
+    /// The mail domain whose place (region) it is drawn in: its own `domain`, else its user's
+    /// address's, else its name without the first label (`alice-pc.a.example` → `a.example`).
+    /// `None` for hosts that serve everyone: a bare second-level name like `ns.example` or
+    /// `webmail.example` is not a mail domain of its own.
+    pub fn place(&self) -> Option<String> {
+        if let Some(d) = &self.domain {
+            return Some(d.clone());
+        }
+        if let Some(c) = &self.client {
+            return Some(c.address.domain_lower());
+        }
+        let rest = self.name.split_once('.')?.1;
+        rest.contains('.').then(|| rest.to_ascii_lowercase())
+    }
 }
 
 /// What a step does.
@@ -490,6 +515,23 @@ impl FaultDef {
         }
     }
 
+    /// Whether it concerns host `h`: its own host, or the other end of its lossy link.
+    pub fn touches(&self, h: usize) -> bool {
+        self.host == h || matches!(self.kind, FaultKind::Loss { peer: Some(p), .. } if p == h)
+    }
+
+    /// The word shown under a host while the fault holds: `DOWN`, `LOSSY LINK`.
+    pub fn badge(&self) -> &'static str {
+        match self.kind {
+            FaultKind::Down => "DOWN",
+            FaultKind::Unreachable => "UNREACHABLE",
+            FaultKind::Greylist => "GREYLISTING",
+            FaultKind::WrongPassword => "WRONG PASSWORD",
+            FaultKind::MailboxFull { .. } => "MAILBOX FULL",
+            FaultKind::Loss { .. } => "LOSSY LINK",
+        }
+    }
+
     /// When it holds: `from 10.000s until 45.000s`, or `from 0.000s`.
     pub fn window(&self) -> String {
         match self.until {
@@ -537,6 +579,8 @@ pub struct Scenario {
     pub expects: Vec<ExpectDef>,
     /// What goes wrong, and when.
     pub faults: Vec<FaultDef>,
+    /// What the diagram calls each mail domain's region (`[[domain]]`), by domain.
+    pub domain_labels: BTreeMap<String, String>,
 }
 
 impl Scenario {
@@ -826,6 +870,7 @@ impl Validator<'_> {
             .iter()
             .filter_map(|f| self.fault(f, &names, &hosts))
             .collect();
+        let domain_labels = self.domains(&raw.domains, &hosts);
         Scenario {
             title: raw.title,
             description: raw.description,
@@ -839,7 +884,36 @@ impl Validator<'_> {
             steps,
             expects,
             faults,
+            domain_labels,
         }
+    }
+
+    /// `[[domain]]` entries: each names a domain some host belongs to, once.
+    fn domains(&mut self, raw: &[RawDomain], hosts: &[HostDef]) -> BTreeMap<String, String> {
+        let known: BTreeSet<String> = hosts.iter().filter_map(HostDef::place).collect();
+        let mut out = BTreeMap::new();
+        for d in raw {
+            let name = d.name.get_ref().to_ascii_lowercase();
+            if !known.contains(&name) {
+                let list: Vec<&str> = known.iter().map(String::as_str).collect();
+                self.err(
+                    d.name.span(),
+                    format!("no host belongs to the domain `{}`", d.name.get_ref()),
+                    Some(if list.is_empty() {
+                        "give a host domain = \"...\" first".into()
+                    } else {
+                        format!("expected one of: {}", list.join(", "))
+                    }),
+                );
+            } else if out.insert(name, d.label.clone()).is_some() {
+                self.err(
+                    d.name.span(),
+                    format!("the domain `{}` is labelled twice", d.name.get_ref()),
+                    Some("keep one [[domain]] entry per domain".into()),
+                );
+            }
+        }
+        out
     }
 
     fn fault(&mut self, f: &RawFault, names: &[String], hosts: &[HostDef]) -> Option<FaultDef> {

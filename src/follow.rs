@@ -1,0 +1,758 @@
+//! One mail's journey through a run, from the trace alone: the sessions that carried it
+//! (submission, webmail form, relay, download), the DNS lookups made for it, its time in a queue,
+//! its storing, and a bounce that reports on it. At each hop: the envelope (MAIL FROM / RCPT TO,
+//! what servers route by) beside the header (From: / To:, what people read), and the `Received:`
+//! lines as they stand, newest on top, with the ones added since the hop before.
+
+use std::collections::BTreeMap;
+
+use crate::engine::trace::{Direction, EventKind, MailboxChange, Trace};
+use crate::protocols::Protocol;
+
+/// What a hop is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HopKind {
+    /// A mail program hands it to its server (SMTP, usually port 587).
+    Submit,
+    /// A browser sends the webmail's form (HTTP POST).
+    WebForm,
+    /// A server passes it to the next server (SMTP, port 25).
+    Relay,
+    /// A server asks DNS where the recipient's domain takes mail.
+    Lookup,
+    /// It waits in a server's queue.
+    Queued,
+    /// It is stored in a mailbox.
+    Stored,
+    /// A mail program (or the webmail) fetches it (POP3 or IMAP).
+    Fetch,
+    /// A bounce (delivery status notification) that reports on it travels back.
+    Bounce,
+    /// The sender's mail program fetches the bounce that reports on it.
+    FetchBounce,
+    /// A host says something about it (a server gives up, writes a bounce...).
+    Note,
+}
+
+/// The envelope: what servers route by.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Envelope {
+    /// MAIL FROM (empty for a bounce: the null sender).
+    pub from: String,
+    /// RCPT TO, each with the server's reply (`250 2.1.5 Ok`; 4xx or 5xx: refused).
+    pub to: Vec<(String, String)>,
+}
+
+/// The header fields people read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Header {
+    /// From:
+    pub from: String,
+    /// To:
+    pub to: String,
+    /// Cc:, if any.
+    pub cc: String,
+    /// The Received: lines, newest (topmost) first, each unfolded to one line.
+    pub received: Vec<String>,
+}
+
+/// One hop of the journey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    /// What it is.
+    pub kind: HopKind,
+    /// Its first event.
+    pub first: usize,
+    /// Every event that belongs to it (a session's segments, a lookup's datagrams, ...).
+    pub events: Vec<usize>,
+    /// Where from and to (the same host for queueing and storing).
+    pub from: usize,
+    /// See `from`.
+    pub to: usize,
+    /// The protocol that carried it, if any.
+    pub protocol: Option<Protocol>,
+    /// The envelope (SMTP hops).
+    pub envelope: Option<Envelope>,
+    /// The header as carried at this hop (hops that carry the message).
+    pub header: Option<Header>,
+    /// Received: lines that are new since the hop before that carried the message (newest
+    /// first): the trace the servers in between added.
+    pub added: Vec<String>,
+    /// What happens, in words.
+    pub text: String,
+}
+
+/// A mail's whole journey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Journey {
+    /// The subject it was found by.
+    pub subject: String,
+    /// In the order they began.
+    pub hops: Vec<Hop>,
+}
+
+impl Journey {
+    /// Every event of the journey, in order.
+    pub fn events(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self.hops.iter().flat_map(|h| h.events.clone()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// The hop an event belongs to (the latest that began at or before it, among those that
+    /// hold it).
+    pub fn hop_of(&self, event: usize) -> Option<usize> {
+        self.hops
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, h)| h.events.contains(&event))
+            .map(|(i, _)| i)
+    }
+}
+
+/// The bytes each way of every TCP connection, with the events that carried them, in order.
+/// Lost segments carry nothing (their retransmission does), and a retransmission's bytes count once.
+struct Conn {
+    client: usize,
+    server: usize,
+    protocol: Protocol,
+    events: Vec<usize>,
+    up: Vec<u8>,
+    down: Vec<u8>,
+}
+
+fn connections(trace: &Trace) -> BTreeMap<u32, Conn> {
+    let mut conns: BTreeMap<u32, Conn> = BTreeMap::new();
+    let mut seen: BTreeMap<(u32, bool, u32), ()> = BTreeMap::new();
+    for e in &trace.events {
+        let EventKind::Segment(s) = &e.kind else {
+            continue;
+        };
+        let (client, server) = match s.direction {
+            Direction::ClientToServer => (s.from.host, s.to.host),
+            Direction::ServerToClient => (s.to.host, s.from.host),
+        };
+        let c = conns.entry(s.conn).or_insert_with(|| Conn {
+            client,
+            server,
+            protocol: Protocol::Tcp,
+            events: Vec::new(),
+            up: Vec::new(),
+            down: Vec::new(),
+        });
+        c.events.push(e.id);
+        if s.payload.is_empty()
+            || s.lost
+            || seen
+                .insert(
+                    (s.conn, s.direction == Direction::ClientToServer, s.seq),
+                    (),
+                )
+                .is_some()
+        {
+            continue;
+        }
+        c.protocol = s.protocol;
+        match s.direction {
+            Direction::ClientToServer => c.up.extend_from_slice(&s.payload),
+            Direction::ServerToClient => c.down.extend_from_slice(&s.payload),
+        }
+    }
+    conns
+}
+
+/// Header fields of a header block, unfolded: (lower-case name, value).
+fn fields(block: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(block);
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.split("\r\n") {
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = out.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            out.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    out
+}
+
+fn header_of(block: &[u8]) -> Header {
+    let f = fields(block);
+    let get = |n: &str| {
+        f.iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    Header {
+        from: get("from"),
+        to: get("to"),
+        cc: get("cc"),
+        received: f
+            .iter()
+            .filter(|(k, _)| k == "received")
+            .map(|(_, v)| v.clone())
+            .collect(),
+    }
+}
+
+/// Every header block in `bytes` whose Subject is `subject` (case-insensitive): (its offset,
+/// the block). A block is found by its Subject line, back to the first line that is not a
+/// header field and on to the empty line that ends it; so the original's header quoted in a
+/// bounce is found too.
+fn blocks_with<'a>(bytes: &'a [u8], subject: &str) -> Vec<(usize, &'a [u8])> {
+    let mut out = Vec::new();
+    let mut line_start = 0;
+    let is_field = |line: &[u8]| {
+        line.starts_with(b" ")
+            || line.starts_with(b"\t")
+            || line
+                .iter()
+                .position(|&b| b == b':')
+                .is_some_and(|c| c > 0 && line[..c].iter().all(|b| b.is_ascii_graphic()))
+    };
+    while line_start < bytes.len() {
+        let end = bytes[line_start..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(bytes.len(), |p| line_start + p);
+        let line = &bytes[line_start..end];
+        if line.len() >= 8 && line[..8].eq_ignore_ascii_case(b"subject:") {
+            // Back to the block's first line.
+            let mut start = line_start;
+            while start >= 2 {
+                let prev_end = start - 2;
+                let prev_start = bytes[..prev_end]
+                    .windows(2)
+                    .rposition(|w| w == b"\r\n")
+                    .map_or(0, |p| p + 2);
+                if !is_field(&bytes[prev_start..prev_end]) {
+                    break;
+                }
+                start = prev_start;
+            }
+            let stop = bytes[line_start..]
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(bytes.len(), |p| line_start + p + 2);
+            let block = &bytes[start..stop];
+            if crate::mail::subject_of(block).eq_ignore_ascii_case(subject) {
+                out.push((start, block));
+            }
+        }
+        line_start = end + 2;
+    }
+    out
+}
+
+/// An SMTP transaction as the client sent it: MAIL FROM, each RCPT TO with the server's reply,
+/// and the data (empty when it ended before DATA).
+struct Transaction {
+    from: String,
+    to: Vec<(String, String)>,
+    data: Vec<u8>,
+}
+
+/// Whether the block at `start` is quoted inside another message (the original's header in a
+/// bounce follows its MIME part's header and an empty line).
+fn quoted(bytes: &[u8], start: usize) -> bool {
+    start >= 4 && &bytes[start - 4..start] == b"\r\n\r\n"
+}
+
+/// The SMTP transactions of a client stream, with the server's replies.
+fn transactions(up: &[u8], down: &[u8]) -> Vec<Transaction> {
+    // Replies, one per complete (last) line; the first is the greeting.
+    let text = String::from_utf8_lossy(down);
+    let replies: Vec<&str> = text
+        .split("\r\n")
+        .filter(|l| l.len() >= 3 && l.as_bytes().get(3) != Some(&b'-'))
+        .collect();
+    let mut out = Vec::new();
+    let mut reply = 1;
+    let (mut from, mut to) = (String::new(), Vec::new());
+    let mut at = 0;
+    while at < up.len() {
+        let end = up[at..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(up.len(), |p| at + p);
+        let line = String::from_utf8_lossy(&up[at..end]).to_string();
+        let upper = line.to_ascii_uppercase();
+        let said = replies.get(reply).map_or(String::new(), |r| r.to_string());
+        let ok3 = replies.get(reply).is_some_and(|r| r.starts_with('3'));
+        reply += 1;
+        at = end + 2;
+        // The path without parameters: `<alice@a.example> SIZE=487` → `<alice@a.example>`.
+        let path = |rest: &str| {
+            let p = line[line.len() - rest.len()..].trim();
+            p.split_once('>')
+                .map_or(p.to_string(), |(a, _)| format!("{a}>"))
+        };
+        if let Some(rest) = upper.strip_prefix("MAIL FROM:") {
+            from = path(rest);
+            to.clear();
+        } else if let Some(rest) = upper.strip_prefix("RCPT TO:") {
+            to.push((path(rest), said));
+        } else if upper == "QUIT" || upper == "RSET" {
+            // A transaction that ended before its data: every recipient refused, say.
+            if !from.is_empty() && !to.is_empty() {
+                out.push(Transaction {
+                    from: from.clone(),
+                    to: to.clone(),
+                    data: Vec::new(),
+                });
+            }
+            from.clear();
+            to.clear();
+        } else if upper == "DATA" && ok3 {
+            let stop = up[at..]
+                .windows(5)
+                .position(|w| w == b"\r\n.\r\n")
+                .map_or(up.len(), |p| at + p + 2);
+            let data = unstuff(&up[at..stop]);
+            out.push(Transaction {
+                from: from.clone(),
+                to: to.clone(),
+                data,
+            });
+            from.clear();
+            to.clear();
+            at = (stop + 3).min(up.len());
+            // The end of data gets a reply of its own.
+            reply += 1;
+        }
+    }
+    out
+}
+
+/// DATA as sent, without the dot-stuffing (RFC 5321 §4.5.2: a line's leading dot is doubled).
+fn unstuff(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut line_start = true;
+    for (i, &b) in data.iter().enumerate() {
+        if !(line_start && b == b'.' && data.get(i + 1) == Some(&b'.')) {
+            out.push(b);
+        }
+        line_start = b == b'\n';
+    }
+    out
+}
+
+/// The journey of the mail whose Subject is `subject` (case-insensitive), or `None` if no
+/// session carried one.
+pub fn follow(trace: &Trace, subject: &str) -> Option<Journey> {
+    let conns = connections(trace);
+    let mut hops: Vec<Hop> = Vec::new();
+    let mut refused: Vec<(&Conn, Transaction)> = Vec::new();
+    for c in conns.values() {
+        let first = c.events[0];
+        match c.protocol {
+            Protocol::Smtp => {
+                for t in transactions(&c.up, &c.down) {
+                    if t.data.is_empty() {
+                        refused.push((c, t));
+                        continue;
+                    }
+                    let Transaction {
+                        from: mail_from,
+                        to: rcpt,
+                        data,
+                    } = t;
+                    let Some((start, block)) = blocks_with(&data, subject).into_iter().next()
+                    else {
+                        continue;
+                    };
+                    let bounce = mail_from == "<>" || quoted(&data, start);
+                    let kind = if bounce {
+                        HopKind::Bounce
+                    } else if is_submission(c, trace) {
+                        HopKind::Submit
+                    } else {
+                        HopKind::Relay
+                    };
+                    hops.push(Hop {
+                        kind,
+                        first,
+                        events: c.events.clone(),
+                        from: c.client,
+                        to: c.server,
+                        protocol: Some(Protocol::Smtp),
+                        envelope: Some(Envelope {
+                            from: mail_from,
+                            to: rcpt,
+                        }),
+                        header: Some(header_of(block)),
+                        added: Vec::new(),
+                        text: String::new(),
+                    });
+                }
+            }
+            Protocol::Pop3 | Protocol::Imap => {
+                // Only whole messages (with their trace), not a list of subjects.
+                let Some((start, block)) = blocks_with(&c.down, subject)
+                    .into_iter()
+                    .find(|(_, b)| !header_of(b).received.is_empty())
+                else {
+                    continue;
+                };
+                hops.push(Hop {
+                    kind: if quoted(&c.down, start) {
+                        HopKind::FetchBounce
+                    } else {
+                        HopKind::Fetch
+                    },
+                    first,
+                    events: c.events.clone(),
+                    from: c.server,
+                    to: c.client,
+                    protocol: Some(c.protocol),
+                    envelope: None,
+                    header: Some(header_of(block)),
+                    added: Vec::new(),
+                    text: String::new(),
+                });
+            }
+            Protocol::Http => {
+                let text = String::from_utf8_lossy(&c.up);
+                for (i, _) in text.match_indices("POST /send ") {
+                    let Some(body_at) = text[i..].find("\r\n\r\n").map(|p| i + p + 4) else {
+                        continue;
+                    };
+                    let length = text[i..body_at]
+                        .split("\r\n")
+                        .find_map(|l| {
+                            let (n, v) = l.split_once(':')?;
+                            n.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    let body_end = (body_at + length).min(text.len());
+                    let mut req = crate::protocols::http::Request::new("POST", "/send");
+                    req.body = text.as_bytes()[body_at..body_end].to_vec();
+                    if req.form_field("subject").eq_ignore_ascii_case(subject) {
+                        hops.push(Hop {
+                            kind: HopKind::WebForm,
+                            first,
+                            events: c.events.clone(),
+                            from: c.client,
+                            to: c.server,
+                            protocol: Some(Protocol::Http),
+                            envelope: None,
+                            header: Some(Header {
+                                from: String::new(),
+                                to: req.form_field("to"),
+                                cc: String::new(),
+                                received: Vec::new(),
+                            }),
+                            added: Vec::new(),
+                            text: String::new(),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if hops.is_empty() {
+        return None;
+    }
+    // Tries that ended before the data (every recipient refused): the same envelope, from a
+    // server the mail reached.
+    for (c, Transaction { from, to: rcpt, .. }) in refused {
+        let ours = hops.iter().any(|h| {
+            h.to == c.client
+                && h.envelope.as_ref().is_some_and(|e| {
+                    e.from == from && e.to.iter().any(|(a, _)| rcpt.iter().any(|(b, _)| a == b))
+                })
+        });
+        if ours {
+            hops.push(Hop {
+                kind: HopKind::Relay,
+                first: c.events[0],
+                events: c.events.clone(),
+                from: c.client,
+                to: c.server,
+                protocol: Some(Protocol::Smtp),
+                envelope: Some(Envelope { from, to: rcpt }),
+                header: None,
+                added: Vec::new(),
+                text: String::new(),
+            });
+        }
+    }
+    hops.sort_by_key(|h| h.first);
+    lookups_queues_and_stores(trace, subject, &mut hops);
+    hops.sort_by_key(|h| (h.first, h.kind == HopKind::Queued));
+    // Each Received line belongs to the hop that brought the mail to the server that wrote it
+    // (`... by HOST ...`): what that server added on taking it.
+    let mut all: Vec<String> = Vec::new();
+    for h in hops.iter().filter(|h| h.kind != HopKind::Bounce) {
+        for r in h.header.iter().flat_map(|hd| hd.received.iter()) {
+            if !all.contains(r) {
+                all.push(r.clone());
+            }
+        }
+    }
+    for h in &mut hops {
+        if matches!(h.kind, HopKind::Submit | HopKind::Relay) && h.header.is_some() {
+            let by = format!(" by {} ", trace.host_name(h.to));
+            h.added = all.iter().filter(|r| r.contains(&by)).cloned().collect();
+        }
+        h.text = describe(trace, h);
+    }
+    Some(Journey {
+        subject: subject.to_string(),
+        hops,
+    })
+}
+
+/// Whether an SMTP session is a mail program's submission (to port 587, RFC 6409).
+fn is_submission(c: &Conn, trace: &Trace) -> bool {
+    matches!(&trace.events[c.events[0]].kind, EventKind::Segment(s) if s.to.port == 587)
+}
+
+/// Adds the DNS lookups a relaying server made before each relay, the queue entries the mail
+/// had (by the id its Received line names), and its storing in a mailbox.
+fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) {
+    let carried: Vec<Hop> = hops.clone();
+    for (k, h) in carried.iter().enumerate() {
+        if h.kind != HopKind::Relay && h.kind != HopKind::Bounce {
+            continue;
+        }
+        // Lookups by the relaying server since the hop before that reached it or left it.
+        let since = carried[..k]
+            .iter()
+            .rev()
+            .find(|p| p.to == h.from || p.from == h.from)
+            .map_or(0, |p| p.first);
+        let domains: Vec<String> = h
+            .envelope
+            .iter()
+            .flat_map(|e| e.to.iter())
+            .filter_map(|(a, _)| {
+                a.trim_matches(['<', '>'])
+                    .rsplit_once('@')
+                    .map(|(_, d)| d.to_ascii_lowercase())
+            })
+            .collect();
+        let mut events = Vec::new();
+        for e in &trace.events[since..h.first] {
+            if let EventKind::Datagram(d) = &e.kind
+                && (d.from.host == h.from || d.to.host == h.from)
+            {
+                let s = crate::protocols::dns::summary(&d.payload).to_ascii_lowercase();
+                if domains.iter().any(|dom| s.contains(dom.as_str())) {
+                    events.push(e.id);
+                }
+            }
+        }
+        if let Some(&first) = events.first() {
+            let dns = match &trace.events[first].kind {
+                EventKind::Datagram(d) => d.to.host,
+                _ => h.from,
+            };
+            hops.push(Hop {
+                kind: HopKind::Lookup,
+                first,
+                events,
+                from: h.from,
+                to: dns,
+                protocol: Some(Protocol::Dns),
+                envelope: None,
+                header: None,
+                added: Vec::new(),
+                text: String::new(),
+            });
+        }
+    }
+    // Queue ids from the Received lines servers added: `... by HOST (mailsim) with ESMTP id ID`.
+    let ids: Vec<String> = carried
+        .iter()
+        .filter_map(|h| h.header.as_ref())
+        .flat_map(|hd| hd.received.iter())
+        .filter_map(|r| {
+            let after = r.split(" id ").nth(1)?;
+            Some(after.split([' ', ';']).next()?.to_string())
+        })
+        .collect();
+    let mut queued: BTreeMap<(usize, String), (usize, Vec<usize>)> = BTreeMap::new();
+    for e in &trace.events {
+        match &e.kind {
+            EventKind::Queue { host, id, .. } if ids.contains(id) => {
+                queued
+                    .entry((*host, id.clone()))
+                    .or_insert((e.id, Vec::new()))
+                    .1
+                    .push(e.id);
+            }
+            EventKind::Mailbox {
+                host,
+                user,
+                change:
+                    MailboxChange::Stored {
+                        uid, subject: s, ..
+                    },
+            } if s.eq_ignore_ascii_case(subject) => hops.push(Hop {
+                kind: HopKind::Stored,
+                first: e.id,
+                events: vec![e.id],
+                from: *host,
+                to: *host,
+                protocol: None,
+                envelope: None,
+                header: None,
+                added: Vec::new(),
+                text: format!("stored in {user}'s mailbox as uid {uid}"),
+            }),
+            _ => {}
+        }
+    }
+    // What hosts say about it: `writes a bounce (DSN) to ... about "SUBJECT"`, gives up, ...
+    let quoted_subject = format!("\"{}\"", subject.to_ascii_lowercase());
+    for e in &trace.events {
+        if let EventKind::Note { host, text } = &e.kind
+            && text.to_ascii_lowercase().contains(&quoted_subject)
+        {
+            hops.push(Hop {
+                kind: HopKind::Note,
+                first: e.id,
+                events: vec![e.id],
+                from: *host,
+                to: *host,
+                protocol: None,
+                envelope: None,
+                header: None,
+                added: Vec::new(),
+                text: text.clone(),
+            });
+        }
+    }
+    for ((host, id), (first, events)) in queued {
+        hops.push(Hop {
+            kind: HopKind::Queued,
+            first,
+            events,
+            from: host,
+            to: host,
+            protocol: None,
+            envelope: None,
+            header: None,
+            added: Vec::new(),
+            text: format!("queued as {id}"),
+        });
+    }
+}
+
+fn describe(trace: &Trace, h: &Hop) -> String {
+    let name = |i: usize| trace.hosts.get(i).map_or("?", |x| x.name.as_str());
+    match h.kind {
+        HopKind::Submit => format!(
+            "{} hands it to {} (SMTP submission)",
+            name(h.from),
+            name(h.to)
+        ),
+        HopKind::WebForm => format!(
+            "{}'s browser sends the webmail form to {} (HTTP POST /send)",
+            name(h.from),
+            name(h.to)
+        ),
+        HopKind::Relay if h.header.is_none() => format!(
+            "{} tries to relay it to {}, which refuses every recipient {} (SMTP)",
+            name(h.from),
+            name(h.to),
+            if h.envelope
+                .iter()
+                .flat_map(|e| &e.to)
+                .all(|(_, r)| r.starts_with('4'))
+            {
+                "for now: it will try again"
+            } else {
+                "for good"
+            }
+        ),
+        HopKind::Relay => format!("{} relays it to {} (SMTP)", name(h.from), name(h.to)),
+        HopKind::Lookup => format!(
+            "{} asks {} where the recipient's domain takes mail (DNS MX)",
+            name(h.from),
+            name(h.to)
+        ),
+        HopKind::Queued | HopKind::Stored => format!("{} {}", name(h.from), h.text),
+        HopKind::Fetch => format!(
+            "{} fetches it from {} ({})",
+            name(h.to),
+            name(h.from),
+            h.protocol.map_or("", |p| p.name())
+        ),
+        HopKind::Bounce => format!(
+            "{} sends a bounce about it to {} (SMTP, MAIL FROM:<>)",
+            name(h.from),
+            name(h.to)
+        ),
+        HopKind::FetchBounce => format!(
+            "{} fetches the bounce about it from {} ({})",
+            name(h.to),
+            name(h.from),
+            h.protocol.map_or("", |p| p.name())
+        ),
+        HopKind::Note => h.text.clone(),
+    }
+}
+
+/// The journey in the terminal: one line per hop, with the envelope, the header's From and To
+/// and the Received: lines added at that hop.
+pub fn write_text(
+    trace: &Trace,
+    j: &Journey,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "the journey of \"{}\": {} hops",
+        j.subject,
+        j.hops.len()
+    )?;
+    for (n, h) in j.hops.iter().enumerate() {
+        let t = trace.events[h.first].time;
+        writeln!(out, "{:>2}. {t}  #{:<4} {}", n + 1, h.first, h.text)?;
+        if let Some(e) = &h.envelope {
+            let to: Vec<String> =
+                e.to.iter()
+                    .map(|(a, r)| {
+                        if r.starts_with('2') {
+                            a.clone()
+                        } else {
+                            format!("{a} (refused: {r})")
+                        }
+                    })
+                    .collect();
+            writeln!(
+                out,
+                "      envelope: MAIL FROM:{}  RCPT TO:{}",
+                e.from,
+                to.join(", ")
+            )?;
+        }
+        if let Some(hd) = &h.header
+            && (!hd.from.is_empty() || !hd.to.is_empty())
+        {
+            let cc = if hd.cc.is_empty() {
+                String::new()
+            } else {
+                format!("  Cc: {}", hd.cc)
+            };
+            writeln!(out, "      header:   From: {}  To: {}{cc}", hd.from, hd.to)?;
+        }
+        for r in &h.added {
+            writeln!(
+                out,
+                "      Received: {r}  (added by {})",
+                trace.host_name(h.to)
+            )?;
+        }
+    }
+    Ok(())
+}

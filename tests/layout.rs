@@ -1,0 +1,216 @@
+//! The diagram's layout for the networks teachers write: generated ones with 1–6 domains, 1–3
+//! computers each, with and without webmail, and every bundled scenario, at the window sizes a
+//! class meets (1280×720 and 1920×1080, with and without the larger text). What must hold: no
+//! label overlaps another label, an icon or a region's title; no link passes through a host it
+//! does not end at; every computer is inside its domain's region; everything is inside the
+//! diagram.
+
+use mailsim::layout::{Detail, Rect, WindowLayout, for_window};
+use mailsim::scenario::{HostKind, Scenario};
+
+/// Everything wrong with a layout, in words.
+fn problems(s: &Scenario, w: &WindowLayout) -> Vec<String> {
+    let l = &w.layout;
+    let mut out = Vec::new();
+    let name = |i: usize| s.hosts[i].name.as_str();
+    for (i, h) in l.hosts.iter().enumerate() {
+        if !w.diagram.contains(&h.block()) {
+            out.push(format!("{} is not inside the diagram", name(i)));
+        }
+        for (j, g) in l.hosts.iter().enumerate().skip(i + 1) {
+            if h.block().intersects(&g.block()) {
+                out.push(format!("{} and {} overlap", name(i), name(j)));
+            }
+        }
+        for (k, line) in h.lines.iter().enumerate() {
+            for other in &h.lines[k + 1..] {
+                if line.rect.intersects(&other.rect) {
+                    out.push(format!("two lines of {}'s label overlap", name(i)));
+                }
+            }
+            if line.rect.intersects(&h.icon) {
+                out.push(format!("{}'s label covers its icon", name(i)));
+            }
+        }
+        for r in &l.regions {
+            if h.block().intersects(&r.title_rect) {
+                out.push(format!("{} covers the title {:?}", name(i), r.title));
+            }
+        }
+        // Computers in their domain's region, whole.
+        if s.hosts[i].kind == HostKind::Computer
+            && let Some(d) = s.hosts[i].place()
+        {
+            match l
+                .regions
+                .iter()
+                .find(|r| r.domain.as_deref() == Some(d.as_str()))
+            {
+                Some(r) if r.rect.contains(&h.block()) => {}
+                Some(_) => out.push(format!("{} is outside the region of {d}", name(i))),
+                None => out.push(format!("{d} has no region")),
+            }
+        }
+    }
+    for (a, r) in l.regions.iter().enumerate() {
+        if !r.rect.contains(&r.title_rect) {
+            out.push(format!("the title {:?} sticks out of its region", r.title));
+        }
+        for q in &l.regions[a + 1..] {
+            if r.rect.intersects(&q.rect) {
+                out.push(format!("regions {:?} and {:?} overlap", r.title, q.title));
+            }
+        }
+    }
+    for link in &l.links {
+        for seg in link.points.windows(2) {
+            for (i, h) in l.hosts.iter().enumerate() {
+                if i != link.a && i != link.b && h.block().hit_by(seg[0], seg[1]) {
+                    out.push(format!(
+                        "the link {} - {} passes through {}",
+                        name(link.a),
+                        name(link.b),
+                        name(i)
+                    ));
+                }
+            }
+        }
+        let (first, last) = (link.points[0], link.points[link.points.len() - 1]);
+        if first != l.hosts[link.a].center || last != l.hosts[link.b].center {
+            out.push(format!(
+                "the link {} - {} does not end at its hosts",
+                name(link.a),
+                name(link.b)
+            ));
+        }
+    }
+    out
+}
+
+const SIZES: [(f32, f32, bool); 4] = [
+    (1280.0, 720.0, false),
+    (1280.0, 720.0, true),
+    (1920.0, 1080.0, false),
+    (1920.0, 1080.0, true),
+];
+
+#[test]
+fn teachers_networks_lay_out_without_overlaps() {
+    let mut worst: Option<(f32, String)> = None;
+    let mut count = 0;
+    for domains in 1..=6 {
+        for computers in 1..=3 {
+            for webmail in [false, true] {
+                let text = mailsim::generate::teacher(domains, computers, webmail);
+                let s = mailsim::scenario::parse("t", &text).unwrap();
+                for (w, h, large) in SIZES {
+                    let l = for_window(&s, (w, h), large);
+                    let what = format!(
+                        "{domains} domains × {computers} computers{} at {w}×{h}{}",
+                        if webmail { " + webmail" } else { "" },
+                        if large { " (larger text)" } else { "" }
+                    );
+                    let p = problems(&s, &l);
+                    assert!(p.is_empty(), "{what}:\n  {}", p.join("\n  "));
+                    // Labels stay: up to six domains of three hosts, the names are never
+                    // hidden at these sizes.
+                    assert!(l.layout.detail < Detail::Hover, "{what}: labels hidden");
+                    let font = 14.0 * l.layout.scale;
+                    if worst.as_ref().is_none_or(|(f, _)| font < *f) {
+                        worst = Some((font, format!("{what}: {:?}", l.layout.detail)));
+                    }
+                    count += 1;
+                }
+            }
+        }
+    }
+    let (font, what) = worst.expect("some layouts");
+    println!(
+        "layout: {count} layouts, none overlapping; smallest label font {font:.1} px ({what})"
+    );
+}
+
+#[test]
+fn bundled_scenarios_lay_out_without_overlaps() {
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let s = mailsim::scenario::parse(&path.display().to_string(), &text).unwrap();
+        for (w, h, large) in SIZES {
+            let l = for_window(&s, (w, h), large);
+            let p = problems(&s, &l);
+            assert!(
+                p.is_empty(),
+                "{} at {w}×{h} {large}:\n  {}",
+                path.display(),
+                p.join("\n  ")
+            );
+            assert!(
+                l.layout.detail <= Detail::Name,
+                "{}: {:?}",
+                path.display(),
+                l.layout.detail
+            );
+        }
+    }
+}
+
+#[test]
+fn the_diagram_uses_its_space() {
+    // The walkthrough's five hosts grow with the window: bigger at 1920×1080 than at 1280×720,
+    // and fill most of the diagram's width.
+    let s = mailsim::scenario::parse("w", mailsim::WALKTHROUGH).unwrap();
+    let small = for_window(&s, (1280.0, 720.0), false);
+    let big = for_window(&s, (1920.0, 1080.0), false);
+    assert!(
+        big.layout.scale > small.layout.scale * 1.3,
+        "{} {}",
+        big.layout.scale,
+        small.layout.scale
+    );
+    for w in [&small, &big] {
+        let used = w
+            .layout
+            .hosts
+            .iter()
+            .map(|h| h.block())
+            .reduce(|a, b| a.union(&b))
+            .unwrap();
+        assert!(
+            used.width() > 0.8 * w.diagram.width(),
+            "{used:?} in {:?}",
+            w.diagram
+        );
+    }
+}
+
+#[test]
+fn a_position_in_the_scenario_wins() {
+    let text = mailsim::WALKTHROUGH.replace(
+        "label = \"DNS server\"",
+        "label = \"DNS server\"\nposition = [500, 600]",
+    );
+    let s = mailsim::scenario::parse("w", &text).unwrap();
+    let w = for_window(&s, (1280.0, 720.0), false);
+    let ns = &w.layout.hosts[s.host_index("ns.example").unwrap()];
+    assert!((ns.center.0 - (w.diagram.x0 + w.diagram.x1) / 2.0).abs() < 1.0);
+    assert!((ns.center.1 - w.diagram.y0).abs() < 1.0);
+    assert!(ns.placed);
+}
+
+#[test]
+fn json_names_every_host_region_and_link() {
+    let s = mailsim::scenario::parse("w", mailsim::WALKTHROUGH).unwrap();
+    let w = for_window(&s, (1280.0, 720.0), false);
+    let v: serde_json::Value = serde_json::from_str(&w.to_json()).unwrap();
+    assert_eq!(v["hosts"].as_array().unwrap().len(), 5);
+    assert_eq!(v["regions"].as_array().unwrap().len(), 3);
+    assert_eq!(v["links"][0]["from"], "alice-pc.a.example");
+    let r: Rect = Rect::new(
+        v["diagram"]["x0"].as_f64().unwrap() as f32,
+        v["diagram"]["y0"].as_f64().unwrap() as f32,
+        v["diagram"]["x1"].as_f64().unwrap() as f32,
+        v["diagram"]["y1"].as_f64().unwrap() as f32,
+    );
+    assert_eq!(r, w.diagram);
+}
