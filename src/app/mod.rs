@@ -8,8 +8,10 @@ mod bench;
 mod diagram;
 mod files;
 mod input;
+mod inspector;
 mod live;
 pub mod model;
+mod overlay;
 mod panels;
 mod screenshot;
 

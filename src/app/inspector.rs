@@ -1,0 +1,200 @@
+//! The inspector: the selected message's endpoints, time, protocol, note and RFC section, its
+//! bytes (text with CR LF shown, hex), decoded fields, and the sender's state before and after.
+
+use bevy_egui::egui;
+use egui::{Color32, FontId, RichText};
+
+use super::model::{Model, Selection};
+use super::panels::plain;
+use crate::engine::trace::Direction;
+use crate::{EventKind, inspect, report};
+
+/// A line of bytes with CR and LF shown as small marked tokens.
+fn bytes_line_job(line: &str, highlight: bool) -> egui::text::LayoutJob {
+    let mut job = egui::text::LayoutJob::default();
+    let normal = egui::TextFormat {
+        font_id: FontId::monospace(12.0),
+        color: Color32::from_gray(230),
+        background: if highlight {
+            Color32::from_rgb(70, 70, 20)
+        } else {
+            Color32::TRANSPARENT
+        },
+        ..Default::default()
+    };
+    let mark = egui::TextFormat {
+        font_id: FontId::monospace(9.0),
+        color: Color32::from_rgb(255, 170, 80),
+        background: Color32::from_rgb(60, 40, 20),
+        valign: egui::Align::Center,
+        ..Default::default()
+    };
+    let body = line.trim_end_matches(['␍', '␊']);
+    job.append(body, 0.0, normal);
+    let tail = &line[body.len()..];
+    for c in tail.chars() {
+        job.append(if c == '␍' { "CR" } else { "LF" }, 2.0, mark.clone());
+    }
+    job.wrap.max_width = f32::INFINITY;
+    job
+}
+
+pub(super) fn inspector_ui(ui: &mut egui::Ui, model: &Model, selection: &Selection) {
+    ui.heading("Inspector");
+    let Some(ev) = selection.event.and_then(|i| model.trace.events.get(i)) else {
+        ui.label(RichText::new("Click a packet or a row of the event list.").italics());
+        return;
+    };
+    let t = &model.trace;
+    ui.label(RichText::new(format!("#{}  {}", ev.id, ev.time)).strong());
+    ui.add(egui::Label::new(plain(&report::summary(t, ev))).wrap());
+    let (payload, explain) = match &ev.kind {
+        EventKind::Segment(s) => {
+            let dir = if s.direction == Direction::ClientToServer {
+                "client → server"
+            } else {
+                "server → client"
+            };
+            ui.label(format!(
+                "{} -> {}",
+                report::endpoint(t, s.from),
+                report::endpoint(t, s.to)
+            ));
+            ui.label(format!(
+                "{} · {} · connection {} · {} {}",
+                s.protocol.name(),
+                plain(dir),
+                s.conn,
+                if s.lost {
+                    "LOST, would arrive"
+                } else {
+                    "arrives"
+                },
+                s.arrive
+            ));
+            ui.label(format!(
+                "sender's state: {} -> {}",
+                s.state_before, s.state_after
+            ));
+            (&s.payload, s.explain)
+        }
+        EventKind::Datagram(d) => {
+            ui.label(format!(
+                "{} -> {} (UDP)",
+                report::endpoint(t, d.from),
+                report::endpoint(t, d.to)
+            ));
+            ui.label(format!(
+                "DNS · {} · {} {}",
+                if d.direction == Direction::ClientToServer {
+                    "query"
+                } else {
+                    "response"
+                },
+                if d.lost {
+                    "LOST, would arrive"
+                } else {
+                    "arrives"
+                },
+                d.arrive
+            ));
+            (&d.payload, d.explain)
+        }
+        _ => return,
+    };
+    egui::Frame::group(ui.style())
+        .fill(Color32::from_rgb(30, 40, 58))
+        .show(ui, |ui| {
+            ui.add(egui::Label::new(RichText::new(explain.note).size(15.0)).wrap());
+            ui.label(
+                RichText::new(explain.rfc)
+                    .italics()
+                    .color(Color32::from_rgb(150, 190, 255)),
+            );
+        });
+    egui::CollapsingHeader::new("Decoded fields")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("fields")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    for (k, v) in inspect::fields(ev) {
+                        ui.label(k);
+                        ui.add(egui::Label::new(plain(&v)).extend());
+                        ui.end_row();
+                    }
+                });
+        });
+    if payload.is_empty() {
+        return;
+    }
+    if let Some((from, rcpts)) = inspect::envelope_of(t, ev) {
+        egui::CollapsingHeader::new("The envelope (SMTP, what servers route by)").default_open(true).show(ui, |ui| {
+            ui.label(RichText::new(format!("MAIL FROM:{from}")).monospace());
+            for r in rcpts {
+                ui.label(RichText::new(format!("RCPT TO:{r}")).monospace());
+            }
+            ui.label(RichText::new("The From: and To: headers below are what people read; servers deliver by the envelope (RFC 5321 §2.3.1, §3.3).").italics().size(12.0));
+        });
+    }
+    if let Some((head, body)) = inspect::split_message(payload) {
+        egui::CollapsingHeader::new("The message: header (RFC 5322)")
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.add(egui::Label::new(RichText::new(head).monospace()).wrap());
+            });
+        egui::CollapsingHeader::new("The message: body")
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.add(egui::Label::new(RichText::new(body).monospace()).wrap());
+            });
+    }
+    // Binary payloads (DNS) have no text view; their hex dump opens instead.
+    let text = inspect::is_text(payload);
+    if text {
+        egui::CollapsingHeader::new("Bytes as text (CR LF marked)")
+            .default_open(true)
+            .show(ui, |ui| {
+                let hovered_row =
+                    ui.memory(|m| m.data.get_temp::<usize>(egui::Id::new("hex-hover")));
+                let mut offset = 0;
+                for line in inspect::visible_lines(payload) {
+                    let len = line.replace(['␍', '␊'], "x").len();
+                    let row_hit = hovered_row.is_some_and(|r| {
+                        (r * 16..r * 16 + 16).any(|b| b >= offset && b < offset + len.max(1))
+                    });
+                    ui.add(egui::Label::new(bytes_line_job(&line, row_hit)).wrap());
+                    offset += len;
+                }
+            });
+    }
+    egui::CollapsingHeader::new(if text {
+        "Hex dump"
+    } else {
+        "Hex dump (binary: no text view)"
+    })
+    .id_salt(("hex-dump", text))
+    .default_open(!text)
+    .show(ui, |ui| {
+        let mut hovered = None;
+        // Rows are never wrapped (offsets, hex and text stay in their columns); a narrow
+        // inspector scrolls sideways instead.
+        egui::ScrollArea::horizontal().show(ui, |ui| {
+            for (i, row) in inspect::hex_rows(payload).iter().enumerate() {
+                let text = format!("{:04x}  {:<49} {}", row.offset, row.hex, row.text);
+                let r =
+                    ui.add(egui::Label::new(RichText::new(text).monospace().size(11.0)).extend());
+                if r.hovered() {
+                    hovered = Some(i);
+                }
+            }
+        });
+        ui.memory_mut(|m| match hovered {
+            Some(h) => {
+                m.data.insert_temp(egui::Id::new("hex-hover"), h);
+            }
+            None => m.data.remove::<usize>(egui::Id::new("hex-hover")),
+        });
+    });
+}
