@@ -18,6 +18,7 @@ mod engine;
 pub mod follow;
 pub mod generate;
 pub mod inspect;
+pub mod ladder;
 pub mod layout;
 pub mod mail;
 mod nodes;

@@ -34,6 +34,30 @@ enum Format {
     Json,
 }
 
+/// What the middle of the window shows.
+#[cfg(feature = "gui")]
+#[derive(Clone, Copy, ValueEnum, Default)]
+enum ViewArg {
+    /// The network diagram.
+    #[default]
+    Diagram,
+    /// The ladder: a sequence diagram, time going down.
+    Ladder,
+    /// The diagram above the ladder.
+    Both,
+}
+
+#[cfg(feature = "gui")]
+impl From<ViewArg> for mailsim::app::model::View {
+    fn from(v: ViewArg) -> Self {
+        match v {
+            ViewArg::Diagram => Self::Diagram,
+            ViewArg::Ladder => Self::Ladder,
+            ViewArg::Both => Self::Both,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario headless: print the transcript, then the expectations.
@@ -145,6 +169,12 @@ enum Command {
         /// With the larger text (A+) on.
         #[arg(long)]
         large_text: bool,
+        /// The diagram, the ladder or both.
+        #[arg(long, value_enum, default_value = "diagram")]
+        view: ViewArg,
+        /// Follow the mail with this subject (its journey highlighted).
+        #[arg(long, value_name = "SUBJECT")]
+        follow: Option<String>,
     },
     /// Measure frame times: play for N frames and print time to first frame, p50, p95, max.
     #[cfg(feature = "gui")]
@@ -212,6 +242,8 @@ struct Launch {
     source: Option<(String, String)>,
     serve: Option<mailsim::bridge::Options>,
     large_text: bool,
+    view: ViewArg,
+    follow: Option<String>,
 }
 
 #[cfg(feature = "gui")]
@@ -225,6 +257,8 @@ fn window_with(l: Launch) -> ExitCode {
         source,
         serve,
         large_text,
+        view,
+        follow,
     } = l;
     let transcript = |file: &Option<PathBuf>| match file {
         Some(f) => match load(f) {
@@ -256,6 +290,8 @@ fn window_with(l: Launch) -> ExitCode {
         started: started(),
         serve,
         large_text,
+        view: view.into(),
+        follow,
     };
     // A machine with a display but no usable GPU adapter makes the renderer panic: say so in one
     // line instead of a backtrace.
@@ -436,12 +472,16 @@ fn main() -> ExitCode {
             size,
             host,
             large_text,
+            view,
+            follow,
         }) => window_with(Launch {
             file: Some(file),
             screenshot: Some((event, out)),
             screenshot_host: host,
             size,
             large_text,
+            view,
+            follow,
             ..Launch::default()
         }),
         #[cfg(feature = "gui")]

@@ -20,7 +20,8 @@ pub fn endpoint(t: &Trace, e: Endpoint) -> String {
     format!("{}:{}", t.host_name(e.host), e.port)
 }
 
-fn lines_of(payload: &[u8]) -> Vec<String> {
+/// A payload's lines, split at CRLF (a stray CR or LF shown as ␊).
+pub fn lines_of(payload: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(payload);
     let mut v: Vec<String> = text
         .split("\r\n")

@@ -307,3 +307,37 @@ fn the_scenarios_menu_offers_every_bundled_scenario_with_its_title() {
         assert_eq!(s.title, *title, "{file}");
     }
 }
+
+#[test]
+fn following_a_mail_walks_its_hops() {
+    let mut app = app();
+    send(&mut app, UiCommand::Follow("Lunch on Friday?".into()));
+    let journey = app
+        .world()
+        .resource::<Selection>()
+        .journey
+        .clone()
+        .expect("the walkthrough's mail has a journey");
+    let firsts: Vec<usize> = journey.hops.iter().map(|h| h.first).collect();
+    // Following moves to its first hop; next and previous walk the hops in order.
+    assert_eq!(cursor(&app), Some(firsts[0]));
+    for &f in &firsts[1..] {
+        send(&mut app, UiCommand::Hop(true));
+        assert_eq!(cursor(&app), Some(f));
+    }
+    send(&mut app, UiCommand::Hop(true));
+    assert_eq!(
+        cursor(&app),
+        firsts.last().copied(),
+        "no hop after the last"
+    );
+    send(&mut app, UiCommand::Hop(false));
+    assert_eq!(cursor(&app), Some(firsts[firsts.len() - 2]));
+    send(&mut app, UiCommand::Unfollow);
+    assert!(app.world().resource::<Selection>().journey.is_none());
+    // A mail nobody sent: nothing to follow, the cursor stays.
+    let before = cursor(&app);
+    send(&mut app, UiCommand::Follow("no such mail".into()));
+    assert!(app.world().resource::<Selection>().journey.is_none());
+    assert_eq!(cursor(&app), before);
+}

@@ -132,7 +132,10 @@ fn teachers_networks_lay_out_without_overlaps() {
 
 #[test]
 fn bundled_scenarios_lay_out_without_overlaps() {
-    for entry in std::fs::read_dir("scenarios").unwrap() {
+    let files = std::fs::read_dir("scenarios")
+        .unwrap()
+        .chain(std::fs::read_dir("tests/networks").unwrap());
+    for entry in files {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         let s = mailsim::scenario::parse(&path.display().to_string(), &text).unwrap();

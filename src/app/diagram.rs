@@ -408,11 +408,20 @@ fn update_scene(
             color,
         );
     }
-    // Links: every pair of hosts that talk; the current one brighter.
+    // Links: every pair of hosts that talk; the current one brighter, a followed mail's gold.
     let current = packet_of(&model, cursor.index).map(|(a, b, _, _)| (a.min(b), a.max(b)));
+    let followed: Vec<(usize, usize)> = selection
+        .journey
+        .iter()
+        .flat_map(|j| j.hops.iter())
+        .filter(|h| h.from != h.to)
+        .map(|h| (h.from.min(h.to), h.from.max(h.to)))
+        .collect();
     for l in &layout.0.links {
         let color = if Some((l.a, l.b)) == current {
             Color::srgb(0.85, 0.88, 0.95)
+        } else if followed.contains(&(l.a, l.b)) {
+            Color::srgb(0.95, 0.75, 0.25)
         } else {
             Color::srgb(0.40, 0.44, 0.52)
         };

@@ -1,5 +1,5 @@
 //! Keyboard shortcuts: Space play/pause, ← → step, Home/End, PageUp/PageDown by narrated step,
-//! + and − for speed. They pause while a text field has the keyboard.
+//! + and − for speed, L for the diagram, the ladder or both. They pause while a text field has the keyboard.
 
 use bevy::prelude::*;
 use bevy_egui::input::egui_wants_any_keyboard_input;
@@ -22,6 +22,10 @@ fn keys(
             KeyCode::End => UiCommand::End,
             KeyCode::PageUp => UiCommand::PrevStep,
             KeyCode::PageDown => UiCommand::NextStep,
+            KeyCode::KeyL => {
+                settings.view = settings.view.next();
+                continue;
+            }
             KeyCode::Equal | KeyCode::NumpadAdd if ctrl => {
                 settings.large_text = true;
                 continue;

@@ -4,7 +4,7 @@
 use bevy_egui::egui;
 use egui::{Color32, FontId, RichText};
 
-use super::model::{Model, Selection};
+use super::model::{Cursor, Model, Selection, UiCommand};
 use super::panels::plain;
 use crate::engine::trace::Direction;
 use crate::{EventKind, inspect, report};
@@ -39,14 +39,123 @@ fn bytes_line_job(line: &str, highlight: bool) -> egui::text::LayoutJob {
     job
 }
 
-pub(super) fn inspector_ui(ui: &mut egui::Ui, model: &Model, selection: &Selection) {
+/// The followed mail at the cursor's hop: the envelope beside the header, and its Received:
+/// lines as they stand, newest on top, each with the hop that added it.
+fn journey_ui(ui: &mut egui::Ui, model: &Model, cursor: &Cursor, j: &crate::follow::Journey) {
+    let gold = Color32::from_rgb(255, 215, 100);
+    let k = cursor
+        .index
+        .map_or(0, |c| j.hops.iter().filter(|h| h.first <= c).count());
+    ui.label(
+        RichText::new(format!("Following \"{}\"", j.subject))
+            .color(gold)
+            .strong(),
+    );
+    if k == 0 {
+        ui.label(format!("{} hops; the first is ahead.", j.hops.len()));
+        return;
+    }
+    let hop = &j.hops[k - 1];
+    ui.add(egui::Label::new(format!("hop {k} of {}: {}", j.hops.len(), plain(&hop.text))).wrap());
+    // The latest envelope and header up to this hop.
+    let upto = &j.hops[..k];
+    let envelope = upto.iter().rev().find_map(|h| h.envelope.as_ref());
+    let header = upto
+        .iter()
+        .rev()
+        .find_map(|h| h.header.as_ref().filter(|hd| !hd.from.is_empty()));
+    // Wrapped, so that long addresses never widen the panel.
+    let mono = |ui: &mut egui::Ui, t: String| {
+        ui.add(egui::Label::new(RichText::new(t).monospace().size(12.0)).wrap());
+    };
+    if let Some(e) = envelope {
+        ui.label(RichText::new("envelope (what servers route by)").strong());
+        mono(ui, format!("MAIL FROM:{}", e.from));
+        for (a, r) in &e.to {
+            if r.starts_with('2') {
+                mono(ui, format!("RCPT TO:{a}"));
+            } else {
+                mono(ui, format!("RCPT TO:{a}  refused: {r}"));
+            }
+        }
+    }
+    if let Some(h) = header {
+        ui.label(RichText::new("header (what people read)").strong());
+        mono(ui, format!("From: {}", h.from));
+        mono(ui, format!("To: {}", h.to));
+        if !h.cc.is_empty() {
+            mono(ui, format!("Cc: {}", h.cc));
+        }
+    }
+    // Received lines added by the hops so far, newest on top.
+    let added: Vec<(usize, &String)> = upto
+        .iter()
+        .enumerate()
+        .flat_map(|(n, h)| h.added.iter().map(move |r| (n, r)))
+        .collect();
+    if added.is_empty() {
+        ui.label(RichText::new("no Received: line yet").italics());
+    }
+    for (n, r) in added.iter().rev() {
+        let by = model.trace.host_name(j.hops[*n].to);
+        ui.label(RichText::new(format!("Received: (hop {}, added by {by})", n + 1)).color(gold));
+        ui.add(egui::Label::new(RichText::new(r.as_str()).monospace().size(11.0)).wrap());
+    }
+    ui.separator();
+}
+
+/// The subject of the mail an event carries or concerns, if any.
+fn subject_in(ev: &crate::TraceEvent) -> Option<String> {
+    let s = match &ev.kind {
+        EventKind::Segment(s) => {
+            let text = String::from_utf8_lossy(&s.payload);
+            let has = text
+                .split("\r\n")
+                .any(|l| l.len() > 8 && l[..8].eq_ignore_ascii_case("subject:"));
+            if !has {
+                return None;
+            }
+            let at = text.to_ascii_lowercase().find("subject:")?;
+            crate::mail::subject_of(&s.payload[text[..at].rfind("\r\n").map_or(0, |p| p + 2)..])
+        }
+        EventKind::Mailbox {
+            change: crate::MailboxChange::Stored { subject, .. },
+            ..
+        }
+        | EventKind::Downloaded { subject, .. }
+        | EventKind::Listed { subject, .. } => subject.clone(),
+        _ => return None,
+    };
+    (!s.is_empty()).then_some(s)
+}
+
+pub(super) fn inspector_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    cursor: &Cursor,
+    selection: &Selection,
+    out: &mut Vec<UiCommand>,
+) {
     ui.heading("Inspector");
+    if let Some(j) = &selection.journey {
+        journey_ui(ui, model, cursor, j);
+    }
     let Some(ev) = selection.event.and_then(|i| model.trace.events.get(i)) else {
         ui.label(RichText::new("Click a packet or a row of the event list.").italics());
         return;
     };
     let t = &model.trace;
-    ui.label(RichText::new(format!("#{}  {}", ev.id, ev.time)).strong());
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("#{}  {}", ev.id, ev.time)).strong());
+        if let Some(subject) = subject_in(ev)
+            && selection
+                .journey
+                .as_ref()
+                .is_none_or(|j| !j.subject.eq_ignore_ascii_case(&subject))
+        {
+            super::panels::follow_button(ui, &subject, out);
+        }
+    });
     ui.add(egui::Label::new(plain(&report::summary(t, ev))).wrap());
     let (payload, explain) = match &ev.kind {
         EventKind::Segment(s) => {

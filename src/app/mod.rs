@@ -9,6 +9,7 @@ mod diagram;
 mod files;
 mod input;
 mod inspector;
+mod ladder;
 mod live;
 pub mod model;
 mod overlay;
@@ -45,6 +46,10 @@ pub struct Options {
     pub serve: Option<crate::bridge::Options>,
     /// Start with the larger text on.
     pub large_text: bool,
+    /// Start showing the ladder (or both) rather than the diagram.
+    pub view: model::View,
+    /// Start following the mail with this subject.
+    pub follow: Option<String>,
 }
 
 /// The window-free part: the model, the cursor and the commands (what tests drive headless).
@@ -134,7 +139,15 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
     })
     .insert_resource(model);
     logic_plugin(&mut app);
-    app.world_mut().resource_mut::<Settings>().large_text = opts.large_text;
+    {
+        let mut settings = app.world_mut().resource_mut::<Settings>();
+        settings.large_text = opts.large_text;
+        settings.view = opts.view;
+    }
+    if let Some(subject) = &opts.follow {
+        app.world_mut()
+            .write_message(UiCommand::Follow(subject.clone()));
+    }
     app.add_plugins((
         diagram::plugin,
         panels::plugin,

@@ -198,17 +198,44 @@ pub struct Selection {
     pub event: Option<usize>,
     /// The selected host.
     pub host: Option<usize>,
+    /// The mail being followed, if any: its journey.
+    pub journey: Option<crate::follow::Journey>,
 }
 
 /// The world at the cursor, recomputed when the cursor moves.
 #[derive(Resource, Default)]
 pub struct AtCursor(pub WorldView);
 
+/// What the middle of the window shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    /// The network diagram.
+    #[default]
+    Diagram,
+    /// The ladder (sequence diagram).
+    Ladder,
+    /// The diagram above the ladder.
+    Both,
+}
+
+impl View {
+    /// The next one (the L key).
+    pub fn next(self) -> View {
+        match self {
+            View::Diagram => View::Ladder,
+            View::Ladder => View::Both,
+            View::Both => View::Diagram,
+        }
+    }
+}
+
 /// Display settings.
 #[derive(Resource, Debug, Clone)]
 pub struct Settings {
     /// Larger text for projectors.
     pub large_text: bool,
+    /// Diagram, ladder or both.
+    pub view: View,
     /// Protocol filters of the event list: SMTP, POP3, IMAP, HTTP, DNS, TCP, host events.
     pub show: [bool; 7],
     /// The event list's search text.
@@ -219,6 +246,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             large_text: false,
+            view: View::Diagram,
             show: [true, true, true, true, true, false, true],
             search: String::new(),
         }
@@ -321,6 +349,12 @@ pub enum UiCommand {
     OpenBundled(usize),
     /// Close the load-error window.
     DismissError,
+    /// Follow the mail with this subject: highlight its journey.
+    Follow(String),
+    /// Stop following.
+    Unfollow,
+    /// To the first event of the followed mail's next (`true`) or previous hop.
+    Hop(bool),
 }
 
 /// Applies every command of this frame, in order.
@@ -416,6 +450,37 @@ pub fn apply_commands(
                 }
             },
             UiCommand::DismissError => model.error = None,
+            UiCommand::Follow(subject) => {
+                selection.journey = crate::follow::follow(&model.trace, subject);
+                if let Some(h) = selection.journey.as_ref().and_then(|j| j.hops.first()) {
+                    cursor.playing = false;
+                    seek(&mut cursor, Some(h.first));
+                    cursor.progress = 1.0;
+                }
+            }
+            UiCommand::Unfollow => selection.journey = None,
+            UiCommand::Hop(next) => {
+                let at = cursor.index;
+                let firsts: Vec<usize> = selection
+                    .journey
+                    .iter()
+                    .flat_map(|j| j.hops.iter().map(|h| h.first))
+                    .collect();
+                let target = if *next {
+                    firsts.iter().copied().find(|&f| at.is_none_or(|a| f > a))
+                } else {
+                    firsts
+                        .iter()
+                        .copied()
+                        .rev()
+                        .find(|&f| at.is_some_and(|a| f < a))
+                };
+                if let Some(t) = target {
+                    cursor.playing = false;
+                    seek(&mut cursor, Some(t));
+                    cursor.progress = 1.0;
+                }
+            }
             UiCommand::OpenBundled(i) => {
                 if let Some((title, file, source)) = BUNDLED.get(*i) {
                     match crate::scenario::parse(file, source) {
@@ -439,6 +504,7 @@ pub fn apply_commands(
                 | UiCommand::Speed(_)
                 | UiCommand::TogglePlay
                 | UiCommand::DismissError
+                | UiCommand::Unfollow
         ) {
             selection.event = cursor.index;
         }

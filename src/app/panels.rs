@@ -8,7 +8,7 @@ use egui::{Color32, LayerId, RichText, Sense, Stroke, UiBuilder};
 use super::diagram::{CentralRect, DiagramLayout, ViewTransform, protocol_color};
 use super::files::FileBrowser;
 use super::model::{
-    AtCursor, BUNDLED, Cursor, FILTERS, Model, Selection, Settings, UiCommand, filter_of,
+    AtCursor, BUNDLED, Cursor, FILTERS, Model, Selection, Settings, UiCommand, View, filter_of,
     visible_rows,
 };
 use crate::protocols::Protocol;
@@ -61,6 +61,7 @@ fn ui_system(
     layout: Res<DiagramLayout>,
     mut view: ResMut<ViewTransform>,
     mut browser: ResMut<FileBrowser>,
+    mut ladder: ResMut<super::ladder::LadderRows>,
     mut commands: MessageWriter<UiCommand>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
@@ -98,7 +99,7 @@ fn ui_system(
         .resizable(true)
         .default_size(bottom)
         .show(&mut root, |ui| {
-            timeline_ui(ui, &model, &cursor, &mut out);
+            timeline_ui(ui, &model, &cursor, &selection, &mut out);
             ui.separator();
             event_list_ui(ui, &model, &cursor, &selection, &mut settings, &mut out);
         });
@@ -109,7 +110,7 @@ fn ui_system(
             egui::ScrollArea::vertical().show(ui, |ui| {
                 narration_ui(ui, &model, &at, &mut out);
                 ui.separator();
-                host_ui(ui, &model, &cursor, &at, &selection);
+                host_ui(ui, &model, &cursor, &at, &selection, &mut out);
             });
         });
     egui::Panel::right(id("inspector"))
@@ -117,18 +118,67 @@ fn ui_system(
         .default_size(right)
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                super::inspector::inspector_ui(ui, &model, &selection)
+                super::inspector::inspector_ui(ui, &model, &cursor, &selection, &mut out)
             });
         });
 
-    let rect = root.available_rect_before_wrap();
-    let r = Rect::new(rect.min.x, rect.min.y, rect.max.x, rect.max.y);
+    let mut rect = root.available_rect_before_wrap();
+    // Following a mail: a bar above the diagram with its hops.
+    if let Some(j) = &selection.journey {
+        let bar = egui::Rect::from_min_size(rect.min, egui::vec2(rect.width(), 30.0));
+        let mut ui = root.new_child(UiBuilder::new().max_rect(bar.shrink2(egui::vec2(6.0, 3.0))));
+        follow_bar_ui(&mut ui, &model, &cursor, j, &mut out);
+        rect.min.y = bar.bottom();
+    }
+    // The diagram, the ladder, or the diagram above the ladder.
+    let (diagram_rect, ladder_rect) = match settings.view {
+        View::Diagram => (rect, None),
+        View::Ladder => (rect, Some(rect)),
+        View::Both => {
+            let mid = rect.top() + rect.height() * 0.5;
+            (
+                egui::Rect::from_min_max(rect.min, egui::pos2(rect.right(), mid)),
+                Some(egui::Rect::from_min_max(
+                    egui::pos2(rect.left(), mid),
+                    rect.max,
+                )),
+            )
+        }
+    };
+    let r = Rect::new(
+        diagram_rect.min.x,
+        diagram_rect.min.y,
+        diagram_rect.max.x,
+        diagram_rect.max.y,
+    );
     if central.0 != r || central.1 != zoom {
         *central = CentralRect(r, zoom);
     }
-    super::overlay::diagram_overlay_ui(
-        &mut root, rect, &model, &layout.0, &cursor, &selection, &mut view, &mut out,
-    );
+    if settings.view != View::Ladder {
+        super::overlay::diagram_overlay_ui(
+            &mut root,
+            diagram_rect,
+            &model,
+            &layout.0,
+            &cursor,
+            &selection,
+            &mut view,
+            &mut out,
+        );
+    }
+    if let Some(lr) = ladder_rect {
+        super::ladder::ladder_ui(
+            &mut root,
+            lr,
+            &model,
+            &layout.0,
+            &cursor,
+            &selection,
+            &settings,
+            &mut ladder,
+            &mut out,
+        );
+    }
 
     if let Some(err) = &model.error {
         let mut open = true;
@@ -155,6 +205,44 @@ fn ui_system(
     super::files::browser_ui(ctx, &mut browser, &mut out);
     commands.write_batch(out);
     Ok(())
+}
+
+/// "Following "Lunch on Friday?" — hop 3 of 7: ..." with previous / next hop and stop.
+fn follow_bar_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    cursor: &Cursor,
+    j: &crate::follow::Journey,
+    out: &mut Vec<UiCommand>,
+) {
+    ui.horizontal(|ui| {
+        // The hop the cursor is in: the last that began at or before it.
+        let at = cursor
+            .index
+            .map(|c| j.hops.iter().filter(|h| h.first <= c).count());
+        let n = j.hops.len();
+        if ui.button("stop following").clicked() {
+            out.push(UiCommand::Unfollow);
+        }
+        if ui.button("◀ previous hop").clicked() {
+            out.push(UiCommand::Hop(false));
+        }
+        if ui.button("next hop ▶").clicked() {
+            out.push(UiCommand::Hop(true));
+        }
+        let what = match at {
+            Some(k) if k > 0 => format!("hop {k} of {n}: {}", plain(&j.hops[k - 1].text)),
+            _ => format!("{n} hops"),
+        };
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!("Following \"{}\" — {what}", j.subject))
+                    .color(Color32::from_rgb(255, 215, 100)),
+            )
+            .truncate(),
+        );
+        let _ = model;
+    });
 }
 
 fn toolbar_ui(
@@ -229,6 +317,15 @@ fn toolbar_ui(
         ui.separator();
         ui.toggle_value(&mut settings.large_text, "A+")
             .on_hover_text("Larger text, for projectors (Ctrl +)");
+        ui.separator();
+        for (v, name) in [
+            (View::Diagram, "Diagram"),
+            (View::Ladder, "Ladder"),
+            (View::Both, "Both"),
+        ] {
+            ui.selectable_value(&mut settings.view, v, name)
+                .on_hover_text("The network, the ladder (a sequence diagram), or both (L)");
+        }
         ui.separator();
         for p in [
             Protocol::Smtp,
@@ -312,12 +409,24 @@ fn browser_page_ui(ui: &mut egui::Ui, url: &str, status: u16, html: &str) {
         });
 }
 
+/// A small "follow" button for a mail with this subject.
+pub(super) fn follow_button(ui: &mut egui::Ui, subject: &str, out: &mut Vec<UiCommand>) {
+    if ui
+        .small_button("follow")
+        .on_hover_text("Follow this mail: its whole journey, hop by hop")
+        .clicked()
+    {
+        out.push(UiCommand::Follow(subject.to_string()));
+    }
+}
+
 fn host_ui(
     ui: &mut egui::Ui,
     model: &Model,
     cursor: &Cursor,
     at: &AtCursor,
     selection: &Selection,
+    out: &mut Vec<UiCommand>,
 ) {
     let Some(h) = selection.host else {
         ui.label(RichText::new("Click a host to see its mailboxes, queue and sessions.").italics());
@@ -370,7 +479,10 @@ fn host_ui(
             } else {
                 String::new()
             };
-            ui.label(format!("  uid {}  \"{}\"{flags}", m.uid, m.subject));
+            ui.horizontal(|ui| {
+                ui.label(format!("  uid {}  \"{}\"{flags}", m.uid, m.subject));
+                follow_button(ui, &m.subject, out);
+            });
         }
     }
     if let Some(cl) = &def.client {
@@ -387,10 +499,13 @@ fn host_ui(
             } else {
                 String::new()
             };
-            ui.label(format!(
-                "  \"{}\"  (server uid {}){flags}",
-                m.subject, m.uid
-            ));
+            ui.horizontal(|ui| {
+                ui.label(format!(
+                    "  \"{}\"  (server uid {}){flags}",
+                    m.subject, m.uid
+                ));
+                follow_button(ui, &m.subject, out);
+            });
         }
     }
     if let Some((url, status, html)) = &hv.page {
@@ -421,7 +536,13 @@ fn host_ui(
     }
 }
 
-fn timeline_ui(ui: &mut egui::Ui, model: &Model, cursor: &Cursor, out: &mut Vec<UiCommand>) {
+fn timeline_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    cursor: &Cursor,
+    selection: &Selection,
+    out: &mut Vec<UiCommand>,
+) {
     let n = model.trace.events.len().max(1);
     let (rect, resp) = ui.allocate_exact_size(
         egui::vec2(ui.available_width(), 34.0),
@@ -483,6 +604,17 @@ fn timeline_ui(ui: &mut egui::Ui, model: &Model, cursor: &Cursor, out: &mut Vec<
         );
         p.rect_filled(band, 1.0, Color32::from_rgb(230, 70, 60));
     }
+    // The followed mail: a gold mark over each of its hops' first events.
+    if let Some(j) = &selection.journey {
+        for h in &j.hops {
+            let x = x_of(h.first);
+            p.circle_filled(
+                egui::pos2(x, rect.top() + 3.0),
+                3.0,
+                Color32::from_rgb(255, 200, 60),
+            );
+        }
+    }
     if let Some(i) = cursor.index {
         let x = x_of(i);
         p.line_segment(
@@ -524,6 +656,11 @@ fn event_list_ui(
     });
     let t = &model.trace;
     let rows = visible_rows(t, settings);
+    let journey: Vec<usize> = selection
+        .journey
+        .as_ref()
+        .map(|j| j.events())
+        .unwrap_or_default();
     let follow = cursor.index.and_then(|c| rows.iter().position(|&r| r >= c));
     let follow_id = egui::Id::new("event-list-follow");
     let moved = ui.memory(|m| m.data.get_temp::<Option<usize>>(follow_id)) != Some(cursor.index);
@@ -585,8 +722,17 @@ fn event_list_ui(
                 } else {
                     Color32::from_gray(225)
                 };
+                // The followed mail's events are marked in gold.
+                let followed = journey.binary_search(&e.id).is_ok();
                 row.col(|ui| {
-                    ui.label(RichText::new(e.id.to_string()).color(color));
+                    if followed {
+                        ui.label(
+                            RichText::new(format!("» {}", e.id))
+                                .color(Color32::from_rgb(255, 200, 60)),
+                        );
+                    } else {
+                        ui.label(RichText::new(e.id.to_string()).color(color));
+                    }
                 });
                 row.col(|ui| {
                     ui.label(RichText::new(e.time.to_string()).color(color));
@@ -614,5 +760,6 @@ fn event_list_ui(
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(EguiPrimaryContextPass, ui_system);
+    app.init_resource::<super::ladder::LadderRows>()
+        .add_systems(EguiPrimaryContextPass, ui_system);
 }
