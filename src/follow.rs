@@ -54,6 +54,8 @@ pub struct Header {
     pub cc: String,
     /// The Received: lines, newest (topmost) first, each unfolded to one line.
     pub received: Vec<String>,
+    /// Message-ID:, which tells apart mails with the same subject.
+    pub message_id: String,
 }
 
 /// One hop of the journey.
@@ -125,7 +127,10 @@ struct Conn {
 
 fn connections(trace: &Trace) -> BTreeMap<u32, Conn> {
     let mut conns: BTreeMap<u32, Conn> = BTreeMap::new();
-    let mut seen: BTreeMap<(u32, bool, u32), ()> = BTreeMap::new();
+    // Each direction's pieces by sequence number (counted from that side's SYN, so that a
+    // retransmission sent after later data still goes in its place), each once.
+    type Pieces = BTreeMap<u32, Vec<u8>>;
+    let mut pieces: BTreeMap<(u32, bool), (Option<u32>, Pieces)> = BTreeMap::new();
     for e in &trace.events {
         let EventKind::Segment(s) = &e.kind else {
             continue;
@@ -143,21 +148,28 @@ fn connections(trace: &Trace) -> BTreeMap<u32, Conn> {
             down: Vec::new(),
         });
         c.events.push(e.id);
-        if s.payload.is_empty()
-            || s.lost
-            || seen
-                .insert(
-                    (s.conn, s.direction == Direction::ClientToServer, s.seq),
-                    (),
-                )
-                .is_some()
-        {
+        let up = s.direction == Direction::ClientToServer;
+        let side = pieces.entry((s.conn, up)).or_default();
+        if s.flags.has(crate::engine::trace::TcpFlags::SYN) && side.0.is_none() {
+            side.0 = Some(s.seq);
+        }
+        if s.payload.is_empty() || s.lost {
             continue;
         }
         c.protocol = s.protocol;
-        match s.direction {
-            Direction::ClientToServer => c.up.extend_from_slice(&s.payload),
-            Direction::ServerToClient => c.down.extend_from_slice(&s.payload),
+        let base = *side.0.get_or_insert(s.seq.wrapping_sub(1));
+        side.1
+            .entry(s.seq.wrapping_sub(base))
+            .or_insert_with(|| s.payload.clone());
+    }
+    for ((conn, up), (_, p)) in pieces {
+        if let Some(c) = conns.get_mut(&conn) {
+            let bytes: Vec<u8> = p.into_values().flatten().collect();
+            if up {
+                c.up = bytes;
+            } else {
+                c.down = bytes;
+            }
         }
     }
     conns
@@ -192,6 +204,7 @@ fn header_of(block: &[u8]) -> Header {
         from: get("from"),
         to: get("to"),
         cc: get("cc"),
+        message_id: get("message-id"),
         received: f
             .iter()
             .filter(|(k, _)| k == "received")
@@ -447,6 +460,7 @@ pub fn follow(trace: &Trace, subject: &str) -> Option<Journey> {
                                 to: req.form_field("to"),
                                 cc: String::new(),
                                 received: Vec::new(),
+                                message_id: String::new(),
                             }),
                             added: Vec::new(),
                             text: String::new(),
@@ -459,6 +473,33 @@ pub fn follow(trace: &Trace, subject: &str) -> Option<Journey> {
     }
     if hops.is_empty() {
         return None;
+    }
+    // Several mails may share a subject: follow the first one, by its Message-ID (a bounce
+    // quotes it too).
+    hops.sort_by_key(|h| h.first);
+    let id = hops.iter().find_map(|h| {
+        h.header
+            .as_ref()
+            .map(|hd| hd.message_id.clone())
+            .filter(|m| !m.is_empty())
+    });
+    if let Some(id) = id {
+        hops.retain(|h| {
+            h.header
+                .as_ref()
+                .is_none_or(|hd| hd.message_id.is_empty() || hd.message_id == id)
+        });
+        // The webmail form that made it: the last one before the first submission.
+        let first_submit = hops
+            .iter()
+            .find(|h| h.kind == HopKind::Submit)
+            .map_or(usize::MAX, |h| h.first);
+        let form = hops
+            .iter()
+            .rev()
+            .find(|h| h.kind == HopKind::WebForm && h.first < first_submit)
+            .map(|h| h.first);
+        hops.retain(|h| h.kind != HopKind::WebForm || Some(h.first) == form);
     }
     // Tries that ended before the data (every recipient refused): the same envelope, from a
     // server the mail reached.
@@ -519,6 +560,19 @@ fn is_submission(c: &Conn, trace: &Trace) -> bool {
 /// had (by the id its Received line names), and its storing in a mailbox.
 fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) {
     let carried: Vec<Hop> = hops.clone();
+    // Where it went and to whom: only there can it be stored, or be spoken of.
+    let reached: Vec<usize> = carried.iter().flat_map(|h| [h.from, h.to]).collect();
+    let addresses: Vec<String> = carried
+        .iter()
+        .filter_map(|h| h.envelope.as_ref())
+        .flat_map(|e| std::iter::once(&e.from).chain(e.to.iter().map(|(a, _)| a)))
+        .map(|a| a.trim_matches(['<', '>']).to_ascii_lowercase())
+        .filter(|a| !a.is_empty())
+        .collect();
+    let users: Vec<&str> = addresses
+        .iter()
+        .filter_map(|a| a.split_once('@').map(|(u, _)| u))
+        .collect();
     for (k, h) in carried.iter().enumerate() {
         if h.kind != HopKind::Relay && h.kind != HopKind::Bounce {
             continue;
@@ -580,9 +634,16 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
         })
         .collect();
     let mut queued: BTreeMap<(usize, String), (usize, Vec<usize>)> = BTreeMap::new();
+    let mut stored: std::collections::BTreeSet<(usize, String)> = Default::default();
     for e in &trace.events {
         match &e.kind {
-            EventKind::Queue { host, id, .. } if ids.contains(id) => {
+            // One entry per destination domain: `23F81.1`, `23F81.2`.
+            EventKind::Queue { host, id, .. }
+                if ids.contains(id)
+                    || id
+                        .split_once('.')
+                        .is_some_and(|(base, _)| ids.iter().any(|i| i == base)) =>
+            {
                 queued
                     .entry((*host, id.clone()))
                     .or_insert((e.id, Vec::new()))
@@ -596,26 +657,49 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
                     MailboxChange::Stored {
                         uid, subject: s, ..
                     },
-            } if s.eq_ignore_ascii_case(subject) => hops.push(Hop {
-                kind: HopKind::Stored,
-                first: e.id,
-                events: vec![e.id],
-                from: *host,
-                to: *host,
-                protocol: None,
-                envelope: None,
-                header: None,
-                added: Vec::new(),
-                text: format!("stored in {user}'s mailbox as uid {uid}"),
-            }),
+            } if s.eq_ignore_ascii_case(subject)
+                && users.contains(&user.as_str())
+                // The first such storing after the mail reached that server: another mail with
+                // the same subject for the same user may be stored later.
+                && carried.iter().any(|h| {
+                    h.to == *host
+                        && h.first < e.id
+                        && h.envelope.as_ref().is_some_and(|en| {
+                            en.to.iter().any(|(a, r)| {
+                                r.starts_with('2')
+                                    && a.trim_matches(['<', '>'])
+                                        .split('@')
+                                        .next()
+                                        .is_some_and(|u| u.eq_ignore_ascii_case(user))
+                            })
+                        })
+                })
+                && stored.insert((*host, user.clone())) =>
+            {
+                hops.push(Hop {
+                    kind: HopKind::Stored,
+                    first: e.id,
+                    events: vec![e.id],
+                    from: *host,
+                    to: *host,
+                    protocol: None,
+                    envelope: None,
+                    header: None,
+                    added: Vec::new(),
+                    text: format!("stored in {user}'s mailbox as uid {uid}"),
+                })
+            }
             _ => {}
         }
     }
     // What hosts say about it: `writes a bounce (DSN) to ... about "SUBJECT"`, gives up, ...
     let quoted_subject = format!("\"{}\"", subject.to_ascii_lowercase());
     for e in &trace.events {
+        let lower = |t: &str| t.to_ascii_lowercase();
         if let EventKind::Note { host, text } = &e.kind
-            && text.to_ascii_lowercase().contains(&quoted_subject)
+            && reached.contains(host)
+            && lower(text).contains(&quoted_subject)
+            && addresses.iter().any(|a| lower(text).contains(a.as_str()))
         {
             hops.push(Hop {
                 kind: HopKind::Note,
@@ -755,4 +839,20 @@ pub fn write_text(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mails_with_the_same_subject_are_told_apart() {
+        // In a busy network every computer sends "busy 0": the journey is one mail's.
+        let s = crate::scenario::parse("busy", &crate::generate::busy(30)).unwrap();
+        let mut sim = crate::Sim::new(&s, None);
+        sim.run_to_end();
+        let j = super::follow(sim.trace(), "busy 0").unwrap();
+        let count = |k: super::HopKind| j.hops.iter().filter(|h| h.kind == k).count();
+        assert_eq!(count(super::HopKind::Submit), 1);
+        assert_eq!(count(super::HopKind::Relay), 1);
+        assert_eq!(count(super::HopKind::Stored), 1);
+    }
 }

@@ -3,6 +3,8 @@
 //! "connection opened" or "closed" mark each unless asked for; steps begin bands; what hosts do
 //! (store, queue, download) are notes on their lifeline. The window draws these rows.
 
+use std::collections::BTreeSet;
+
 use crate::engine::trace::{Direction, EventKind, TcpFlags, Trace};
 use crate::protocols::Protocol;
 
@@ -96,6 +98,12 @@ fn outcome(p: Protocol, dir: Direction, first: &str) -> Option<(Outcome, String)
         Protocol::Imap => {
             let mut w = first.split(' ');
             let (tag, status) = (w.next()?, w.next()?.to_ascii_uppercase());
+            // Tags are short words of letters and digits (`a1`, `A001`): a line of a message's
+            // text that happens to have OK as its second word is not a reply.
+            let is_tag = |t: &str| t.len() <= 12 && t.bytes().all(|b| b.is_ascii_alphanumeric());
+            if tag != "+" && tag != "*" && !is_tag(tag) {
+                return None;
+            }
             match (tag, status.as_str()) {
                 ("+", _) => Some((Outcome::GoOn, "+".into())),
                 ("*", _) => None,
@@ -112,7 +120,10 @@ fn outcome(p: Protocol, dir: Direction, first: &str) -> Option<(Outcome, String)
 /// for what hosts do.
 pub fn rows(trace: &Trace, tcp: bool, hosts: bool) -> Vec<Row> {
     let mut out = Vec::new();
-    let mut closed: Vec<u32> = Vec::new();
+    // Per connection: the SYN-ACK seen (so the client's next ACK completes the handshake), the
+    // handshake shown, the closing shown.
+    let (mut answered, mut opened, mut closed) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for e in &trace.events {
         let kind = match &e.kind {
             EventKind::Step { index, total, text } => {
@@ -124,19 +135,22 @@ pub fn rows(trace: &Trace, tcp: bool, hosts: bool) -> Vec<Row> {
                     s.flags.has(TcpFlags::FIN),
                     s.flags.has(TcpFlags::RST),
                 );
+                let client = s.direction == Direction::ClientToServer;
+                // The handshake is one mark when it completes: the client's ACK of the SYN-ACK.
+                // A refused or unanswered SYN never makes one.
                 let label = if rst {
                     "connection refused or reset (RST)".to_string()
-                } else if syn && !s.flags.has(TcpFlags::ACK) {
-                    if s.attempt > 0 {
-                        "asks again to connect (SYN, retransmitted)".into()
-                    } else {
-                        format!(
-                            "TCP connection opened (SYN, SYN-ACK, ACK) to port {}",
-                            s.to.port
-                        )
+                } else if syn {
+                    if s.flags.has(TcpFlags::ACK) {
+                        answered.insert(s.conn);
                     }
-                } else if fin && !closed.contains(&s.conn) {
-                    closed.push(s.conn);
+                    continue;
+                } else if client && !fin && answered.contains(&s.conn) && opened.insert(s.conn) {
+                    format!(
+                        "TCP connection opened (SYN, SYN-ACK, ACK) to port {}",
+                        s.to.port
+                    )
+                } else if fin && closed.insert(s.conn) {
                     "TCP connection closed (FIN, ACK)".into()
                 } else {
                     continue;
@@ -241,6 +255,39 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_connection_is_never_shown_as_opened() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/server-down-retry.toml"
+        ))
+        .unwrap();
+        let s = crate::scenario::parse("s", &text).unwrap();
+        let mut sim = crate::Sim::new(&s, None);
+        sim.run_to_end();
+        let rows = rows(sim.trace(), false, false);
+        let label = |r: &Row| match &r.kind {
+            RowKind::Connection { label, .. } => label.clone(),
+            _ => String::new(),
+        };
+        // Every RST row follows no "opened" of its own connection.
+        for (i, r) in rows.iter().enumerate() {
+            if label(r).contains("RST") {
+                let conn = |e: usize| match &sim.trace().events[e].kind {
+                    EventKind::Segment(s) => s.conn,
+                    _ => u32::MAX,
+                };
+                assert!(
+                    !rows[..i]
+                        .iter()
+                        .any(|p| label(p).contains("opened") && conn(p.event) == conn(r.event)),
+                    "refused, yet shown opened"
+                );
+            }
+        }
+        assert!(rows.iter().any(|r| label(r).contains("RST")));
+    }
+
+    #[test]
     fn refusals_are_badged_by_their_class() {
         use Direction::ServerToClient as S;
         let o = |p, l| outcome(p, S, l).map(|(o, b)| (o, b.to_string()));
@@ -262,6 +309,7 @@ mod tests {
             r(Outcome::Refused, "NO")
         );
         assert_eq!(o(Protocol::Imap, "* 1 EXISTS"), None);
+        assert_eq!(o(Protocol::Imap, "It's OK now, see you"), None);
         assert_eq!(
             o(Protocol::Http, "HTTP/1.1 404 Not Found"),
             r(Outcome::Refused, "4xx")

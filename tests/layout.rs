@@ -148,9 +148,12 @@ fn bundled_scenarios_lay_out_without_overlaps() {
                 path.display(),
                 p.join("\n  ")
             );
+            // Bundled networks show host names too, except with the larger text, which gives
+            // their room to bigger labels.
+            let most = if large { Detail::Label } else { Detail::Name };
             assert!(
-                l.layout.detail <= Detail::Name,
-                "{}: {:?}",
+                l.layout.detail <= most,
+                "{} at {w}×{h} {large}: {:?}",
                 path.display(),
                 l.layout.detail
             );
@@ -216,4 +219,54 @@ fn json_names_every_host_region_and_link() {
         v["diagram"]["y1"].as_f64().unwrap() as f32,
     );
     assert_eq!(r, w.diagram);
+}
+
+#[test]
+fn a_packets_label_never_covers_a_host() {
+    // Every packet of every bundled run, half-way along its link, with a label as long as the
+    // window makes them (60 characters of 13-point monospace): the label finds a place that
+    // covers no host's icon or label and no region's title.
+    let mut files: Vec<_> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .chain(std::fs::read_dir("tests/networks").unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut placed = 0;
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let s = mailsim::scenario::parse("s", &text).unwrap();
+        let mut sim = mailsim::Sim::new(&s, None);
+        sim.run_to_end();
+        for (w, h, large) in SIZES {
+            let l = for_window(&s, (w, h), large).layout;
+            let area = l
+                .regions
+                .iter()
+                .map(|r| r.rect)
+                .reduce(|a, b| a.union(&b))
+                .unwrap();
+            for e in &sim.trace().events {
+                let (a, b) = match &e.kind {
+                    mailsim::EventKind::Segment(s) => (s.from.host, s.to.host),
+                    mailsim::EventKind::Datagram(d) => (d.from.host, d.to.host),
+                    _ => continue,
+                };
+                let at = mailsim::layout::point_along(&l.path(a, b), 0.5);
+                let spot = l.label_spot(at, (60.0 * 0.61 * 13.0, 22.0), area);
+                for (i, host) in l.hosts.iter().enumerate() {
+                    assert!(
+                        !spot.intersects(&host.block()),
+                        "{}: event {}'s label covers {} at {w}×{h} {large}",
+                        path.display(),
+                        e.id,
+                        s.hosts[i].name
+                    );
+                }
+                assert!(l.regions.iter().all(|r| !spot.intersects(&r.title_rect)));
+                placed += 1;
+            }
+        }
+    }
+    println!("layout: {placed} packet labels placed, none over a host");
 }

@@ -500,6 +500,7 @@ fn update_scene(
 
 fn fit_camera(
     rect: Res<CentralRect>,
+    settings: Res<super::model::Settings>,
     view: Res<ViewTransform>,
     window: Query<&Window, With<PrimaryWindow>>,
     mut camera: Query<(&mut Camera, &mut Projection, &mut Transform), With<DiagramCamera>>,
@@ -508,6 +509,11 @@ fn fit_camera(
     let Ok((mut cam, mut projection, mut transform)) = camera.single_mut() else {
         return;
     };
+    // The ladder alone covers the diagram: do not draw it underneath.
+    let active = settings.view != super::model::View::Ladder;
+    if cam.is_active != active {
+        cam.is_active = active;
+    }
     let (r, zoom) = (rect.0, rect.1);
     // World units per logical window pixel: a point is `zoom` of them.
     let scale = view.scale(r) / zoom;

@@ -109,9 +109,11 @@ fn subject_in(ev: &crate::TraceEvent) -> Option<String> {
     let s = match &ev.kind {
         EventKind::Segment(s) => {
             let text = String::from_utf8_lossy(&s.payload);
-            let has = text
-                .split("\r\n")
-                .any(|l| l.len() > 8 && l[..8].eq_ignore_ascii_case("subject:"));
+            let has = text.split("\r\n").any(|l| {
+                l.as_bytes()
+                    .get(..8)
+                    .is_some_and(|b| b.eq_ignore_ascii_case(b"subject:"))
+            });
             if !has {
                 return None;
             }

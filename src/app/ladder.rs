@@ -67,6 +67,7 @@ fn dashed(painter: &egui::Painter, a: egui::Pos2, b: egui::Pos2, stroke: Stroke)
 pub(super) fn ladder_ui(
     root: &mut egui::Ui,
     rect: egui::Rect,
+    fresh: bool,
     model: &Model,
     layout: &Layout,
     cursor: &Cursor,
@@ -75,6 +76,10 @@ pub(super) fn ladder_ui(
     cache: &mut LadderRows,
     out: &mut Vec<UiCommand>,
 ) {
+    if fresh {
+        // Another scenario, or the same one reloaded: hosts and texts may have changed.
+        cache.key = None;
+    }
     cache.update(model, settings);
     root.painter()
         .rect_filled(rect, 0.0, Color32::from_rgb(20, 22, 28));
@@ -198,7 +203,7 @@ pub(super) fn ladder_ui(
                         text.push_str("  LOST");
                     }
                     let badge = reply.as_ref().map(|(o, b)| (*o, b.clone()));
-                    let span = (x2 - x1).abs().max(column_w).max(140.0);
+                    let span = (x2 - x1).abs().max(column_w).max(320.0);
                     let galley = painter.layout_no_wrap(text.clone(), mono.clone(), Color32::WHITE);
                     let chars = text.chars().count().max(1) as f32;
                     let fit = ((span - 50.0) / (galley.size().x / chars)).max(8.0) as usize;

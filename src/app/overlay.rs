@@ -130,6 +130,7 @@ pub(super) fn diagram_overlay_ui(
         if layout.detail == crate::layout::Detail::Hover && (hovered == Some(i) || strong) {
             let def = &model.scenario.hosts[i];
             let mut lines = vec![def.label.clone(), def.name.clone(), def.ip.to_string()];
+            lines.dedup();
             if !faults.is_empty() {
                 lines.push(faults.join(" · "));
             }
@@ -182,42 +183,23 @@ pub(super) fn diagram_overlay_ui(
         let at = to_screen(w);
         let size = (if control { 11.0 } else { 13.0 }) * layout.scale.clamp(1.0, 1.6);
         let galley = painter.layout_no_wrap(label, FontId::monospace(size), Color32::WHITE);
-        // Near the packet, kept inside the diagram's rect: the nearest place that covers no
-        // host's icon or label and no region's title, else the one that covers least.
-        let place = |anchor: Align2, p: egui::Pos2| {
-            let b = anchor.anchor_size(p, galley.size()).expand(4.0);
-            let dx =
-                (rect.right() - 4.0 - b.right()).min(0.0) + (rect.left() + 4.0 - b.left()).max(0.0);
-            let dy =
-                (rect.bottom() - 4.0 - b.bottom()).min(0.0) + (rect.top() + 4.0 - b.top()).max(0.0);
-            b.translate(egui::vec2(dx, dy))
+        // Near the packet, where it covers no host and no region's title (the layout's
+        // choice, in its own points: zoom and pan map it to the screen).
+        let k_inv = 1.0 / k;
+        let origin = (w.x + layout.size.0 / 2.0, layout.size.1 / 2.0 - w.y);
+        let size = (
+            (galley.size().x + 8.0) * k_inv,
+            (galley.size().y + 8.0) * k_inv,
+        );
+        // Inside what is on screen (zoomed or panned, that is not the whole layout).
+        let corner = |p: egui::Pos2| {
+            let w = view.center() + Vec2::new(p.x - rect.center().x, rect.center().y - p.y) * k_inv;
+            (w.x + layout.size.0 / 2.0, layout.size.1 / 2.0 - w.y)
         };
-        let mut candidates = Vec::new();
-        for d in [16.0, 40.0, 70.0, 110.0, 160.0] {
-            candidates.push(place(Align2::CENTER_BOTTOM, at - egui::vec2(0.0, d)));
-            candidates.push(place(Align2::CENTER_TOP, at + egui::vec2(0.0, d)));
-            candidates.push(place(Align2::LEFT_CENTER, at + egui::vec2(d + 6.0, 0.0)));
-            candidates.push(place(Align2::RIGHT_CENTER, at - egui::vec2(d + 6.0, 0.0)));
-        }
-        let covered = |b: &egui::Rect| -> f32 {
-            occupied
-                .iter()
-                .map(|o| o.intersect(*b))
-                .filter(|r| r.is_positive())
-                .map(|r| r.area())
-                .sum()
-        };
-        let box_rect = candidates
-            .iter()
-            .copied()
-            .find(|b| covered(b) == 0.0)
-            .or_else(|| {
-                candidates
-                    .iter()
-                    .copied()
-                    .min_by(|a, b| covered(a).total_cmp(&covered(b)))
-            })
-            .unwrap_or(candidates[0]);
+        let (c0, c1) = (corner(rect.left_top()), corner(rect.right_bottom()));
+        // Above the hint at the bottom left, too.
+        let bounds = crate::layout::Rect::new(c0.0, c0.1, c1.0, c1.1 - 18.0 * k_inv);
+        let box_rect = rect_of(layout.label_spot(origin, size, bounds));
         // A thin line from the label to its packet when they are apart.
         if !box_rect.expand(2.0).contains(at) {
             let end = box_rect.clamp(at);

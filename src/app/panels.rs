@@ -117,7 +117,9 @@ fn ui_system(
         .resizable(true)
         .default_size(right)
         .show(&mut root, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| {
+            // Both ways: a long line of bytes scrolls rather than widening the panel (which would
+            // shrink the diagram and move every host as one steps through the run).
+            egui::ScrollArea::both().show(ui, |ui| {
                 super::inspector::inspector_ui(ui, &model, &cursor, &selection, &mut out)
             });
         });
@@ -170,6 +172,7 @@ fn ui_system(
         super::ladder::ladder_ui(
             &mut root,
             lr,
+            model.is_changed(),
             &model,
             &layout.0,
             &cursor,

@@ -273,7 +273,7 @@ impl Layout {
         zoom: f32,
     ) -> Layout {
         let size = (size.0.max(50.0), size.1.max(50.0));
-        let mut layout = place::place(scenario, size, zoom);
+        let mut layout = place::place(scenario, size, zoom, links);
         layout.links = route::route(&layout, links);
         layout
     }
@@ -294,6 +294,62 @@ impl Layout {
             Some(l) => l.points.iter().rev().copied().collect(),
             None => vec![center(a), center(b)],
         }
+    }
+
+    /// Where a packet's label of `size` goes when the packet is at `at`: the nearest place
+    /// above, below or beside it that covers no host (icon or label) and no region's title,
+    /// kept inside `bounds`; if there is none, the place that covers least.
+    pub fn label_spot(&self, at: (f32, f32), size: (f32, f32), bounds: Rect) -> Rect {
+        let occupied: Vec<Rect> = self
+            .hosts
+            .iter()
+            .map(HostBox::block)
+            .chain(self.regions.iter().map(|r| r.title_rect))
+            .collect();
+        let (w, h) = size;
+        let inside = |r: Rect| {
+            let dx = (bounds.x1 - r.x1).min(0.0) + (bounds.x0 - r.x0).max(0.0);
+            let dy = (bounds.y1 - r.y1).min(0.0) + (bounds.y0 - r.y0).max(0.0);
+            r.offset(dx, dy)
+        };
+        // Nearest first: above and below (also shifted sideways), beside, then along the
+        // diagram's top and bottom edges.
+        let mut candidates = Vec::new();
+        let (x, y) = at;
+        for d in [14.0, 36.0, 64.0, 100.0, 150.0, 210.0] {
+            for shift in [0.0, -0.5, 0.5, -1.0, 1.0] {
+                let x0 = x - w / 2.0 + shift * w;
+                candidates.push(Rect::new(x0, y - d - h, x0 + w, y - d));
+                candidates.push(Rect::new(x0, y + d, x0 + w, y + d + h));
+            }
+            candidates.push(Rect::new(x + d, y - h / 2.0, x + d + w, y + h / 2.0));
+            candidates.push(Rect::new(x - d - w, y - h / 2.0, x - d, y + h / 2.0));
+        }
+        for edge in [bounds.y0, bounds.y1 - h] {
+            for shift in [0.0, -0.5, 0.5, -1.0, 1.0] {
+                let x0 = x - w / 2.0 + shift * w;
+                candidates.push(Rect::new(x0, edge, x0 + w, edge + h));
+            }
+        }
+        let covered = |r: &Rect| -> f32 {
+            occupied
+                .iter()
+                .filter(|o| o.intersects(r))
+                .map(|o| (o.x1.min(r.x1) - o.x0.max(r.x0)) * (o.y1.min(r.y1) - o.y0.max(r.y0)))
+                .sum()
+        };
+        let candidates: Vec<Rect> = candidates.into_iter().map(inside).collect();
+        candidates
+            .iter()
+            .copied()
+            .find(|r| covered(r) == 0.0)
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .copied()
+                    .min_by(|a, b| covered(a).total_cmp(&covered(b)))
+            })
+            .unwrap_or(candidates[0])
     }
 
     /// Everything made `z` times bigger (points to pixels).

@@ -450,6 +450,7 @@ fn spread_band(
     o: Orientation,
     r: Rect,
     s: f32,
+    pairs: &[(usize, usize)],
 ) {
     let band: Vec<usize> = band.iter().copied().filter(|&i| !hosts[i].placed).collect();
     let level = |c: (f32, f32)| match o {
@@ -518,12 +519,30 @@ fn spread_band(
             .fold(f32::MAX, f32::min)
             .min(slot * 2.0)
     };
-    // The best slots (ties: nearer the middle), then in order.
+    // How many straight links between the sides a band host in slot j would stand in the way
+    // of (each would have to go round it).
+    let blocked = |j: usize| {
+        let c = hosts[tallest].center;
+        let at_j = match o {
+            Orientation::LeftRight => (c.0, at(tallest, j)),
+            Orientation::TopBottom => (at(tallest, j), c.1),
+        };
+        let block = host_box(String::new(), &cells[tallest], at_j, s, None, false).block();
+        pairs
+            .iter()
+            .filter(|(a, b)| !band.contains(a) && !band.contains(b))
+            .filter(|&&(a, b)| a < hosts.len() && b < hosts.len())
+            .filter(|&&(a, b)| block.hit_by(hosts[a].center, hosts[b].center))
+            .count()
+    };
+    // The best slots (fewest links in the way, then farthest from the others' levels, then
+    // nearest the middle), then in order.
     let mut slots: Vec<usize> = (0..m).collect();
     let mid = (m as f32 - 1.0) / 2.0;
     slots.sort_by(|&x, &y| {
-        score(y)
-            .total_cmp(&score(x))
+        blocked(x)
+            .cmp(&blocked(y))
+            .then(score(y).total_cmp(&score(x)))
             .then((x as f32 - mid).abs().total_cmp(&(y as f32 - mid).abs()))
     });
     let mut chosen: Vec<usize> = slots[..band.len()].to_vec();
@@ -540,7 +559,7 @@ fn spread_band(
 }
 
 /// The whole layout but the links.
-pub(super) fn place(s: &Scenario, size: (f32, f32), zoom: f32) -> Layout {
+pub(super) fn place(s: &Scenario, size: (f32, f32), zoom: f32, pairs: &[(usize, usize)]) -> Layout {
     let (order, place_of) = domains(s);
     let n = s.hosts.len();
     let band: Vec<usize> = (0..n).filter(|&i| place_of[i].is_none()).collect();
@@ -579,7 +598,13 @@ pub(super) fn place(s: &Scenario, size: (f32, f32), zoom: f32) -> Layout {
             }
         }
         let (o, scale, a) = pick.expect("two orientations were tried");
-        let done = scale * zoom >= min_scale(detail) || detail == Detail::Hover;
+        // With the larger text on, host names and addresses give way before the labels shrink:
+        // the room goes to bigger text.
+        let wanted = match detail {
+            Detail::Full | Detail::Name => min_scale(detail) * zoom,
+            _ => min_scale(detail),
+        };
+        let done = scale * zoom >= wanted || detail == Detail::Hover;
         best = Some((detail, o, scale, a, cells));
         if done {
             break;
@@ -658,7 +683,7 @@ pub(super) fn place(s: &Scenario, size: (f32, f32), zoom: f32) -> Layout {
         .collect();
     if !band.is_empty() {
         let r = map_rect(a.rects[order.len()]);
-        spread_band(&mut hosts, &cells, &band, o, r, s_);
+        spread_band(&mut hosts, &cells, &band, o, r, s_, pairs);
     }
     Layout {
         size,

@@ -37,7 +37,13 @@ fn channels(edges: impl Iterator<Item = f32>, hi: f32) -> Vec<f32> {
 /// The links' paths, for the pairs given.
 pub(super) fn route(layout: &Layout, pairs: &[(usize, usize)]) -> Vec<LinkPath> {
     let n = layout.hosts.len();
-    let blocks: Vec<Rect> = layout.hosts.iter().map(|h| h.block().expand(1.0)).collect();
+    // A little room around every host, so that a link that passes by does not seem to touch it.
+    let clear = 4.0 * layout.scale.max(0.5);
+    let blocks: Vec<Rect> = layout
+        .hosts
+        .iter()
+        .map(|h| h.block().expand(clear))
+        .collect();
     let xs = channels(blocks.iter().flat_map(|b| [b.x0, b.x1]), layout.size.0);
     let ys = channels(blocks.iter().flat_map(|b| [b.y0, b.y1]), layout.size.1);
     let mut pairs: Vec<(usize, usize)> = pairs
@@ -89,8 +95,17 @@ pub(super) fn route(layout: &Layout, pairs: &[(usize, usize)]) -> Vec<LinkPath> 
                 })
                 .sum()
         };
+        // Leaving through its own label is allowed, but a way that does not is better.
+        let own_label = |path: &[P]| -> usize {
+            let n = path.len();
+            usize::from(labels(a).is_some_and(|l| l.hit_by(path[0], path[1])))
+                + usize::from(labels(b).is_some_and(|l| l.hit_by(path[n - 2], path[n - 1])))
+        };
         let cost = |path: &[P]| {
-            length(path) + bend * (path.len() - 2) as f32 + 150.0 * crossings(path) as f32
+            length(path)
+                + bend * (path.len() - 2) as f32
+                + 150.0 * crossings(path) as f32
+                + 60.0 * layout.scale * own_label(path) as f32
         };
         let straight = vec![pa, pb];
         let mut best: Option<(f32, Vec<P>)> = None;
@@ -106,6 +121,7 @@ pub(super) fn route(layout: &Layout, pairs: &[(usize, usize)]) -> Vec<LinkPath> 
         let settled = best
             .as_ref()
             .is_some_and(|(c, _)| !count_crossings || *c <= length(&straight) + 0.01);
+        let settled = settled && (own_label(&straight) == 0 || !count_crossings);
         if !settled {
             consider(&mut best, vec![pa, (pb.0, pa.1), pb]);
             consider(&mut best, vec![pa, (pa.0, pb.1), pb]);
@@ -117,12 +133,21 @@ pub(super) fn route(layout: &Layout, pairs: &[(usize, usize)]) -> Vec<LinkPath> 
             }
         }
         if best.is_none() {
-            // Two channels: out along one, across along the other.
-            'outer: for &x in &xs {
-                for &y in &ys {
+            // Two channels: out along one, across along the other; the 24 of each nearest the
+            // two ends, and the first free way (this is the rare case, and a crowded or
+            // hand-placed network must not make it slow).
+            let mid = ((pa.0 + pb.0) / 2.0, (pa.1 + pb.1) / 2.0);
+            let near = |v: &[f32], c: f32| {
+                let mut v = v.to_vec();
+                v.sort_by(|a, b| (a - c).abs().total_cmp(&(b - c).abs()));
+                v.truncate(24);
+                v
+            };
+            'outer: for &x in &near(&xs, mid.0) {
+                for &y in &near(&ys, mid.1) {
                     consider(&mut best, vec![pa, (x, pa.1), (x, y), (pb.0, y), pb]);
                     consider(&mut best, vec![pa, (pa.0, y), (x, y), (x, pb.1), pb]);
-                    if best.is_some() && !count_crossings {
+                    if best.is_some() {
                         break 'outer;
                     }
                 }

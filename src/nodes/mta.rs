@@ -64,11 +64,9 @@ impl Sim {
             } else {
                 format!("{}.{}", env.queue_id, n + 1)
             };
-            let for_whom = if rcpts.len() == 1 {
-                rcpts[0].to_string()
-            } else {
-                domain.clone()
-            };
+            // RFC 5321 §4.4: a `for` clause names exactly one path, however many RCPTs there
+            // were.
+            let for_whom = rcpts[0].to_string();
             let mut data = received_header(&Hop {
                 helo: &env.helo,
                 peer: (&peer_name, &peer_ip),
