@@ -268,6 +268,8 @@ struct Transaction {
     from: String,
     to: Vec<(String, String)>,
     data: Vec<u8>,
+    /// The server's reply to the end of the data (`250 2.0.0 Ok: queued as 23F81`).
+    reply: String,
 }
 
 /// Whether the block at `start` is quoted inside another message (the original's header in a
@@ -317,6 +319,7 @@ fn transactions(up: &[u8], down: &[u8]) -> Vec<Transaction> {
                     from: from.clone(),
                     to: to.clone(),
                     data: Vec::new(),
+                    reply: String::new(),
                 });
             }
             from.clear();
@@ -331,6 +334,7 @@ fn transactions(up: &[u8], down: &[u8]) -> Vec<Transaction> {
                 from: from.clone(),
                 to: to.clone(),
                 data,
+                reply: replies.get(reply).map_or(String::new(), |r| r.to_string()),
             });
             from.clear();
             to.clear();
@@ -340,6 +344,19 @@ fn transactions(up: &[u8], down: &[u8]) -> Vec<Transaction> {
         }
     }
     out
+}
+
+/// The subject of the mail a server queued as `id` (`23F81`, or one of its parts `23F81.2`),
+/// from the session in which it took the mail: what a queue entry's "follow" needs.
+pub fn subject_queued_as(trace: &Trace, id: &str) -> Option<String> {
+    let base = id.split('.').next().unwrap_or(id);
+    connections(trace)
+        .values()
+        .filter(|c| c.protocol == Protocol::Smtp)
+        .flat_map(|c| transactions(&c.up, &c.down))
+        .find(|t| t.reply.split_whitespace().last() == Some(base))
+        .map(|t| crate::mail::subject_of(&t.data))
+        .filter(|s| !s.is_empty())
 }
 
 /// DATA as sent, without the dot-stuffing (RFC 5321 §4.5.2: a line's leading dot is doubled).
@@ -374,6 +391,7 @@ pub fn follow(trace: &Trace, subject: &str) -> Option<Journey> {
                         from: mail_from,
                         to: rcpt,
                         data,
+                        ..
                     } = t;
                     let Some((start, block)) = blocks_with(&data, subject).into_iter().next()
                     else {
@@ -854,5 +872,26 @@ mod tests {
         assert_eq!(count(super::HopKind::Submit), 1);
         assert_eq!(count(super::HopKind::Relay), 1);
         assert_eq!(count(super::HopKind::Stored), 1);
+    }
+
+    #[test]
+    fn a_queue_entry_names_its_mail() {
+        let s = crate::scenario::parse("w", crate::WALKTHROUGH).unwrap();
+        let mut sim = crate::Sim::new(&s, None);
+        sim.run_to_end();
+        let id = sim
+            .trace()
+            .events
+            .iter()
+            .find_map(|e| match &e.kind {
+                crate::EventKind::Queue {
+                    id, added: true, ..
+                } => Some(id.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let subject = super::subject_queued_as(sim.trace(), &id);
+        assert_eq!(subject.as_deref(), Some("Lunch on Friday?"));
+        assert_eq!(super::subject_queued_as(sim.trace(), "NOSUCH"), None);
     }
 }

@@ -341,3 +341,24 @@ fn following_a_mail_walks_its_hops() {
     assert!(app.world().resource::<Selection>().journey.is_none());
     assert_eq!(cursor(&app), before);
 }
+
+#[test]
+fn a_queue_entry_can_be_followed() {
+    let mut app = app();
+    let id = app
+        .world()
+        .resource::<Model>()
+        .trace
+        .events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Queue {
+                id, added: true, ..
+            } => Some(id.clone()),
+            _ => None,
+        })
+        .unwrap();
+    send(&mut app, UiCommand::FollowQueued(id));
+    let j = app.world().resource::<Selection>().journey.clone().unwrap();
+    assert_eq!(j.subject, "Lunch on Friday?");
+}

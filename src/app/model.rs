@@ -351,6 +351,8 @@ pub enum UiCommand {
     DismissError,
     /// Follow the mail with this subject: highlight its journey.
     Follow(String),
+    /// Follow the mail a server queued under this id.
+    FollowQueued(String),
     /// Stop following.
     Unfollow,
     /// To the first event of the followed mail's next (`true`) or previous hop.
@@ -450,8 +452,15 @@ pub fn apply_commands(
                 }
             },
             UiCommand::DismissError => model.error = None,
-            UiCommand::Follow(subject) => {
-                selection.journey = crate::follow::follow(&model.trace, subject);
+            UiCommand::Follow(_) | UiCommand::FollowQueued(_) => {
+                let subject = match c {
+                    UiCommand::FollowQueued(id) => {
+                        crate::follow::subject_queued_as(&model.trace, id).unwrap_or_default()
+                    }
+                    UiCommand::Follow(s) => s.clone(),
+                    _ => String::new(),
+                };
+                selection.journey = crate::follow::follow(&model.trace, &subject);
                 if let Some(h) = selection.journey.as_ref().and_then(|j| j.hops.first()) {
                     cursor.playing = false;
                     seek(&mut cursor, Some(h.first));

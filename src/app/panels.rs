@@ -521,8 +521,17 @@ fn host_ui(
             .any(|s| matches!(s, crate::scenario::Service::Submission))
     {
         ui.label(RichText::new(format!("outgoing queue: {}", hv.queue.len())).strong());
-        for (_, text) in &hv.queue {
-            ui.label(format!("  {text}"));
+        for (id, text) in &hv.queue {
+            ui.horizontal(|ui| {
+                ui.label(format!("  {text}"));
+                if ui
+                    .small_button("follow")
+                    .on_hover_text("Follow this mail: its whole journey, hop by hop")
+                    .clicked()
+                {
+                    out.push(UiCommand::FollowQueued(id.clone()));
+                }
+            });
         }
     }
     ui.label(RichText::new(format!("open sessions: {}", hv.sessions.len())).strong());
