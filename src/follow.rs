@@ -84,6 +84,24 @@ pub struct Hop {
     pub text: String,
 }
 
+impl Hop {
+    /// A hop that happens on one host (queued, stored, a note): no protocol, no message.
+    fn on_host(kind: HopKind, events: Vec<usize>, host: usize, text: String) -> Hop {
+        Hop {
+            kind,
+            first: events[0],
+            events,
+            from: host,
+            to: host,
+            protocol: None,
+            envelope: None,
+            header: None,
+            added: Vec::new(),
+            text,
+        }
+    }
+}
+
 /// A mail's whole journey.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Journey {
@@ -694,18 +712,12 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
                 })
                 && stored.insert((*host, user.clone())) =>
             {
-                hops.push(Hop {
-                    kind: HopKind::Stored,
-                    first: e.id,
-                    events: vec![e.id],
-                    from: *host,
-                    to: *host,
-                    protocol: None,
-                    envelope: None,
-                    header: None,
-                    added: Vec::new(),
-                    text: format!("stored in {user}'s mailbox as uid {uid}"),
-                })
+                hops.push(Hop::on_host(
+                    HopKind::Stored,
+                    vec![e.id],
+                    *host,
+                    format!("stored in {user}'s mailbox as uid {uid}"),
+                ))
             }
             _ => {}
         }
@@ -719,33 +731,16 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
             && lower(text).contains(&quoted_subject)
             && addresses.iter().any(|a| lower(text).contains(a.as_str()))
         {
-            hops.push(Hop {
-                kind: HopKind::Note,
-                first: e.id,
-                events: vec![e.id],
-                from: *host,
-                to: *host,
-                protocol: None,
-                envelope: None,
-                header: None,
-                added: Vec::new(),
-                text: text.clone(),
-            });
+            hops.push(Hop::on_host(HopKind::Note, vec![e.id], *host, text.clone()));
         }
     }
-    for ((host, id), (first, events)) in queued {
-        hops.push(Hop {
-            kind: HopKind::Queued,
-            first,
+    for ((host, id), (_, events)) in queued {
+        hops.push(Hop::on_host(
+            HopKind::Queued,
             events,
-            from: host,
-            to: host,
-            protocol: None,
-            envelope: None,
-            header: None,
-            added: Vec::new(),
-            text: format!("queued as {id}"),
-        });
+            host,
+            format!("queued as {id}"),
+        ));
     }
 }
 
