@@ -24,7 +24,7 @@ pub struct CentralRect(pub Rect, pub f32);
 
 impl Default for CentralRect {
     fn default() -> Self {
-        let a = crate::layout::diagram_area((1280.0, 720.0));
+        let a = crate::layout::diagram_area((1280.0, 720.0), 1.0);
         CentralRect(Rect::new(a.x0, a.y0, a.x1, a.y1), 1.0)
     }
 }

@@ -89,7 +89,8 @@ fn ui_system(
     // Panels start at their default sizes for the window (a narrower window, or the larger
     // text, leaves the diagram more of it); each text size remembers its own.
     let window = ctx.viewport_rect().size();
-    let (left, _, right, bottom) = crate::layout::default_panels((window.x, window.y));
+    let (left, _, right, bottom) =
+        crate::layout::default_panels((window.x * zoom, window.y * zoom), zoom);
     let large = settings.large_text;
     let id = |name: &str| format!("{name}{}", if large { "+" } else { "" });
     egui::Panel::top("toolbar").show(&mut root, |ui| {

@@ -428,13 +428,15 @@ pub fn point_along(points: &[(f32, f32)], t: f32) -> (f32, f32) {
     points[n - 1]
 }
 
-/// The window's panels at their default sizes, in points, for a window of `window` points:
-/// (left, top, right, bottom). The window starts with these (`mailsim layout` assumes them);
-/// people resize them.
-pub fn default_panels(window: (f32, f32)) -> (f32, f32, f32, f32) {
-    let left = (window.0 * 0.2).clamp(210.0, 290.0);
-    let right = (window.0 * 0.25).clamp(250.0, 360.0);
-    let bottom = (window.1 * 0.3).clamp(150.0, 230.0);
+/// The window's panels at their default sizes, in points, for a window of `window` pixels whose
+/// points are `zoom` pixels (1.35 with the larger text): (left, top, right, bottom). They take
+/// the same share of the window in pixels with the larger text as without (their text grows and
+/// wraps), so that the diagram keeps its room and its text grows too. The window starts with
+/// these (`mailsim layout` assumes them); people resize them.
+pub fn default_panels(window: (f32, f32), zoom: f32) -> (f32, f32, f32, f32) {
+    let left = (window.0 * 0.2).clamp(210.0, 290.0) / zoom;
+    let right = (window.0 * 0.25).clamp(250.0, 360.0) / zoom;
+    let bottom = (window.1 * 0.3).clamp(150.0, 230.0) / zoom;
     (left, TOOLBAR, right, bottom)
 }
 
@@ -478,7 +480,7 @@ pub fn for_window(scenario: &Scenario, window: (f32, f32), large_text: bool) -> 
     sim.run_to_end();
     let pairs = talking_pairs(sim.trace());
     let z = if large_text { LARGE_TEXT_ZOOM } else { 1.0 };
-    let area = diagram_area((window.0 / z, window.1 / z));
+    let area = diagram_area(window, z);
     let mut layout = Layout::new(scenario, &pairs, (area.width(), area.height()), z);
     layout.offset(area.x0, area.y0);
     layout.zoom(z);
@@ -538,9 +540,10 @@ impl WindowLayout {
 /// The toolbar's height, points.
 pub const TOOLBAR: f32 = 32.0;
 
-/// The diagram's part of a window of `window` points with the default panels: (x, y, w, h).
-pub fn diagram_area(window: (f32, f32)) -> Rect {
-    let (l, t, r, b) = default_panels(window);
+/// The diagram's part of a window of `window` pixels with the default panels, in points.
+pub fn diagram_area(window: (f32, f32), zoom: f32) -> Rect {
+    let (l, t, r, b) = default_panels(window, zoom);
+    let window = (window.0 / zoom, window.1 / zoom);
     Rect::new(
         l,
         t,

@@ -598,10 +598,10 @@ pub(super) fn place(s: &Scenario, size: (f32, f32), zoom: f32, pairs: &[(usize, 
             }
         }
         let (o, scale, a) = pick.expect("two orientations were tried");
-        // With the larger text on, host names and addresses give way before the labels shrink:
-        // the room goes to bigger text.
+        // With the larger text on, host names and addresses show only beside labels of 18
+        // pixels and more: else they give way, and the room goes to bigger labels.
         let wanted = match detail {
-            Detail::Full | Detail::Name => min_scale(detail) * zoom,
+            Detail::Full | Detail::Name if zoom > 1.0 => min_scale(detail) + 0.45,
             _ => min_scale(detail),
         };
         let done = scale * zoom >= wanted || detail == Detail::Hover;
