@@ -206,6 +206,23 @@ pub fn follow(trace: &Trace, subject: &str) -> Option<Journey> {
                 else {
                     continue;
                 };
+                // With what the mail program shows for it while the session lasts.
+                let last = c.events.last().copied().unwrap_or(first);
+                let mut events = c.events.clone();
+                events.extend(
+                    trace.events[first..=last]
+                        .iter()
+                        .filter_map(|e| match &e.kind {
+                            EventKind::Downloaded {
+                                host, subject: s, ..
+                            }
+                            | EventKind::Listed {
+                                host, subject: s, ..
+                            } if *host == c.client && s.eq_ignore_ascii_case(subject) => Some(e.id),
+                            _ => None,
+                        }),
+                );
+                events.sort_unstable();
                 hops.push(Hop {
                     kind: if quoted(&c.down, start) {
                         HopKind::FetchBounce
@@ -213,7 +230,7 @@ pub fn follow(trace: &Trace, subject: &str) -> Option<Journey> {
                         HopKind::Fetch
                     },
                     first,
-                    events: c.events.clone(),
+                    events,
                     from: c.server,
                     to: c.client,
                     protocol: Some(c.protocol),
@@ -625,6 +642,20 @@ mod tests {
         assert_eq!(count(super::HopKind::Submit), 1);
         assert_eq!(count(super::HopKind::Relay), 1);
         assert_eq!(count(super::HopKind::Stored), 1);
+    }
+
+    #[test]
+    fn the_download_belongs_to_the_fetch() {
+        let s = crate::scenario::parse("w", crate::WALKTHROUGH).unwrap();
+        let mut sim = crate::Sim::new(&s, None);
+        sim.run_to_end();
+        let j = super::follow(sim.trace(), "Lunch on Friday?").unwrap();
+        let fetch = j.hops.iter().find(|h| h.kind == super::HopKind::Fetch).unwrap();
+        assert!(fetch.events.iter().any(|&e| matches!(
+            sim.trace().events[e].kind,
+            crate::EventKind::Downloaded { .. }
+        )));
+        assert!(fetch.events.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]
