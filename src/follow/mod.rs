@@ -650,7 +650,11 @@ mod tests {
         let mut sim = crate::Sim::new(&s, None);
         sim.run_to_end();
         let j = super::follow(sim.trace(), "Lunch on Friday?").unwrap();
-        let fetch = j.hops.iter().find(|h| h.kind == super::HopKind::Fetch).unwrap();
+        let fetch = j
+            .hops
+            .iter()
+            .find(|h| h.kind == super::HopKind::Fetch)
+            .unwrap();
         assert!(fetch.events.iter().any(|&e| matches!(
             sim.trace().events[e].kind,
             crate::EventKind::Downloaded { .. }
