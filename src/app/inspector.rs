@@ -155,7 +155,7 @@ pub(super) fn inspector_ui(
                 .as_ref()
                 .is_none_or(|j| !j.subject.eq_ignore_ascii_case(&subject))
         {
-            super::panels::follow_button(ui, &subject, out);
+            super::panels::follow_button(ui, UiCommand::Follow(subject), out);
         }
     });
     ui.add(egui::Label::new(plain(&report::summary(t, ev))).wrap());

@@ -413,14 +413,14 @@ fn browser_page_ui(ui: &mut egui::Ui, url: &str, status: u16, html: &str) {
         });
 }
 
-/// A small "follow" button for a mail with this subject.
-pub(super) fn follow_button(ui: &mut egui::Ui, subject: &str, out: &mut Vec<UiCommand>) {
+/// A small "follow" button for a mail; `follow` says which (by subject, or by queue id).
+pub(super) fn follow_button(ui: &mut egui::Ui, follow: UiCommand, out: &mut Vec<UiCommand>) {
     if ui
         .small_button("follow")
         .on_hover_text("Follow this mail: its whole journey, hop by hop")
         .clicked()
     {
-        out.push(UiCommand::Follow(subject.to_string()));
+        out.push(follow);
     }
 }
 
@@ -485,7 +485,7 @@ fn host_ui(
             };
             ui.horizontal(|ui| {
                 ui.label(format!("  uid {}  \"{}\"{flags}", m.uid, m.subject));
-                follow_button(ui, &m.subject, out);
+                follow_button(ui, UiCommand::Follow(m.subject.clone()), out);
             });
         }
     }
@@ -508,7 +508,7 @@ fn host_ui(
                     "  \"{}\"  (server uid {}){flags}",
                     m.subject, m.uid
                 ));
-                follow_button(ui, &m.subject, out);
+                follow_button(ui, UiCommand::Follow(m.subject.clone()), out);
             });
         }
     }
@@ -525,13 +525,7 @@ fn host_ui(
         for (id, text) in &hv.queue {
             ui.horizontal(|ui| {
                 ui.label(format!("  {text}"));
-                if ui
-                    .small_button("follow")
-                    .on_hover_text("Follow this mail: its whole journey, hop by hop")
-                    .clicked()
-                {
-                    out.push(UiCommand::FollowQueued(id.clone()));
-                }
+                follow_button(ui, UiCommand::FollowQueued(id.clone()), out);
             });
         }
     }
