@@ -154,7 +154,18 @@ pub fn fields(ev: &TraceEvent) -> Vec<(String, String)> {
             }
             push("sequence number", s.seq.to_string());
             push("acknowledgment", s.ack.to_string());
-            push("payload", format!("{} bytes", s.payload.len()));
+            push(
+                "payload",
+                if s.elided > 0 {
+                    format!(
+                        "{} bytes, of which the first {} are kept (a long live run keeps a bounded trace)",
+                        s.wire_len(),
+                        s.payload.len()
+                    )
+                } else {
+                    format!("{} bytes", s.payload.len())
+                },
+            );
             let first = String::from_utf8_lossy(
                 s.payload.split(|&b| b == b'\n').next().unwrap_or_default(),
             )

@@ -109,7 +109,11 @@ enum Command {
         /// Open connections per server port at most; more are turned away (421 / -ERR / BYE / 503).
         #[arg(long, default_value_t = 20)]
         max_connections: usize,
-        /// Close connections silent this many seconds (default: each protocol's usual time).
+        /// Open connections per server port from one other machine at most (0: no limit).
+        #[arg(long, default_value_t = 8)]
+        max_per_address: usize,
+        /// Close a connection that sends no complete command this many seconds (default: each
+        /// protocol's usual time: SMTP 300, POP3 600, IMAP 1800, HTTP 60).
         #[arg(long)]
         idle_timeout: Option<f64>,
     },
@@ -451,9 +455,7 @@ fn main() -> ExitCode {
                 mailsim::bridge::Options {
                     port_base,
                     bind,
-                    run_for: None,
-                    max_connections: 20,
-                    idle_timeout: None,
+                    ..Default::default()
                 }
             });
             window_with(Launch {
@@ -535,6 +537,7 @@ fn main() -> ExitCode {
             seed,
             run_for,
             max_connections,
+            max_per_address,
             idle_timeout,
         }) => match load(&file) {
             Ok(s) => {
@@ -548,10 +551,10 @@ fn main() -> ExitCode {
                     bind,
                     run_for: run_for.map(std::time::Duration::from_secs_f64),
                     max_connections,
+                    max_per_address,
                     idle_timeout: idle_timeout.map(std::time::Duration::from_secs_f64),
                 };
-                let stdout = io::stdout();
-                match mailsim::bridge::serve(&s, seed, &opts, &mut stdout.lock()) {
+                match mailsim::bridge::serve(&s, seed, &opts, Box::new(io::stdout())) {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => {
                         eprintln!("mailsim serve: {e}");

@@ -60,7 +60,9 @@ pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
         EventKind::Segment(s) => {
             let lines = lines_of(&s.payload);
             let first = lines.first().cloned().unwrap_or_default();
-            let more = if lines.len() > 1 {
+            let more = if s.elided > 0 {
+                format!("  ({} bytes, {} not kept)", s.wire_len(), s.elided)
+            } else if lines.len() > 1 {
                 format!("  (+{} lines, {} bytes)", lines.len() - 1, s.payload.len())
             } else {
                 String::new()
@@ -239,7 +241,7 @@ pub fn event_json(t: &Trace, ev: &TraceEvent) -> Value {
         EventKind::Segment(s) => json!({
             "type": "segment", "conn": s.conn, "from": endpoint_json(t, s.from), "to": endpoint_json(t, s.to),
             "protocol": s.protocol.name(), "direction": direction_json(s.direction), "flags": s.flags.names(),
-            "seq": s.seq, "ack": s.ack, "len": s.payload.len(), "text": String::from_utf8_lossy(&s.payload),
+            "seq": s.seq, "ack": s.ack, "len": s.wire_len(), "elided": s.elided, "text": String::from_utf8_lossy(&s.payload),
             "arrive_us": s.arrive.as_micros(), "note": s.explain.note, "rfc": s.explain.rfc,
             "state_before": s.state_before, "state_after": s.state_after,
             "lost": s.lost, "attempt": s.attempt,

@@ -8,7 +8,13 @@ use crate::bridge::Bridge;
 
 /// The live bridge, polled every frame.
 #[derive(Resource)]
-pub struct Live(pub Bridge);
+pub struct Live {
+    /// The bridge.
+    pub bridge: Bridge,
+    /// The id of the first event the model holds (a long run forgets its oldest events; the
+    /// model numbers what is kept from 0).
+    pub first: usize,
+}
 
 /// Takes what the bridge has; when the trace grew, the model follows it and, if the cursor was
 /// at the newest event, so does the cursor.
@@ -18,12 +24,18 @@ fn poll(
     mut cursor: ResMut<Cursor>,
     mut redraw: MessageWriter<bevy::window::RequestRedraw>,
 ) {
-    match live.0.poll() {
+    match live.bridge.poll() {
         Ok(true) => {
             let at_end = cursor
                 .index
                 .is_none_or(|i| i + 1 >= model.trace.events.len());
-            let trace = live.0.sim().trace().clone();
+            let first = live.bridge.sim().trace().first_id();
+            let shift = first - live.first;
+            live.first = first;
+            if let Some(i) = cursor.index {
+                cursor.index = Some(i.saturating_sub(shift));
+            }
+            let trace = live.bridge.sim().trace().renumbered();
             let fresh = Model::with_trace(
                 model.scenario.clone(),
                 trace,
@@ -40,7 +52,7 @@ fn poll(
         Ok(false) => {}
         Err(e) => model.error = Some(format!("the bridge stopped: {e}")),
     }
-    for n in live.0.notes.drain(..) {
+    for n in live.bridge.notes.drain(..) {
         info!("{n}");
     }
 }

@@ -110,7 +110,7 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
                 model.name.clone(),
                 model.path.clone(),
             );
-            live = Some(live::Live(bridge));
+            live = Some(live::Live { bridge, first: 0 });
             m
         }
         None => model,

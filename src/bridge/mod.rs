@@ -6,18 +6,45 @@
 //! While serving, simulated time follows the wall clock. The bridge is one thread with
 //! non-blocking std sockets polled every few milliseconds: a classroom's handful of connections
 //! needs no async runtime, and one thread keeps the simulation's order of events simple.
+//!
+//! Nothing one real program does may stall the others, as trusted servers see to it:
+//! - every connection has its own output buffer; the socket takes what it can and the rest
+//!   waits. A program that does not read its replies is no longer read from once its replies
+//!   pile up (so it stalls only itself), and is dropped when its socket takes nothing for a while;
+//! - each poll reads at most [`READ_CHUNK`] bytes from each connection, so a flood from one
+//!   program cannot starve the rest;
+//! - the timer that closes idle connections runs per command, not per byte: it restarts only when
+//!   the server says something (or the program reads it), so one byte a second keeps nothing
+//!   open (slowloris);
+//! - one address may hold at most [`Options::max_per_address`] connections on a port (but this
+//!   computer's own programs, on loopback);
+//! - the log goes through a bounded queue to a writer thread ([`log`]), and the live trace keeps
+//!   a bounded amount of payload and events ([`crate::engine::trace::Budget`]).
 
-use std::collections::BTreeMap;
+mod log;
+mod ports;
+
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+pub use log::Log;
+pub use ports::{Port, plan, service_name, table};
+
 use crate::Sim;
 use crate::engine::time::SimTime;
 use crate::report;
 use crate::scenario::{HostDef, HostKind, Scenario, Service};
+
+/// Bytes read from one connection in one poll at most.
+pub const READ_CHUNK: usize = 16 * 1024;
+/// Replies waiting for a program past this many bytes: stop reading its commands until it reads.
+pub const PAUSE_READING_AT: usize = 256 * 1024;
+/// A program whose socket takes none of its waiting replies this long is dropped (at most; a
+/// shorter idle time set in the options counts instead).
+pub const WRITE_STALL: Duration = Duration::from_secs(60);
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -30,9 +57,26 @@ pub struct Options {
     pub run_for: Option<Duration>,
     /// Open connections per server port at most; more get the protocol's "too busy" reply.
     pub max_connections: usize,
-    /// Close a connection silent this long; `None`: each protocol's usual time (SMTP 5 min,
-    /// RFC 5321 §4.5.3.2.7; POP3 10 min, RFC 1939 §3; IMAP 30 min, RFC 3501 §5.4; HTTP 1 min).
+    /// Open connections per server port from one address at most (0: no limit). Loopback
+    /// connections do not count: on this computer, every program is the same person's.
+    pub max_per_address: usize,
+    /// Close a connection that sends no complete command this long (the server has said nothing
+    /// since); `None`: each protocol's usual time (SMTP 5 min, RFC 5321 §4.5.3.2.7; POP3 10 min,
+    /// RFC 1939 §3; IMAP 30 min, RFC 3501 §5.4; HTTP 1 min).
     pub idle_timeout: Option<Duration>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            port_base: 2000,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            run_for: None,
+            max_connections: 20,
+            max_per_address: 8,
+            idle_timeout: None,
+        }
+    }
 }
 
 /// What a server says when it turns a real connection away or hangs up on an idle one.
@@ -51,9 +95,17 @@ fn goodbye(service: Service, busy: bool) -> &'static [u8] {
         (Service::Http, true) => {
             b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         }
+        (Service::Http, false) => {
+            b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        }
         _ => b"",
     }
 }
+
+/// What an SMTP server says to a program that talks before its greeting (RFC 5321 §4.3.1: the
+/// client waits for the 220). Spam software does this to save time; Postfix answers it so too.
+const EARLY_TALKER: &[u8] =
+    b"554 5.5.1 Protocol error: you talked before the greeting (wait for 220, RFC 5321 4.3.1)\r\n";
 
 fn idle_limit(service: Service, opt: Option<Duration>) -> Duration {
     opt.unwrap_or(match service {
@@ -64,99 +116,56 @@ fn idle_limit(service: Service, opt: Option<Duration>) -> Duration {
     })
 }
 
-/// One listening port: which simulated host and service it leads to.
-#[derive(Debug, Clone)]
-pub struct Port {
-    /// The simulated host.
-    pub host: usize,
-    /// The service.
-    pub service: Service,
-    /// The real port.
-    pub real: u16,
-}
-
-/// The real ports for a scenario: each service at `base + well-known port`; a second host with
-/// the same service gets 10000 more, and so on.
-pub fn plan(s: &Scenario, base: u16) -> Vec<Port> {
-    let mut seen: BTreeMap<Service, u32> = BTreeMap::new();
-    let mut ports = Vec::new();
-    for (i, h) in s.hosts.iter().enumerate() {
-        for &svc in &h.services {
-            if svc == Service::Dns {
-                continue;
-            }
-            let k = seen.entry(svc).or_insert(0);
-            let real = u32::from(base) + u32::from(svc.port()) + 10_000 * *k;
-            *k += 1;
-            if let Ok(real) = u16::try_from(real) {
-                ports.push(Port {
-                    host: i,
-                    service: svc,
-                    real,
-                });
-            }
-        }
-    }
-    ports
-}
-
-fn service_name(s: Service) -> &'static str {
-    match s {
-        Service::Smtp => "SMTP (from servers)",
-        Service::Submission => "SMTP submission",
-        Service::Pop3 => "POP3",
-        Service::Imap => "IMAP",
-        Service::Http => "webmail (HTTP)",
-        Service::Dns => "DNS",
-    }
-}
-
-/// The table `serve` prints: where each service is, and the accounts.
-pub fn table(s: &Scenario, ports: &[Port], bind: IpAddr) -> String {
-    let mut out = String::new();
-    for p in ports {
-        let h = &s.hosts[p.host];
-        let addr = if p.service == Service::Http {
-            format!("http://{bind}:{}/", p.real)
-        } else {
-            format!("{bind}:{}", p.real)
-        };
-        out.push_str(&format!(
-            "  {:<22} {:<20} {addr}\n",
-            h.name,
-            service_name(p.service)
-        ));
-    }
-    let accounts: Vec<String> = s
-        .hosts
-        .iter()
-        .filter_map(|h| Some((h, h.domain.as_ref()?)))
-        .flat_map(|(h, d)| {
-            h.accounts.iter().map(move |a| {
-                format!(
-                    "  {}@{d}  password {}  (log in as {})",
-                    a.user, a.password, a.user
-                )
-            })
-        })
-        .collect();
-    if !accounts.is_empty() {
-        out.push_str("accounts:\n");
-        for a in accounts {
-            out.push_str(&a);
-            out.push('\n');
-        }
-    }
-    out
-}
-
 struct Client {
     stream: TcpStream,
     conn: usize,
+    peer: SocketAddr,
     closed_by_real: bool,
     /// Which listener it came through.
     port: usize,
-    last_active: Instant,
+    /// Replies the program has not taken yet: `out[sent..]`.
+    out: Vec<u8>,
+    sent: usize,
+    /// When the server last said something or the program last took some of it; the idle timer
+    /// runs from here (a command's bytes alone do not restart it).
+    last_progress: Instant,
+    /// When the socket last took bytes (or had none waiting).
+    last_write: Instant,
+    /// Whether any bytes have gone to the program (the greeting, for SMTP).
+    greeted: bool,
+}
+
+impl Client {
+    fn waiting(&self) -> usize {
+        self.out.len() - self.sent
+    }
+
+    /// Writes what the socket takes now, without waiting. Err: the program is gone.
+    fn flush(&mut self, now: Instant) -> io::Result<()> {
+        while self.sent < self.out.len() {
+            match self.stream.write(&self.out[self.sent..]) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.sent += n;
+                    self.greeted = true;
+                    self.last_write = now;
+                    self.last_progress = now;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if self.sent == self.out.len() {
+            self.out.clear();
+            self.sent = 0;
+            self.last_write = now;
+        } else if self.sent > 64 * 1024 && self.sent * 2 > self.out.len() {
+            self.out.drain(..self.sent);
+            self.sent = 0;
+        }
+        Ok(())
+    }
 }
 
 /// The host that stands for real programs: outside the scenario, at the loopback address.
@@ -184,14 +193,15 @@ pub struct Bridge {
     opts: Options,
     started: Instant,
     buf: Vec<u8>,
-    /// Lines for the log (turned-away and idle connections).
+    /// Lines for the log (turned-away, dropped and idle connections).
     pub notes: Vec<String>,
 }
 
 impl Bridge {
     /// Binds every port of the plan and builds the world; the clock starts now.
     pub fn new(s: &Scenario, seed: Option<u64>, opts: &Options) -> io::Result<(Bridge, Vec<Port>)> {
-        let ports = plan(s, opts.port_base);
+        let ports =
+            plan(s, opts.port_base).map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))?;
         let mut listeners = Vec::new();
         for p in &ports {
             let addr = SocketAddr::new(opts.bind, p.real);
@@ -203,6 +213,8 @@ impl Bridge {
         let mut sim = Sim::new(s, seed);
         // Real programs must log in to send (RFC 6409): no open relay on this computer.
         sim.require_submission_auth();
+        // A long serve keeps a bounded trace: old events and long payloads are summarised.
+        sim.set_trace_budget(crate::engine::trace::Budget::LIVE);
         let outside = sim.add_outside_host(outside_host());
         Ok((
             Bridge {
@@ -212,7 +224,7 @@ impl Bridge {
                 clients: Vec::new(),
                 opts: opts.clone(),
                 started: Instant::now(),
-                buf: vec![0u8; 64 * 1024],
+                buf: vec![0u8; READ_CHUNK],
                 notes: Vec::new(),
             },
             ports,
@@ -229,14 +241,20 @@ impl Bridge {
         self.started.elapsed()
     }
 
-    /// Accepts, reads and writes what is waiting and runs the simulation up to now. Returns
-    /// whether the trace grew.
+    /// Real connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// Accepts, reads and writes what is waiting and runs the simulation up to now; never waits
+    /// on a socket. Returns whether the trace grew.
     pub fn poll(&mut self) -> io::Result<bool> {
-        let before = self.sim.trace().events.len();
+        let before = self.sim.trace().next_id();
+        let wall = Instant::now();
         let now = SimTime(self.started.elapsed().as_micros() as u64);
+        self.accept(now, wall)?;
         let Bridge {
             sim,
-            outside,
             listeners,
             clients,
             opts,
@@ -244,109 +262,171 @@ impl Bridge {
             notes,
             ..
         } = self;
-        for (k, (l, p)) in listeners.iter().enumerate() {
-            // Every waiting connection (the listener is non-blocking: an error means none).
-            while let Ok((mut stream, _)) = l.accept() {
-                {
-                    if clients.iter().filter(|c| c.port == k).count() >= opts.max_connections {
-                        // Turned away before it reaches the simulated server.
-                        let _ = stream.write_all(goodbye(p.service, true));
-                        let _ = stream.shutdown(std::net::Shutdown::Both);
+        for c in clients.iter_mut() {
+            if c.closed_by_real || c.waiting() >= PAUSE_READING_AT {
+                // A program that does not read its replies is not read from either.
+                continue;
+            }
+            let service = listeners[c.port].1.service;
+            match c.stream.read(buf) {
+                Ok(0) => {
+                    c.closed_by_real = true;
+                    sim.run_until(now);
+                    sim.external_close(c.conn);
+                }
+                Ok(n) => {
+                    if !c.greeted && matches!(service, Service::Smtp | Service::Submission) {
+                        // Not passed on: the simulated server never sees an early talker.
+                        c.out.extend_from_slice(EARLY_TALKER);
+                        let _ = c.flush(wall);
+                        let _ = c.stream.shutdown(std::net::Shutdown::Both);
+                        c.closed_by_real = true;
+                        sim.run_until(now);
+                        sim.external_close(c.conn);
                         notes.push(format!(
-                            "bridge: {} on port {} turned a connection away: {} already open",
-                            service_name(p.service),
-                            p.real,
-                            opts.max_connections
+                            "bridge: {} from {} talked before the greeting: 554, closed",
+                            service_name(service),
+                            c.peer
                         ));
                         continue;
                     }
-                    stream.set_nonblocking(true)?;
-                    let _ = stream.set_nodelay(true);
                     sim.run_until(now);
-                    if let Some(conn) = sim.connect_external(*outside, p.host, p.service.port()) {
-                        clients.push(Client {
-                            stream,
-                            conn,
-                            closed_by_real: false,
-                            port: k,
-                            last_active: Instant::now(),
-                        });
-                    }
+                    sim.external_send(c.conn, &buf[..n]);
                 }
-            }
-        }
-        for c in clients.iter_mut() {
-            if c.closed_by_real {
-                continue;
-            }
-            loop {
-                match c.stream.read(buf) {
-                    Ok(0) => {
-                        c.closed_by_real = true;
-                        sim.run_until(now);
-                        sim.external_close(c.conn);
-                        break;
-                    }
-                    Ok(n) => {
-                        c.last_active = Instant::now();
-                        sim.run_until(now);
-                        sim.external_send(c.conn, &buf[..n]);
-                    }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(_) => {
-                        c.closed_by_real = true;
-                        sim.external_close(c.conn);
-                        break;
-                    }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => {
+                    c.closed_by_real = true;
+                    sim.run_until(now);
+                    sim.external_close(c.conn);
                 }
             }
         }
         sim.run_until(now);
-        for c in clients.iter_mut() {
-            let service = listeners[c.port].1.service;
-            if !c.closed_by_real && c.last_active.elapsed() > idle_limit(service, opts.idle_timeout)
-            {
-                let _ = c.stream.write_all(goodbye(service, false));
-                let _ = c.stream.shutdown(std::net::Shutdown::Both);
-                c.closed_by_real = true;
-                sim.external_close(c.conn);
-                notes.push("bridge: closed a connection idle for too long".into());
-            }
-        }
         clients.retain_mut(|c| {
+            let service = listeners[c.port].1.service;
             let (bytes, over) = sim.external_take(c.conn);
-            if !bytes.is_empty() && write_all(&mut c.stream, &bytes).is_err() {
+            if !bytes.is_empty() {
+                c.out.extend_from_slice(&bytes);
+                c.last_progress = wall;
+            }
+            if c.flush(wall).is_err() {
                 sim.external_close(c.conn);
                 return false;
             }
-            if over || (c.closed_by_real && bytes.is_empty() && sim_done(sim, c.conn)) {
+            let idle = idle_limit(service, opts.idle_timeout);
+            if c.waiting() > 0 && wall.duration_since(c.last_write) > idle.min(WRITE_STALL) {
+                notes.push(format!(
+                    "bridge: dropped {} from {}: it stopped reading its replies ({} bytes waiting)",
+                    service_name(service),
+                    c.peer,
+                    c.waiting()
+                ));
                 let _ = c.stream.shutdown(std::net::Shutdown::Both);
+                if !c.closed_by_real {
+                    sim.external_close(c.conn);
+                }
                 return false;
             }
-            if !bytes.is_empty() {
-                c.last_active = Instant::now();
+            if !c.closed_by_real && wall.duration_since(c.last_progress) > idle {
+                // A whole command (or DATA, or literal, or request) did not come in time.
+                c.out.extend_from_slice(goodbye(service, false));
+                let _ = c.flush(wall);
+                let _ = c.stream.shutdown(std::net::Shutdown::Both);
+                sim.external_close(c.conn);
+                notes.push(format!(
+                    "bridge: closed {} from {}: no complete command for {:.0} s",
+                    service_name(service),
+                    c.peer,
+                    idle.as_secs_f64()
+                ));
+                return false;
+            }
+            if c.waiting() == 0
+                && (over || (c.closed_by_real && bytes.is_empty() && sim.connection_over(c.conn)))
+            {
+                let _ = c.stream.shutdown(std::net::Shutdown::Both);
+                return false;
             }
             true
         });
-        Ok(self.sim.trace().events.len() > before)
+        Ok(self.sim.trace().next_id() > before)
+    }
+
+    /// Takes every waiting connection, turning away what is over the limits.
+    fn accept(&mut self, now: SimTime, wall: Instant) -> io::Result<()> {
+        for (k, (l, p)) in self.listeners.iter().enumerate() {
+            // Every waiting connection (the listener is non-blocking: an error means none).
+            while let Ok((mut stream, peer)) = l.accept() {
+                let on_port = self.clients.iter().filter(|c| c.port == k);
+                let from_peer = on_port.clone().filter(|c| c.peer.ip() == peer.ip()).count();
+                let full = on_port.count() >= self.opts.max_connections;
+                let greedy = self.opts.max_per_address > 0
+                    && !peer.ip().is_loopback()
+                    && from_peer >= self.opts.max_per_address;
+                if full || greedy {
+                    // Turned away before it reaches the simulated server. The socket is new and
+                    // empty: a short reply fits whether or not the program reads.
+                    let _ = stream.set_nonblocking(true);
+                    let _ = stream.write(goodbye(p.service, true));
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                    self.notes.push(if full {
+                        format!(
+                            "bridge: {} on port {} turned {peer} away: {} connections already open",
+                            service_name(p.service),
+                            p.real,
+                            self.opts.max_connections
+                        )
+                    } else {
+                        format!(
+                            "bridge: {} on port {} turned {peer} away: {} connections from that address already open",
+                            service_name(p.service),
+                            p.real,
+                            self.opts.max_per_address
+                        )
+                    });
+                    continue;
+                }
+                stream.set_nonblocking(true)?;
+                let _ = stream.set_nodelay(true);
+                self.sim.run_until(now);
+                if let Some(conn) =
+                    self.sim
+                        .connect_external(self.outside, p.host, p.service.port())
+                {
+                    self.clients.push(Client {
+                        stream,
+                        conn,
+                        peer,
+                        closed_by_real: false,
+                        port: k,
+                        out: Vec::new(),
+                        sent: 0,
+                        last_progress: wall,
+                        last_write: wall,
+                        greeted: false,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 }
 
-/// Serves until Ctrl-C (or `run_for`), printing every event as `mailsim run` does.
+/// Serves until Ctrl-C (or `run_for`), logging every event as `mailsim run` prints it. The log
+/// goes to `out` from a thread of its own: a slow or stuck reader loses lines, never the bridge.
 pub fn serve(
     s: &Scenario,
     seed: Option<u64>,
     opts: &Options,
-    out: &mut dyn Write,
+    out: Box<dyn Write + Send>,
 ) -> io::Result<()> {
     let (mut bridge, ports) = Bridge::new(s, seed, opts)?;
-    writeln!(out, "mailsim serve — {} ({} ports)", s.title, ports.len())?;
-    write!(out, "{}", table(s, &ports, opts.bind))?;
-    writeln!(
-        out,
-        "Ctrl-C stops. Every segment follows, as in `mailsim run`."
-    )?;
-    out.flush()?;
+    let mut log = Log::spawn(out);
+    let mut head = format!("mailsim serve — {} ({} ports)\n", s.title, ports.len());
+    head.push_str(&table(s, &ports, opts.bind));
+    head.push_str("Ctrl-C stops. Every segment follows, as in `mailsim run`.\n");
+    log.line(head.into_bytes());
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -359,16 +439,23 @@ pub fn serve(
     while !stop.load(Ordering::SeqCst) && opts.run_for.is_none_or(|d| bridge.elapsed() < d) {
         let busy = bridge.poll()?;
         let trace = bridge.sim().trace();
-        for ev in &trace.events[printed..] {
+        if printed < trace.first_id() {
+            let forgotten = trace.first_id() - printed;
+            log.line(
+                format!("mailsim serve: {forgotten} events forgotten before they were logged\n")
+                    .into_bytes(),
+            );
+            printed = trace.first_id();
+        }
+        for ev in trace.since(printed) {
             let mut line = Vec::new();
             report::write_event(&mut line, trace, ev, false)?;
-            out.write_all(&line)?;
+            log.line(line);
         }
-        printed = trace.events.len();
+        printed = trace.next_id();
         for n in bridge.notes.drain(..) {
-            writeln!(out, "{n}")?;
+            log.line(format!("{n}\n").into_bytes());
         }
-        out.flush()?;
         // While bytes flow, go round again at once; just after, only yield (a client's next
         // command is usually microseconds away); when all has been quiet a while, rest 1 ms.
         if busy {
@@ -382,31 +469,13 @@ pub fn serve(
             }
         }
     }
-    writeln!(
-        out,
-        "mailsim serve: stopped after {:.1} s",
-        bridge.elapsed().as_secs_f64()
-    )?;
-    Ok(())
-}
-
-/// Whether the simulation is done with a connection the real program left.
-fn sim_done(sim: &Sim, conn: usize) -> bool {
-    sim.connection_over(conn)
-}
-
-/// Writes all of `bytes` to a non-blocking socket, waiting briefly when it is full.
-fn write_all(s: &mut TcpStream, mut bytes: &[u8]) -> io::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !bytes.is_empty() {
-        match s.write(bytes) {
-            Ok(0) => return Err(ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    log.line(
+        format!(
+            "mailsim serve: stopped after {:.1} s\n",
+            bridge.elapsed().as_secs_f64()
+        )
+        .into_bytes(),
+    );
+    log.finish(Duration::from_secs(2));
     Ok(())
 }

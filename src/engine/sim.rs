@@ -256,6 +256,8 @@ pub struct Sim {
     pub(crate) next_step: usize,
     /// Work a webmail server does for a browser's request, by the connection doing it.
     pub(crate) web_jobs: BTreeMap<usize, crate::nodes::WebJob>,
+    /// What a long live run's trace keeps (`None`: everything).
+    pub(crate) keep: Option<super::keep::Keeper>,
 }
 
 impl Sim {
@@ -280,6 +282,7 @@ impl Sim {
             // A mail costs about fifty events; reserving up front spares the big trace from being
             // copied as it grows (a capacity hint only).
             events: Vec::with_capacity(64 + scenario.steps.len() * 48),
+            forgotten: Default::default(),
         };
         let mut links = BTreeMap::new();
         for l in &scenario.links {
@@ -306,6 +309,7 @@ impl Sim {
             dns_pending: BTreeMap::new(),
             next_step: 0,
             web_jobs: BTreeMap::new(),
+            keep: None,
         }
     }
 
@@ -347,7 +351,7 @@ impl Sim {
         };
         debug_assert!(time >= self.now, "time went backwards");
         self.now = time;
-        let first = self.trace.events.len();
+        let first = self.trace.next_id();
         match ev {
             Ev::Step(i) => self.fire_step(i),
             Ev::Tcp {
@@ -381,7 +385,9 @@ impl Sim {
                 arrive,
             } => self.retransmit(event, attempt, arrive),
         }
-        Some(first..self.trace.events.len())
+        let range = first..self.trace.next_id();
+        self.keep_within_budget(false);
+        Some(range)
     }
 
     /// Runs until nothing is left to happen.
@@ -418,14 +424,15 @@ impl Sim {
     /// Runs everything due up to `t`, then sets the clock to `t` (the bridge follows the wall
     /// clock this way; scripted runs never call it). Returns the new trace events.
     pub fn run_until(&mut self, t: SimTime) -> Range<usize> {
-        let first = self.trace.events.len();
+        let first = self.trace.next_id();
         while self.next_time().is_some_and(|n| n <= t) {
             self.step();
         }
         if t > self.now {
             self.now = t;
         }
-        first..self.trace.events.len()
+        self.keep_within_budget(true);
+        first..self.trace.next_id()
     }
 
     /// Adds a host that is not in the scenario: the real world behind the bridge. Its
@@ -661,7 +668,7 @@ impl Sim {
         } else {
             Direction::ServerToClient
         };
-        let event = self.trace.events.len();
+        let event = self.trace.next_id();
         if !timed_out {
             self.queue.push(
                 arrive,
@@ -703,6 +710,7 @@ impl Sim {
                 state_after: states.1,
                 lost,
                 attempt: 0,
+                elided: 0,
             }),
         );
     }
@@ -744,7 +752,7 @@ impl Sim {
     /// Sends segment `event` again: its retransmission timer ran out before an acknowledgment
     /// came. The arrival of the sending that gets through was queued with the first sending.
     fn retransmit(&mut self, event: usize, attempt: u8, arrive: Option<SimTime>) {
-        let Some(EventKind::Segment(first)) = self.trace.events.get(event).map(|e| &e.kind) else {
+        let Some(EventKind::Segment(first)) = self.trace.get(event).map(|e| &e.kind) else {
             return;
         };
         let mut s = first.clone();
@@ -1064,7 +1072,7 @@ impl Sim {
                 Ev::Udp {
                     from,
                     to,
-                    event: self.trace.events.len(),
+                    event: self.trace.next_id(),
                 },
             );
         }
@@ -1096,7 +1104,7 @@ impl Sim {
     }
 
     fn payload_slot(&mut self, event: usize) -> Option<&mut Vec<u8>> {
-        match &mut self.trace.events.get_mut(event)?.kind {
+        match &mut self.trace.get_mut(event)?.kind {
             EventKind::Segment(s) => Some(&mut s.payload),
             EventKind::Datagram(d) => Some(&mut d.payload),
             _ => None,
@@ -1110,6 +1118,7 @@ impl Sim {
     }
 
     fn put_payload(&mut self, event: usize, payload: Vec<u8>) {
+        let payload = self.keep_payload(event, payload);
         if let Some(slot) = self.payload_slot(event) {
             *slot = payload;
         }

@@ -119,6 +119,16 @@ pub struct Segment {
     pub lost: bool,
     /// Which sending of these bytes this is: 0 the first, 1 the first retransmission, ...
     pub attempt: u8,
+    /// Bytes it carried that the trace no longer keeps (a long live run's [`Budget`]): the
+    /// payload is then only their first part.
+    pub elided: u32,
+}
+
+impl Segment {
+    /// The bytes it carried on the wire, kept or not.
+    pub fn wire_len(&self) -> usize {
+        self.payload.len() + self.elided as usize
+    }
 }
 
 /// A UDP datagram (DNS).
@@ -237,21 +247,125 @@ pub struct TraceEvent {
     pub kind: EventKind,
 }
 
+/// How much a long live run's trace keeps (`mailsim serve` sets it; a scenario run keeps all).
+/// What it no longer keeps is summarised: a segment's dropped bytes in [`Segment::elided`], the
+/// oldest events in [`Trace::forgotten`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Payload bytes kept per connection each way; past them a segment keeps its first `head`.
+    pub per_conn: usize,
+    /// Payload bytes kept in all; past them the oldest delivered segments are cut to `head`.
+    pub total: usize,
+    /// What a cut segment keeps of its payload (enough to see what it was).
+    pub head: usize,
+    /// Events kept; past them the oldest quarter is forgotten (never one still on its way).
+    pub events: usize,
+}
+
+impl Budget {
+    /// For `mailsim serve`: about 64 MB of payload and 400,000 events (under 200 MB in all).
+    pub const LIVE: Budget = Budget {
+        per_conn: 1 << 20,
+        total: 64 << 20,
+        head: 64,
+        events: 400_000,
+    };
+}
+
+/// What a trace has forgotten of its beginning (a long live run under a [`Budget`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    /// Events forgotten: the first kept event's id.
+    pub events: usize,
+    /// TCP segments among them.
+    pub segments: usize,
+    /// Bytes those segments carried.
+    pub bytes: u64,
+    /// Mails stored in a mailbox among them.
+    pub stored: usize,
+    /// When the last forgotten event happened.
+    pub until: SimTime,
+}
+
 /// The record of a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Trace {
     /// The hosts, by index.
     pub hosts: Vec<HostInfo>,
-    /// The events, in the order they happened.
+    /// The events kept, in the order they happened: all of them but in a long live run, where
+    /// the first has id [`Trace::first_id`].
     pub events: Vec<TraceEvent>,
+    /// What was forgotten before `events` (nothing, but in a long live run).
+    pub forgotten: Forgotten,
 }
 
 impl Trace {
     /// Appends an event; returns its id.
     pub fn push(&mut self, time: SimTime, kind: EventKind) -> usize {
-        let id = self.events.len();
+        let id = self.next_id();
         self.events.push(TraceEvent { id, time, kind });
         id
+    }
+
+    /// The id the next event will have: how many there have been.
+    pub fn next_id(&self) -> usize {
+        self.forgotten.events + self.events.len()
+    }
+
+    /// The id of the oldest event kept (0 unless some were forgotten).
+    pub fn first_id(&self) -> usize {
+        self.forgotten.events
+    }
+
+    /// Event `id`, if it is kept.
+    pub fn get(&self, id: usize) -> Option<&TraceEvent> {
+        self.events.get(id.checked_sub(self.forgotten.events)?)
+    }
+
+    /// Event `id`, if it is kept.
+    pub fn get_mut(&mut self, id: usize) -> Option<&mut TraceEvent> {
+        self.events.get_mut(id.checked_sub(self.forgotten.events)?)
+    }
+
+    /// The kept events from id `id` on.
+    pub fn since(&self, id: usize) -> &[TraceEvent] {
+        let k = id
+            .saturating_sub(self.forgotten.events)
+            .min(self.events.len());
+        &self.events[k..]
+    }
+
+    /// Forgets the oldest `n` kept events, adding them to the summary.
+    pub fn forget(&mut self, n: usize) {
+        let n = n.min(self.events.len());
+        for e in self.events.drain(..n) {
+            let f = &mut self.forgotten;
+            f.events += 1;
+            f.until = e.time;
+            match &e.kind {
+                EventKind::Segment(s) => {
+                    f.segments += 1;
+                    f.bytes += s.wire_len() as u64;
+                }
+                EventKind::Mailbox {
+                    change: MailboxChange::Stored { .. },
+                    ..
+                } => f.stored += 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// The same trace with the kept events numbered from 0 (ids stay consistent among them):
+    /// for views that index events by id.
+    pub fn renumbered(&self) -> Trace {
+        let mut t = self.clone();
+        let first = t.forgotten.events;
+        for e in &mut t.events {
+            e.id -= first;
+        }
+        t.forgotten = Forgotten::default();
+        t
     }
 
     /// The host's name.

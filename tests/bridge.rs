@@ -1,0 +1,258 @@
+//! The bridge (`mailsim serve`) on 127.0.0.1 against clumsy and hostile clients: each test is a
+//! fault a classroom met, and fails on a bridge without its fix.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use mailsim::bridge::{Bridge, Options};
+use mailsim::scenario::Scenario;
+
+fn scenario() -> Scenario {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/bridge.toml");
+    mailsim::scenario::parse(path, &std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A bridge polled on a thread of its own until dropped.
+struct Running {
+    base: u16,
+    stop: Arc<AtomicBool>,
+    notes: Arc<Mutex<Vec<String>>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Running {
+    fn start(opts: Options) -> Running {
+        let stop = Arc::new(AtomicBool::new(false));
+        let notes = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let thread = {
+            let (stop, notes) = (stop.clone(), notes.clone());
+            thread::spawn(move || {
+                let s = scenario();
+                // A base whose ports are all free (another test may hold some).
+                let mut base = 20_000 + (std::process::id() % 97) as u16 * 101;
+                let mut bridge = loop {
+                    let o = Options {
+                        port_base: base,
+                        ..opts.clone()
+                    };
+                    match Bridge::new(&s, None, &o) {
+                        Ok((b, _)) => break b,
+                        Err(_) => base += 7,
+                    }
+                };
+                tx.send(base).unwrap();
+                while !stop.load(Ordering::SeqCst) {
+                    bridge.poll().unwrap();
+                    notes.lock().unwrap().append(&mut bridge.notes);
+                    thread::sleep(Duration::from_micros(200));
+                }
+            })
+        };
+        let base = rx.recv().unwrap();
+        Running {
+            base,
+            stop,
+            notes,
+            thread: Some(thread),
+        }
+    }
+
+    fn connect(&self, port: u16) -> TcpStream {
+        let s = TcpStream::connect(("127.0.0.1", self.base + port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.notes.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn opts(idle: f64) -> Options {
+    Options {
+        idle_timeout: Some(Duration::from_secs_f64(idle)),
+        ..Options::default()
+    }
+}
+
+fn line(r: &mut impl BufRead) -> String {
+    let mut l = String::new();
+    r.read_line(&mut l).unwrap();
+    l
+}
+
+/// Greeting, QUIT, goodbye on submission: how long a well-behaved client waits.
+fn greet_and_quit(b: &Running) -> Duration {
+    let t = Instant::now();
+    let s = b.connect(587);
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    assert!(line(&mut r).starts_with("220 "));
+    (&s).write_all(b"QUIT\r\n").unwrap();
+    assert!(line(&mut r).starts_with("221 "));
+    t.elapsed()
+}
+
+#[test]
+fn a_client_that_never_reads_stalls_only_itself() {
+    let b = Running::start(opts(3.0));
+    let mut floods = Vec::new();
+    for _ in 0..2 {
+        let s = b.connect(587);
+        // Wait for the greeting (an early talker is turned away), then never read again.
+        let mut g = [0u8; 64];
+        let _ = (&s).read(&mut g).unwrap();
+        floods.push(thread::spawn(move || {
+            // 1.2 MB of commands, 20 MB of replies: more than the sockets' buffers hold.
+            let noops = b"EHLO x\r\n".repeat(150_000);
+            // Blocks once the bridge stops reading; ends when the bridge drops it.
+            let _ = (&s).write_all(&noops);
+            // Kept open (a closed socket is a client gone, not one that does not read).
+            s
+        }));
+    }
+    thread::sleep(Duration::from_millis(500));
+    // Another student's program is served at once, though two never read their replies.
+    let took = greet_and_quit(&b);
+    assert!(
+        took < Duration::from_secs(3),
+        "a well-behaved client waited {took:?}"
+    );
+    // The non-readers are dropped once their sockets took nothing for the idle time.
+    let dropped = || {
+        b.notes()
+            .iter()
+            .filter(|n| n.contains("stopped reading its replies"))
+            .count()
+    };
+    let t = Instant::now();
+    while dropped() < 2 && t.elapsed() < Duration::from_secs(20) {
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(dropped(), 2, "{:#?}", b.notes());
+    for f in floods {
+        f.join().unwrap();
+    }
+}
+
+#[test]
+fn one_byte_a_second_does_not_keep_a_connection_open() {
+    let b = Running::start(Options {
+        max_connections: 3,
+        ..opts(1.0)
+    });
+    let lorises: Vec<_> = (0..3)
+        .map(|_| {
+            let s = b.connect(587);
+            thread::spawn(move || {
+                let mut g = [0u8; 64];
+                let _ = (&s).read(&mut g);
+                // A command that never ends: a byte every 200 ms, faster than the idle time.
+                for _ in 0..20 {
+                    if (&s).write_all(b"N").is_err() {
+                        return true;
+                    }
+                    thread::sleep(Duration::from_millis(200));
+                }
+                // Closed by the bridge: the read sees its 421 or the end.
+                let mut rest = Vec::new();
+                let _ = (&s).read_to_end(&mut rest);
+                String::from_utf8_lossy(&rest).contains("421 4.4.2")
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(2500));
+    // The slots are free again: a new client gets the greeting, not "too many connections".
+    let s = b.connect(587);
+    let mut r = BufReader::new(s);
+    let greeting = line(&mut r);
+    assert!(greeting.starts_with("220 "), "{greeting:?}");
+    for l in lorises {
+        assert!(
+            l.join().unwrap(),
+            "a slow client was not told why it was closed"
+        );
+    }
+}
+
+#[test]
+fn an_smtp_client_that_talks_before_the_greeting_gets_554() {
+    let b = Running::start(opts(10.0));
+    let s = b.connect(587);
+    (&s).write_all(b"EHLO early.example\r\n").unwrap();
+    let mut all = String::new();
+    BufReader::new(s).read_to_string(&mut all).unwrap();
+    assert!(all.starts_with("554 5.5.1 "), "{all:?}");
+    assert!(!all.contains("250"), "the server took the command: {all:?}");
+    // A patient client is served as before.
+    greet_and_quit(&b);
+}
+
+#[test]
+fn a_port_past_65535_is_an_error_that_says_which() {
+    let s = scenario();
+    let e = mailsim::bridge::plan(&s, 60_000).unwrap_err();
+    assert!(e.contains("65535"), "{e}");
+    assert!(e.contains("mail.b.example"), "{e}");
+    // The largest base that fits does fit: b's IMAP at base + 10143.
+    let fits: u16 = e.rsplit(' ').next().unwrap().parse().unwrap();
+    assert_eq!(fits, 65_535 - 10_143);
+    assert!(mailsim::bridge::plan(&s, fits).is_ok());
+    assert!(mailsim::bridge::plan(&s, fits + 1).is_err());
+}
+
+#[test]
+fn a_stdout_nobody_reads_does_not_stall_the_bridge() {
+    // A base of our own: the process binds it.
+    let base = 30_000 + (std::process::id() % 89) as u16 * 113;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mailsim"))
+        .args([
+            "serve",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/bridge.toml"),
+        ])
+        .args(["--port-base", &base.to_string(), "--for", "60"])
+        .args(["--max-connections", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], base + 587));
+    let s = loop {
+        if let Ok(s) = TcpStream::connect(addr) {
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            break s;
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    assert!(line(&mut r).starts_with("220 "));
+    // Nobody reads the pipe (64 KB): each connection turned away logs a line, 12,000 of them fill
+    // it and the log's queue (8192 lines) over.
+    for _ in 0..12_000 {
+        // (A stuck bridge stops accepting: its backlog fills and connecting fails.)
+        if TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() {
+            break;
+        }
+    }
+    // Still answering, at once.
+    let t = Instant::now();
+    (&s).write_all(b"NOOP\r\n").unwrap();
+    assert!(line(&mut r).starts_with("250 "));
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    let _ = s.shutdown(Shutdown::Both);
+    let _ = child.kill();
+    let _ = child.wait();
+}
