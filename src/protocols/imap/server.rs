@@ -977,44 +977,47 @@ impl ImapServer {
         let recent = sel.recent.contains(&m.uid);
         let read_only = sel.read_only;
         let msg = Part::parse(&m.data);
-        let mut parts: Vec<String> = Vec::new();
+        // Items are bytes: a literal carries the stored octets, 8-bit ones included (RFC 3501
+        // §4.3), and `{n}` counts exactly those.
+        let mut parts: Vec<Vec<u8>> = Vec::new();
         let mut wants_flags = false;
         let mut sets_seen = false;
         let has_uid = items.iter().any(|x| matches!(x, MessageDataItemName::Uid));
+        let text = |s: String| s.into_bytes();
         if by_uid && !has_uid {
-            parts.push(format!("UID {}", m.uid));
+            parts.push(text(format!("UID {}", m.uid)));
         }
         for item in items {
             match item {
-                MessageDataItemName::Uid => parts.push(format!("UID {}", m.uid)),
+                MessageDataItemName::Uid => parts.push(text(format!("UID {}", m.uid))),
                 MessageDataItemName::Flags => wants_flags = true,
-                MessageDataItemName::InternalDate => parts.push(format!(
+                MessageDataItemName::InternalDate => parts.push(text(format!(
                     "INTERNALDATE \"{}\"",
                     mime::internal_date(store.unix_time(m.arrived))
-                )),
+                ))),
                 MessageDataItemName::Rfc822Size => {
-                    parts.push(format!("RFC822.SIZE {}", m.data.len()))
+                    parts.push(text(format!("RFC822.SIZE {}", m.data.len())))
                 }
                 MessageDataItemName::Envelope => {
-                    parts.push(format!("ENVELOPE {}", mime::envelope(&msg)))
+                    parts.push(text(format!("ENVELOPE {}", mime::envelope(&msg))))
                 }
-                MessageDataItemName::BodyStructure => parts.push(format!(
+                MessageDataItemName::BodyStructure => parts.push(text(format!(
                     "BODYSTRUCTURE {}",
                     mime::body_structure(&msg, true)
-                )),
+                ))),
                 MessageDataItemName::Body => {
-                    parts.push(format!("BODY {}", mime::body_structure(&msg, false)))
+                    parts.push(text(format!("BODY {}", mime::body_structure(&msg, false))))
                 }
                 MessageDataItemName::Rfc822 => {
                     sets_seen = true;
-                    parts.push(format!("RFC822 {}", literal(&m.data)));
+                    parts.push(literal("RFC822", &m.data));
                 }
                 MessageDataItemName::Rfc822Header => {
-                    parts.push(format!("RFC822.HEADER {}", literal(&msg.header_section())))
+                    parts.push(literal("RFC822.HEADER", &msg.header_section()))
                 }
                 MessageDataItemName::Rfc822Text => {
                     sets_seen = true;
-                    parts.push(format!("RFC822.TEXT {}", literal(msg.body)));
+                    parts.push(literal("RFC822.TEXT", msg.body));
                 }
                 MessageDataItemName::BodyExt {
                     section,
@@ -1029,11 +1032,11 @@ impl ImapServer {
                         Some((start, len)) => {
                             let s = (*start as usize).min(bytes.len());
                             let e = (s + len.get() as usize).min(bytes.len());
-                            (format!("<{start}>"), bytes[s..e].to_vec())
+                            (format!("<{start}>"), &bytes[s..e])
                         }
-                        None => (String::new(), bytes),
+                        None => (String::new(), &bytes[..]),
                     };
-                    parts.push(format!("BODY[{name}]{origin} {}", literal(&bytes)));
+                    parts.push(literal(&format!("BODY[{name}]{origin}"), bytes));
                 }
                 _ => {}
             }
@@ -1053,14 +1056,16 @@ impl ImapServer {
             wants_flags = true;
         }
         if wants_flags {
-            parts.push(format!("FLAGS ({})", flag_list(&flags, recent)));
+            parts.push(text(format!("FLAGS ({})", flag_list(&flags, recent))));
             if let State::Selected { sel, .. } = &mut self.state
                 && let Some(v) = sel.view.get_mut(i)
             {
                 v.1 = flags;
             }
         }
-        self.push(&format!("* {} FETCH ({})\r\n", i + 1, parts.join(" ")));
+        self.push(&format!("* {} FETCH (", i + 1));
+        self.out.extend_from_slice(&parts.join(&b' '));
+        self.push(")\r\n");
     }
 
     fn store_one(
@@ -1339,8 +1344,11 @@ fn flag_list(flags: &[String], recent: bool) -> String {
     v.join(" ")
 }
 
-fn literal(bytes: &[u8]) -> String {
-    format!("{{{}}}\r\n{}", bytes.len(), String::from_utf8_lossy(bytes))
+/// `name {n}` CRLF and the n octets as stored, whatever they are (RFC 3501 §4.3).
+fn literal(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut v = format!("{name} {{{}}}\r\n", bytes.len()).into_bytes();
+    v.extend_from_slice(bytes);
+    v
 }
 
 /// The section's name as echoed in the reply, and its bytes (RFC 3501 §6.4.5).
