@@ -116,3 +116,14 @@ fn smtp_submission_with_auth_required() {
         "smtp-auth.txt",
     );
 }
+
+#[test]
+fn smtp_auth_takes_only_the_servers_own_domain() {
+    let server = RefCell::new(common::smtp_server_auth(Role::Submission, true));
+    common::replay(
+        include_str!("transcripts/smtp-auth-domain.txt"),
+        |b| server.borrow_mut().handle_input(b),
+        || server.borrow_mut().poll_transmit().unwrap_or_default(),
+        "smtp-auth-domain.txt",
+    );
+}

@@ -554,12 +554,13 @@ impl SmtpServer {
             ));
         };
         let check = |s: &mut Self, user: &str, pass: &[u8]| {
-            let ok = s
-                .config
-                .accounts
-                .get(user)
-                .is_some_and(|p| p.as_bytes() == pass);
-            if ok {
+            let account = s.account_name(user).filter(|u| {
+                s.config
+                    .accounts
+                    .get(*u)
+                    .is_some_and(|p| p.as_bytes() == pass)
+            });
+            if let Some(user) = account {
                 s.authed = Some(user.to_string());
                 s.line("235 2.7.0 Authentication successful");
             } else {
@@ -572,7 +573,6 @@ impl SmtpServer {
                 match parts.as_slice() {
                     [_, user, pass] => {
                         let user = String::from_utf8_lossy(user).to_string();
-                        let user = user.split('@').next().unwrap_or_default().to_string();
                         check(self, &user, pass);
                     }
                     _ => self.error(Reply::new(
@@ -582,14 +582,25 @@ impl SmtpServer {
                 }
             }
             AuthWait::LoginUser => {
+                // A user name of another domain is refused only after the password, like a
+                // wrong one: the reply does not tell which part was wrong.
                 let user = String::from_utf8_lossy(&raw).to_string();
-                let user = user.split('@').next().unwrap_or_default().to_string();
                 // "Password:" in base64.
                 self.line("334 UGFzc3dvcmQ6");
                 self.auth_wait = AuthWait::LoginPass(user);
             }
             AuthWait::LoginPass(user) => check(self, &user, &raw),
             AuthWait::None => {}
+        }
+    }
+
+    /// The account a SASL user name names: `alice`, or `alice@` one of this server's domains
+    /// (any case). A name in another domain names no account here (`None`).
+    fn account_name<'u>(&self, user: &'u str) -> Option<&'u str> {
+        match user.rsplit_once('@') {
+            None => Some(user),
+            Some((local, domain)) if self.config.is_local(domain) => Some(local),
+            Some(_) => None,
         }
     }
 
