@@ -6,9 +6,10 @@
 //! accepted). When [`SmtpServer::wants_close`] is true, close the connection after sending.
 //!
 //! The server is strict and teaches: commands out of order get 503 5.5.1, unknown verbs 500 5.5.2,
-//! bad arguments 501, unknown local users 550 5.1.1, relaying for strangers 554 5.7.1, messages over
-//! SIZE 552 5.3.4. Lines end with CRLF only: a bare LF is refused (RFC 5321 §2.3.8), which also stops
-//! "SMTP smuggling" through `<LF>.<LF>`. Replies to pipelined commands come in order (RFC 2920).
+//! bad arguments 501, unknown local users 550 5.1.1, relaying for strangers 554 5.7.1, a logged-in
+//! user sending as someone else 553 5.7.1, messages over SIZE 552 5.3.4. Lines end with CRLF only:
+//! a bare LF is refused (RFC 5321 §2.3.8), which also stops "SMTP smuggling" through `<LF>.<LF>`.
+//! Replies to pipelined commands come in order (RFC 2920).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -457,7 +458,10 @@ impl SmtpServer {
                 State::ExpectMail
             }
             (Command::Mail { from, params }, State::ExpectMail) => {
-                match self.check_mail_params(&params) {
+                match self
+                    .check_mail_params(&params)
+                    .and_then(|()| self.check_sender(from.as_ref()))
+                {
                     Ok(()) => {
                         self.line("250 2.1.0 Ok");
                         State::ExpectRcpt(Txn {
@@ -632,6 +636,25 @@ impl SmtpServer {
             }
         }
         Ok(())
+    }
+
+    /// A logged-in user sends as their own address only (`<>` is allowed, for notifications),
+    /// refused at MAIL (RFC 5321 §4.2.2: 553, mailbox name not allowed; RFC 3463 X.7.1).
+    fn check_sender(&self, from: Option<&Address>) -> Result<(), Reply> {
+        let (Some(user), Some(from)) = (&self.authed, from) else {
+            return Ok(());
+        };
+        if from.local.eq_ignore_ascii_case(user) && self.config.is_local(&from.domain) {
+            return Ok(());
+        }
+        let owner = match self.config.local_domains.first() {
+            Some(d) => format!("{user}@{d}"),
+            None => user.clone(),
+        };
+        Err(Reply::new(
+            553,
+            format!("5.7.1 Sender address rejected: not owned by user {owner}"),
+        ))
     }
 
     fn check_rcpt(&self, from: Option<&Address>, to: &Address) -> Result<&'static str, Reply> {
