@@ -248,14 +248,22 @@ impl SmtpServer {
             }
             if self.auth_wait != AuthWait::None {
                 let Some(line) = self.reader.with_next_line(|end, line| match end {
-                    LineEnd::Crlf => Some(String::from_utf8_lossy(line).into_owned()),
-                    _ => None,
+                    LineEnd::Crlf => Ok(String::from_utf8_lossy(line).into_owned()),
+                    other => Err(other),
                 }) else {
                     break;
                 };
                 match line {
-                    Some(l) => self.auth_line(l),
-                    None => {
+                    Ok(l) => self.auth_line(l),
+                    Err(LineEnd::TooLong) => {
+                        self.auth_wait = AuthWait::None;
+                        // RFC 4954 §6.
+                        self.error(Reply::new(
+                            500,
+                            "5.5.6 Authentication Exchange line is too long",
+                        ));
+                    }
+                    Err(_) => {
                         self.auth_wait = AuthWait::None;
                         self.error(Reply::new(
                             501,
