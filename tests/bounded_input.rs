@@ -4,6 +4,7 @@
 
 mod common;
 
+use mailsim::protocols::imap::server::MAX_LINE as IMAP_MAX_LINE;
 use mailsim::protocols::pop3::server::MAX_COMMAND_LINE as POP3_MAX_LINE;
 use mailsim::protocols::smtp::server::{MAX_COMMAND_LINE, MAX_TEXT_LINE, Role, ServerEvent};
 
@@ -112,4 +113,81 @@ fn pop3_command_line() {
     );
     h.input(b"\r\nUSER bob\r\n");
     assert_eq!(String::from_utf8(h.out).unwrap(), "+OK send PASS\r\n");
+}
+
+#[test]
+fn imap_command_line() {
+    let h = std::cell::RefCell::new(common::ImapHarness::new(1));
+    h.borrow_mut().take(0);
+    h.borrow_mut().input(0, b"a1 LOGIN bob ");
+    flood(
+        b'x',
+        IMAP_MAX_LINE,
+        |c| h.borrow_mut().input(0, c),
+        || h.borrow().sessions[0].buffered(),
+    );
+    let mut h = h.into_inner();
+    let out = String::from_utf8(h.take(0)).unwrap();
+    assert_eq!(
+        out,
+        "a1 BAD [LIMIT] command line too long: at most 65536 octets with its CRLF, literals aside (RFC 7162 section 4)\r\n"
+    );
+    h.input(0, b"\r\na2 LOGIN bob secret\r\n");
+    assert!(
+        String::from_utf8(h.take(0))
+            .unwrap()
+            .starts_with("a2 OK [CAPABILITY"),
+        "the session goes on"
+    );
+    // While AUTHENTICATE waits for its line, that line is bounded too.
+    let mut h = common::ImapHarness::new(1);
+    h.take(0);
+    h.input(0, b"b1 AUTHENTICATE PLAIN\r\n");
+    assert_eq!(h.take(0), b"+ \r\n");
+    let h = std::cell::RefCell::new(h);
+    flood(
+        b'A',
+        IMAP_MAX_LINE,
+        |c| h.borrow_mut().input(0, c),
+        || h.borrow().sessions[0].buffered(),
+    );
+    let mut h = h.into_inner();
+    let out = String::from_utf8(h.take(0)).unwrap();
+    assert!(
+        out.starts_with("b1 BAD [LIMIT] command line too long"),
+        "{out}"
+    );
+    h.input(0, b"\r\nb2 NOOP\r\n");
+    assert_eq!(h.take(0), b"b2 OK NOOP completed\r\n");
+}
+
+#[test]
+fn imap_literals_are_not_lines() {
+    // An APPEND literal of 2 MB is data, bounded by MAX_MESSAGE, not by the line limit.
+    let mut h = common::ImapHarness::new(1);
+    h.input(0, b"a1 LOGIN bob secret\r\n");
+    h.take(0);
+    let mut msg = b"Subject: big\r\n\r\n".to_vec();
+    msg.resize(FLOOD, b'x');
+    msg.extend_from_slice(b"\r\n");
+    h.input(
+        0,
+        format!("a2 APPEND INBOX {{{}}}\r\n", msg.len()).as_bytes(),
+    );
+    assert_eq!(h.take(0), b"+ Ready for literal data\r\n");
+    for c in msg.chunks(CHUNK) {
+        h.input(0, c);
+    }
+    h.input(0, b"\r\n");
+    assert_eq!(
+        String::from_utf8(h.take(0)).unwrap(),
+        "a2 OK APPEND completed\r\n"
+    );
+    use mailsim::protocols::imap::server::MailStore;
+    assert_eq!(
+        h.store.folder("bob", "INBOX").unwrap().messages[2]
+            .data
+            .as_slice(),
+        msg
+    );
 }
