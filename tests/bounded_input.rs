@@ -4,6 +4,7 @@
 
 mod common;
 
+use mailsim::protocols::http::{Response, server as http};
 use mailsim::protocols::imap::server::MAX_LINE as IMAP_MAX_LINE;
 use mailsim::protocols::pop3::server::MAX_COMMAND_LINE as POP3_MAX_LINE;
 use mailsim::protocols::smtp::server::{MAX_COMMAND_LINE, MAX_TEXT_LINE, Role, ServerEvent};
@@ -189,5 +190,85 @@ fn imap_literals_are_not_lines() {
             .data
             .as_slice(),
         msg
+    );
+}
+
+#[test]
+fn http_head() {
+    let s = std::cell::RefCell::new(http::HttpServer::new("w"));
+    s.borrow_mut()
+        .handle_input(b"GET / HTTP/1.1\r\nHost: w\r\nX-Long: ");
+    flood(
+        b'h',
+        http::MAX_HEAD + CHUNK,
+        |c| s.borrow_mut().handle_input(c),
+        || s.borrow().buffered(),
+    );
+    let mut s = s.into_inner();
+    let out = text(s.poll_transmit());
+    assert!(out.starts_with("HTTP/1.1 431 "), "{out}");
+    assert_eq!(s.buffered(), 0);
+    assert!(s.wants_close());
+}
+
+#[test]
+fn http_body() {
+    let mut s = http::HttpServer::new("w");
+    s.handle_input(
+        format!(
+            "POST /send HTTP/1.1\r\nHost: w\r\nContent-Length: {}\r\n\r\n",
+            http::MAX_BODY + 1
+        )
+        .as_bytes(),
+    );
+    let out = text(s.poll_transmit());
+    assert!(
+        out.starts_with("HTTP/1.1 413 "),
+        "refused before the body: {out}"
+    );
+    let s = std::cell::RefCell::new(s);
+    flood(
+        b'b',
+        0,
+        |c| s.borrow_mut().handle_input(c),
+        || s.borrow().buffered(),
+    );
+}
+
+#[test]
+fn http_pipelined_while_the_host_works() {
+    // A request is with the host (the webmail is logging in to IMAP); the browser keeps sending.
+    let mut s = http::HttpServer::new("w");
+    s.handle_input(b"GET / HTTP/1.1\r\nHost: w\r\n\r\n");
+    assert!(s.poll_event().is_some());
+    let s = std::cell::RefCell::new(s);
+    flood(
+        b'p',
+        http::MAX_HEAD + http::MAX_BODY,
+        |c| s.borrow_mut().handle_input(c),
+        || s.borrow().buffered(),
+    );
+    let mut s = s.into_inner();
+    // The request is answered, and the connection then closes: what came after it was dropped.
+    s.respond(Response::html(200, "hi".into()));
+    let out = text(s.poll_transmit());
+    assert!(out.starts_with("HTTP/1.1 200 "), "{out}");
+    assert!(out.contains("Connection: close\r\n"), "{out}");
+    assert!(s.wants_close());
+    assert_eq!(s.buffered(), 0);
+    assert!(s.poll_event().is_none());
+}
+
+#[test]
+fn http_closing_request_keeps_nothing_after_it() {
+    let mut s = http::HttpServer::new("w");
+    s.handle_input(b"GET / HTTP/1.1\r\nHost: w\r\nConnection: close\r\n\r\n");
+    assert!(s.poll_event().is_some());
+    let s = std::cell::RefCell::new(s);
+    flood(
+        b'p',
+        0,
+        |c| s.borrow_mut().handle_input(c),
+        || s.borrow().buffered(),
     );
 }
