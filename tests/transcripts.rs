@@ -116,3 +116,32 @@ fn smtp_submission_with_auth_required() {
         "smtp-auth.txt",
     );
 }
+
+#[test]
+fn smtp_auth_takes_only_the_servers_own_domain() {
+    let server = RefCell::new(common::smtp_server_auth(Role::Submission, true));
+    common::replay(
+        include_str!("transcripts/smtp-auth-domain.txt"),
+        |b| server.borrow_mut().handle_input(b),
+        || server.borrow_mut().poll_transmit().unwrap_or_default(),
+        "smtp-auth-domain.txt",
+    );
+}
+
+#[test]
+fn smtp_sender_must_be_the_logged_in_users_address() {
+    let server = RefCell::new(common::smtp_server_auth(Role::Submission, true));
+    common::replay(
+        include_str!("transcripts/smtp-sender-owned.txt"),
+        |b| server.borrow_mut().handle_input(b),
+        || server.borrow_mut().poll_transmit().unwrap_or_default(),
+        "smtp-sender-owned.txt",
+    );
+    let mut s = server.into_inner();
+    let Some(mailsim::protocols::smtp::server::ServerEvent::Accepted(env)) = s.poll_event() else {
+        panic!("the corrected transaction was not accepted");
+    };
+    assert_eq!(env.from.unwrap().to_string(), "Alice@B.Example");
+    assert_eq!(env.rcpts.len(), 1);
+    assert_eq!(s.poll_event(), None);
+}

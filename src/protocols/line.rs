@@ -2,8 +2,9 @@
 //!
 //! A line ends with CRLF. A bare LF also ends a line but is reported as such, so a strict server
 //! can refuse it (RFC 5321 §2.3.8). Incomplete input is buffered, never an error. A line longer than
-//! the limit is discarded up to its end and reported as [`Framed::TooLong`]; the buffer never grows
-//! past the limit plus one chunk.
+//! the limit is reported as [`Framed::TooLong`] as soon as it is known to be too long (its end need
+//! not have come), once; the rest of it, up to its LF, is dropped as it arrives and never buffered.
+//! So the buffer holds at most the limit between calls (plus the chunk being read, during one).
 
 /// One unit of framed input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +13,8 @@ pub enum Framed {
     Line(Vec<u8>),
     /// A line that ended with a LF not preceded by CR; the LF is not included.
     BareLf(Vec<u8>),
-    /// A line longer than the limit (counting its CRLF); its bytes were dropped.
+    /// A line longer than the limit (counting its CRLF); its bytes were dropped, and so will be
+    /// the rest of it, up to its LF.
     TooLong,
 }
 
@@ -23,7 +25,7 @@ pub enum LineEnd {
     Crlf,
     /// A bare LF.
     BareLf,
-    /// The line was too long and dropped (the bytes given are empty).
+    /// The line was too long and dropped (the bytes given are empty); so will be its rest.
     TooLong,
 }
 
@@ -33,7 +35,8 @@ pub struct LineReader {
     buf: Vec<u8>,
     pos: usize,
     max_line: usize,
-    overflow: bool,
+    /// A too-long line was reported: drop input up to its LF.
+    skipping: bool,
 }
 
 impl LineReader {
@@ -43,7 +46,7 @@ impl LineReader {
             buf: Vec::new(),
             pos: 0,
             max_line,
-            overflow: false,
+            skipping: false,
         }
     }
 
@@ -52,8 +55,17 @@ impl LineReader {
         self.max_line = max_line;
     }
 
-    /// Appends received bytes.
-    pub fn push(&mut self, bytes: &[u8]) {
+    /// Appends received bytes (less the rest of a too-long line, which is dropped).
+    pub fn push(&mut self, mut bytes: &[u8]) {
+        if self.skipping {
+            match bytes.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    self.skipping = false;
+                    bytes = &bytes[i + 1..];
+                }
+                None => return,
+            }
+        }
         if self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
@@ -68,7 +80,7 @@ impl LineReader {
     pub fn clear(&mut self) {
         self.buf = Vec::new();
         self.pos = 0;
-        self.overflow = false;
+        self.skipping = false;
     }
 
     /// Bytes buffered that do not yet form a line.
@@ -85,9 +97,8 @@ impl LineReader {
                 let bare = i == 0 || rest[i - 1] != b'\r';
                 let start = self.pos;
                 let end = if bare { start + i } else { start + i - 1 };
-                let too_long = i + 1 > self.max_line || self.overflow;
+                let too_long = i + 1 > self.max_line;
                 self.pos += i + 1;
-                self.overflow = false;
                 Some(if too_long {
                     f(LineEnd::TooLong, &[])
                 } else if bare {
@@ -96,11 +107,21 @@ impl LineReader {
                     f(LineEnd::Crlf, &self.buf[start..end])
                 })
             }
-            None => {
-                self.next_line();
-                None
-            }
+            None => self.start_skipping().then(|| f(LineEnd::TooLong, &[])),
         }
+    }
+
+    /// With no LF buffered: if what is buffered is already too long to be a line, drops it and
+    /// the rest of the line to come, and says so.
+    fn start_skipping(&mut self) -> bool {
+        // A line of `max_line` bytes without its LF yet can only end longer than `max_line`.
+        if self.buf.len() - self.pos < self.max_line {
+            return false;
+        }
+        self.buf.clear();
+        self.pos = 0;
+        self.skipping = true;
+        true
     }
 
     /// The next complete line, or `None` when more input is needed.
@@ -111,32 +132,15 @@ impl LineReader {
                 let bare = i == 0 || rest[i - 1] != b'\r';
                 let content = if bare { &rest[..i] } else { &rest[..i - 1] };
                 let too_long = i + 1 > self.max_line;
-                let line = if too_long || self.overflow {
-                    None
-                } else {
-                    Some(content.to_vec())
-                };
+                let line = (!too_long).then(|| content.to_vec());
                 self.pos += i + 1;
-                self.overflow = false;
                 Some(match line {
                     None => Framed::TooLong,
                     Some(l) if bare => Framed::BareLf(l),
                     Some(l) => Framed::Line(l),
                 })
             }
-            None => {
-                if rest.len() > self.max_line {
-                    // Drop what we have but keep a trailing CR, which may pair with the next LF.
-                    let keep_cr = rest.last() == Some(&b'\r');
-                    self.buf.clear();
-                    self.pos = 0;
-                    if keep_cr {
-                        self.buf.push(b'\r');
-                    }
-                    self.overflow = true;
-                }
-                None
-            }
+            None => self.start_skipping().then_some(Framed::TooLong),
         }
     }
 }
@@ -211,20 +215,32 @@ mod tests {
     #[test]
     fn long_lines_are_dropped_and_buffer_stays_bounded() {
         let mut r = LineReader::new(10);
+        // Reported once, as soon as it is too long, before its end has come.
+        r.push(b"xxxxxxxxxxxxxxxxxxxx");
+        assert_eq!(r.next_line(), Some(Framed::TooLong));
+        assert_eq!(r.buffered(), 0);
         for _ in 0..100 {
             r.push(b"xxxxxxxxxxxxxxxxxxxx");
             assert_eq!(r.next_line(), None);
-            assert!(r.buffered() <= 10 + 20);
+            assert_eq!(r.buffered(), 0, "the rest of the line is not kept");
         }
         r.push(b"\r\nok\r\n");
-        assert_eq!(
-            all(&mut r),
-            vec![Framed::TooLong, Framed::Line(b"ok".to_vec())]
-        );
+        assert_eq!(all(&mut r), vec![Framed::Line(b"ok".to_vec())]);
+        // A whole line in one piece is reported at its end.
         r.push(b"0123456789\r\n");
         assert_eq!(r.next_line(), Some(Framed::TooLong));
         r.push(b"01234567\r\n");
         assert_eq!(r.next_line(), Some(Framed::Line(b"01234567".to_vec())));
+        // Ten bytes without their LF cannot end as a line of ten; nine (with a CR) still can.
+        r.push(b"01234567\r");
+        assert_eq!(r.next_line(), None);
+        r.push(b"\n0123456789");
+        assert_eq!(
+            all(&mut r),
+            vec![Framed::Line(b"01234567".to_vec()), Framed::TooLong]
+        );
+        r.push(b"abc\nok\r\n");
+        assert_eq!(all(&mut r), vec![Framed::Line(b"ok".to_vec())]);
     }
 
     #[test]

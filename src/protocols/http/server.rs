@@ -86,8 +86,20 @@ impl HttpServer {
 
     /// Bytes from the browser.
     pub fn handle_input(&mut self, bytes: &[u8]) {
-        if self.state == State::Closed {
-            return;
+        match self.state {
+            // After a request that ends the connection nothing more is read (RFC 9112 §9.6).
+            State::Closed | State::Waiting { close: true } => return,
+            // More than the next request may be, sent while the host works on this one: it is
+            // dropped, and the connection ends after the response, which says so; the browser
+            // sends what was not answered again (RFC 9112 §9.3.2).
+            State::Waiting { close: false }
+                if self.buf.len() + bytes.len() > MAX_HEAD + MAX_BODY =>
+            {
+                self.buf = Vec::new();
+                self.state = State::Waiting { close: true };
+                return;
+            }
+            _ => {}
         }
         self.buf.extend_from_slice(bytes);
         self.parse();
@@ -194,6 +206,9 @@ impl HttpServer {
         let close =
             version == 0 || get("connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
         self.state = State::Waiting { close };
+        if close {
+            self.buf = Vec::new();
+        }
         self.events.push_back(Request {
             method,
             target,

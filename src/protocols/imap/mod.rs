@@ -5,4 +5,5 @@ pub mod client;
 pub mod explain;
 pub mod memstore;
 pub mod mime;
+mod reader;
 pub mod server;

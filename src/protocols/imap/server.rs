@@ -1,7 +1,8 @@
 //! The server side of IMAP4rev1 (RFC 3501) with IDLE (RFC 2177), sans-IO.
 //!
 //! Commands are split into lines and literals by imap-codec's `Fragmentizer` (so literal bytes are
-//! never read as commands) and parsed by its `CommandCodec`; replies are written here byte for byte.
+//! never read as commands; each line is bounded by [`MAX_LINE`]) and parsed by its `CommandCodec`;
+//! replies are written here byte for byte.
 //! The mailboxes live in the host, reached through [`MailStore`] during each call; when a session
 //! changes a mailbox the host tells the other sessions on it ([`ImapServer::mailbox_changed`]), which
 //! report it as untagged EXISTS / EXPUNGE / FETCH FLAGS at once while IDLE, or with their next reply.
@@ -12,7 +13,7 @@ use std::sync::Arc;
 
 use chrono::Datelike;
 use imap_codec::decode::Decoder;
-use imap_codec::fragmentizer::{FragmentInfo, Fragmentizer, LineEnding};
+use imap_codec::fragmentizer::{FragmentInfo, LineEnding};
 use imap_codec::imap_types::auth::{AuthMechanism, AuthenticateData};
 use imap_codec::imap_types::command::{Command, CommandBody};
 use imap_codec::imap_types::core::AString;
@@ -28,6 +29,7 @@ use imap_codec::imap_types::status::StatusDataItemName;
 use imap_codec::{AuthenticateDataCodec, CommandCodec, IdleDoneCodec};
 
 use super::mime::{self, Part};
+use super::reader::{Read, Reader, too_long};
 use crate::engine::time::{SimTime, days_from_civil};
 use crate::mail::{Mailbox, StoredMessage};
 
@@ -35,6 +37,8 @@ use crate::mail::{Mailbox, StoredMessage};
 pub const CAPABILITIES: &str = "IMAP4rev1 AUTH=PLAIN IDLE";
 /// The largest command with its literals we take (an APPENDed message included).
 pub const MAX_MESSAGE: u32 = 10 * 1024 * 1024 + 4096;
+/// The longest command line with its CRLF, literals aside (RFC 7162 §4: at least 8192 octets).
+pub const MAX_LINE: usize = 64 * 1024;
 /// After this many bad commands the server says BYE.
 const MAX_ERRORS: u32 = 10;
 /// The hierarchy delimiter of mailbox names.
@@ -125,7 +129,7 @@ pub struct ImapServer {
     config: Arc<ServerConfig>,
     state: State,
     mode: Mode,
-    frag: Fragmentizer,
+    input: Reader,
     out: Vec<u8>,
     errors: u32,
 }
@@ -141,7 +145,7 @@ impl ImapServer {
             config,
             state: State::NotAuthenticated,
             mode: Mode::Command,
-            frag: Fragmentizer::new(MAX_MESSAGE),
+            input: Reader::new(MAX_MESSAGE, MAX_LINE),
             out: greeting.into_bytes(),
             errors: 0,
         }
@@ -179,7 +183,7 @@ impl ImapServer {
 
     /// Bytes held for a command not yet complete (bounded by [`MAX_MESSAGE`]).
     pub fn buffered(&self) -> usize {
-        self.frag.message_bytes().len()
+        self.input.frag().message_bytes().len()
     }
 
     /// The connection ended.
@@ -200,33 +204,52 @@ impl ImapServer {
         if matches!(self.state, State::Logout) {
             return;
         }
-        self.frag.enqueue_bytes(bytes);
-        while let Some(info) = self.frag.progress() {
+        // In pieces no longer than a line may be, so that a line too long is caught early.
+        for piece in bytes.chunks(MAX_LINE) {
+            self.input.enqueue(piece);
+            self.take_fragments(store);
+        }
+    }
+
+    fn take_fragments(&mut self, store: &mut dyn MailStore) {
+        while let Some(read) = self.input.progress() {
             if matches!(self.state, State::Logout) {
                 return;
             }
+            let info = match read {
+                Read::Fragment(info) => info,
+                Read::TooLong { tag } => {
+                    let tag = match std::mem::replace(&mut self.mode, Mode::Command) {
+                        Mode::AuthData { tag } | Mode::Idle { tag } => tag,
+                        Mode::Command => tag.unwrap_or_else(|| "*".into()),
+                    };
+                    self.bad(&tag, &too_long(MAX_LINE));
+                    continue;
+                }
+            };
             if let FragmentInfo::Line {
                 ending: LineEnding::Lf,
                 ..
             } = info
             {
-                self.frag.poison_message();
+                self.input.poison_message();
             }
             if let FragmentInfo::Line {
                 announcement: Some(a),
                 ..
             } = info
             {
-                let tag = self.frag.decode_tag().map(|t| t.inner().to_string());
-                if self.frag.is_message_poisoned() {
+                let frag = self.input.frag();
+                let tag = frag.decode_tag().map(|t| t.inner().to_string());
+                if frag.is_message_poisoned() {
                     // The line already failed: the client waits for a continuation that will
                     // not come, so the command ends here (RFC 3501 §7.5).
                     let tag = tag.unwrap_or_else(|| "*".into());
-                    self.frag.skip_message();
+                    self.input.skip_message();
                     self.bad(&tag, "lines end with CRLF, not a bare LF (RFC 3501 §2.2)");
                 } else if a.length > MAX_MESSAGE - 4096 {
                     let tag = tag.unwrap_or_else(|| "*".into());
-                    self.frag.skip_message();
+                    self.input.skip_message();
                     self.reply(
                         &tag,
                         "NO",
@@ -240,23 +263,23 @@ impl ImapServer {
                 }
                 continue;
             }
-            if self.frag.is_message_complete() {
+            if self.input.frag().is_message_complete() {
                 self.handle_message(store);
             }
         }
     }
 
     fn handle_message(&mut self, store: &mut dyn MailStore) {
-        let tag = self
-            .frag
+        let frag = self.input.frag();
+        let tag = frag
             .decode_tag()
             .map(|t| t.inner().to_string())
             .unwrap_or_else(|| "*".into());
-        if self.frag.is_max_message_size_exceeded() {
+        if frag.is_max_message_size_exceeded() {
             return self.bad(&tag, "command too long");
         }
-        let bytes = self.frag.message_bytes().to_vec();
-        if self.frag.is_message_poisoned() {
+        let bytes = frag.message_bytes().to_vec();
+        if frag.is_message_poisoned() {
             return self.bad(&tag, "lines end with CRLF, not a bare LF (RFC 3501 §2.2)");
         }
         match self.mode.clone() {
@@ -977,44 +1000,47 @@ impl ImapServer {
         let recent = sel.recent.contains(&m.uid);
         let read_only = sel.read_only;
         let msg = Part::parse(&m.data);
-        let mut parts: Vec<String> = Vec::new();
+        // Items are bytes: a literal carries the stored octets, 8-bit ones included (RFC 3501
+        // §4.3), and `{n}` counts exactly those.
+        let mut parts: Vec<Vec<u8>> = Vec::new();
         let mut wants_flags = false;
         let mut sets_seen = false;
         let has_uid = items.iter().any(|x| matches!(x, MessageDataItemName::Uid));
+        let text = |s: String| s.into_bytes();
         if by_uid && !has_uid {
-            parts.push(format!("UID {}", m.uid));
+            parts.push(text(format!("UID {}", m.uid)));
         }
         for item in items {
             match item {
-                MessageDataItemName::Uid => parts.push(format!("UID {}", m.uid)),
+                MessageDataItemName::Uid => parts.push(text(format!("UID {}", m.uid))),
                 MessageDataItemName::Flags => wants_flags = true,
-                MessageDataItemName::InternalDate => parts.push(format!(
+                MessageDataItemName::InternalDate => parts.push(text(format!(
                     "INTERNALDATE \"{}\"",
                     mime::internal_date(store.unix_time(m.arrived))
-                )),
+                ))),
                 MessageDataItemName::Rfc822Size => {
-                    parts.push(format!("RFC822.SIZE {}", m.data.len()))
+                    parts.push(text(format!("RFC822.SIZE {}", m.data.len())))
                 }
                 MessageDataItemName::Envelope => {
-                    parts.push(format!("ENVELOPE {}", mime::envelope(&msg)))
+                    parts.push(text(format!("ENVELOPE {}", mime::envelope(&msg))))
                 }
-                MessageDataItemName::BodyStructure => parts.push(format!(
+                MessageDataItemName::BodyStructure => parts.push(text(format!(
                     "BODYSTRUCTURE {}",
                     mime::body_structure(&msg, true)
-                )),
+                ))),
                 MessageDataItemName::Body => {
-                    parts.push(format!("BODY {}", mime::body_structure(&msg, false)))
+                    parts.push(text(format!("BODY {}", mime::body_structure(&msg, false))))
                 }
                 MessageDataItemName::Rfc822 => {
                     sets_seen = true;
-                    parts.push(format!("RFC822 {}", literal(&m.data)));
+                    parts.push(literal("RFC822", &m.data));
                 }
                 MessageDataItemName::Rfc822Header => {
-                    parts.push(format!("RFC822.HEADER {}", literal(&msg.header_section())))
+                    parts.push(literal("RFC822.HEADER", &msg.header_section()))
                 }
                 MessageDataItemName::Rfc822Text => {
                     sets_seen = true;
-                    parts.push(format!("RFC822.TEXT {}", literal(msg.body)));
+                    parts.push(literal("RFC822.TEXT", msg.body));
                 }
                 MessageDataItemName::BodyExt {
                     section,
@@ -1029,11 +1055,11 @@ impl ImapServer {
                         Some((start, len)) => {
                             let s = (*start as usize).min(bytes.len());
                             let e = (s + len.get() as usize).min(bytes.len());
-                            (format!("<{start}>"), bytes[s..e].to_vec())
+                            (format!("<{start}>"), &bytes[s..e])
                         }
-                        None => (String::new(), bytes),
+                        None => (String::new(), &bytes[..]),
                     };
-                    parts.push(format!("BODY[{name}]{origin} {}", literal(&bytes)));
+                    parts.push(literal(&format!("BODY[{name}]{origin}"), bytes));
                 }
                 _ => {}
             }
@@ -1053,14 +1079,16 @@ impl ImapServer {
             wants_flags = true;
         }
         if wants_flags {
-            parts.push(format!("FLAGS ({})", flag_list(&flags, recent)));
+            parts.push(text(format!("FLAGS ({})", flag_list(&flags, recent))));
             if let State::Selected { sel, .. } = &mut self.state
                 && let Some(v) = sel.view.get_mut(i)
             {
                 v.1 = flags;
             }
         }
-        self.push(&format!("* {} FETCH ({})\r\n", i + 1, parts.join(" ")));
+        self.push(&format!("* {} FETCH (", i + 1));
+        self.out.extend_from_slice(&parts.join(&b' '));
+        self.push(")\r\n");
     }
 
     fn store_one(
@@ -1339,8 +1367,11 @@ fn flag_list(flags: &[String], recent: bool) -> String {
     v.join(" ")
 }
 
-fn literal(bytes: &[u8]) -> String {
-    format!("{{{}}}\r\n{}", bytes.len(), String::from_utf8_lossy(bytes))
+/// `name {n}` CRLF and the n octets as stored, whatever they are (RFC 3501 §4.3).
+fn literal(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut v = format!("{name} {{{}}}\r\n", bytes.len()).into_bytes();
+    v.extend_from_slice(bytes);
+    v
 }
 
 /// The section's name as echoed in the reply, and its bytes (RFC 3501 §6.4.5).

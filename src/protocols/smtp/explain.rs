@@ -136,6 +136,10 @@ pub fn server_bytes(bytes: &[u8], answering: &str) -> Explanation {
             "the message is larger than the server accepts",
             "RFC 5321 §4.5.3.1.10; RFC 1870",
         ),
+        553 => ex(
+            "this sender address is not allowed: a logged-in user sends as their own address only",
+            "RFC 5321 §4.2.2; RFC 3463 §3.8 (X.7.1)",
+        ),
         554 => ex(
             "the transaction failed for good (e.g. relaying denied, or a malformed message)",
             "RFC 5321 §4.2.3, §3.6.2",

@@ -6,9 +6,10 @@
 //! accepted). When [`SmtpServer::wants_close`] is true, close the connection after sending.
 //!
 //! The server is strict and teaches: commands out of order get 503 5.5.1, unknown verbs 500 5.5.2,
-//! bad arguments 501, unknown local users 550 5.1.1, relaying for strangers 554 5.7.1, messages over
-//! SIZE 552 5.3.4. Lines end with CRLF only: a bare LF is refused (RFC 5321 §2.3.8), which also stops
-//! "SMTP smuggling" through `<LF>.<LF>`. Replies to pipelined commands come in order (RFC 2920).
+//! bad arguments 501, unknown local users 550 5.1.1, relaying for strangers 554 5.7.1, a logged-in
+//! user sending as someone else 553 5.7.1, messages over SIZE 552 5.3.4. Lines end with CRLF only:
+//! a bare LF is refused (RFC 5321 §2.3.8), which also stops "SMTP smuggling" through `<LF>.<LF>`.
+//! Replies to pipelined commands come in order (RFC 2920).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -247,14 +248,22 @@ impl SmtpServer {
             }
             if self.auth_wait != AuthWait::None {
                 let Some(line) = self.reader.with_next_line(|end, line| match end {
-                    LineEnd::Crlf => Some(String::from_utf8_lossy(line).into_owned()),
-                    _ => None,
+                    LineEnd::Crlf => Ok(String::from_utf8_lossy(line).into_owned()),
+                    other => Err(other),
                 }) else {
                     break;
                 };
                 match line {
-                    Some(l) => self.auth_line(l),
-                    None => {
+                    Ok(l) => self.auth_line(l),
+                    Err(LineEnd::TooLong) => {
+                        self.auth_wait = AuthWait::None;
+                        // RFC 4954 §6.
+                        self.error(Reply::new(
+                            500,
+                            "5.5.6 Authentication Exchange line is too long",
+                        ));
+                    }
+                    Err(_) => {
                         self.auth_wait = AuthWait::None;
                         self.error(Reply::new(
                             501,
@@ -457,7 +466,10 @@ impl SmtpServer {
                 State::ExpectMail
             }
             (Command::Mail { from, params }, State::ExpectMail) => {
-                match self.check_mail_params(&params) {
+                match self
+                    .check_mail_params(&params)
+                    .and_then(|()| self.check_sender(from.as_ref()))
+                {
                     Ok(()) => {
                         self.line("250 2.1.0 Ok");
                         State::ExpectRcpt(Txn {
@@ -554,12 +566,13 @@ impl SmtpServer {
             ));
         };
         let check = |s: &mut Self, user: &str, pass: &[u8]| {
-            let ok = s
-                .config
-                .accounts
-                .get(user)
-                .is_some_and(|p| p.as_bytes() == pass);
-            if ok {
+            let account = s.account_name(user).filter(|u| {
+                s.config
+                    .accounts
+                    .get(*u)
+                    .is_some_and(|p| p.as_bytes() == pass)
+            });
+            if let Some(user) = account {
                 s.authed = Some(user.to_string());
                 s.line("235 2.7.0 Authentication successful");
             } else {
@@ -572,7 +585,6 @@ impl SmtpServer {
                 match parts.as_slice() {
                     [_, user, pass] => {
                         let user = String::from_utf8_lossy(user).to_string();
-                        let user = user.split('@').next().unwrap_or_default().to_string();
                         check(self, &user, pass);
                     }
                     _ => self.error(Reply::new(
@@ -582,14 +594,25 @@ impl SmtpServer {
                 }
             }
             AuthWait::LoginUser => {
+                // A user name of another domain is refused only after the password, like a
+                // wrong one: the reply does not tell which part was wrong.
                 let user = String::from_utf8_lossy(&raw).to_string();
-                let user = user.split('@').next().unwrap_or_default().to_string();
                 // "Password:" in base64.
                 self.line("334 UGFzc3dvcmQ6");
                 self.auth_wait = AuthWait::LoginPass(user);
             }
             AuthWait::LoginPass(user) => check(self, &user, &raw),
             AuthWait::None => {}
+        }
+    }
+
+    /// The account a SASL user name names: `alice`, or `alice@` one of this server's domains
+    /// (any case). A name in another domain names no account here (`None`).
+    fn account_name<'u>(&self, user: &'u str) -> Option<&'u str> {
+        match user.rsplit_once('@') {
+            None => Some(user),
+            Some((local, domain)) if self.config.is_local(domain) => Some(local),
+            Some(_) => None,
         }
     }
 
@@ -621,6 +644,25 @@ impl SmtpServer {
             }
         }
         Ok(())
+    }
+
+    /// A logged-in user sends as their own address only (`<>` is allowed, for notifications),
+    /// refused at MAIL (RFC 5321 §4.2.2: 553, mailbox name not allowed; RFC 3463 X.7.1).
+    fn check_sender(&self, from: Option<&Address>) -> Result<(), Reply> {
+        let (Some(user), Some(from)) = (&self.authed, from) else {
+            return Ok(());
+        };
+        if from.local.eq_ignore_ascii_case(user) && self.config.is_local(&from.domain) {
+            return Ok(());
+        }
+        let owner = match self.config.local_domains.first() {
+            Some(d) => format!("{user}@{d}"),
+            None => user.clone(),
+        };
+        Err(Reply::new(
+            553,
+            format!("5.7.1 Sender address rejected: not owned by user {owner}"),
+        ))
     }
 
     fn check_rcpt(&self, from: Option<&Address>, to: &Address) -> Result<&'static str, Reply> {
