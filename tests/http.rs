@@ -151,3 +151,92 @@ fn wrong_password_and_unknown_pages() {
     // Not logged in: /nowhere is not found (404 comes before the login check).
     assert_eq!(pages[1].1, 404);
 }
+
+#[test]
+fn webmail_escapes_what_mail_brings() {
+    // Subject, text and sender's name come from whoever sent the mail: the pages must show them
+    // as text, never as markup a browser would run.
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/webmail.toml"
+    ))
+    .unwrap()
+    .replace(
+        "subject = \"Lunch on Friday?\", body = \"Hi Bob,\\nAre we still on for lunch on Friday?\\nAlice\"",
+        "subject = \"<script>alert(1)</script>\", body = \"</pre><img src=x onerror=alert(2)>\"",
+    )
+    .replace("subject = \"Lunch on Friday?\"\n", "subject = \"<script>alert(1)</script>\"\n")
+    .replace("path = \"/message?uid=1\"", "path = \"/message?uid=2\"")
+    .replace("count = 1\n", "count = 2\n")
+        + r#"
+[[host]]
+name = "mallory-pc.a.example"
+ip = "192.0.2.66"
+[host.client]
+address = "alice@a.example"
+name = "<img src=x onerror=alert(3)>"
+password = "alice-secret"
+outgoing = "smtp.a.example"
+
+[[step]]
+at = "6s"
+action = "send"
+host = "mallory-pc.a.example"
+to = ["bob@b.example"]
+subject = "<b onmouseover=alert(4)>hi</b>"
+body = "<iframe src=//evil.example>"
+
+[[step]]
+at = "13s"
+action = "web"
+host = "bob-pc.b.example"
+server = "webmail.example"
+path = "/message?uid=1"
+"#;
+    let s = scenario::parse("xss.toml", &src).unwrap();
+    let mut sim = Sim::new(&s, None);
+    sim.run_to_end();
+    for c in check::check(&sim) {
+        assert!(c.ok, "{} / {}", c.text, c.found);
+    }
+    let pages: Vec<(String, String)> = sim
+        .trace()
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Page { url, html, .. } => Some((url.clone(), html.clone())),
+            _ => None,
+        })
+        .collect();
+    let shown = |url: &str| -> Vec<String> {
+        pages
+            .iter()
+            .filter(|(u, _)| u.ends_with(url))
+            .map(|(_, h)| h.clone())
+            .collect()
+    };
+    for (url, html) in &pages {
+        for markup in ["<script", "<img", "<b ", "<iframe", "</pre><"] {
+            assert!(!html.contains(markup), "{url} has {markup}:\n{html}");
+        }
+    }
+    let inbox = shown("/inbox").pop().unwrap();
+    assert!(
+        inbox.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+            && inbox.contains("&lt;b onmouseover=alert(4)&gt;hi&lt;/b&gt;"),
+        "{inbox}"
+    );
+    let messages = shown("/message?uid=1")
+        .into_iter()
+        .chain(shown("/message?uid=2"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for text in [
+        "<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>",
+        "&lt;/pre&gt;&lt;img src=x onerror=alert(2)&gt;",
+        "&lt;img src=x onerror=alert(3)&gt;",
+        "&lt;iframe src=//evil.example&gt;",
+    ] {
+        assert!(messages.contains(text), "{text} in\n{messages}");
+    }
+}
