@@ -3,8 +3,6 @@
 //! logs in to the user's mail server with IMAP to list and show mail, and hands new mail to the
 //! user's SMTP server with SMTP, because SMTP is how mail travels between servers.
 
-use rand::RngExt;
-
 use crate::engine::sim::Sim;
 use crate::engine::trace::EventKind;
 use crate::mail::subject_of;
@@ -384,7 +382,7 @@ impl Sim {
                     login_page("Wrong address or password: the mail server said NO to LOGIN.")
                 }
                 None => {
-                    let sid = format!("{:016x}", self.hosts[h].rng.random::<u64>());
+                    let sid = self.secret(h);
                     self.hosts[h].web_sessions.insert(
                         sid.clone(),
                         WebSession {
