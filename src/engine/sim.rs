@@ -137,6 +137,9 @@ pub struct HostState {
     pub(crate) greylist: smtp::server::Greylist,
     /// A browser's cookies, by web server host.
     pub(crate) cookies: BTreeMap<usize, Vec<(String, String)>>,
+    /// A browser's memory of the forms on the pages it got: their hidden fields, by (web server
+    /// host, form action). A POST sends them with the step's fields.
+    pub(crate) hidden_fields: BTreeMap<(usize, String), Vec<(String, String)>>,
     /// A webmail server's logged-in sessions, by session id.
     pub(crate) web_sessions: BTreeMap<String, crate::nodes::WebSession>,
 }
@@ -207,6 +210,7 @@ impl HostState {
             inbox: Vec::new(),
             known_uids: BTreeSet::new(),
             cookies: BTreeMap::new(),
+            hidden_fields: BTreeMap::new(),
             web_sessions: BTreeMap::new(),
             greylist: Default::default(),
             pop_locks: BTreeSet::new(),

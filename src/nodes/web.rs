@@ -9,7 +9,7 @@ use crate::mail::subject_of;
 use crate::nodes::{ClientApp, ServerApp, SmtpPurpose};
 use crate::protocols::Protocol;
 use crate::protocols::http::client::{ClientEvent as BrowserEvent, HttpClient};
-use crate::protocols::http::html::{escape, page};
+use crate::protocols::http::html::{escape, forms, page};
 use crate::protocols::http::{Request, Response, form_encode};
 use crate::protocols::imap::client::{ClientConfig, ClientEvent, ImapClient, Job};
 use crate::protocols::imap::mime::Part;
@@ -108,7 +108,18 @@ impl Sim {
     ) {
         let mut req = Request::new(method, path);
         if method == "POST" {
-            req.body = form_encode(form);
+            // As a browser submits a form of the page it has: the step's fields, which the user
+            // typed, and the form's hidden fields, which the page held.
+            let mut form = form.to_vec();
+            let action = path.split('?').next().unwrap_or_default().to_string();
+            if let Some(hidden) = self.hosts[h].hidden_fields.get(&(server, action)) {
+                for (k, v) in hidden {
+                    if !form.iter().any(|(n, _)| n == k) {
+                        form.push((k.clone(), v.clone()));
+                    }
+                }
+            }
+            req.body = form_encode(&form);
         }
         let name = self.hosts[server].def.name.clone();
         let ip = self.hosts[server].def.ip;
@@ -140,13 +151,21 @@ impl Sim {
                 body,
             } => {
                 let url = format!("http://{}{target}", self.hosts[peer.host].def.name);
+                let html = String::from_utf8_lossy(&body).into_owned();
+                for f in forms(&html) {
+                    if f.method == "post" && f.action.starts_with('/') {
+                        self.hosts[h]
+                            .hidden_fields
+                            .insert((peer.host, f.action), f.hidden);
+                    }
+                }
                 self.trace.push(
                     self.now,
                     EventKind::Page {
                         host: h,
                         url,
                         status,
-                        html: String::from_utf8_lossy(&body).into_owned(),
+                        html,
                     },
                 );
             }
