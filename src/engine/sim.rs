@@ -137,8 +137,8 @@ pub struct HostState {
     pub(crate) greylist: smtp::server::Greylist,
     /// A browser's cookies, by web server host.
     pub(crate) cookies: BTreeMap<usize, Vec<(String, String)>>,
-    /// A browser's memory of the forms on the pages it got: their hidden fields, by (web server
-    /// host, form action). A POST sends them with the step's fields.
+    /// A browser's memory of the forms on the pages it got: their hidden fields (the webmail's
+    /// form token), by (web server host, form action). A POST sends them with the step's fields.
     pub(crate) hidden_fields: BTreeMap<(usize, String), Vec<(String, String)>>,
     /// A webmail server's logged-in sessions, by session id.
     pub(crate) web_sessions: BTreeMap<String, crate::nodes::WebSession>,
@@ -414,9 +414,9 @@ impl Sim {
         }
     }
 
-    /// Secrets the servers hand to clients (a webmail's session ids, 128 bits each, written as
-    /// 32 hex digits) are filled from `f` from now on, and no longer drawn from the host's seeded
-    /// generator.
+    /// Secrets the servers hand to clients (a webmail's session ids and form tokens, 128 bits
+    /// each, written as 32 hex digits) are filled from `f` from now on, and no longer drawn from
+    /// the host's seeded generator.
     ///
     /// Without it (simulations, tests) secrets come from the seed like every other draw, so the
     /// same scenario and seed give the same bytes, cookies included. That is right for a lesson and
