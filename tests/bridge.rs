@@ -256,3 +256,33 @@ fn a_stdout_nobody_reads_does_not_stall_the_bridge() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Logs in to the webmail through the bridge; returns the session cookie's value.
+fn webmail_session(b: &Running) -> String {
+    let s = b.connect(80);
+    let body = "user=alice%40a.example&password=alice-secret";
+    let req = format!(
+        "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    (&s).write_all(req.as_bytes()).unwrap();
+    let mut all = String::new();
+    BufReader::new(s).read_to_string(&mut all).unwrap();
+    assert!(all.starts_with("HTTP/1.1 303"), "{all}");
+    let cookie = all
+        .lines()
+        .find_map(|l| l.strip_prefix("Set-Cookie: session="))
+        .unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
+
+#[test]
+fn webmail_session_ids_do_not_follow_from_the_seed() {
+    // Two runs of the same scenario with the same seed: the simulated world is the same, but
+    // what a real person gets to prove who they are is not.
+    let ids: Vec<String> = (0..2)
+        .map(|_| webmail_session(&Running::start(opts(10.0))))
+        .collect();
+    assert_eq!(ids[0].len(), 32, "{ids:?}");
+    assert_ne!(ids[0], ids[1]);
+}

@@ -213,6 +213,15 @@ impl Bridge {
         let mut sim = Sim::new(s, seed);
         // Real programs must log in to send (RFC 6409): no open relay on this computer.
         sim.require_submission_auth();
+        // Secrets handed to real people come from the OS, not the seed: every run (and anyone
+        // who knows the scenario) would otherwise see the same session ids.
+        os_random(&mut [0u8; 16])?;
+        sim.set_secret_source(Box::new(|b: &mut [u8]| {
+            // Checked above; should the OS ever fail later, the process's own random keys.
+            if os_random(b).is_err() {
+                fallback_random(b);
+            }
+        }));
         // A long serve keeps a bounded trace: old events and long payloads are summarised.
         sim.set_trace_budget(crate::engine::trace::Budget::LIVE);
         let outside = sim.add_outside_host(outside_host());
@@ -410,6 +419,24 @@ impl Bridge {
             }
         }
         Ok(())
+    }
+}
+
+/// Fills `b` from the operating system's random source.
+pub fn os_random(b: &mut [u8]) -> io::Result<()> {
+    getrandom::fill(b).map_err(|e| io::Error::other(format!("no random source: {e}")))
+}
+
+/// Random bytes from std's per-process hash keys (themselves from the OS), mixed with a counter.
+fn fallback_random(b: &mut [u8]) {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let keys = std::collections::hash_map::RandomState::new();
+    for chunk in b.chunks_mut(8) {
+        let mut h = keys.build_hasher();
+        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        let v = h.finish().to_le_bytes();
+        chunk.copy_from_slice(&v[..chunk.len()]);
     }
 }
 

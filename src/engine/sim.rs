@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 use std::ops::Range;
 use std::sync::Arc;
 
-use rand::RngExt;
+use rand::{Rng, RngExt};
 
 use super::queue::EventQueue;
 use super::rng::{SimRng, fork};
@@ -137,6 +137,9 @@ pub struct HostState {
     pub(crate) greylist: smtp::server::Greylist,
     /// A browser's cookies, by web server host.
     pub(crate) cookies: BTreeMap<usize, Vec<(String, String)>>,
+    /// A browser's memory of the forms on the pages it got: their hidden fields (the webmail's
+    /// form token), by (web server host, form action). A POST sends them with the step's fields.
+    pub(crate) hidden_fields: BTreeMap<(usize, String), Vec<(String, String)>>,
     /// A webmail server's logged-in sessions, by session id.
     pub(crate) web_sessions: BTreeMap<String, crate::nodes::WebSession>,
 }
@@ -207,6 +210,7 @@ impl HostState {
             inbox: Vec::new(),
             known_uids: BTreeSet::new(),
             cookies: BTreeMap::new(),
+            hidden_fields: BTreeMap::new(),
             web_sessions: BTreeMap::new(),
             greylist: Default::default(),
             pop_locks: BTreeSet::new(),
@@ -258,7 +262,17 @@ pub struct Sim {
     pub(crate) web_jobs: BTreeMap<usize, crate::nodes::WebJob>,
     /// What a long live run's trace keeps (`None`: everything).
     pub(crate) keep: Option<super::keep::Keeper>,
+    /// Where secrets handed to clients come from when not from the seed: see
+    /// [`Sim::set_secret_source`]. In a `Mutex` only so that a `Sim` stays `Sync` (the window
+    /// keeps the bridge, and so its `Sim`, in a resource); `&mut self` reaches it without locking.
+    secret_source: Option<std::sync::Mutex<SecretFill>>,
 }
+
+/// What [`Sim::set_secret_source`] takes.
+type SecretFill = Box<dyn FnMut(&mut [u8]) + Send>;
+
+/// How long a secret handed to a client is: 128 bits.
+const SECRET_BYTES: usize = 16;
 
 impl Sim {
     /// A world built from `scenario`, seeded with `seed` (or the scenario's own seed).
@@ -310,6 +324,7 @@ impl Sim {
             next_step: 0,
             web_jobs: BTreeMap::new(),
             keep: None,
+            secret_source: None,
         }
     }
 
@@ -403,6 +418,39 @@ impl Sim {
                 Arc::make_mut(cfg).require_auth = true;
             }
         }
+    }
+
+    /// Secrets the servers hand to clients (a webmail's session ids and form tokens, 128 bits
+    /// each, written as 32 hex digits) are filled from `f` from now on, and no longer drawn from
+    /// the host's seeded generator.
+    ///
+    /// Without it (simulations, tests) secrets come from the seed like every other draw, so the
+    /// same scenario and seed give the same bytes, cookies included. That is right for a lesson and
+    /// wrong for real browsers: `mailsim serve` would hand out the same session ids in the same
+    /// order on every run, and anyone who had seen one run could take over a session in the next.
+    /// So the bridge calls this with the operating system's random source. The core never reads
+    /// one itself (it stays deterministic and builds for wasm32).
+    ///
+    /// `f` must fill the whole slice it is given.
+    #[allow(clippy::type_complexity)] // the type spelled out, for the reader of the signature
+    pub fn set_secret_source(&mut self, f: Box<dyn FnMut(&mut [u8]) + Send>) {
+        self.secret_source = Some(std::sync::Mutex::new(f));
+    }
+
+    /// A new secret for host `h` to hand to a client: 128 bits from the secret source when one
+    /// is set, else from the host's seeded generator; 32 lowercase hex digits.
+    pub(crate) fn secret(&mut self, h: usize) -> String {
+        let mut b = [0u8; SECRET_BYTES];
+        match &mut self.secret_source {
+            Some(f) => {
+                let f = f
+                    .get_mut()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                f(&mut b);
+            }
+            None => self.hosts[h].rng.fill_bytes(&mut b),
+        }
+        b.iter().map(|x| format!("{x:02x}")).collect()
     }
 
     /// Whether a `down` fault holds host `h` now.

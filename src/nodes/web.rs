@@ -2,8 +2,13 @@
 //! POSTs its forms over HTTP. Behind the site the server is a mail program like any other: it
 //! logs in to the user's mail server with IMAP to list and show mail, and hands new mail to the
 //! user's SMTP server with SMTP, because SMTP is how mail travels between servers.
-
-use rand::RngExt;
+//!
+//! Cross-site request forgery: another site's page could make the user's browser post a form
+//! here, cookie and all. So the session cookie is `SameSite=Strict` (browsers leave it off
+//! requests other sites start), every form of a logged-in page carries the session's secret
+//! token in a hidden field, which a POST must send back (403 otherwise), a POST whose `Origin`
+//! is another site's gets 403, and logging out is a POST, never a link. Logging in takes no
+//! token (there is no session yet); the `Origin` check covers it.
 
 use crate::engine::sim::Sim;
 use crate::engine::trace::EventKind;
@@ -11,7 +16,7 @@ use crate::mail::subject_of;
 use crate::nodes::{ClientApp, ServerApp, SmtpPurpose};
 use crate::protocols::Protocol;
 use crate::protocols::http::client::{ClientEvent as BrowserEvent, HttpClient};
-use crate::protocols::http::html::{escape, page};
+use crate::protocols::http::html::{escape, forms, page};
 use crate::protocols::http::{Request, Response, form_encode};
 use crate::protocols::imap::client::{ClientConfig, ClientEvent, ImapClient, Job};
 use crate::protocols::imap::mime::Part;
@@ -27,6 +32,9 @@ pub(crate) struct WebSession {
     pub address: String,
     pub user: String,
     pub password: String,
+    /// The secret every form of the session's pages carries (a hidden `token` field) and every
+    /// POST must send back: another site's page cannot know it.
+    pub token: String,
     /// What happened to the last mail sent, for the "sent" page.
     pub last_sent: Option<String>,
 }
@@ -83,6 +91,41 @@ enum WebKind {
 
 const LOGIN_FORM: &str = "<form method=\"post\" action=\"/login\">\n<p>Address <input type=\"text\" name=\"user\"></p>\n<p>Password <input type=\"password\" name=\"password\"></p>\n<p><input type=\"submit\" value=\"Log in\"></p>\n</form>";
 
+/// The log-out button: a form, so that it carries the token (a link would be a GET any page
+/// could make the browser follow).
+fn logout_form(token: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"/logout\">\n<input type=\"hidden\" name=\"token\" value=\"{}\">\n<p><input type=\"submit\" value=\"Log out\"></p>\n</form>",
+        escape(token)
+    )
+}
+
+/// 403 Forbidden: a POST that may have come from another site's page; nothing was done.
+fn forbidden(why: &str) -> Response {
+    Response::html(
+        403,
+        page(
+            "Forbidden",
+            &format!(
+                "<p>{}</p>\n<p>Nothing was done. <a href=\"/inbox\">Inbox</a></p>",
+                escape(why)
+            ),
+        ),
+    )
+}
+
+/// Whether `got` is the secret `want`, compared in time that does not depend on where they
+/// differ (so a real client cannot guess the token byte by byte by timing the answers).
+fn same_secret(got: &str, want: &str) -> bool {
+    !want.is_empty()
+        && got.len() == want.len()
+        && got
+            .bytes()
+            .zip(want.bytes())
+            .fold(0u8, |d, (x, y)| d | (x ^ y))
+            == 0
+}
+
 fn login_page(note: &str) -> Response {
     let note = if note.is_empty() {
         String::new()
@@ -110,7 +153,18 @@ impl Sim {
     ) {
         let mut req = Request::new(method, path);
         if method == "POST" {
-            req.body = form_encode(form);
+            // As a browser submits a form of the page it has: the step's fields, which the user
+            // typed, and the form's hidden fields, which the page held.
+            let mut form = form.to_vec();
+            let action = path.split('?').next().unwrap_or_default().to_string();
+            if let Some(hidden) = self.hosts[h].hidden_fields.get(&(server, action)) {
+                for (k, v) in hidden {
+                    if !form.iter().any(|(n, _)| n == k) {
+                        form.push((k.clone(), v.clone()));
+                    }
+                }
+            }
+            req.body = form_encode(&form);
         }
         let name = self.hosts[server].def.name.clone();
         let ip = self.hosts[server].def.ip;
@@ -142,13 +196,21 @@ impl Sim {
                 body,
             } => {
                 let url = format!("http://{}{target}", self.hosts[peer.host].def.name);
+                let html = String::from_utf8_lossy(&body).into_owned();
+                for f in forms(&html) {
+                    if f.method == "post" && f.action.starts_with('/') {
+                        self.hosts[h]
+                            .hidden_fields
+                            .insert((peer.host, f.action), f.hidden);
+                    }
+                }
                 self.trace.push(
                     self.now,
                     EventKind::Page {
                         host: h,
                         url,
                         status,
-                        html: String::from_utf8_lossy(&body).into_owned(),
+                        html,
                     },
                 );
             }
@@ -176,8 +238,8 @@ impl Sim {
         let path = req.path().to_string();
         let method = req.method.clone();
         let allowed = match path.as_str() {
-            "/" | "/inbox" | "/message" | "/compose" | "/sent" | "/logout" => "GET",
-            "/login" | "/send" => "POST",
+            "/" | "/inbox" | "/message" | "/compose" | "/sent" => "GET",
+            "/login" | "/send" | "/logout" => "POST",
             _ => {
                 let body = page(
                     "Not found",
@@ -190,11 +252,35 @@ impl Sim {
             }
         };
         if method != allowed {
-            let body = page(
-                "Method not allowed",
-                &format!("<p>{} takes {allowed}.</p>", escape(&path)),
-            );
+            let mut text = format!("<p>{} takes {allowed}.</p>", escape(&path));
+            // GET /logout does not log out (any page could make the browser GET it); the
+            // button does.
+            if let Some(s) = sid.as_ref().filter(|_| path == "/logout") {
+                text.push_str(&format!(
+                    "\n<p>Log out with the button.</p>\n{}",
+                    logout_form(&self.hosts[h].web_sessions[s].token)
+                ));
+            }
+            let body = page("Method not allowed", &text);
             return self.respond(c, Response::html(405, body).with("Allow", allowed));
+        }
+        if method == "POST"
+            && let Some(origin) = req.header("origin")
+        {
+            // The browser says which site's page sent the form (RFC 6454 section 7).
+            let own = req.header("host").map(|host| format!("http://{host}"));
+            if !own
+                .as_deref()
+                .is_some_and(|o| o.eq_ignore_ascii_case(origin))
+            {
+                return self.respond(
+                    c,
+                    forbidden(&format!(
+                        "This form was sent from a page of {origin}, not of this site ({}): another site cannot post forms here for you (cross-site request forgery).",
+                        own.as_deref().unwrap_or("no Host")
+                    )),
+                );
+            }
         }
         let needs_login = !matches!(path.as_str(), "/" | "/login");
         let sid = match sid {
@@ -202,6 +288,20 @@ impl Sim {
             None if needs_login => return self.respond(c, Response::see_other("/")),
             None => String::new(),
         };
+        if method == "POST"
+            && path != "/login"
+            && !same_secret(
+                &req.form_field("token"),
+                &self.hosts[h].web_sessions[&sid].token,
+            )
+        {
+            return self.respond(
+                c,
+                forbidden(
+                    "The form's token is missing or wrong. Each form of this site carries a secret token for your session, which a page of another site cannot know (cross-site request forgery). Open the page with the form again and send it from there.",
+                ),
+            );
+        }
         match path.as_str() {
             "/" if sid.is_empty() => self.respond(c, login_page("")),
             "/" => self.respond(c, Response::see_other("/inbox")),
@@ -251,8 +351,9 @@ impl Sim {
                 let body = page(
                     "Write a mail",
                     &format!(
-                        "<p>From: {}</p>\n<form method=\"post\" action=\"/send\">\n<p>To <input type=\"text\" name=\"to\"></p>\n<p>Subject <input type=\"text\" name=\"subject\"></p>\n<p><textarea name=\"body\" rows=\"8\" cols=\"60\"></textarea></p>\n<p><input type=\"submit\" value=\"Send\"></p>\n</form>\n<p><a href=\"/inbox\">Inbox</a></p>",
-                        escape(&s.address)
+                        "<p>From: {}</p>\n<form method=\"post\" action=\"/send\">\n<input type=\"hidden\" name=\"token\" value=\"{}\">\n<p>To <input type=\"text\" name=\"to\"></p>\n<p>Subject <input type=\"text\" name=\"subject\"></p>\n<p><textarea name=\"body\" rows=\"8\" cols=\"60\"></textarea></p>\n<p><input type=\"submit\" value=\"Send\"></p>\n</form>\n<p><a href=\"/inbox\">Inbox</a></p>",
+                        escape(&s.address),
+                        escape(&s.token)
                     ),
                 );
                 self.respond(c, Response::html(200, body));
@@ -274,7 +375,10 @@ impl Sim {
             }
             "/logout" => {
                 self.hosts[h].web_sessions.remove(&sid);
-                let r = Response::see_other("/").with("Set-Cookie", "session=; Max-Age=0; Path=/");
+                let r = Response::see_other("/").with(
+                    "Set-Cookie",
+                    "session=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/",
+                );
                 self.respond(c, r);
             }
             _ => {}
@@ -384,25 +488,31 @@ impl Sim {
                     login_page("Wrong address or password: the mail server said NO to LOGIN.")
                 }
                 None => {
-                    let sid = format!("{:016x}", self.hosts[h].rng.random::<u64>());
+                    let sid = self.secret(h);
+                    let token = self.secret(h);
                     self.hosts[h].web_sessions.insert(
                         sid.clone(),
                         WebSession {
                             address,
                             user,
                             password,
+                            token,
                             last_sent: None,
                         },
                     );
-                    Response::see_other("/inbox")
-                        .with("Set-Cookie", &format!("session={sid}; HttpOnly; Path=/"))
+                    // SameSite=Strict: the browser sends the cookie only with requests this
+                    // site's own pages start (RFC 6265bis, the SameSite attribute).
+                    Response::see_other("/inbox").with(
+                        "Set-Cookie",
+                        &format!("session={sid}; HttpOnly; SameSite=Strict; Path=/"),
+                    )
                 }
             },
             WebKind::Inbox { sid } => {
-                let address = self.hosts[h]
+                let (address, token) = self.hosts[h]
                     .web_sessions
                     .get(&sid)
-                    .map(|s| s.address.clone())
+                    .map(|s| (s.address.clone(), s.token.clone()))
                     .unwrap_or_default();
                 let mut rows = String::new();
                 for (uid, subject, flags) in &job.list {
@@ -427,8 +537,9 @@ impl Sim {
                 let body = page(
                     &format!("Inbox of {address}"),
                     &format!(
-                        "<p>{} message(s), kept on your mail server (read with IMAP).</p>\n{list}\n<p><a href=\"/compose\">Write a mail</a> <a href=\"/logout\">Log out</a></p>",
-                        job.list.len()
+                        "<p>{} message(s), kept on your mail server (read with IMAP).</p>\n{list}\n<p><a href=\"/compose\">Write a mail</a></p>\n{}",
+                        job.list.len(),
+                        logout_form(&token)
                     ),
                 );
                 if job.failed.is_some() {

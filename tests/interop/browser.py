@@ -149,7 +149,7 @@ def run(d, site):
     wait_title(d, "Sent")
     check("Your mail was sent" in d.source(), "sent: the webmail handed it to SMTP")
     d.click("a[href='/inbox']")
-    d.click("a[href='/logout']")
+    d.click("form[action='/logout'] input[type=submit]")
     check(d.title() == "Webmail: log in", "logged out: back to the login page")
     time.sleep(1.5)  # A's server relays it over the simulated network
     d.type("input[name=user]", "bob@b.example")

@@ -11,6 +11,7 @@ import imaplib
 import http.client
 import os
 import poplib
+import re
 import smtplib
 import socket
 import subprocess
@@ -193,8 +194,24 @@ def run(base):
     r.read()
     cookie = r.getheader("Set-Cookie", "").split(";")[0]
     check(r.status == 303 and cookie.startswith("session="), "HTTP POST /login: 303 with a session cookie")
-    form = urllib.parse.urlencode({"to": "bob@b.example", "subject": "from the web", "body": "hi"})
-    c.request("POST", "/send", form, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    check("SameSite=Strict" in r.getheader("Set-Cookie", ""), "the session cookie is SameSite=Strict")
+    c.request("GET", "/compose", headers={"Cookie": cookie})
+    r = c.getresponse()
+    page = r.read().decode()
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', page)
+    check(r.status == 200 and token is not None, "HTTP GET /compose: the form carries a token")
+    fields = {"to": "bob@b.example", "subject": "from the web", "body": "hi"}
+    post = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    c.request("POST", "/send", urllib.parse.urlencode(fields), post)
+    r = c.getresponse()
+    r.read()
+    check(r.status == 403, "HTTP POST /send without the form's token: 403")
+    fields["token"] = token.group(1)
+    c.request("POST", "/send", urllib.parse.urlencode(fields), dict(post, Origin="http://evil.example"))
+    r = c.getresponse()
+    r.read()
+    check(r.status == 403, "HTTP POST /send from another site's page (Origin): 403")
+    c.request("POST", "/send", urllib.parse.urlencode(fields), post)
     r = c.getresponse()
     r.read()
     check(r.status == 303 and r.getheader("Location") == "/sent", "HTTP POST /send: 303 to /sent")

@@ -99,6 +99,12 @@ impl HttpClient {
                 req.headers.insert(0, ("Host".into(), self.host.clone()));
                 req.headers
                     .push(("User-Agent".into(), "mailsim browser/1.0".into()));
+                if req.method == "POST" {
+                    // Which site's page sends the form, as browsers say (RFC 6454 section 7):
+                    // servers refuse forms from other sites' pages.
+                    req.headers
+                        .push(("Origin".into(), format!("http://{}", self.host)));
+                }
                 if !self.cookies.is_empty() {
                     let c: Vec<String> = self
                         .cookies

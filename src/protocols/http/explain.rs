@@ -21,6 +21,10 @@ pub fn client_bytes(bytes: &[u8]) -> Explanation {
             "sends the filled-in compose form; the webmail server will turn it into an email",
             "RFC 9110 §9.3.3",
         ),
+        ("POST", "/logout") => ex(
+            "presses Log out: a form, so it carries the session's token; a mere link could be followed from any page",
+            "RFC 9110 §9.3.3",
+        ),
         ("POST", _) => ex("sends a form to the server", "RFC 9110 §9.3.3"),
         ("GET", t) if t.starts_with("/compose") => ex(
             "asks for the compose page, a form with To, Subject and the text",
@@ -52,6 +56,10 @@ pub fn server_bytes(bytes: &[u8]) -> Explanation {
             "200 OK: here is the page, HTML with its Content-Type and Content-Length",
             "RFC 9110 §15.3.1",
         ),
+        "303" if text.contains("\r\nSet-Cookie: session=;") => ex(
+            "303 See Other with an empty, expired session cookie: logged out; the browser forgets the cookie and GETs the page named by Location",
+            "RFC 9110 §15.4.4; RFC 6265 §5.3",
+        ),
         "303" if cookie => ex(
             "303 See Other with Set-Cookie: logged in; the browser keeps the session cookie and GETs the page named by Location",
             "RFC 9110 §15.4.4; RFC 6265 §4.1",
@@ -65,6 +73,10 @@ pub fn server_bytes(bytes: &[u8]) -> Explanation {
             "RFC 9110 §15.5.1",
         ),
         "401" => ex("401: not logged in", "RFC 9110 §15.5.2"),
+        "403" => ex(
+            "403 Forbidden: the form came from another site's page or without this session's token (cross-site request forgery); nothing was done",
+            "RFC 9110 §15.5.4",
+        ),
         "404" => ex("404 Not Found: no page at this address", "RFC 9110 §15.5.5"),
         "405" => ex(
             "405 Method Not Allowed: this page takes another method (see Allow)",

@@ -1,5 +1,6 @@
 //! The webmail's pages are small real HTML; this escapes text into them and reads a page back as
-//! the window shows it (title, text, form fields).
+//! the window shows it (title, text, form fields) and as a browser submits it (forms and their
+//! hidden fields).
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -109,6 +110,58 @@ pub fn render(html: &str) -> Rendered {
     r
 }
 
+/// A form on a page, as a browser submits it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Form {
+    /// Where it goes (`action`), e.g. `/send`.
+    pub action: String,
+    /// `get` or `post`, in lower case (`get` when the page does not say).
+    pub method: String,
+    /// Its hidden fields (name, value), e.g. the server's form token: the browser sends them back
+    /// with what the user typed.
+    pub hidden: Vec<(String, String)>,
+}
+
+/// The forms of a page with their hidden fields. Never fails; bounded by the input.
+pub fn forms(html: &str) -> Vec<Form> {
+    let mut out: Vec<Form> = Vec::new();
+    let mut open = false;
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..end];
+        rest = &rest[end..];
+        let name: String = tag
+            .chars()
+            .take_while(|c| *c == '/' || c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match name.as_str() {
+            "form" => {
+                out.push(Form {
+                    action: attr(tag, "action").unwrap_or_default(),
+                    method: attr(tag, "method")
+                        .unwrap_or_else(|| "get".into())
+                        .to_ascii_lowercase(),
+                    hidden: Vec::new(),
+                });
+                open = true;
+            }
+            "/form" => open = false,
+            "input"
+                if open && attr(tag, "type").is_some_and(|t| t.eq_ignore_ascii_case("hidden")) =>
+            {
+                if let (Some(f), Some(n)) = (out.last_mut(), attr(tag, "name")) {
+                    f.hidden.push((n, attr(tag, "value").unwrap_or_default()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 fn attr(tag: &str, name: &str) -> Option<String> {
     let lower = tag.to_ascii_lowercase();
     let key = format!("{name}=\"");
@@ -155,6 +208,25 @@ mod tests {
         assert_eq!(r.links, ["/message?uid=1"]);
         assert_eq!(r.fields[0], ("text".into(), "to".into(), "a\"b".into()));
         assert_eq!(r.fields[1].0, "textarea");
+        let p = page(
+            "Inbox",
+            "<form method=\"post\" action=\"/logout\">\n<input type=\"hidden\" name=\"token\" value=\"a&amp;b\">\n<input type=\"submit\" value=\"Log out\">\n</form><input type=\"hidden\" name=\"stray\" value=\"x\"><form action=\"/find\"><input type=\"text\" name=\"q\"></form>",
+        );
+        assert_eq!(
+            forms(&p),
+            [
+                Form {
+                    action: "/logout".into(),
+                    method: "post".into(),
+                    hidden: vec![("token".into(), "a&b".into())],
+                },
+                Form {
+                    action: "/find".into(),
+                    method: "get".into(),
+                    hidden: vec![],
+                },
+            ]
+        );
         for junk in [
             "<",
             "<<a href=",
@@ -165,6 +237,7 @@ mod tests {
             "<input name=\"é",
         ] {
             let _ = render(junk);
+            let _ = forms(junk);
         }
     }
 }

@@ -176,6 +176,7 @@ pub fn reason(status: u16) -> &'static str {
         303 => "See Other",
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         411 => "Length Required",

@@ -180,17 +180,9 @@ impl HttpServer {
                 "this server reads bodies framed by Content-Length only",
             );
         }
-        let length = match get("content-length") {
-            None => 0,
-            Some(v) => match v.parse::<usize>() {
-                Ok(n) => n,
-                Err(_) => {
-                    return self.fail(
-                        400,
-                        "Content-Length must be a number (RFC 9110 section 8.6)",
-                    );
-                }
-            },
+        let length = match content_length(&fields) {
+            Ok(n) => n,
+            Err(why) => return self.fail(400, why),
         };
         if length > MAX_BODY {
             return self.fail(
@@ -216,6 +208,36 @@ impl HttpServer {
             body,
         });
     }
+}
+
+/// The body's length from the Content-Length fields (0 when there are none). Every field line and
+/// every element of a comma-separated list must be digits only, and all must say the same number:
+/// `Content-Length: 5` twice, or `5, 5`, is one length (RFC 9110 section 8.6 lets a recipient take
+/// it so); two different numbers, as in `5, 6`, leave the body's end unknown, and a server that
+/// guessed could read the rest as a second, smuggled request (RFC 9112 section 6.3): 400.
+fn content_length(fields: &[(String, String)]) -> Result<usize, &'static str> {
+    let mut length = None;
+    for v in fields
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .flat_map(|(_, v)| v.split(','))
+    {
+        let v = v.trim();
+        if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("Content-Length must be a number (RFC 9110 section 8.6)");
+        }
+        // Too many digits for memory is too large a body anyway (413 below).
+        let n = v.parse::<usize>().unwrap_or(usize::MAX);
+        match length {
+            Some(m) if m != n => {
+                return Err(
+                    "the Content-Length fields disagree, so the body's end is unknown (RFC 9112 section 6.3)",
+                );
+            }
+            _ => length = Some(n),
+        }
+    }
+    Ok(length.unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -245,6 +267,59 @@ mod tests {
                 .contains("Connection: close\r\n")
         );
         assert!(s.wants_close());
+    }
+
+    #[test]
+    fn content_lengths_that_disagree_get_400() {
+        for (input, status) in [
+            (
+                &b"POST /send HTTP/1.1\r\nHost: w\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nto=abGET / HTTP/1.1\r\n"[..],
+                "400",
+            ),
+            (
+                b"POST /send HTTP/1.1\r\nHost: w\r\nContent-Length: 5, 6\r\n\r\nto=ab",
+                "400",
+            ),
+            (
+                b"POST /send HTTP/1.1\r\nHost: w\r\nContent-Length: 5\r\nContent-Length: 5, 0\r\n\r\nto=ab",
+                "400",
+            ),
+            (
+                b"POST /send HTTP/1.1\r\nHost: w\r\nContent-Length: +5\r\n\r\nto=ab",
+                "400",
+            ),
+            (
+                b"POST /send HTTP/1.1\r\nHost: w\r\nContent-Length: 5,\r\n\r\nto=ab",
+                "400",
+            ),
+            // Transfer-Encoding is refused whatever Content-Length says.
+            (
+                b"POST /send HTTP/1.1\r\nHost: w\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nto=ab",
+                "501",
+            ),
+        ] {
+            let mut s = HttpServer::new("w");
+            s.handle_input(input);
+            let out = String::from_utf8(s.poll_transmit().unwrap_or_default()).unwrap();
+            let text = String::from_utf8_lossy(input);
+            assert!(
+                out.starts_with(&format!("HTTP/1.1 {status} ")),
+                "{text}\n{out}"
+            );
+            assert!(s.poll_event().is_none(), "no request reaches the host: {text}");
+            assert!(s.wants_close(), "{text}");
+        }
+        // The same number twice, on two lines or as a list, is one length (RFC 9110 section 8.6).
+        for input in [
+            &b"POST /send HTTP/1.1\r\nHost: w\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nto=ab"[..],
+            b"POST /send HTTP/1.1\r\nHost: w\r\nContent-Length: 5, 5\r\n\r\nto=ab",
+        ] {
+            let mut s = HttpServer::new("w");
+            s.handle_input(input);
+            assert!(s.poll_transmit().is_none());
+            let r = s.poll_event().unwrap();
+            assert_eq!(r.body, b"to=ab");
+        }
     }
 
     #[test]
