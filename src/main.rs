@@ -107,8 +107,9 @@ enum Command {
         #[arg(long = "for", hide = true)]
         run_for: Option<f64>,
         /// Open connections per server port at most; more are turned away (421 / -ERR / BYE / 503).
-        #[arg(long, default_value_t = 20)]
-        max_connections: usize,
+        /// Default 20, or six per student with --class (mail programs open several).
+        #[arg(long)]
+        max_connections: Option<usize>,
         /// Open connections per server port from one other machine at most (0: no limit).
         #[arg(long, default_value_t = 8)]
         max_per_address: usize,
@@ -116,6 +117,13 @@ enum Command {
         /// protocol's usual time: SMTP 300, POP3 600, IMAP 1800, HTTP 60).
         #[arg(long)]
         idle_timeout: Option<f64>,
+        /// Classroom mode: an account with a random password for each of N students, and the
+        /// class sheet (printed, and as a page to print).
+        #[arg(long, value_name = "N", value_parser = class_size)]
+        class: Option<usize>,
+        /// With --class: where to write the printable class sheet.
+        #[arg(long, default_value = "class-sheet.html")]
+        sheet: PathBuf,
     },
     /// Print the diagram's layout as JSON: each host's icon and label rectangles, each region's,
     /// each link's polyline, in window pixels for a window of that size with the default panels.
@@ -149,6 +157,12 @@ enum Command {
         /// With --serve: the address to listen on.
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
+        /// With --serve: classroom mode, accounts for N students (as `serve --class`).
+        #[arg(long, value_name = "N", value_parser = class_size)]
+        class: Option<usize>,
+        /// With --class: where to write the printable class sheet.
+        #[arg(long, default_value = "class-sheet.html")]
+        sheet: PathBuf,
         /// Start with the larger text (A+), for a projector.
         #[arg(long)]
         large_text: bool,
@@ -353,6 +367,15 @@ fn walkthrough() -> ExitCode {
     run(&s, None, Format::Text, false)
 }
 
+/// `--class N`: 1 to 200 students.
+fn class_size(v: &str) -> Result<usize, String> {
+    let max = mailsim::bridge::class::MAX_CLASS;
+    match v.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("a class has 1 to {max} students")),
+    }
+}
+
 fn load(path: &PathBuf) -> Result<Scenario, String> {
     let name = path.display().to_string();
     let source =
@@ -444,19 +467,21 @@ fn main() -> ExitCode {
             serve,
             port_base,
             bind,
+            class,
+            sheet,
             large_text,
         }) => {
-            let serve = serve.then(|| {
-                if !bind.is_loopback() {
-                    eprintln!(
-                        "mailsim: warning: listening on {bind}: other machines can reach these servers"
-                    );
-                }
-                mailsim::bridge::Options {
-                    port_base,
-                    bind,
-                    ..Default::default()
-                }
+            if class.is_some() && !serve {
+                eprintln!("mailsim: --class needs --serve (the students' programs talk to it)");
+                return ExitCode::from(2);
+            }
+            let serve = serve.then(|| mailsim::bridge::Options {
+                port_base,
+                bind,
+                max_connections: class.map_or(20, |n| (6 * n).max(20)),
+                class: class.unwrap_or(0),
+                sheet: Some(sheet),
+                ..Default::default()
             });
             window_with(Launch {
                 file: Some(file),
@@ -539,20 +564,20 @@ fn main() -> ExitCode {
             max_connections,
             max_per_address,
             idle_timeout,
+            class,
+            sheet,
         }) => match load(&file) {
             Ok(s) => {
-                if !bind.is_loopback() {
-                    eprintln!(
-                        "mailsim: warning: listening on {bind}: other machines can reach these servers"
-                    );
-                }
                 let opts = mailsim::bridge::Options {
                     port_base,
                     bind,
                     run_for: run_for.map(std::time::Duration::from_secs_f64),
-                    max_connections,
+                    max_connections: max_connections
+                        .unwrap_or_else(|| class.map_or(20, |n| (6 * n).max(20))),
                     max_per_address,
                     idle_timeout: idle_timeout.map(std::time::Duration::from_secs_f64),
+                    class: class.unwrap_or(0),
+                    sheet: Some(sheet),
                 };
                 match mailsim::bridge::serve(&s, seed, &opts, Box::new(io::stdout())) {
                     Ok(()) => ExitCode::SUCCESS,

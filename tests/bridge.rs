@@ -286,3 +286,106 @@ fn webmail_session_ids_do_not_follow_from_the_seed() {
     assert_eq!(ids[0].len(), 32, "{ids:?}");
     assert_ne!(ids[0], ids[1]);
 }
+
+#[test]
+fn a_class_gets_accounts_a_sheet_and_can_log_in() {
+    let dir = std::env::temp_dir().join(format!("mailsim-class-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sheet = dir.join("sheet.html");
+    let base = 40_000 + (std::process::id() % 83) as u16 * 37;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mailsim"))
+        .args([
+            "serve",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/networks/three-domains.toml"
+            ),
+        ])
+        .args([
+            "--port-base",
+            &base.to_string(),
+            "--for",
+            "30",
+            "--class",
+            "4",
+        ])
+        .arg("--sheet")
+        .arg(&sheet)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let l = line(&mut out);
+        assert!(!l.is_empty(), "the serve ended early: {lines:#?}");
+        let done = l.starts_with("Ctrl-C stops");
+        lines.push(l);
+        if done {
+            break;
+        }
+    }
+    let row = |user: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(&format!("{user}@")))
+            .unwrap_or_else(|| panic!("{user} not on the sheet: {lines:#?}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // `#  address  password  send  POP3  IMAP`: student03 is on c.example (IMAP only).
+    let s1 = row("student01");
+    let s3 = row("student03");
+    assert_eq!(s1[1], "student01@a.example");
+    assert_eq!(s3[1], "student03@c.example");
+    assert_ne!(s1[2], s3[2], "passwords of their own");
+    let html = std::fs::read_to_string(&sheet).unwrap();
+    assert_eq!(html.matches("class=\"slip\"").count(), 4);
+    assert!(html.contains(&s1[2]));
+    // Student 1 logs in to POP3 with the password from the sheet; a wrong one is refused.
+    let pop: u16 = s1[4].parse().unwrap();
+    let s = TcpStream::connect(("127.0.0.1", pop)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    assert!(line(&mut r).starts_with("+OK"));
+    (&s).write_all(b"USER student01\r\nPASS wrong-one\r\n")
+        .unwrap();
+    assert!(line(&mut r).starts_with("+OK"));
+    assert!(line(&mut r).starts_with("-ERR"));
+    (&s).write_all(format!("USER student01\r\nPASS {}\r\nSTAT\r\n", s1[2]).as_bytes())
+        .unwrap();
+    assert!(line(&mut r).starts_with("+OK"));
+    let pass = line(&mut r);
+    assert!(pass.starts_with("+OK"), "{pass}");
+    assert!(line(&mut r).starts_with("+OK 0 0"));
+    // Student 3 logs in to IMAP.
+    let imap: u16 = s3[5].parse().unwrap();
+    let s = TcpStream::connect(("127.0.0.1", imap)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    assert!(line(&mut r).starts_with("* OK"));
+    (&s).write_all(format!("a LOGIN student03 {}\r\n", s3[2]).as_bytes())
+        .unwrap();
+    let ok = line(&mut r);
+    assert!(ok.starts_with("a OK"), "{ok}");
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_port_base_too_high_stops_serve_with_the_reason() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailsim"))
+        .args([
+            "serve",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/bridge.toml"),
+        ])
+        .args(["--port-base", "60000", "--for", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("past the last port (65535)"), "{err}");
+}

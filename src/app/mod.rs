@@ -101,7 +101,11 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
                 "mailsim: serving {} (the window shows the live run)",
                 model.scenario.title
             );
-            print!("{}", crate::bridge::table(&model.scenario, &ports, o.bind));
+            print!(
+                "{}",
+                crate::bridge::welcome(&model.scenario, &ports, o, &bridge.students)
+                    .map_err(|e| e.to_string())?
+            );
             let mut scenario = model.scenario.clone();
             scenario.hosts.push(crate::bridge::outside_host());
             let m = Model::with_trace(

@@ -63,6 +63,11 @@ pub const BUNDLED: &[(&str, &str, &str)] = &[
         "packet-loss.toml",
         include_str!("../../scenarios/packet-loss.toml"),
     ),
+    (
+        "Classroom: two providers",
+        "classroom.toml",
+        include_str!("../../scenarios/classroom.toml"),
+    ),
 ];
 
 /// The loaded scenario and everything derived from it.

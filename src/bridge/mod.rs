@@ -21,6 +21,7 @@
 //! - the log goes through a bounded queue to a writer thread ([`log`]), and the live trace keeps
 //!   a bounded amount of payload and events ([`crate::engine::trace::Budget`]).
 
+pub mod class;
 mod log;
 mod ports;
 
@@ -64,6 +65,10 @@ pub struct Options {
     /// since); `None`: each protocol's usual time (SMTP 5 min, RFC 5321 §4.5.3.2.7; POP3 10 min,
     /// RFC 1939 §3; IMAP 30 min, RFC 3501 §5.4; HTTP 1 min).
     pub idle_timeout: Option<Duration>,
+    /// Classroom mode: accounts for this many students (0: none), see [`class`].
+    pub class: usize,
+    /// Where to write the printable class sheet (default `class-sheet.html`).
+    pub sheet: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -75,6 +80,8 @@ impl Default for Options {
             max_connections: 20,
             max_per_address: 8,
             idle_timeout: None,
+            class: 0,
+            sheet: None,
         }
     }
 }
@@ -195,6 +202,8 @@ pub struct Bridge {
     buf: Vec<u8>,
     /// Lines for the log (turned-away, dropped and idle connections).
     pub notes: Vec<String>,
+    /// Classroom mode's students, with their accounts.
+    pub students: Vec<class::Student>,
 }
 
 impl Bridge {
@@ -202,6 +211,16 @@ impl Bridge {
     pub fn new(s: &Scenario, seed: Option<u64>, opts: &Options) -> io::Result<(Bridge, Vec<Port>)> {
         let ports =
             plan(s, opts.port_base).map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))?;
+        let mut enrolled;
+        let mut students = Vec::new();
+        let s = if opts.class > 0 {
+            enrolled = s.clone();
+            students = class::enrol(&mut enrolled, opts.class, &mut os_random)
+                .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))?;
+            &enrolled
+        } else {
+            s
+        };
         let mut listeners = Vec::new();
         for p in &ports {
             let addr = SocketAddr::new(opts.bind, p.real);
@@ -235,6 +254,7 @@ impl Bridge {
                 started: Instant::now(),
                 buf: vec![0u8; READ_CHUNK],
                 notes: Vec::new(),
+                students,
             },
             ports,
         ))
@@ -422,6 +442,41 @@ impl Bridge {
     }
 }
 
+/// What serving says first: where each service is, the scenario's accounts, the class sheet
+/// (and the printable one written), and for a room's network which ports to open.
+pub fn welcome(
+    s: &Scenario,
+    ports: &[Port],
+    opts: &Options,
+    students: &[class::Student],
+) -> io::Result<String> {
+    let mut out = table(s, ports, opts.bind);
+    if !students.is_empty() {
+        let addr = class::reachable_address(opts.bind);
+        out.push_str(&class::sheet_text(s, ports, addr, students));
+        let path = opts
+            .sheet
+            .clone()
+            .unwrap_or_else(|| "class-sheet.html".into());
+        std::fs::write(&path, class::sheet_html(s, ports, addr, students)).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+        })?;
+        out.push_str(&format!(
+            "the class sheet to print and cut into slips: {}\n",
+            path.display()
+        ));
+    }
+    if !opts.bind.is_loopback() {
+        out.push_str(&format!(
+            "mailsim: warning: listening on {}: other machines on the network can reach these \
+             servers; a firewall on this computer must let in TCP ports {}\n",
+            opts.bind,
+            class::ports_to_open(ports)
+        ));
+    }
+    Ok(out)
+}
+
 /// Fills `b` from the operating system's random source.
 pub fn os_random(b: &mut [u8]) -> io::Result<()> {
     getrandom::fill(b).map_err(|e| io::Error::other(format!("no random source: {e}")))
@@ -451,7 +506,7 @@ pub fn serve(
     let (mut bridge, ports) = Bridge::new(s, seed, opts)?;
     let mut log = Log::spawn(out);
     let mut head = format!("mailsim serve — {} ({} ports)\n", s.title, ports.len());
-    head.push_str(&table(s, &ports, opts.bind));
+    head.push_str(&welcome(s, &ports, opts, &bridge.students)?);
     head.push_str("Ctrl-C stops. Every segment follows, as in `mailsim run`.\n");
     log.line(head.into_bytes());
     let stop = Arc::new(AtomicBool::new(false));
