@@ -26,6 +26,7 @@ pub mod pcap;
 pub mod protocols;
 pub mod report;
 pub mod scenario;
+pub mod secrets;
 pub mod view;
 
 pub use engine::rng::{SimRng, fork, stable_hash};

@@ -14,6 +14,8 @@ pub struct Live {
     /// The id of the first event the model holds (a long run forgets its oldest events; the
     /// model numbers what is kept from 0).
     pub first: usize,
+    /// Whether the model's trace has its passwords hidden.
+    pub masked: bool,
 }
 
 /// Takes what the bridge has; when the trace grew, the model follows it and, if the cursor was
@@ -22,9 +24,11 @@ fn poll(
     mut live: ResMut<Live>,
     mut model: ResMut<Model>,
     mut cursor: ResMut<Cursor>,
+    settings: Res<super::model::Settings>,
     mut redraw: MessageWriter<bevy::window::RequestRedraw>,
 ) {
-    match live.bridge.poll() {
+    let toggled = live.masked == settings.show_passwords;
+    match live.bridge.poll().map(|grew| grew || toggled) {
         Ok(true) => {
             let at_end = cursor
                 .index
@@ -35,7 +39,11 @@ fn poll(
             if let Some(i) = cursor.index {
                 cursor.index = Some(i.saturating_sub(shift));
             }
-            let trace = live.bridge.sim().trace().renumbered();
+            let mut trace = live.bridge.sim().trace().renumbered();
+            live.masked = !settings.show_passwords;
+            if live.masked {
+                crate::secrets::mask(&mut trace);
+            }
             let fresh = Model::with_trace(
                 model.scenario.clone(),
                 trace,

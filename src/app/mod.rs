@@ -114,7 +114,11 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
                 model.name.clone(),
                 model.path.clone(),
             );
-            live = Some(live::Live { bridge, first: 0 });
+            live = Some(live::Live {
+                bridge,
+                first: 0,
+                masked: true,
+            });
             m
         }
         None => model,
@@ -146,6 +150,7 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
     {
         let mut settings = app.world_mut().resource_mut::<Settings>();
         settings.large_text = opts.large_text;
+        settings.live = opts.serve.is_some();
         settings.view = opts.view;
     }
     if let Some(subject) = &opts.follow {

@@ -245,6 +245,10 @@ pub struct Settings {
     pub show: [bool; 7],
     /// The event list's search text.
     pub search: String,
+    /// Serving real programs (`open --serve`): the live run's toolbar has the password toggle.
+    pub live: bool,
+    /// Show the credentials real programs send (live runs hide them: the projector is public).
+    pub show_passwords: bool,
 }
 
 impl Default for Settings {
@@ -254,6 +258,8 @@ impl Default for Settings {
             view: View::Diagram,
             show: [true, true, true, true, true, false, true],
             search: String::new(),
+            live: false,
+            show_passwords: false,
         }
     }
 }

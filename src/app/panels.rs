@@ -321,6 +321,13 @@ fn toolbar_ui(
         ui.separator();
         ui.toggle_value(&mut settings.large_text, "A+")
             .on_hover_text("Larger text, for projectors (Ctrl +)");
+        if settings.live {
+            ui.toggle_value(&mut settings.show_passwords, "Show passwords")
+                .on_hover_text(
+                    "Passwords and AUTH lines the real programs send show as •••• on screen \
+                     (the projector is public); this shows them",
+                );
+        }
         ui.separator();
         for (v, name) in [
             (View::Diagram, "Diagram"),
