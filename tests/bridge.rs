@@ -21,6 +21,8 @@ struct Running {
     base: u16,
     stop: Arc<AtomicBool>,
     notes: Arc<Mutex<Vec<String>>>,
+    /// The hosts the bridge added for real programs, by name.
+    hosts: Arc<Mutex<Vec<String>>>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
@@ -28,9 +30,10 @@ impl Running {
     fn start(opts: Options) -> Running {
         let stop = Arc::new(AtomicBool::new(false));
         let notes = Arc::new(Mutex::new(Vec::new()));
+        let hosts = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
         let thread = {
-            let (stop, notes) = (stop.clone(), notes.clone());
+            let (stop, notes, hosts) = (stop.clone(), notes.clone(), hosts.clone());
             thread::spawn(move || {
                 let s = scenario();
                 // A base whose ports are all free (another test may hold some).
@@ -49,6 +52,11 @@ impl Running {
                 while !stop.load(Ordering::SeqCst) {
                     bridge.poll().unwrap();
                     notes.lock().unwrap().append(&mut bridge.notes);
+                    *hosts.lock().unwrap() = bridge
+                        .outside_hosts()
+                        .iter()
+                        .map(|h| h.name.clone())
+                        .collect();
                     thread::sleep(Duration::from_micros(200));
                 }
             })
@@ -58,6 +66,7 @@ impl Running {
             base,
             stop,
             notes,
+            hosts,
             thread: Some(thread),
         }
     }
@@ -388,4 +397,27 @@ fn a_port_base_too_high_stops_serve_with_the_reason() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("past the last port (65535)"), "{err}");
+}
+
+#[test]
+fn each_computer_of_the_room_gets_a_host_of_its_own() {
+    // This machine's address on its network stands for a student's computer.
+    let me = mailsim::bridge::class::reachable_address("0.0.0.0".parse().unwrap());
+    if me.is_loopback() {
+        eprintln!("no network address here: nothing to try");
+        return;
+    }
+    let b = Running::start(Options {
+        bind: "0.0.0.0".parse().unwrap(),
+        ..opts(10.0)
+    });
+    for addr in [me, me, "127.0.0.1".parse().unwrap()] {
+        let s = TcpStream::connect((addr, b.base + 110)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut r = BufReader::new(s);
+        assert!(line(&mut r).starts_with("+OK"));
+    }
+    let name = format!("pc-{}.room", me.to_string().replace('.', "-"));
+    // real-client for this computer's own programs, one host for the other computer.
+    assert_eq!(*b.hosts.lock().unwrap(), ["real-client".to_string(), name]);
 }

@@ -44,12 +44,15 @@ fn poll(
             if live.masked {
                 crate::secrets::mask(&mut trace);
             }
-            let fresh = Model::with_trace(
-                model.scenario.clone(),
-                trace,
-                model.name.clone(),
-                model.path.clone(),
-            );
+            // A computer of the room connecting for the first time: a host of its own.
+            let mut scenario = model.scenario.clone();
+            let added = live.bridge.outside_hosts();
+            let base = trace.hosts.len() - added.len();
+            if scenario.hosts.len() < trace.hosts.len() {
+                let have = scenario.hosts.len() - base;
+                scenario.hosts.extend_from_slice(&added[have..]);
+            }
+            let fresh = Model::with_trace(scenario, trace, model.name.clone(), model.path.clone());
             *model = fresh;
             if at_end && !model.trace.events.is_empty() {
                 cursor.index = Some(model.trace.events.len() - 1);

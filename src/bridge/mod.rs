@@ -191,10 +191,35 @@ pub fn outside_host() -> HostDef {
     }
 }
 
+/// Computers of the room that get a host of their own in the diagram, at most; more share the
+/// last one.
+pub const MAX_COMPUTERS: usize = 250;
+
+/// The host for another machine's programs (a student's computer in a classroom): one per
+/// address, so the diagram shows whose programs are talking.
+pub fn computer_host(ip: IpAddr) -> HostDef {
+    let v4 = match ip {
+        IpAddr::V4(a) => a,
+        IpAddr::V6(a) => a.to_ipv4_mapped().unwrap_or(Ipv4Addr::UNSPECIFIED),
+    };
+    HostDef {
+        name: format!("pc-{}.room", ip.to_string().replace(['.', ':'], "-")),
+        // Short: a band of thirty computers leaves each little room for its label.
+        label: format!("PC {ip}"),
+        ip: v4,
+        ..outside_host()
+    }
+}
+
 /// A simulation with real ports: call [`Bridge::poll`] often (every few milliseconds).
 pub struct Bridge {
     sim: Sim,
+    /// The host for this computer's own programs (loopback).
     outside: usize,
+    /// The hosts for other machines' programs, by address.
+    computers: std::collections::BTreeMap<IpAddr, usize>,
+    /// Every host added for real programs, in the order the simulation has them.
+    outside_defs: Vec<HostDef>,
     listeners: Vec<(TcpListener, Port)>,
     clients: Vec<Client>,
     opts: Options,
@@ -248,6 +273,8 @@ impl Bridge {
             Bridge {
                 sim,
                 outside,
+                computers: std::collections::BTreeMap::new(),
+                outside_defs: vec![outside_host()],
                 listeners,
                 clients: Vec::new(),
                 opts: opts.clone(),
@@ -268,6 +295,35 @@ impl Bridge {
     /// How long it has been serving.
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
+    }
+
+    /// The hosts added for real programs (`real-client` first, then one per other machine), in
+    /// the order the simulation (and its trace) has them after the scenario's own.
+    pub fn outside_hosts(&self) -> &[HostDef] {
+        &self.outside_defs
+    }
+
+    /// The simulated host that stands for programs at `ip`.
+    fn host_for(&mut self, ip: IpAddr) -> usize {
+        if ip.is_loopback() {
+            return self.outside;
+        }
+        if let Some(&h) = self.computers.get(&ip) {
+            return h;
+        }
+        if self.computers.len() >= MAX_COMPUTERS {
+            return self
+                .computers
+                .values()
+                .copied()
+                .max()
+                .unwrap_or(self.outside);
+        }
+        let def = computer_host(ip);
+        let h = self.sim.add_outside_host(def.clone());
+        self.outside_defs.push(def);
+        self.computers.insert(ip, h);
+        h
     }
 
     /// Real connections open now.
@@ -384,9 +440,10 @@ impl Bridge {
 
     /// Takes every waiting connection, turning away what is over the limits.
     fn accept(&mut self, now: SimTime, wall: Instant) -> io::Result<()> {
-        for (k, (l, p)) in self.listeners.iter().enumerate() {
+        for k in 0..self.listeners.len() {
+            let p = self.listeners[k].1.clone();
             // Every waiting connection (the listener is non-blocking: an error means none).
-            while let Ok((mut stream, peer)) = l.accept() {
+            while let Ok((mut stream, peer)) = self.listeners[k].0.accept() {
                 let on_port = self.clients.iter().filter(|c| c.port == k);
                 let from_peer = on_port.clone().filter(|c| c.peer.ip() == peer.ip()).count();
                 let full = on_port.count() >= self.opts.max_connections;
@@ -419,10 +476,8 @@ impl Bridge {
                 stream.set_nonblocking(true)?;
                 let _ = stream.set_nodelay(true);
                 self.sim.run_until(now);
-                if let Some(conn) =
-                    self.sim
-                        .connect_external(self.outside, p.host, p.service.port())
-                {
+                let from = self.host_for(peer.ip());
+                if let Some(conn) = self.sim.connect_external(from, p.host, p.service.port()) {
                     self.clients.push(Client {
                         stream,
                         conn,
