@@ -204,8 +204,12 @@ pub fn computer_host(ip: IpAddr) -> HostDef {
     };
     HostDef {
         name: format!("pc-{}.room", ip.to_string().replace(['.', ':'], "-")),
-        // Short: a band of thirty computers leaves each little room for its label.
-        label: format!("PC {ip}"),
+        // Short: a band of thirty computers leaves each little room for its label, and the last
+        // number of the address is what tells the room's computers apart (the name has it all).
+        label: match ip {
+            IpAddr::V4(a) => format!("PC .{}", a.octets()[3]),
+            IpAddr::V6(_) => format!("PC {ip}"),
+        },
         ip: v4,
         ..outside_host()
     }

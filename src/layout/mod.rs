@@ -339,10 +339,31 @@ impl Layout {
                 .sum()
         };
         let candidates: Vec<Rect> = candidates.into_iter().map(inside).collect();
+        // When none of those is free (a crowded network), the nearest free place anywhere in
+        // the diagram, on a grid of half a label's height by an eighth of its width.
+        let anywhere = || {
+            let (step_x, step_y) = ((w / 8.0).max(4.0), (h / 2.0).max(4.0));
+            let mut best: Option<(f32, Rect)> = None;
+            let mut y0 = bounds.y0;
+            while y0 + h <= bounds.y1 {
+                let mut x0 = bounds.x0;
+                while x0 + w <= bounds.x1 {
+                    let r = Rect::new(x0, y0, x0 + w, y0 + h);
+                    let d = (x0 + w / 2.0 - x).powi(2) + (y0 + h / 2.0 - y).powi(2);
+                    if best.is_none_or(|(bd, _)| d < bd) && covered(&r) == 0.0 {
+                        best = Some((d, r));
+                    }
+                    x0 += step_x;
+                }
+                y0 += step_y;
+            }
+            best.map(|(_, r)| r)
+        };
         candidates
             .iter()
             .copied()
             .find(|r| covered(r) == 0.0)
+            .or_else(anywhere)
             .or_else(|| {
                 candidates
                     .iter()
