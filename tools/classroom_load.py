@@ -328,7 +328,7 @@ def pop3_read(ports, who):
         try:
             timed("pop3 PASS", p.pass_, "bob-secret")
         except poplib.error_proto as e:
-            if b"IN-USE" in str(e).encode() or "IN-USE" in str(e):
+            if "IN-USE" in str(e):
                 STATS.count("sessions", "pop3: PASS -ERR [IN-USE] (locked), retried later")
                 p.close()
                 return None
@@ -592,7 +592,7 @@ def bridge_lines(path):
     return kinds, other, size
 
 
-def drain(ports, locks, stats_expected, limit=60):
+def drain(ports, locks, limit=60):
     """Reads both mailboxes until every accepted mail has been read and a last read found each
     mailbox empty, or `limit` seconds pass."""
     start = time.time()
@@ -692,7 +692,7 @@ def run_load(args, ports, proc):
     for t in bad:
         t.join(timeout=10)
     stopped = time.time()
-    drain_s, drained = drain(ports, locks, None) if proc.poll() is None else (0, False)
+    drain_s, drained = drain(ports, locks) if proc.poll() is None else (0, False)
     return {"t0": t0, "stopped": stopped, "drain_s": drain_s, "drained": drained, "stuck": stuck}
 
 

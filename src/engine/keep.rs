@@ -5,6 +5,7 @@
 
 use super::sim::{Ev, Sim};
 use super::trace::{Budget, Direction, EventKind};
+use crate::nodes::{ClientApp, ServerApp};
 
 /// The budget and what is kept under it.
 #[derive(Debug, Clone)]
@@ -18,6 +19,11 @@ pub(crate) struct Keeper {
     cursor: usize,
     /// The event count at which forgetting is looked at again.
     next_check: usize,
+    /// When closed connections are looked at again.
+    next_reclaim: super::time::SimTime,
+    /// Connections whose state was freed, by id; all before `first_open` were.
+    reclaimed: Vec<bool>,
+    first_open: usize,
 }
 
 impl Sim {
@@ -29,6 +35,9 @@ impl Sim {
             total: 0,
             cursor: self.trace.next_id(),
             next_check: 0,
+            next_reclaim: super::time::SimTime::ZERO,
+            reclaimed: Vec::new(),
+            first_open: 0,
         });
     }
 
@@ -121,6 +130,51 @@ impl Sim {
             let every = (k.budget.events / 8).clamp(4, 4096);
             let blocked = old < k.budget.events / 4;
             k.next_check = self.trace.next_id() + if blocked { every / 4 } else { every };
+        }
+    }
+    /// Frees what closed connections hold (a server machine's copy of a maildrop, a client's
+    /// buffers): a long live run opens thousands. Their ids, ends and sequence numbers stay (the
+    /// trace names them); never one the queue or a webmail job still refers to.
+    pub(crate) fn reclaim_connections(&mut self) {
+        let Some(k) = &mut self.keep else { return };
+        if self.now < k.next_reclaim {
+            return;
+        }
+        k.next_reclaim = self.now + super::time::SimDuration::from_millis(100);
+        k.reclaimed.resize(self.conns.len(), false);
+        while k.first_open < self.conns.len() && k.reclaimed[k.first_open] {
+            k.first_open += 1;
+        }
+        let closed = |c: &super::sim::Conn| c.closed == [true, true];
+        if !self.conns[k.first_open..].iter().any(closed) {
+            return;
+        }
+        let mut busy = std::collections::BTreeSet::new();
+        for ev in self.queue.iter() {
+            match ev {
+                Ev::Tcp { conn, .. } | Ev::ConnectTimeout { conn } => {
+                    busy.insert(*conn);
+                }
+                Ev::Retransmit { event, .. } => {
+                    if let Some(EventKind::Segment(s)) = self.trace.get(*event).map(|e| &e.kind) {
+                        busy.insert(s.conn as usize);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for c in k.first_open..self.conns.len() {
+            if k.reclaimed[c]
+                || !closed(&self.conns[c])
+                || busy.contains(&c)
+                || self.web_jobs.contains_key(&c)
+            {
+                continue;
+            }
+            let conn = &mut self.conns[c];
+            conn.server = ServerApp::Pending;
+            conn.client = ClientApp::External(Default::default());
+            k.reclaimed[c] = true;
         }
     }
 }
@@ -256,5 +310,27 @@ mod tests {
         let renumbered = t.renumbered();
         assert!(renumbered.events.iter().enumerate().all(|(i, e)| e.id == i));
         let _ = SimTime::ZERO;
+    }
+
+    #[test]
+    fn closed_connections_give_back_their_state_and_new_ones_still_work() {
+        let (mut sim, o) = world(Some(Budget::LIVE));
+        for _ in 0..3 {
+            let said = submit(&mut sim, o, 10);
+            assert!(said.contains("250 2.0.0"), "{said}");
+        }
+        let later = sim.now + crate::engine::time::SimDuration::from_secs(1);
+        sim.run_until(later);
+        let closed: Vec<usize> = (0..sim.conns.len())
+            .filter(|&c| sim.conns[c].closed == [true, true])
+            .collect();
+        assert!(closed.len() >= 3, "{closed:?}");
+        for c in closed {
+            assert!(
+                matches!(sim.conns[c].server, ServerApp::Pending),
+                "connection {c} still holds its server's state"
+            );
+        }
+        assert_eq!(stored_sizes(&sim).len(), 3, "every mail stored");
     }
 }

@@ -480,6 +480,7 @@ impl Sim {
             self.now = t;
         }
         self.keep_within_budget(true);
+        self.reclaim_connections();
         first..self.trace.next_id()
     }
 
