@@ -578,6 +578,7 @@ fn main() -> ExitCode {
                     idle_timeout: idle_timeout.map(std::time::Duration::from_secs_f64),
                     class: class.unwrap_or(0),
                     sheet: Some(sheet),
+                    ..Default::default()
                 };
                 match mailsim::bridge::serve(&s, seed, &opts, Box::new(io::stdout())) {
                     Ok(()) => ExitCode::SUCCESS,

@@ -421,3 +421,43 @@ fn each_computer_of_the_room_gets_a_host_of_its_own() {
     // real-client for this computer's own programs, one host for the other computer.
     assert_eq!(*b.hosts.lock().unwrap(), ["real-client".to_string(), name]);
 }
+
+#[test]
+fn a_line_begun_must_end_in_time_but_slow_whole_lines_are_fine() {
+    let b = Running::start(Options {
+        line_limit: Duration::from_secs(1),
+        ..opts(30.0)
+    });
+    let greet = |s: &TcpStream| {
+        let mut g = [0u8; 64];
+        let _ = (&*s).read(&mut g).unwrap();
+    };
+    // A command typed a character every 300 ms, never ended.
+    let loris = b.connect(587);
+    greet(&loris);
+    // A person at telnet: whole commands, slowly.
+    let typist = b.connect(587);
+    greet(&typist);
+    let mut r = BufReader::new(typist.try_clone().unwrap());
+    for _ in 0..8 {
+        let _ = (&loris).write_all(b"N");
+        (&typist).write_all(b"NOOP\r\n").unwrap();
+        assert!(line(&mut r).starts_with("250 "));
+        thread::sleep(Duration::from_millis(300));
+    }
+    let mut rest = Vec::new();
+    let _ = (&loris).read_to_end(&mut rest);
+    assert!(
+        String::from_utf8_lossy(&rest).contains("421 4.4.2"),
+        "{rest:?}"
+    );
+    assert!(
+        b.notes()
+            .iter()
+            .any(|n| n.contains("a line begun and not ended")),
+        "{:#?}",
+        b.notes()
+    );
+    (&typist).write_all(b"QUIT\r\n").unwrap();
+    assert!(line(&mut r).starts_with("221 "));
+}

@@ -15,7 +15,7 @@
 //!   program cannot starve the rest;
 //! - the timer that closes idle connections runs per command, not per byte: it restarts only when
 //!   the server says something (or the program reads it), so one byte a second keeps nothing
-//!   open (slowloris);
+//!   open (slowloris); and a line begun must end within [`LINE_LIMIT`];
 //! - one address may hold at most [`Options::max_per_address`] connections on a port (but this
 //!   computer's own programs, on loopback);
 //! - the log goes through a bounded queue to a writer thread ([`log`]), and the live trace keeps
@@ -46,6 +46,9 @@ pub const PAUSE_READING_AT: usize = 256 * 1024;
 /// A program whose socket takes none of its waiting replies this long is dropped (at most; a
 /// shorter idle time set in the options counts instead).
 pub const WRITE_STALL: Duration = Duration::from_secs(60);
+/// A line begun must end (or the server answer) within this long (at most; a shorter idle time
+/// counts instead): a person typing a command by hand needs far less, a slowloris more.
+pub const LINE_LIMIT: Duration = Duration::from_secs(60);
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -65,6 +68,8 @@ pub struct Options {
     /// since); `None`: each protocol's usual time (SMTP 5 min, RFC 5321 §4.5.3.2.7; POP3 10 min,
     /// RFC 1939 §3; IMAP 30 min, RFC 3501 §5.4; HTTP 1 min).
     pub idle_timeout: Option<Duration>,
+    /// A line begun must end (or the server answer) within this long, or the idle time if less.
+    pub line_limit: Duration,
     /// Classroom mode: accounts for this many students (0: none), see [`class`].
     pub class: usize,
     /// Where to write the printable class sheet (default `class-sheet.html`).
@@ -80,6 +85,7 @@ impl Default for Options {
             max_connections: 20,
             max_per_address: 8,
             idle_timeout: None,
+            line_limit: LINE_LIMIT,
             class: 0,
             sheet: None,
         }
@@ -140,6 +146,9 @@ struct Client {
     last_write: Instant,
     /// Whether any bytes have gone to the program (the greeting, for SMTP).
     greeted: bool,
+    /// Since when the program's last bytes have been a line without its end (and the server
+    /// has said nothing since).
+    partial_since: Option<Instant>,
 }
 
 impl Client {
@@ -379,8 +388,14 @@ impl Bridge {
                         ));
                         continue;
                     }
+                    let bytes = &buf[..n];
+                    if bytes.ends_with(b"\n") {
+                        c.partial_since = None;
+                    } else if c.partial_since.is_none() || bytes.contains(&b'\n') {
+                        c.partial_since = Some(wall);
+                    }
                     sim.run_until(now);
-                    sim.external_send(c.conn, &buf[..n]);
+                    sim.external_send(c.conn, bytes);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -398,6 +413,8 @@ impl Bridge {
             if !bytes.is_empty() {
                 c.out.extend_from_slice(&bytes);
                 c.last_progress = wall;
+                // The server answered: whatever came before was complete enough.
+                c.partial_since = None;
             }
             if c.flush(wall).is_err() {
                 sim.external_close(c.conn);
@@ -417,17 +434,26 @@ impl Bridge {
                 }
                 return false;
             }
-            if !c.closed_by_real && wall.duration_since(c.last_progress) > idle {
+            let line_limit = idle.min(opts.line_limit);
+            let line_late = c
+                .partial_since
+                .is_some_and(|t| wall.duration_since(t) > line_limit);
+            if !c.closed_by_real && (line_late || wall.duration_since(c.last_progress) > idle) {
                 // A whole command (or DATA, or literal, or request) did not come in time.
                 c.out.extend_from_slice(goodbye(service, false));
                 let _ = c.flush(wall);
                 let _ = c.stream.shutdown(std::net::Shutdown::Both);
                 sim.external_close(c.conn);
                 notes.push(format!(
-                    "bridge: closed {} from {}: no complete command for {:.0} s",
+                    "bridge: closed {} from {}: {} for {:.0} s",
                     service_name(service),
                     c.peer,
-                    idle.as_secs_f64()
+                    if line_late {
+                        "a line begun and not ended"
+                    } else {
+                        "no complete command"
+                    },
+                    if line_late { line_limit } else { idle }.as_secs_f64()
                 ));
                 return false;
             }
@@ -493,6 +519,7 @@ impl Bridge {
                         last_progress: wall,
                         last_write: wall,
                         greeted: false,
+                        partial_since: None,
                     });
                 }
             }

@@ -172,6 +172,12 @@ impl Sim {
                 continue;
             }
             let conn = &mut self.conns[c];
+            if let ClientApp::External(x) = &conn.client
+                && !x.to_real.is_empty()
+            {
+                // The server's last words (a 221, a BYE) wait for the bridge to take them.
+                continue;
+            }
             conn.server = ServerApp::Pending;
             conn.client = ClientApp::External(Default::default());
             k.reclaimed[c] = true;
@@ -332,5 +338,25 @@ mod tests {
             );
         }
         assert_eq!(stored_sizes(&sim).len(), 3, "every mail stored");
+    }
+
+    #[test]
+    fn a_servers_last_words_wait_for_the_bridge_to_take_them() {
+        let (mut sim, o) = world(Some(Budget::LIVE));
+        let c = sim.connect_external(o, 2, 25).unwrap();
+        let t = sim.now + crate::engine::time::SimDuration::from_secs(1);
+        sim.run_until(t);
+        let (greeting, _) = sim.external_take(c);
+        assert!(greeting.starts_with(b"220 "));
+        sim.external_send(c, b"QUIT\r\n");
+        // The bridge is slow to come back: the connection closes meanwhile.
+        sim.run_until(t + crate::engine::time::SimDuration::from_secs(5));
+        let (bye, over) = sim.external_take(c);
+        assert!(
+            bye.starts_with(b"221 "),
+            "{:?}",
+            String::from_utf8_lossy(&bye)
+        );
+        assert!(over);
     }
 }
