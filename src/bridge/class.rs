@@ -7,6 +7,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, UdpSocket};
 
 use super::ports::Port;
+use crate::protocols::http::html::escape as esc;
 use crate::scenario::{Account, Scenario, Service};
 
 /// Letters and digits no one mistakes for one another on a projector or a printout.
@@ -232,13 +233,6 @@ pub fn sheet_text(s: &Scenario, ports: &[Port], addr: IpAddr, students: &[Studen
         );
     }
     out
-}
-
-fn esc(t: &str) -> String {
-    t.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The class sheet as a printable HTML page: one slip per student, to cut apart and hand out,
