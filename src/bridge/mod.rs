@@ -503,7 +503,10 @@ impl Bridge {
                     });
                     continue;
                 }
-                stream.set_nonblocking(true)?;
+                if stream.set_nonblocking(true).is_err() {
+                    // Gone already (reset): one program's trouble never stops the bridge.
+                    continue;
+                }
                 let _ = stream.set_nodelay(true);
                 self.sim.run_until(now);
                 let from = self.host_for(peer.ip());
