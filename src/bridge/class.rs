@@ -193,23 +193,24 @@ pub fn sheet_text(s: &Scenario, ports: &[Port], addr: IpAddr, students: &[Studen
         .max()
         .unwrap_or(0)
         .max("address".len());
-    let _ = writeln!(
-        out,
-        "  {:>3}  {:<wide$}  {:<10}  {:>10}  {:>5}  {:>5}",
-        "#", "address", "password", "send SMTP", "POP3", "IMAP"
-    );
-    for st in students {
-        let w = where_for(s, ports, &st.domain);
+    let mut row = |cells: [&str; 6]| {
+        let [n, address, password, send, pop3, imap] = cells;
         let _ = writeln!(
             out,
-            "  {:>3}  {:<wide$}  {:<10}  {:>10}  {:>5}  {:>5}",
-            st.number,
-            st.address(),
-            st.password,
-            port_text(w.submission),
-            port_text(w.pop3),
-            port_text(w.imap)
+            "  {n:>3}  {address:<wide$}  {password:<10}  {send:>10}  {pop3:>5}  {imap:>5}"
         );
+    };
+    row(["#", "address", "password", "send SMTP", "POP3", "IMAP"]);
+    for st in students {
+        let w = where_for(s, ports, &st.domain);
+        row([
+            &st.number.to_string(),
+            &st.address(),
+            &st.password,
+            &port_text(w.submission),
+            &port_text(w.pop3),
+            &port_text(w.imap),
+        ]);
     }
     out.push_str("  mail programs log in with the part before @; no encryption, normal password\n");
     if let Some((web, domains)) = students

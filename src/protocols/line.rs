@@ -56,16 +56,10 @@ impl LineReader {
     }
 
     /// Appends received bytes (less the rest of a too-long line, which is dropped).
-    pub fn push(&mut self, mut bytes: &[u8]) {
-        if self.skipping {
-            match bytes.iter().position(|&b| b == b'\n') {
-                Some(i) => {
-                    self.skipping = false;
-                    bytes = &bytes[i + 1..];
-                }
-                None => return,
-            }
-        }
+    pub fn push(&mut self, bytes: &[u8]) {
+        let Some(bytes) = past_skipped(&mut self.skipping, bytes) else {
+            return;
+        };
         if self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
@@ -143,6 +137,17 @@ impl LineReader {
             None => self.start_skipping().then_some(Framed::TooLong),
         }
     }
+}
+
+/// What of `bytes` is left once the rest of a line being skipped (one too long) is dropped:
+/// all of it when not `skipping`, what follows the line's LF (skipping ends), or `None`.
+pub fn past_skipped<'a>(skipping: &mut bool, bytes: &'a [u8]) -> Option<&'a [u8]> {
+    if !*skipping {
+        return Some(bytes);
+    }
+    let i = bytes.iter().position(|&b| b == b'\n')?;
+    *skipping = false;
+    Some(&bytes[i + 1..])
 }
 
 /// Copies `data` with dot-stuffing (RFC 5321 §4.5.2, and POP3's byte-stuffing, RFC 1939 §3): a line starting with `.` gets another `.`.

@@ -49,16 +49,10 @@ impl Reader {
     }
 
     /// Takes received bytes, less the rest of a line too long.
-    pub(super) fn enqueue(&mut self, mut bytes: &[u8]) {
-        if self.skipping {
-            match bytes.iter().position(|&b| b == b'\n') {
-                Some(i) => {
-                    self.skipping = false;
-                    bytes = &bytes[i + 1..];
-                }
-                None => return,
-            }
-        }
+    pub(super) fn enqueue(&mut self, bytes: &[u8]) {
+        let Some(bytes) = crate::protocols::line::past_skipped(&mut self.skipping, bytes) else {
+            return;
+        };
         self.frag.enqueue_bytes(bytes);
     }
 
