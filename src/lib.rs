@@ -20,6 +20,7 @@ pub mod generate;
 pub mod inspect;
 pub mod ladder;
 pub mod layout;
+pub mod logins;
 pub mod mail;
 mod nodes;
 pub mod pcap;

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::trace::{Direction, EventKind, Trace};
+use crate::engine::trace::{Direction, EventKind, Trace, TraceEvent};
 use crate::protocols::Protocol;
 
 /// What a masked run of bytes shows.
@@ -161,39 +161,54 @@ fn mask_runs(payload: &[u8], secret: &[bool]) -> Vec<u8> {
 /// Hides every credential the clients of `trace` sent (see the module's list). Returns how many
 /// segments it changed.
 pub fn mask(trace: &mut Trace) -> usize {
-    let mut streams: BTreeMap<u32, Stream> = BTreeMap::new();
-    let mut changed = 0;
-    for e in &mut trace.events {
-        let EventKind::Segment(s) = &mut e.kind else {
-            continue;
-        };
-        if s.payload.is_empty() || s.attempt > 0 {
-            // A retransmission repeats bytes the stream has seen: masked alike below.
-            if s.attempt > 0
-                && let Some(st) = streams.get(&s.conn)
-                && st.secret
-            {
-                s.payload = MASK.as_bytes().to_vec();
+    Masker::default().mask(&mut trace.events)
+}
+
+/// Masks a trace as it grows: what it has seen of each connection carries over to the events
+/// given next (a live run's newest events, a poll at a time).
+#[derive(Default)]
+pub struct Masker {
+    streams: BTreeMap<u32, Stream>,
+}
+
+impl Masker {
+    /// Hides the credentials in `events`, which follow those given before. Returns how many
+    /// segments it changed.
+    pub fn mask(&mut self, events: &mut [TraceEvent]) -> usize {
+        let streams = &mut self.streams;
+        let mut changed = 0;
+        for e in events {
+            let EventKind::Segment(s) = &mut e.kind else {
+                continue;
+            };
+            if s.payload.is_empty() || s.attempt > 0 {
+                // A retransmission repeats bytes the stream has seen: masked alike below.
+                if s.attempt > 0
+                    && let Some(st) = streams.get(&s.conn)
+                    && st.secret
+                {
+                    s.payload = MASK.as_bytes().to_vec();
+                }
+                continue;
             }
-            continue;
-        }
-        let st = streams.entry(s.conn).or_default();
-        match s.direction {
-            Direction::ServerToClient => st.server_bytes(s.protocol, &s.payload),
-            Direction::ClientToServer => {
-                let secret: Vec<bool> = s
-                    .payload
-                    .iter()
-                    .map(|&b| st.client_byte(s.protocol, b))
-                    .collect();
-                if secret.contains(&true) {
-                    s.payload = mask_runs(&s.payload, &secret);
-                    changed += 1;
+            let st = streams.entry(s.conn).or_default();
+            match s.direction {
+                Direction::ServerToClient => st.server_bytes(s.protocol, &s.payload),
+                Direction::ClientToServer => {
+                    let secret: Vec<bool> = s
+                        .payload
+                        .iter()
+                        .map(|&b| st.client_byte(s.protocol, b))
+                        .collect();
+                    if secret.contains(&true) {
+                        s.payload = mask_runs(&s.payload, &secret);
+                        changed += 1;
+                    }
                 }
             }
         }
+        changed
     }
-    changed
 }
 
 #[cfg(test)]
@@ -251,6 +266,40 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn masking_a_poll_at_a_time_is_masking_it_whole() {
+        // A password typed a character per segment, the trace handed over in pieces cut
+        // between its characters: the masker remembers where each connection is.
+        let mut t = Trace::default();
+        t.push(SimTime::ZERO, seg(Protocol::Pop3, false, b"+OK hi\r\n"));
+        for part in [
+            &b"USER bob\r\nPA"[..],
+            b"SS s",
+            b"e",
+            b"cret\r\n",
+            b"STAT\r\n",
+        ] {
+            t.push(SimTime::ZERO, seg(Protocol::Pop3, true, part));
+        }
+        let mut whole = t.clone();
+        mask(&mut whole);
+        let mut m = Masker::default();
+        for cut in [0..2, 2..4, 4..5, 5..6] {
+            m.mask(&mut t.events[cut]);
+        }
+        let payloads = |t: &Trace| -> Vec<Vec<u8>> {
+            t.events
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    EventKind::Segment(s) => Some(s.payload.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(payloads(&t), payloads(&whole));
+        assert_eq!(payloads(&t)[3], MASK.as_bytes());
     }
 
     #[test]

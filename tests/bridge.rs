@@ -23,6 +23,8 @@ struct Running {
     notes: Arc<Mutex<Vec<String>>>,
     /// The hosts the bridge added for real programs, by name.
     hosts: Arc<Mutex<Vec<String>>>,
+    /// Who logged in from which host (by name), as the trace tells.
+    logins: Arc<Mutex<Vec<(String, String)>>>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
@@ -31,9 +33,11 @@ impl Running {
         let stop = Arc::new(AtomicBool::new(false));
         let notes = Arc::new(Mutex::new(Vec::new()));
         let hosts = Arc::new(Mutex::new(Vec::new()));
+        let logins = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
         let thread = {
             let (stop, notes, hosts) = (stop.clone(), notes.clone(), hosts.clone());
+            let logins = logins.clone();
             thread::spawn(move || {
                 let s = scenario();
                 // A base whose ports are all free (another test may hold some).
@@ -57,6 +61,11 @@ impl Running {
                         .iter()
                         .map(|h| h.name.clone())
                         .collect();
+                    let t = bridge.sim().trace();
+                    *logins.lock().unwrap() = mailsim::logins::logins(t)
+                        .into_iter()
+                        .map(|(h, u)| (t.hosts[h].name.clone(), u))
+                        .collect();
                     thread::sleep(Duration::from_micros(200));
                 }
             })
@@ -67,6 +76,7 @@ impl Running {
             stop,
             notes,
             hosts,
+            logins,
             thread: Some(thread),
         }
     }
@@ -301,40 +311,59 @@ fn a_class_gets_accounts_a_sheet_and_can_log_in() {
     let dir = std::env::temp_dir().join(format!("mailsim-class-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sheet = dir.join("sheet.html");
-    let base = 40_000 + (std::process::id() % 83) as u16 * 37;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mailsim"))
-        .args([
-            "serve",
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/networks/three-domains.toml"
-            ),
-        ])
-        .args([
-            "--port-base",
-            &base.to_string(),
-            "--for",
-            "30",
-            "--class",
-            "4",
-        ])
-        .arg("--sheet")
-        .arg(&sheet)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = Vec::new();
-    loop {
-        let l = line(&mut out);
-        assert!(!l.is_empty(), "the serve ended early: {lines:#?}");
-        let done = l.starts_with("Ctrl-C stops");
-        lines.push(l);
-        if done {
-            break;
+    // A base whose ports are all free: another program (or a test) may hold one of them, and
+    // then the serve stops with that reason; the next base is tried.
+    let mut tries = 0;
+    let (mut child, _out, lines) = loop {
+        let base = 40_000 + (std::process::id() % 83) as u16 * 37 + tries * 11;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mailsim"))
+            .args([
+                "serve",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/networks/three-domains.toml"
+                ),
+            ])
+            .args([
+                "--port-base",
+                &base.to_string(),
+                "--for",
+                "30",
+                "--class",
+                "4",
+            ])
+            .arg("--sheet")
+            .arg(&sheet)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut lines = Vec::new();
+        let started = loop {
+            let l = line(&mut out);
+            if l.is_empty() {
+                break false;
+            }
+            let done = l.starts_with("Ctrl-C stops");
+            lines.push(l);
+            if done {
+                break true;
+            }
+        };
+        if started {
+            // Its stdout stays open until the end: the serve logs there.
+            break (child, out, lines);
         }
-    }
+        let mut why = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut why);
+        let _ = child.wait();
+        tries += 1;
+        assert!(
+            why.contains("cannot listen") && tries < 5,
+            "the serve ended early: {why} {lines:#?}"
+        );
+    };
     let row = |user: &str| {
         lines
             .iter()
@@ -460,4 +489,36 @@ fn a_line_begun_must_end_in_time_but_slow_whole_lines_are_fine() {
     );
     (&typist).write_all(b"QUIT\r\n").unwrap();
     assert!(line(&mut r).starts_with("221 "));
+}
+
+#[test]
+fn the_window_knows_who_logged_in_from_where() {
+    // SMTP AUTH PLAIN refused (535) names nobody; accepted (235) names the user, for the host
+    // that stands for this computer's programs.
+    let b = Running::start(opts(10.0));
+    let s = b.connect(587);
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    assert!(line(&mut r).starts_with("220"));
+    (&s).write_all(b"EHLO pc\r\n").unwrap();
+    while !line(&mut r).starts_with("250 ") {}
+    let plain = |pw: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("\0alice\0{pw}"))
+    };
+    (&s).write_all(format!("AUTH PLAIN {}\r\n", plain("wrong")).as_bytes())
+        .unwrap();
+    assert!(line(&mut r).starts_with("535"));
+    thread::sleep(Duration::from_millis(100));
+    assert!(b.logins.lock().unwrap().is_empty());
+    (&s).write_all(format!("AUTH PLAIN {}\r\n", plain("alice-secret")).as_bytes())
+        .unwrap();
+    assert!(line(&mut r).starts_with("235"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while b.logins.lock().unwrap().is_empty() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        *b.logins.lock().unwrap(),
+        [("real-client".to_string(), "alice".to_string())]
+    );
 }

@@ -14,11 +14,15 @@ fn problems(s: &Scenario, w: &WindowLayout) -> Vec<String> {
     let mut out = Vec::new();
     let name = |i: usize| s.hosts[i].name.as_str();
     for (i, h) in l.hosts.iter().enumerate() {
+        if h.hidden {
+            // A room's computer drawn as the icon that stands for the rest: checked there.
+            continue;
+        }
         if !w.diagram.contains(&h.block()) {
             out.push(format!("{} is not inside the diagram", name(i)));
         }
         for (j, g) in l.hosts.iter().enumerate().skip(i + 1) {
-            if h.block().intersects(&g.block()) {
+            if !g.hidden && h.block().intersects(&g.block()) {
                 out.push(format!("{} and {} overlap", name(i), name(j)));
             }
         }
@@ -65,7 +69,18 @@ fn problems(s: &Scenario, w: &WindowLayout) -> Vec<String> {
     for link in &l.links {
         for seg in link.points.windows(2) {
             for (i, h) in l.hosts.iter().enumerate() {
-                if i != link.a && i != link.b && h.block().hit_by(seg[0], seg[1]) {
+                // A hidden computer's link is its stand-in's (the host at its spot).
+                let stands_for = |k: usize, e: usize| {
+                    l.hosts[e].hidden && l.hosts[k].center == l.hosts[e].center
+                };
+                let end = |k: usize| {
+                    k == link.a
+                        || k == link.b
+                        || l.hosts[k].hidden
+                        || stands_for(k, link.a)
+                        || stands_for(k, link.b)
+                };
+                if !end(i) && h.block().hit_by(seg[0], seg[1]) {
                     out.push(format!(
                         "the link {} - {} passes through {}",
                         name(link.a),
@@ -269,4 +284,94 @@ fn a_packets_label_never_covers_a_host() {
         }
     }
     println!("layout: {placed} packet labels placed, none over a host");
+}
+
+#[test]
+fn a_classrooms_computers_are_a_few_icons_newest_first() {
+    // Thirty computers of a room talking to the classroom scenario's servers: the four most
+    // recently active get icons of their own, newest first, in a place of their own; one icon
+    // stands for the other 26; the layout keeps its labels, overlaps nothing, and every hidden
+    // computer's packets still have a way (the stand-in's).
+    let text = std::fs::read_to_string("scenarios/classroom.toml").unwrap();
+    let mut s = mailsim::scenario::parse("classroom", &text).unwrap();
+    let servers: Vec<usize> = (0..s.hosts.len())
+        .filter(|&i| !s.hosts[i].services.is_empty() && s.hosts[i].name.starts_with("mail"))
+        .collect();
+    assert!(
+        servers.len() >= 2,
+        "{:?}",
+        s.hosts.iter().map(|h| &h.name).collect::<Vec<_>>()
+    );
+    let first = s.hosts.len();
+    let mut pairs = Vec::new();
+    for k in 0..30u8 {
+        let ip = std::net::IpAddr::from([10, 1, 0, 10 + k]);
+        s.hosts.push(mailsim::bridge::computer_host(ip));
+        let me = first + k as usize;
+        pairs.push((servers[k as usize % servers.len()], me));
+        if k % 3 == 0 {
+            pairs.push((servers[(k as usize + 1) % servers.len()], me));
+        }
+    }
+    pairs.sort_unstable();
+    // Newest first: the last to connect, then backwards.
+    let members: Vec<usize> = (first..first + 30).rev().collect();
+    let room = mailsim::layout::Room {
+        title: "the room — 30 computers".into(),
+        members: members.clone(),
+        shown: 4,
+    };
+    for (w, h, large) in SIZES {
+        let win = mailsim::layout::window_layout(&s, &pairs, (w, h), large, Some(&room));
+        let l = &win.layout;
+        let what = format!("{w}×{h}{}", if large { " (larger text)" } else { "" });
+        let p = problems(&s, &win);
+        assert!(p.is_empty(), "{what}:\n  {}", p.join("\n  "));
+        assert!(l.detail < Detail::Hover, "{what}: labels hidden");
+        let place = l
+            .regions
+            .iter()
+            .position(|r| r.domain.as_deref() == Some(mailsim::layout::ROOM_PLACE))
+            .expect("a place for the room");
+        assert_eq!(l.regions[place].title, room.title, "{what}");
+        let shown = &members[..5];
+        for &i in shown {
+            assert!(!l.hosts[i].hidden, "{what}");
+            assert_eq!(l.hosts[i].region, Some(place), "{what}");
+            assert!(
+                l.regions[place].rect.contains(&l.hosts[i].block()),
+                "{what}"
+            );
+        }
+        // Newest first: down the place, or across it.
+        let along = |i: usize| match l.orientation {
+            mailsim::layout::Orientation::LeftRight => l.hosts[i].center.1,
+            mailsim::layout::Orientation::TopBottom => l.hosts[i].center.0,
+        };
+        assert!(
+            shown.windows(2).all(|w| along(w[0]) < along(w[1])),
+            "{what}: not newest first"
+        );
+        let stand_in = &l.hosts[members[4]];
+        let label: Vec<&str> = stand_in
+            .lines
+            .iter()
+            .filter(|l| l.kind == mailsim::layout::LineKind::Label)
+            .map(|l| l.text.as_str())
+            .collect();
+        assert_eq!(label.join(" "), "+26 more computers", "{what}");
+        for &i in &members[5..] {
+            assert!(l.hosts[i].hidden, "{what}");
+            assert_eq!(l.hosts[i].center, stand_in.center, "{what}");
+        }
+        for &(a, b) in &pairs {
+            let path = l.path(a, b);
+            assert!(
+                l.links.iter().any(|k| (k.a, k.b) == (a, b)),
+                "{what}: no link {a}-{b}"
+            );
+            assert_eq!(path[0], l.hosts[a].center, "{what}");
+            assert_eq!(*path.last().unwrap(), l.hosts[b].center, "{what}");
+        }
+    }
 }

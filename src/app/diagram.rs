@@ -208,7 +208,13 @@ fn relayout(
     if !model.is_changed() && same_size {
         return;
     }
-    layout.0 = Layout::new(&model.scenario, &model.links, size, rect.1);
+    layout.0 = Layout::with_room(
+        &model.scenario,
+        &model.links,
+        size,
+        rect.1,
+        model.room.as_ref(),
+    );
     let half = Vec2::new(layout.0.size.0, layout.0.size.1) / 2.0;
     let which = Some((model.name.clone(), model.scenario.hosts.len()));
     let fresh = *last != which;
@@ -254,6 +260,10 @@ fn rebuild_scene(
         ));
     }
     for (i, h) in layout.0.hosts.iter().enumerate() {
+        if h.hidden {
+            // A room's computer drawn as the icon that stands for the rest.
+            continue;
+        }
         let w = layout.world(h.center);
         commands.spawn((
             HostIcon(i),
@@ -409,15 +419,23 @@ fn update_scene(
         );
     }
     // Links: every pair of hosts that talk; the current one brighter, a followed mail's gold.
-    let current = packet_of(&model, cursor.index).map(|(a, b, _, _)| (a.min(b), a.max(b)));
+    let drawn = |i: usize| model.room.as_ref().map_or(i, |r| r.drawn_as(i));
+    let current = packet_of(&model, cursor.index)
+        .map(|(a, b, _, _)| (drawn(a), drawn(b)))
+        .map(|(a, b)| (a.min(b), a.max(b)));
     let followed: Vec<(usize, usize)> = selection
         .journey
         .iter()
         .flat_map(|j| j.hops.iter())
-        .filter(|h| h.from != h.to)
-        .map(|h| (h.from.min(h.to), h.from.max(h.to)))
+        .map(|h| (drawn(h.from), drawn(h.to)))
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| (a.min(b), a.max(b)))
         .collect();
     for l in &layout.0.links {
+        if layout.0.hosts[l.a].hidden || layout.0.hosts[l.b].hidden {
+            // The stand-in's link, drawn once.
+            continue;
+        }
         let color = if Some((l.a, l.b)) == current {
             Color::srgb(0.85, 0.88, 0.95)
         } else if followed.contains(&(l.a, l.b)) {

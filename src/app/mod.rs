@@ -108,17 +108,13 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
             );
             let mut scenario = model.scenario.clone();
             scenario.hosts.push(crate::bridge::outside_host());
-            let m = Model::with_trace(
-                scenario,
-                bridge.sim().trace().clone(),
-                model.name.clone(),
-                model.path.clone(),
-            );
-            live = Some(live::Live {
-                bridge,
-                first: 0,
-                masked: true,
-            });
+            // No events yet: the first poll hands them over, passwords hidden.
+            let empty = crate::Trace {
+                hosts: bridge.sim().trace().hosts.clone(),
+                ..Default::default()
+            };
+            let m = Model::with_trace(scenario, empty, model.name.clone(), model.path.clone());
+            live = Some(live::Live::new(bridge));
             m
         }
         None => model,

@@ -7,7 +7,6 @@ use std::time::SystemTime;
 
 use bevy::prelude::*;
 
-use crate::layout;
 use crate::view::{WorldView, view_at};
 use crate::{EventKind, Scenario, Sim, Trace};
 
@@ -93,6 +92,10 @@ pub struct Model {
     pub error: Option<String>,
     /// Each fault as the events it spans (first, end) and words for it.
     pub fault_spans: Vec<(usize, usize, String)>,
+    /// A live classroom's computers, drawn together (`open --serve`).
+    pub room: Option<crate::layout::Room>,
+    /// Real connections open now, by server host (a live run's badges).
+    pub open_by_server: Vec<(usize, usize)>,
 }
 
 impl Model {
@@ -112,55 +115,74 @@ impl Model {
         name: String,
         path: Option<PathBuf>,
     ) -> Model {
-        let mut step_starts = vec![0; scenario.steps.len()];
-        for e in &trace.events {
-            if let EventKind::Step { index, .. } = e.kind {
-                step_starts[index] = e.id;
+        let mut trace = trace;
+        let events = std::mem::take(&mut trace.events);
+        let mut m = Model {
+            step_starts: vec![0; scenario.steps.len()],
+            scenario,
+            trace,
+            path,
+            modified: None,
+            name,
+            links: Vec::new(),
+            max_flight: 0,
+            error: None,
+            fault_spans: Vec::new(),
+            room: None,
+            open_by_server: Vec::new(),
+        };
+        m.modified = m
+            .path
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok()?.modified().ok());
+        m.extend(events);
+        m
+    }
+
+    /// The trace grew (a live run): `events` follow the last one it has, numbered on from it.
+    pub fn extend(&mut self, events: Vec<crate::TraceEvent>) {
+        for e in &events {
+            let ends = match &e.kind {
+                EventKind::Step { index, .. } => {
+                    if let Some(s) = self.step_starts.get_mut(*index) {
+                        *s = e.id;
+                    }
+                    continue;
+                }
+                EventKind::Segment(s) => {
+                    self.max_flight = self.max_flight.max(s.arrive.0 - e.time.0);
+                    (s.from.host, s.to.host)
+                }
+                EventKind::Datagram(d) => {
+                    self.max_flight = self.max_flight.max(d.arrive.0 - e.time.0);
+                    (d.from.host, d.to.host)
+                }
+                _ => continue,
+            };
+            let pair = (ends.0.min(ends.1), ends.0.max(ends.1));
+            if let Err(at) = self.links.binary_search(&pair) {
+                self.links.insert(at, pair);
             }
         }
-        let links = layout::talking_pairs(&trace);
-        let max_flight = trace
-            .events
-            .iter()
-            .filter_map(|e| match &e.kind {
-                EventKind::Segment(s) => Some(s.arrive.0 - e.time.0),
-                EventKind::Datagram(d) => Some(d.arrive.0 - e.time.0),
-                _ => None,
-            })
-            .max()
-            .unwrap_or(0);
+        self.trace.events.extend(events);
+        let trace = &self.trace;
         let index_at = |t: crate::SimTime| trace.events.partition_point(|e| e.time < t);
-        let fault_spans = scenario
+        self.fault_spans = self
+            .scenario
             .faults
             .iter()
             .map(|f| {
                 let end = f.until.map_or(trace.events.len(), index_at);
-                (index_at(f.from), end, f.describe(&scenario.hosts))
+                (index_at(f.from), end, f.describe(&self.scenario.hosts))
             })
             .collect();
-        let modified = path
-            .as_ref()
-            .and_then(|p| std::fs::metadata(p).ok()?.modified().ok());
-        Model {
-            scenario,
-            trace,
-            path,
-            modified,
-            name,
-            step_starts,
-            links,
-            max_flight,
-            error: None,
-            fault_spans,
-        }
     }
 
     /// Reads and checks a file.
     pub fn load(path: &std::path::Path) -> Result<Model, String> {
         let name = path.display().to_string();
-        let source =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-        let scenario = crate::scenario::parse(&name, &source).map_err(|e| e.to_string())?;
+        let source = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        let scenario = crate::scenario::parse_bytes(&name, &source).map_err(|e| e.to_string())?;
         Ok(Model::new(scenario, name, Some(path.to_path_buf())))
     }
 

@@ -95,9 +95,13 @@ pub(super) fn diagram_overlay_ui(
         layout
             .hosts
             .iter()
-            .position(|h| rect_of(h.icon).expand(3.0).contains(p))
+            .position(|h| !h.hidden && rect_of(h.icon).expand(3.0).contains(p))
     });
     for (i, h) in layout.hosts.iter().enumerate() {
+        if h.hidden {
+            // Drawn as the room's icon that stands for the rest.
+            continue;
+        }
         occupied.push(rect_of(h.block()));
         let strong = selection.host == Some(i);
         // What goes wrong with it now, in red in the line kept for it.
@@ -150,6 +154,20 @@ pub(super) fn diagram_overlay_ui(
             painter.rect_filled(b, 4.0, Color32::from_black_alpha(220));
             painter.galley(b.min + egui::vec2(4.0, 4.0), galley, Color32::WHITE);
         }
+    }
+    // A live run: how many real connections each server has open now, on its icon's corner.
+    for &(server, n) in &model.open_by_server {
+        let Some(h) = layout.hosts.get(server) else {
+            continue;
+        };
+        let icon = rect_of(h.icon);
+        let text = n.to_string();
+        let f = FontId::proportional((10.0 * k * layout.scale).max(9.0));
+        let galley = painter.layout_no_wrap(text, f, Color32::WHITE);
+        let r = (galley.size().x.max(galley.size().y) / 2.0 + 3.0).max(icon.width() * 0.16);
+        let c = icon.right_top() + egui::vec2(-r * 0.3, r * 0.3);
+        painter.circle_filled(c, r, Color32::from_rgb(200, 70, 60));
+        painter.galley(c - galley.size() / 2.0, galley, Color32::WHITE);
     }
     // Every packet is labelled with its protocol (meaning never by colour alone), where the label
     // covers no host; the current one also with its first line.

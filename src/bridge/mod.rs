@@ -344,6 +344,26 @@ impl Bridge {
         self.clients.len()
     }
 
+    /// The real connections open now, as (simulated host of the program, server host): one
+    /// entry per connection.
+    pub fn open_pairs(&self) -> Vec<(usize, usize)> {
+        let host = |c: &Client| match c.peer.ip() {
+            ip if ip.is_loopback() => self.outside,
+            // Past MAX_COMPUTERS, the last one stands for the rest (as in `host_for`).
+            ip => self
+                .computers
+                .get(&ip)
+                .or_else(|| self.computers.values().max())
+                .copied()
+                .unwrap_or(self.outside),
+        };
+        self.clients
+            .iter()
+            .filter(|c| !c.closed_by_real)
+            .map(|c| (host(c), self.listeners[c.port].1.host))
+            .collect()
+    }
+
     /// Accepts, reads and writes what is waiting and runs the simulation up to now; never waits
     /// on a socket. Returns whether the trace grew.
     pub fn poll(&mut self) -> io::Result<bool> {

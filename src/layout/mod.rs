@@ -193,6 +193,9 @@ pub struct HostBox {
     pub region: Option<usize>,
     /// Whether the scenario placed it (`position`).
     pub placed: bool,
+    /// One of a [`Room`]'s computers that has no icon of its own: it is where the icon that
+    /// stands for the rest is, and is not drawn.
+    pub hidden: bool,
 }
 
 impl HostBox {
@@ -227,6 +230,45 @@ pub struct LinkPath {
     /// From a's icon centre to b's, with its bends.
     pub points: Vec<(f32, f32)>,
 }
+
+/// Many computers drawn as a few, in a place of their own: the computers of a classroom in a
+/// live serve (`open --serve --class`). The most recently active keep icons of their own, newest
+/// first (on top, or on the left); one more icon, "+N more computers", stands for the rest, whose
+/// hosts are [`HostBox::hidden`] at its spot and whose links are its links.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Room {
+    /// The place's title ("the room — 30 computers, 12 connections open").
+    pub title: String,
+    /// Its computers (host indices), the most recently active first.
+    pub members: Vec<usize>,
+    /// How many keep an icon of their own when there are more than one more.
+    pub shown: usize,
+}
+
+impl Room {
+    /// The computer whose icon stands for the rest, and the rest (none while all are shown).
+    pub fn split(&self) -> (Option<usize>, &[usize]) {
+        if self.members.len() > self.shown + 1 {
+            (
+                Some(self.members[self.shown]),
+                &self.members[self.shown + 1..],
+            )
+        } else {
+            (None, &[])
+        }
+    }
+
+    /// The host whose icon host `i` is drawn as: the stand-in for a hidden computer, else `i`.
+    pub fn drawn_as(&self, i: usize) -> usize {
+        match self.split() {
+            (Some(st), hidden) if hidden.contains(&i) => st,
+            _ => i,
+        }
+    }
+}
+
+/// What a room's place is called in [`Region::domain`].
+pub const ROOM_PLACE: &str = "the room";
 
 /// The whole diagram for one size.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -272,9 +314,42 @@ impl Layout {
         size: (f32, f32),
         zoom: f32,
     ) -> Layout {
+        Layout::with_room(scenario, links, size, zoom, None)
+    }
+
+    /// As [`Layout::new`], with a [`Room`] of computers drawn together (`None`: as `new`).
+    pub fn with_room(
+        scenario: &Scenario,
+        links: &[(usize, usize)],
+        size: (f32, f32),
+        zoom: f32,
+        room: Option<&Room>,
+    ) -> Layout {
         let size = (size.0.max(50.0), size.1.max(50.0));
-        let mut layout = place::place(scenario, size, zoom, links);
-        layout.links = route::route(&layout, links);
+        let (stand_in, hidden) = room.map_or((None, &[][..]), Room::split);
+        let Some(stand_in) = stand_in else {
+            let mut layout = place::place(scenario, size, zoom, links, room);
+            layout.links = route::route(&layout, links);
+            return layout;
+        };
+        let mut s = scenario.clone();
+        s.hosts[stand_in].label = format!("+{} more computers", hidden.len() + 1);
+        let mut layout = place::place(&s, size, zoom, links, room);
+        // The hidden computers' links are the stand-in's.
+        let rep = |i: usize| if hidden.contains(&i) { stand_in } else { i };
+        let routed: Vec<(usize, usize)> = links.iter().map(|&(a, b)| (rep(a), rep(b))).collect();
+        layout.links = route::route(&layout, &routed);
+        let mut copies = Vec::new();
+        for &(a, b) in links {
+            let (a, b) = (a.min(b), a.max(b));
+            if (hidden.contains(&a) || hidden.contains(&b)) && rep(a) != rep(b) {
+                let points = layout.path(rep(a), rep(b));
+                copies.push(LinkPath { a, b, points });
+            }
+        }
+        layout.links.extend(copies);
+        layout.links.sort_by_key(|l| (l.a, l.b));
+        layout.links.dedup_by_key(|l| (l.a, l.b));
         layout
     }
 
@@ -500,9 +575,22 @@ pub fn for_window(scenario: &Scenario, window: (f32, f32), large_text: bool) -> 
     let mut sim = crate::Sim::new(scenario, None);
     sim.run_to_end();
     let pairs = talking_pairs(sim.trace());
+    window_layout(scenario, &pairs, window, large_text, None)
+}
+
+/// The layout of `scenario` whose hosts talk in `pairs` in a window of `window` pixels with the
+/// default panels, with a [`Room`] or not.
+pub fn window_layout(
+    scenario: &Scenario,
+    pairs: &[(usize, usize)],
+    window: (f32, f32),
+    large_text: bool,
+    room: Option<&Room>,
+) -> WindowLayout {
     let z = if large_text { LARGE_TEXT_ZOOM } else { 1.0 };
     let area = diagram_area(window, z);
-    let mut layout = Layout::new(scenario, &pairs, (area.width(), area.height()), z);
+    let size = (area.width(), area.height());
+    let mut layout = Layout::with_room(scenario, pairs, size, z, room);
     layout.offset(area.x0, area.y0);
     layout.zoom(z);
     WindowLayout {
@@ -529,6 +617,7 @@ impl WindowLayout {
                     "lines": h.lines,
                     "region": h.region,
                     "placed": h.placed,
+                    "hidden": h.hidden,
                 })
             })
             .collect();

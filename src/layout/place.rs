@@ -4,7 +4,8 @@
 //! does not overlap at the natural size does not overlap after.
 
 use super::{
-    Detail, HostBox, Layout, Line, LineKind, Orientation, POSITION_BOX, Rect, Region, text,
+    Detail, HostBox, Layout, Line, LineKind, Orientation, POSITION_BOX, ROOM_PLACE, Rect, Region,
+    Room, text,
 };
 use crate::scenario::{HostKind, Scenario, StepAction};
 
@@ -324,27 +325,41 @@ fn grid_sizes(n: usize, per: usize, size: impl Fn(usize) -> f32, fill: f32) -> V
     out
 }
 
-fn arrange(
-    s: &Scenario,
-    cells: &[Cell],
-    order: &[String],
-    place_of: &[Option<usize>],
-    o: Orientation,
-    k: usize,
-) -> Arrangement {
+/// Which hosts a layout draws where: each host's place (`None`: the Internet), whether it is
+/// left out (a [`Room`]'s hidden computer), and the order of a place's computers.
+struct Places<'a> {
+    order: &'a [String],
+    place_of: &'a [Option<usize>],
+    skip: &'a [bool],
+    rank: &'a [usize],
+    /// The title of a room (place 0), if there is one.
+    room_title: Option<&'a str>,
+}
+
+fn arrange(s: &Scenario, cells: &[Cell], p: &Places, o: Orientation, k: usize) -> Arrangement {
+    let (order, place_of) = (p.order, p.place_of);
     let n = s.hosts.len();
     let g = order.len();
     let side_a = g.div_ceil(2);
-    let members = |d: usize| -> Vec<usize> { (0..n).filter(|&i| place_of[i] == Some(d)).collect() };
-    let band: Vec<usize> = (0..n).filter(|&i| place_of[i].is_none()).collect();
+    let members = |d: usize| -> Vec<usize> {
+        (0..n)
+            .filter(|&i| place_of[i] == Some(d) && !p.skip[i])
+            .collect()
+    };
+    let band: Vec<usize> = (0..n)
+        .filter(|&i| place_of[i].is_none() && !p.skip[i])
+        .collect();
     let plans: Vec<Plan> = (0..g)
         .map(|d| {
             let m = members(d);
             let of = |kind: HostKind| -> Vec<usize> {
-                m.iter()
+                let mut v: Vec<usize> = m
+                    .iter()
                     .copied()
                     .filter(|&i| s.hosts[i].kind == kind)
-                    .collect()
+                    .collect();
+                v.sort_by_key(|&i| p.rank[i]);
+                v
             };
             let (comp, serv) = (of(HostKind::Computer), of(HostKind::Server));
             // Computers outermost: left or top on side A, right or bottom on side B.
@@ -353,7 +368,11 @@ fn arrange(
             } else {
                 vec![serv, comp]
             };
-            let min_w = text::width(&order[d], TITLE, false);
+            // A room's title is all it says of its computers: it has room for it whole.
+            let min_w = match p.room_title {
+                Some(t) if d == 0 => text::width(t, TITLE, false),
+                _ => text::width(&order[d], TITLE, false),
+            };
             plan(tracks, cells, o, min_w)
         })
         .collect();
@@ -373,20 +392,26 @@ fn arrange(
         Orientation::TopBottom => p.w,
     };
     // A side's grid: `k` lines along the story, regions fill them line by line.
-    let side_sizes = |side: &[usize], fill: f32| -> (Vec<f32>, Vec<f32>) {
+    // Each side's first region is innermost, next to the Internet: side A's lines count from
+    // the band leftwards (or upwards), side B's (`mirror`) from it rightwards.
+    let line_of = |j: usize, per: usize, mirror: bool| {
+        if mirror { j % per } else { per - 1 - j % per }
+    };
+    let side_sizes = |side: &[usize], fill: f32, mirror: bool| -> (Vec<f32>, Vec<f32>) {
         let per = k.min(side.len()).max(1);
         // Lines along the story: columns for LeftRight; their sizes (along) and the rows'
-        // (across).
+        // (across), in the order they are drawn.
         let mut cols = vec![0.0f32; per];
         for (j, &d) in side.iter().enumerate() {
-            cols[j % per] = cols[j % per].max(along(&plans[d]));
+            let c = line_of(j, per, mirror);
+            cols[c] = cols[c].max(along(&plans[d]));
         }
         let rows = grid_sizes(side.len(), per, |j| across(&plans[side[j]]), fill);
         (cols, rows)
     };
     let total = |v: &[f32]| v.iter().sum::<f32>() + SEP * v.len().saturating_sub(1) as f32;
-    let (cols_a, rows_a) = side_sizes(&sides[0], 0.0);
-    let (cols_b, rows_b) = side_sizes(&sides[1], 0.0);
+    let (cols_a, rows_a) = side_sizes(&sides[0], 0.0, false);
+    let (cols_b, rows_b) = side_sizes(&sides[1], 0.0, true);
     let band_along = if has_band { along(&band_plan) } else { 0.0 };
     let band_across = if has_band { across(&band_plan) } else { 0.0 };
     let across_len = total(&rows_a).max(total(&rows_b)).max(band_across);
@@ -395,8 +420,8 @@ fn arrange(
         along_len += SEP + total(&cols_b);
     }
     // Now with every side's rows stretched to the longest.
-    let (cols_a, rows_a) = side_sizes(&sides[0], across_len);
-    let (cols_b, rows_b) = side_sizes(&sides[1], across_len);
+    let (cols_a, rows_a) = side_sizes(&sides[0], across_len, false);
+    let (cols_b, rows_b) = side_sizes(&sides[1], across_len, true);
     let mk = |a0: f32, a1: f32, c0: f32, c1: f32| match o {
         Orientation::LeftRight => Rect::new(MARGIN + a0, MARGIN + c0, MARGIN + a1, MARGIN + c1),
         Orientation::TopBottom => Rect::new(MARGIN + c0, MARGIN + a0, MARGIN + c1, MARGIN + a1),
@@ -404,8 +429,7 @@ fn arrange(
     let mut put_side = |side: &[usize], cols: &[f32], rows: &[f32], start: f32, mirror: bool| {
         let per = cols.len().max(1);
         for (j, &d) in side.iter().enumerate() {
-            // Each side's first region is innermost, next to the Internet.
-            let col = if mirror { j % per } else { per - 1 - j % per };
+            let col = line_of(j, per, mirror);
             let a0 = start + cols[..col].iter().sum::<f32>() + SEP * col as f32;
             let row = j / per;
             let c0 = rows[..row].iter().sum::<f32>() + SEP * row as f32;
@@ -559,10 +583,43 @@ fn spread_band(
 }
 
 /// The whole layout but the links.
-pub(super) fn place(s: &Scenario, size: (f32, f32), zoom: f32, pairs: &[(usize, usize)]) -> Layout {
-    let (order, place_of) = domains(s);
+pub(super) fn place(
+    s: &Scenario,
+    size: (f32, f32),
+    zoom: f32,
+    pairs: &[(usize, usize)],
+    room: Option<&Room>,
+) -> Layout {
+    let (mut order, mut place_of) = domains(s);
     let n = s.hosts.len();
-    let band: Vec<usize> = (0..n).filter(|&i| place_of[i].is_none()).collect();
+    let mut skip = vec![false; n];
+    let mut rank: Vec<usize> = (n..2 * n).collect();
+    let (stand_in, hidden) = room.map_or((None, &[][..]), Room::split);
+    if let Some(r) = room {
+        // The room is the first place: on the senders' side, next to the Internet (its
+        // computers talk to every provider).
+        order.insert(0, ROOM_PLACE.to_string());
+        for p in place_of.iter_mut().flatten() {
+            *p += 1;
+        }
+        for (k, &i) in r.members.iter().enumerate().filter(|&(_, &i)| i < n) {
+            place_of[i] = Some(0);
+            rank[i] = k;
+        }
+        for &i in hidden {
+            skip[i] = true;
+        }
+    }
+    let places = Places {
+        order: &order,
+        place_of: &place_of,
+        skip: &skip,
+        rank: &rank,
+        room_title: room.map(|r| r.title.as_str()),
+    };
+    let band: Vec<usize> = (0..n)
+        .filter(|&i| place_of[i].is_none() && !skip[i])
+        .collect();
     let side_max = order.len().div_ceil(2).max(1);
     // The most detail that is readable; for it, the arrangement that makes things biggest (the
     // left-to-right story unless top-to-bottom is clearly bigger).
@@ -587,7 +644,7 @@ pub(super) fn place(s: &Scenario, size: (f32, f32), zoom: f32, pairs: &[(usize, 
         };
         for o in [Orientation::LeftRight, Orientation::TopBottom] {
             for k in 1..=side_max {
-                let a = arrange(s, &cells, &order, &place_of, o, k);
+                let a = arrange(s, &cells, &places, o, k);
                 let scale = (size.0 / a.w).min(size.1 / a.h);
                 if pick
                     .as_ref()
@@ -643,7 +700,11 @@ pub(super) fn place(s: &Scenario, size: (f32, f32), zoom: f32, pairs: &[(usize, 
         .enumerate()
         .map(|(d, name)| {
             let members: Vec<usize> = (0..n).filter(|&i| place_of[i] == Some(d)).collect();
-            (Some(name.clone()), title(s, name, &members), a.rects[d])
+            let full = match room {
+                Some(r) if d == 0 => r.title.clone(),
+                _ => title(s, name, &members),
+            };
+            (Some(name.clone()), full, a.rects[d])
         })
         .chain((!band.is_empty()).then(|| (None, "the Internet".to_string(), a.rects[order.len()])))
         .enumerate()
@@ -681,6 +742,15 @@ pub(super) fn place(s: &Scenario, size: (f32, f32), zoom: f32, pairs: &[(usize, 
             }
         })
         .collect();
+    if let Some(st) = stand_in {
+        for &i in hidden {
+            hosts[i] = HostBox {
+                name: s.hosts[i].name.clone(),
+                hidden: true,
+                ..hosts[st].clone()
+            };
+        }
+    }
     if !band.is_empty() {
         let r = map_rect(a.rects[order.len()]);
         spread_band(&mut hosts, &cells, &band, o, r, s_, pairs);
@@ -732,5 +802,6 @@ fn host_box(
         label,
         region,
         placed,
+        hidden: false,
     }
 }

@@ -74,11 +74,9 @@ pub(super) fn route(layout: &Layout, pairs: &[(usize, usize)]) -> Vec<LinkPath> 
             path.windows(2).enumerate().all(|(k, w)| {
                 let own =
                     |i: usize, skip: bool| skip || labels(i).is_none_or(|l| !l.hit_by(w[0], w[1]));
-                blocks
-                    .iter()
-                    .enumerate()
-                    .all(|(i, r)| i == a || i == b || !r.hit_by(w[0], w[1]))
-                    && own(a, k == 0)
+                blocks.iter().enumerate().all(|(i, r)| {
+                    i == a || i == b || layout.hosts[i].hidden || !r.hit_by(w[0], w[1])
+                }) && own(a, k == 0)
                     && own(b, k == last)
             })
         };
