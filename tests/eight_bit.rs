@@ -115,6 +115,26 @@ fn imap_fetch_sends_the_stored_octets_of_every_section() {
 }
 
 #[test]
+fn imap_envelope_sends_the_headers_octets() {
+    // The Latin-1 subject in ENVELOPE: a literal of its octets (4: c a f 0xE9), not text made
+    // UTF-8 on the way.
+    let (mut h, n) = imap_with(LATIN1);
+    h.input(0, format!("e1 FETCH {n} (ENVELOPE)\r\n").as_bytes());
+    let out = h.take(0);
+    let (before, got, after) = split_literal(&out);
+    assert_eq!(
+        String::from_utf8_lossy(before),
+        format!("* {n} FETCH (ENVELOPE (NIL ")
+    );
+    assert_eq!(got, b"caf\xe9");
+    assert!(after.starts_with(b" ((NIL NIL \"alice\" \"a.example\"))"));
+    assert!(after.ends_with(b"))\r\ne1 OK FETCH completed\r\n"));
+    let mut greeting = b"* OK ready\r\n".to_vec();
+    greeting.extend_from_slice(&out);
+    common::imap_well_formed(&greeting).unwrap();
+}
+
+#[test]
 fn an_8bit_submission_is_stored_and_fetched_unchanged() {
     let mut s = common::smtp_server(Role::Mx);
     s.poll_transmit();

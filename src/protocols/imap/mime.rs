@@ -52,6 +52,20 @@ impl<'a> Part<'a> {
             .map(|(_, raw)| unfold(raw))
     }
 
+    /// A field's value as its bytes, unfolded and trimmed (8-bit bytes as they are).
+    pub fn field_bytes(&self, name: &str) -> Option<Vec<u8>> {
+        fields(self.header)
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, raw)| {
+                let v: Vec<u8> = raw
+                    .iter()
+                    .copied()
+                    .filter(|&b| b != b'\r' && b != b'\n')
+                    .collect();
+                v.trim_ascii().to_vec()
+            })
+    }
+
     /// `BODY[HEADER.FIELDS (...)]` (or `.NOT` with `not`): the chosen fields as sent, then CRLF.
     pub fn header_fields(&self, names: &[String], not: bool) -> Vec<u8> {
         let mut out = Vec::new();
@@ -154,28 +168,46 @@ impl<'a> Part<'a> {
 }
 
 /// ENVELOPE (RFC 3501 §7.4.2): date, subject, from, sender, reply-to, to, cc, bcc, in-reply-to,
-/// message-id.
-pub fn envelope(msg: &Part) -> String {
-    let s = |name: &str| nstring(msg.field(name).as_deref());
-    let from = addresses(msg.field("From").as_deref());
-    let sender = match msg.field("Sender") {
-        Some(v) => addresses(Some(&v)),
+/// message-id. The header's bytes go out as they came, 8-bit ones too (in a literal that counts
+/// them): while the envelope is put together each byte is one character (Latin-1), and it is
+/// turned back into those bytes at the end.
+pub fn envelope(msg: &Part) -> Vec<u8> {
+    let e = Enc::Bytes;
+    let field = |name: &str| {
+        msg.field_bytes(name)
+            .map(|b| b.iter().map(|&c| char::from(c)).collect::<String>())
+    };
+    let s = |name: &str| nstring_in(field(name).as_deref(), e);
+    let from = addresses(field("From").as_deref(), e);
+    let sender = match field("Sender") {
+        Some(v) => addresses(Some(&v), e),
         None => from.clone(),
     };
-    let reply_to = match msg.field("Reply-To") {
-        Some(v) => addresses(Some(&v)),
+    let reply_to = match field("Reply-To") {
+        Some(v) => addresses(Some(&v), e),
         None => from.clone(),
     };
-    format!(
+    let text = format!(
         "({} {} {from} {sender} {reply_to} {} {} {} {} {})",
         s("Date"),
         s("Subject"),
-        addresses(msg.field("To").as_deref()),
-        addresses(msg.field("Cc").as_deref()),
-        addresses(msg.field("Bcc").as_deref()),
+        addresses(field("To").as_deref(), e),
+        addresses(field("Cc").as_deref(), e),
+        addresses(field("Bcc").as_deref(), e),
         s("In-Reply-To"),
         s("Message-ID"),
-    )
+    );
+    // Every character is a header byte or ASCII.
+    text.chars().map(|c| c as u32 as u8).collect()
+}
+
+/// What a string's characters stand for, so that a literal counts what will be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Enc {
+    /// Text, sent as UTF-8.
+    Utf8,
+    /// Bytes, one per character (Latin-1).
+    Bytes,
 }
 
 /// BODYSTRUCTURE (with `extensible`) or BODY: the MIME tree in IMAP's syntax.
@@ -249,19 +281,31 @@ fn param_list(params: &[(String, String)]) -> String {
 /// `"text"` with `\` and `"` escaped, or a literal if it holds CR, LF or 8-bit bytes; `NIL` for
 /// none (RFC 3501 §4.3, §4.5).
 pub fn nstring(s: Option<&str>) -> String {
+    nstring_in(s, Enc::Utf8)
+}
+
+fn nstring_in(s: Option<&str>, e: Enc) -> String {
     match s {
-        Some(s) => quote(s),
+        Some(s) => quote_in(s, e),
         None => "NIL".into(),
     }
 }
 
 /// A quoted string or, where a quoted string cannot carry the text, a literal.
 pub fn quote(s: &str) -> String {
+    quote_in(s, Enc::Utf8)
+}
+
+fn quote_in(s: &str, e: Enc) -> String {
     if s.bytes()
         .any(|b| b == b'\r' || b == b'\n' || b >= 0x80 || b == 0)
     {
         let clean: String = s.chars().filter(|&c| c != '\0').collect();
-        return format!("{{{}}}\r\n{clean}", clean.len());
+        let n = match e {
+            Enc::Utf8 => clean.len(),
+            Enc::Bytes => clean.chars().count(),
+        };
+        return format!("{{{n}}}\r\n{clean}");
     }
     let mut q = String::with_capacity(s.len() + 2);
     q.push('"');
@@ -276,7 +320,7 @@ pub fn quote(s: &str) -> String {
 }
 
 /// An address list: `((name NIL mailbox host) ...)` or NIL.
-fn addresses(v: Option<&str>) -> String {
+fn addresses(v: Option<&str>, e: Enc) -> String {
     let Some(v) = v else { return "NIL".into() };
     let mut out = Vec::new();
     for item in split_addresses(v) {
@@ -294,12 +338,12 @@ fn addresses(v: Option<&str>) -> String {
         let (local, domain) = addr.rsplit_once('@').unwrap_or((addr, ""));
         out.push(format!(
             "({} NIL {} {})",
-            nstring(name),
-            quote(local),
+            nstring_in(name, e),
+            quote_in(local, e),
             if domain.is_empty() {
                 "NIL".into()
             } else {
-                quote(domain)
+                quote_in(domain, e)
             }
         ));
     }
@@ -419,7 +463,7 @@ mod tests {
         let p = Part::parse(MSG);
         assert_eq!(p.field("subject").as_deref(), Some("Lunch on Friday?"));
         assert_eq!(
-            envelope(&p),
+            String::from_utf8(envelope(&p)).unwrap(),
             "(\"Fri, 27 Nov 2026 09:00:00 +0000\" \"Lunch on Friday?\" ((\"Alice (User A)\" NIL \"alice\" \"a.example\")) ((\"Alice (User A)\" NIL \"alice\" \"a.example\")) ((\"Alice (User A)\" NIL \"alice\" \"a.example\")) ((NIL NIL \"bob\" \"b.example\")(\"Carol, C.\" NIL \"carol\" \"c.example\")) NIL NIL NIL \"<1@a.example>\")"
         );
         assert_eq!(
@@ -463,6 +507,18 @@ mod tests {
         }
         assert_eq!(quote("a\"b\\"), "\"a\\\"b\\\\\"");
         assert_eq!(quote("café"), "{5}\r\ncafé");
+    }
+
+    #[test]
+    fn an_envelope_carries_8_bit_header_bytes_as_they_are() {
+        // Latin-1 (not UTF-8) in the subject and a name: the literals count the bytes sent.
+        let p = Part::parse(b"Subject: caf\xe9\r\nFrom: Jos\xe9 <jose@a.example>\r\n\r\nx\r\n");
+        let e = envelope(&p);
+        let want: &[u8] = b"(NIL {4}\r\ncaf\xe9 (({4}\r\nJos\xe9 NIL \"jose\" \"a.example\"))";
+        assert!(e.starts_with(want), "{}", String::from_utf8_lossy(&e));
+        // UTF-8 stays UTF-8: two bytes for the é, counted as two.
+        let p = Part::parse("Subject: café\r\n\r\n".as_bytes());
+        assert!(envelope(&p).starts_with("(NIL {5}\r\ncafé NIL".as_bytes()));
         assert_eq!(internal_date(1_795_770_000), "27-Nov-2026 09:00:00 +0000");
         assert_eq!(internal_date(0), "01-Jan-1970 00:00:00 +0000");
     }

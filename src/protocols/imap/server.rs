@@ -1022,7 +1022,7 @@ impl ImapServer {
                     parts.push(text(format!("RFC822.SIZE {}", m.data.len())))
                 }
                 MessageDataItemName::Envelope => {
-                    parts.push(text(format!("ENVELOPE {}", mime::envelope(&msg))))
+                    parts.push([&b"ENVELOPE "[..], &mime::envelope(&msg)].concat())
                 }
                 MessageDataItemName::BodyStructure => parts.push(text(format!(
                     "BODYSTRUCTURE {}",
