@@ -57,6 +57,18 @@ pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
                 s.ack
             )
         }
+        EventKind::Segment(s) if s.explain == crate::protocols::CONTINUED => {
+            // Its first line is the middle of one: say what it is instead.
+            let lines = lines_of(&s.payload).len();
+            format!(
+                "{}{}: …the rest, TCP cut it at {} bytes  ({lines} line{}, {} bytes)",
+                loss_tag(s.attempt, s.lost),
+                s.direction.letter(),
+                crate::engine::sim::MSS,
+                if lines == 1 { "" } else { "s" },
+                s.wire_len()
+            )
+        }
         EventKind::Segment(s) => {
             let lines = lines_of(&s.payload);
             let first = lines.first().cloned().unwrap_or_default();

@@ -980,7 +980,14 @@ impl Sim {
                             (before, after),
                         );
                     } else {
-                        for chunk in bytes.chunks(MSS) {
+                        for (k, chunk) in bytes.chunks(MSS).enumerate() {
+                            // The first piece says what the bytes are, the others that they
+                            // are the rest of it.
+                            let ex = if k == 0 {
+                                ex
+                            } else {
+                                crate::protocols::CONTINUED
+                            };
                             self.send_segment(
                                 c,
                                 side,

@@ -22,6 +22,13 @@ pub struct Explanation {
     pub rfc: &'static str,
 }
 
+/// The note of a segment that carries the rest of what the one before began: bytes too many for
+/// one segment are cut at the MSS (1460 bytes here, what fits in an Ethernet frame).
+pub const CONTINUED: Explanation = Explanation {
+    note: "the segment before could carry only 1460 bytes (the MSS, the most one segment carries here), so this one carries the rest; the receiver joins the pieces in order",
+    rfc: "RFC 9293 §3.7.1, §3.4",
+};
+
 /// The command verb at the start of a client's bytes, upper-cased, if it is one the simulation
 /// knows (SMTP or POP3); `""` otherwise. No allocation: explanations are computed per segment.
 pub fn known_verb(bytes: &[u8]) -> &'static str {

@@ -62,6 +62,9 @@ pub fn server_bytes(bytes: &[u8], answering: &str) -> Explanation {
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     let multi = bytes.get(3) == Some(&b'-');
+    if let Some(e) = enhanced(bytes).and_then(|(c, s, d)| by_enhanced_code(code, c, s, d)) {
+        return e;
+    }
     match code {
         220 => ex(
             "the server's greeting: it is ready, and the client speaks next",
@@ -152,5 +155,113 @@ pub fn server_bytes(bytes: &[u8], answering: &str) -> Explanation {
             "a reply: the first digit says success (2), go on (3), try later (4) or failure (5)",
             "RFC 5321 §4.2.1",
         ),
+    }
+}
+
+/// The enhanced status code after the reply code (`552 5.2.2 ...`: class, subject, detail;
+/// RFC 3463, RFC 2034), if the reply has one.
+fn enhanced(bytes: &[u8]) -> Option<(u8, u16, u16)> {
+    let rest = std::str::from_utf8(bytes.get(4..)?.split(|&b| b == b' ').next()?).ok()?;
+    let mut parts = rest.trim_end().split('.');
+    let class: u8 = parts.next()?.parse().ok()?;
+    let subject: u16 = parts.next()?.parse().ok()?;
+    let detail: u16 = parts.next()?.parse().ok()?;
+    (parts.next().is_none() && matches!(class, 2 | 4 | 5)).then_some((class, subject, detail))
+}
+
+/// The note for a reply whose code has variants, chosen by its enhanced status code: a `552` is
+/// a full mailbox (5.2.2) or a message too big (5.3.4), and says which. `None` where the reply
+/// code alone says it.
+fn by_enhanced_code(code: u16, class: u8, subject: u16, detail: u16) -> Option<Explanation> {
+    let later = class == 4;
+    Some(match (subject, detail) {
+        (1, 1) => ex(
+            "no such user here: the recipient's mailbox does not exist (refused for good)",
+            "RFC 5321 §4.2.3; RFC 3463 §3.2 (X.1.1)",
+        ),
+        (2, 2) if later => ex(
+            "the recipient's mailbox is full for now: the sender keeps the mail and tries again later",
+            "RFC 5321 §4.2.3, §4.5.4.1; RFC 3463 §3.3 (X.2.2)",
+        ),
+        (2, 2) => ex(
+            "the recipient's mailbox is full: over its storage allowance, so this mail is refused",
+            "RFC 5321 §4.2.3; RFC 3463 §3.3 (X.2.2)",
+        ),
+        (3, 4) => ex(
+            "the message is larger than the server accepts (its SIZE limit)",
+            "RFC 5321 §4.5.3.1.10; RFC 1870; RFC 3463 §3.4 (X.3.4)",
+        ),
+        (4, 4) => ex(
+            "the recipient's domain cannot be found: DNS has no mail server for it",
+            "RFC 5321 §5.1; RFC 3463 §3.5 (X.4.4)",
+        ),
+        (4, 7) => ex(
+            "the server gave up: it could not deliver the mail before its time ran out",
+            "RFC 5321 §4.5.4.1; RFC 3463 §3.5 (X.4.7)",
+        ),
+        (5, 3) => ex(
+            "too many recipients in one transaction: send the rest in another",
+            "RFC 5321 §4.5.3.1.8; RFC 3463 §3.6 (X.5.3)",
+        ),
+        (5, 1) if code != 503 => ex(
+            "the command is not allowed here: SMTP has an order (EHLO, MAIL, RCPT, DATA)",
+            "RFC 5321 §4.1.4; RFC 3463 §3.6 (X.5.1)",
+        ),
+        (5, 2) if code != 500 => ex(
+            "a syntax error: the line breaks SMTP's rules",
+            "RFC 5321 §4.2.4; RFC 3463 §3.6 (X.5.2)",
+        ),
+        (6, 0) => ex(
+            "the message breaks the rules of a message's format (line length or line ends)",
+            "RFC 5321 §4.5.3.1.6, §2.3.8; RFC 3463 §3.7 (X.6.0)",
+        ),
+        (7, 0) if code == 530 => return None,
+        (7, 1) if later => ex(
+            "not now: the server asks to be tried again later (greylisting: real senders retry, most spam programs do not)",
+            "RFC 5321 §4.5.4.1; RFC 6647; RFC 3463 §3.8 (X.7.1)",
+        ),
+        (7, 1) if code == 553 => ex(
+            "this sender address is not allowed: a logged-in user sends as their own address only",
+            "RFC 5321 §4.2.2; RFC 3463 §3.8 (X.7.1)",
+        ),
+        (7, 1) => ex(
+            "relaying denied: this server takes mail only for its own domains, or from its logged-in users",
+            "RFC 5321 §3.6.2; RFC 3463 §3.8 (X.7.1)",
+        ),
+        (7, 0) if later => ex(
+            "the server closes the connection: too many errors",
+            "RFC 5321 §4.2.3; RFC 3463 §3.8 (X.7.0)",
+        ),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_codes_variants_are_told_apart_by_the_enhanced_code() {
+        let note = |reply: &str| server_bytes(reply.as_bytes(), "RCPT").note;
+        let full = note("552 5.2.2 <bob@b.example>: Mailbox full: over its storage allocation\r\n");
+        let big = note("552 5.3.4 Message size exceeds fixed maximum message size\r\n");
+        assert!(full.contains("mailbox is full"), "{full}");
+        assert!(big.contains("larger"), "{big}");
+        assert!(
+            note("452 4.2.2 <b@b.example>: Mailbox full, try again later\r\n").contains("for now")
+        );
+        assert!(note("550 5.1.1 <x@b.example>: User unknown\r\n").contains("no such user"));
+        assert!(note("554 5.7.1 <x@c.example>: Relay access denied\r\n").contains("relaying"));
+        assert!(note("450 4.7.1 <x@b.example>: Greylisted\r\n").contains("greylisting"));
+        // Without an enhanced code, or one that adds nothing: the reply code's own note.
+        assert_eq!(
+            note("552 Too much\r\n"),
+            server_bytes(b"552 x\r\n", "RCPT").note
+        );
+        assert!(note("530 5.7.0 Authentication required\r\n").contains("authentication required"));
+        assert_eq!(enhanced(b"250 2.1.5 Ok\r\n"), Some((2, 1, 5)));
+        assert_eq!(enhanced(b"250 Ok\r\n"), None);
+        assert_eq!(enhanced(b"552 9.2.2 x"), None);
+        assert_eq!(enhanced(b"55"), None);
     }
 }
