@@ -14,6 +14,8 @@ pub struct Checked {
     pub ok: bool,
     /// What was found, in words.
     pub found: String,
+    /// The line of the scenario file the expectation begins on.
+    pub line: usize,
 }
 
 fn plural(n: usize, what: &str) -> String {
@@ -26,7 +28,9 @@ fn plural(n: usize, what: &str) -> String {
 
 fn describe(count: Option<usize>, subject: &Option<String>) -> String {
     match (count, subject) {
-        (Some(n), Some(s)) => format!("{} \"{s}\"", plural(n, "message")),
+        // Not `2 messages "Old school"`, which reads as if both had that subject.
+        (Some(1), Some(s)) => format!("1 message, \"{s}\""),
+        (Some(n), Some(s)) => format!("{}, one of them \"{s}\"", plural(n, "message")),
         (Some(n), None) => plural(n, "message"),
         (None, Some(s)) => format!("a message \"{s}\""),
         (None, None) => "messages".into(),
@@ -73,6 +77,7 @@ fn with_flags(
         text,
         ok,
         found: found_text,
+        line: 0,
     }
 }
 
@@ -158,8 +163,28 @@ pub fn check(sim: &Sim) -> Vec<Checked> {
                     } else {
                         list.join(", ")
                     },
+                    line: 0,
                 }
             }
         })
+        .zip(&sim.scenario().expect_lines)
+        .map(|(c, &line)| Checked { line, ..c })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[test]
+    fn a_count_with_a_subject_does_not_give_every_message_that_subject() {
+        let s = Some("Old school".to_string());
+        assert_eq!(
+            describe(Some(2), &s),
+            "2 messages, one of them \"Old school\""
+        );
+        assert_eq!(describe(Some(1), &s), "1 message, \"Old school\"");
+        assert_eq!(describe(None, &s), "a message \"Old school\"");
+        assert_eq!(describe(Some(0), &None), "0 messages");
+    }
 }

@@ -166,6 +166,9 @@ enum Command {
         /// Start with the larger text (A+), for a projector.
         #[arg(long)]
         large_text: bool,
+        /// The window's size at the start, WIDTHxHEIGHT (a projector's, say).
+        #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+        size: (u32, u32),
     },
     /// Render the window at an event (with that message selected) to a PNG, then exit.
     #[cfg(feature = "gui")]
@@ -280,7 +283,7 @@ fn window_with(l: Launch) -> ExitCode {
     } = l;
     let transcript = |file: &Option<PathBuf>| match file {
         Some(f) => match load(f) {
-            Ok(s) => run(&s, None, Format::Text, false),
+            Ok(s) => run(&s, &f.display().to_string(), None, Format::Text, false),
             Err(e) => {
                 eprintln!("{e}");
                 ExitCode::from(2)
@@ -364,7 +367,7 @@ fn started() -> std::time::Instant {
 fn walkthrough() -> ExitCode {
     let s = scenario::parse("walkthrough.toml (built in)", WALKTHROUGH)
         .expect("the built-in walkthrough is valid");
-    run(&s, None, Format::Text, false)
+    run(&s, "walkthrough.toml (built in)", None, Format::Text, false)
 }
 
 /// `--class N`: 1 to 200 students.
@@ -378,9 +381,8 @@ fn class_size(v: &str) -> Result<usize, String> {
 
 fn load(path: &PathBuf) -> Result<Scenario, String> {
     let name = path.display().to_string();
-    let source =
-        std::fs::read_to_string(path).map_err(|e| format!("error: cannot read {name}: {e}"))?;
-    scenario::parse(&name, &source).map_err(|e| e.to_string())
+    let source = std::fs::read(path).map_err(|e| format!("error: cannot read {name}: {e}"))?;
+    scenario::parse_bytes(&name, &source).map_err(|e| e.to_string())
 }
 
 fn export(s: &Scenario, seed: Option<u64>, path: &PathBuf) -> ExitCode {
@@ -410,7 +412,7 @@ fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
-fn run(s: &Scenario, seed: Option<u64>, format: Format, brief: bool) -> ExitCode {
+fn run(s: &Scenario, file: &str, seed: Option<u64>, format: Format, brief: bool) -> ExitCode {
     let mut sim = Sim::new(s, seed);
     sim.run_to_end();
     let checked = check::check(&sim);
@@ -428,6 +430,13 @@ fn run(s: &Scenario, seed: Option<u64>, format: Format, brief: bool) -> ExitCode
     };
     if written.and_then(|_| out.flush()).is_err() {
         return ExitCode::from(2);
+    }
+    // Where each failed expectation is written, for the teacher's editor.
+    for c in checked.iter().filter(|c| !c.ok) {
+        eprintln!(
+            "{file}:{}: this expectation does not hold: {} (found {})",
+            c.line, c.text, c.found
+        );
     }
     if checked.iter().all(|c| c.ok) {
         ExitCode::SUCCESS
@@ -470,6 +479,7 @@ fn main() -> ExitCode {
             class,
             sheet,
             large_text,
+            size,
         }) => {
             if class.is_some() && !serve {
                 eprintln!("mailsim: --class needs --serve (the students' programs talk to it)");
@@ -485,7 +495,7 @@ fn main() -> ExitCode {
             });
             window_with(Launch {
                 file: Some(file),
-                size: (1280, 720),
+                size,
                 serve,
                 large_text,
                 ..Launch::default()
@@ -541,7 +551,7 @@ fn main() -> ExitCode {
         }) => match load(&file) {
             Ok(s) => match follow {
                 Some(subject) => follow_mail(&s, seed, &subject),
-                None => run(&s, seed, format, brief),
+                None => run(&s, &file.display().to_string(), seed, format, brief),
             },
             Err(e) => {
                 eprintln!("{e}");
@@ -612,14 +622,20 @@ fn main() -> ExitCode {
             let mut bad = false;
             for f in &files {
                 match load(f) {
-                    Ok(s) => println!(
-                        "{}: ok ({}, {}, {}, {})",
-                        f.display(),
-                        count(s.hosts.len(), "host"),
-                        count(s.steps.len(), "step"),
-                        count(s.expects.len(), "expectation"),
-                        count(s.faults.len(), "fault")
-                    ),
+                    Ok(s) => {
+                        println!(
+                            "{}: ok ({}, {}, {}, {})",
+                            f.display(),
+                            count(s.hosts.len(), "host"),
+                            count(s.steps.len(), "step"),
+                            count(s.expects.len(), "expectation"),
+                            count(s.faults.len(), "fault")
+                        );
+                        // Valid, but a different story from the one meant: said, not failed.
+                        for w in scenario::warn::warnings(&s) {
+                            eprintln!("{}:{}: warning: {}", f.display(), w.line, w.message);
+                        }
+                    }
                     Err(e) => {
                         bad = true;
                         eprintln!("{e}\n");

@@ -23,7 +23,7 @@ fn run_prints_the_transcript_and_exits_0_when_expectations_hold() {
         "{text}"
     );
     assert!(text.contains(
-        "✓ the mail program on bob-pc.b.example has downloaded 1 message \"Lunch on Friday?\""
+        "✓ the mail program on bob-pc.b.example has downloaded 1 message, \"Lunch on Friday?\""
     ));
     // --brief: exactly one line per event.
     assert!(!text.contains('│'));
@@ -47,6 +47,20 @@ fn a_failing_expectation_exits_1_and_a_bad_file_exits_2() {
     assert!(
         String::from_utf8_lossy(&out.stdout)
             .contains("✗ the mail program on bob-pc.b.example has downloaded 2 messages")
+    );
+    // On stderr, where it is written (the line naming the inbox), for the teacher's editor.
+    let line = mailsim::WALKTHROUGH
+        .lines()
+        .position(|l| l == "inbox = \"bob-pc.b.example\"")
+        .unwrap()
+        + 1;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "wrong.toml:{line}: this expectation does not hold: the mail program on \
+             bob-pc.b.example has downloaded 2 messages"
+        )),
+        "{err}"
     );
     let out = mailsim()
         .args(["check", "tests/bad/unknown-host.toml"])
@@ -111,7 +125,7 @@ fn without_a_display_it_says_so_in_one_line_and_prints_the_walkthrough() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains("no display"), "{err}");
     }
-    assert!(String::from_utf8_lossy(&out.stdout).contains("── Step 1 of 6"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("── Step 1 of 7"));
 }
 
 #[test]
@@ -217,4 +231,48 @@ fn layout_prints_json_for_the_window_size() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn check_warns_of_what_would_only_fail_when_run_and_still_exits_0() {
+    let dir = std::env::temp_dir().join(format!("mailsim-cli-warn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("typo.toml");
+    let text = std::fs::read_to_string("scenarios/cc-and-bcc.toml")
+        .unwrap()
+        .replace(
+            "inbox = \"dave-pc.c.example\"\ncount = 1\nsubject = \"Team lunch\"",
+            "inbox = \"dave-pc.c.example\"\ncount = 1\nsubject = \"Team lnuch\"",
+        );
+    std::fs::write(&f, &text).unwrap();
+    let out = mailsim().arg("check").arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The line that names Dave's inbox.
+    let line = text
+        .lines()
+        .position(|l| l == "inbox = \"dave-pc.c.example\"")
+        .unwrap()
+        + 1;
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "{}:{line}: warning: no step sends a mail \"Team lnuch\", so this expectation \
+             cannot hold (the subjects sent are \"Team lunch\")",
+            f.display()
+        )
+    );
+    // The bundled scenarios give no warning.
+    let out = mailsim()
+        .arg("check")
+        .args(
+            std::fs::read_dir("scenarios")
+                .unwrap()
+                .map(|e| e.unwrap().path()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -604,3 +604,102 @@ fn an_unreachable_server_times_out_unanswered_syns_and_the_mail_waits() {
         assert!(c.ok, "{}: {}", c.text, c.found);
     }
 }
+
+#[test]
+fn a_segment_that_carries_the_rest_says_so() {
+    // Bob's program downloads a bounce of more than 1460 bytes by POP3: two segments; the second
+    // is the rest of the first, and its summary and note say so instead of quoting a line cut
+    // in the middle.
+    let text = std::fs::read_to_string("scenarios/bounce-unknown-user.toml").unwrap();
+    let sim = run("bounce", &text, None);
+    let t = sim.trace();
+    let mut seen = 0;
+    for (k, e) in t.events.iter().enumerate() {
+        let EventKind::Segment(s) = &e.kind else {
+            continue;
+        };
+        if s.explain != mailsim::protocols::CONTINUED {
+            continue;
+        }
+        seen += 1;
+        let sum = report::summary(t, e);
+        assert!(sum.contains("the rest, TCP cut it at 1460 bytes"), "{sum}");
+        // The piece before, on the same connection, is a full segment of the same reply.
+        let before = t.events[..k]
+            .iter()
+            .rev()
+            .find_map(|p| match &p.kind {
+                EventKind::Segment(b) if b.conn == s.conn && b.direction == s.direction => Some(b),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(before.payload.len(), 1460);
+        assert_ne!(before.explain, mailsim::protocols::CONTINUED);
+    }
+    assert_eq!(seen, 1);
+}
+
+#[test]
+fn a_blind_copy_is_in_the_envelope_and_in_no_header() {
+    let source = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/cc-and-bcc.toml"
+    ))
+    .unwrap();
+    let sim = run("cc-and-bcc.toml", &source, None);
+    let t = sim.trace();
+    // Every RCPT TO, by the server it was said to.
+    let mut rcpts: Vec<(String, String)> = t
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Segment(s) if s.payload.starts_with(b"RCPT TO:") => Some((
+                t.host_name(s.to.host).to_string(),
+                String::from_utf8_lossy(&s.payload).trim_end().to_string(),
+            )),
+            _ => None,
+        })
+        .collect();
+    rcpts.sort();
+    let want = [
+        ("mail.c.example", "RCPT TO:<carol@c.example>"),
+        ("mail.c.example", "RCPT TO:<dave@c.example>"),
+        ("mx.b.example", "RCPT TO:<bob@b.example>"),
+        ("smtp.a.example", "RCPT TO:<bob@b.example>"),
+        ("smtp.a.example", "RCPT TO:<carol@c.example>"),
+        ("smtp.a.example", "RCPT TO:<dave@c.example>"),
+    ];
+    let got: Vec<(&str, &str)> = rcpts
+        .iter()
+        .map(|(h, r)| (h.as_str(), r.as_str()))
+        .collect();
+    assert_eq!(got, want);
+    // What each of the three downloaded, read by an independent parser: To and Cc, no Bcc, and
+    // Dave's name nowhere in it.
+    for who in [
+        "bob-pc.b.example",
+        "carol-pc.c.example",
+        "dave-pc.c.example",
+    ] {
+        let got = &host(&sim, who).inbox;
+        assert_eq!(got.len(), 1, "{who}");
+        let m = mail_parser::MessageParser::default()
+            .parse(got[0].data.as_slice())
+            .unwrap();
+        let first = |a: Option<&mail_parser::Address>| {
+            a.and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .map(str::to_string)
+        };
+        assert_eq!(first(m.to()).as_deref(), Some("bob@b.example"), "{who}");
+        assert_eq!(first(m.cc()).as_deref(), Some("carol@c.example"), "{who}");
+        assert!(m.bcc().is_none(), "{who}");
+        let text = String::from_utf8_lossy(&got[0].data);
+        assert!(!text.to_ascii_lowercase().contains("bcc"), "{who}: {text}");
+        // Received: lines may name the envelope recipient (`for <…>`), but only for one: never
+        // Dave in a copy that is not Dave's.
+        if who != "dave-pc.c.example" {
+            assert!(!text.contains("dave@"), "{who}: {text}");
+        }
+    }
+}

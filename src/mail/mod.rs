@@ -20,6 +20,8 @@ pub struct Draft<'a> {
     pub from: (&'a str, &'a str),
     /// The recipients' addresses.
     pub to: &'a [String],
+    /// The copies' addresses (`Cc:`); blind copies are in no header.
+    pub cc: &'a [String],
     /// The subject line.
     pub subject: &'a str,
     /// The text body.
@@ -44,10 +46,17 @@ pub fn build_message(d: &Draft<'_>) -> Vec<u8> {
         d.to.iter()
             .map(|a| HeaderAddress::new_address(None::<&str>, a.as_str()))
             .collect();
-    MessageBuilder::new()
+    let mut b = MessageBuilder::new()
         .from(from)
-        .to(HeaderAddress::new_list(to))
-        .subject(d.subject)
+        .to(HeaderAddress::new_list(to));
+    if !d.cc.is_empty() {
+        let cc: Vec<HeaderAddress> =
+            d.cc.iter()
+                .map(|a| HeaderAddress::new_address(None::<&str>, a.as_str()))
+                .collect();
+        b = b.cc(HeaderAddress::new_list(cc));
+    }
+    b.subject(d.subject)
         .date(Date::new(d.date))
         .message_id(d.message_id.as_str())
         .header("User-Agent", Text::new(d.user_agent))
@@ -55,6 +64,10 @@ pub fn build_message(d: &Draft<'_>) -> Vec<u8> {
         .write_to_vec()
         .unwrap_or_default()
 }
+
+/// The subject of the delivery status notification a sender gets when mail cannot be delivered
+/// (the words Postfix uses).
+pub const BOUNCE_SUBJECT: &str = "Undelivered Mail Returned to Sender";
 
 /// The decoded Subject of a message, or an empty string.
 ///
@@ -206,6 +219,7 @@ mod tests {
         let d = Draft {
             from: ("Alice", "alice@a.example"),
             to: &to,
+            cc: &[],
             subject: "Lunch on Friday?",
             body: "Hi Bob,\n.see you\n",
             date: 1_795_770_000,
@@ -282,7 +296,7 @@ pub fn build_dsn(
         "Return-Path: <>\r\n\
 From: Mail Delivery System <MAILER-DAEMON@{reporter}>\r\n\
 To: <{to}>\r\n\
-Subject: Undelivered Mail Returned to Sender\r\n\
+Subject: {BOUNCE_SUBJECT}\r\n\
 Date: {}\r\n\
 Auto-Submitted: auto-replied\r\n\
 MIME-Version: 1.0\r\n\

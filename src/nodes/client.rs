@@ -49,7 +49,7 @@ impl Sim {
         h: usize,
         from: (&str, &str),
         id_domain: &str,
-        to: &[String],
+        (to, cc): (&[String], &[String]),
         subject: &str,
         body: &str,
         user_agent: &str,
@@ -65,6 +65,7 @@ impl Sim {
         build_message(&Draft {
             from,
             to,
+            cc,
             subject,
             body: &body,
             date: self.scenario.start_unix + self.now.whole_secs() as i64,
@@ -85,9 +86,16 @@ impl Sim {
             },
         );
         match (step.action, step.host) {
-            (StepAction::Send { to, subject, body }, Some(h)) => {
-                self.client_send(h, &to, &subject, &body)
-            }
+            (
+                StepAction::Send {
+                    to,
+                    cc,
+                    bcc,
+                    subject,
+                    body,
+                },
+                Some(h),
+            ) => self.client_send(h, [&to, &cc, &bcc], &subject, &body),
             (StepAction::Check, Some(h)) => self.client_check(h),
             (StepAction::Read { subject }, Some(h)) => {
                 self.client_imap(h, crate::protocols::imap::client::Job::Read { subject })
@@ -108,23 +116,28 @@ impl Sim {
         }
     }
 
+    /// Sends a mail to `[to, cc, bcc]`: every one of them gets a `RCPT TO` (the envelope), but
+    /// only `to` and `cc` are written in the header.
     fn client_send(
         &mut self,
         h: usize,
-        to: &[crate::protocols::smtp::wire::Address],
+        [to, cc, bcc]: [&[crate::protocols::smtp::wire::Address]; 3],
         subject: &str,
         body: &str,
     ) {
         let Some(cl) = self.hosts[h].def.client.clone() else {
             return;
         };
-        let to_text: Vec<String> = to.iter().map(ToString::to_string).collect();
+        let text = |list: &[crate::protocols::smtp::wire::Address]| -> Vec<String> {
+            list.iter().map(ToString::to_string).collect()
+        };
+        let (to_text, cc_text, bcc_text) = (text(to), text(cc), text(bcc));
         let address = cl.address.to_string();
         let data = self.compose(
             h,
             (&cl.name, &address),
             &cl.address.domain,
-            &to_text,
+            (&to_text, &cc_text),
             subject,
             body,
             &cl.user_agent,
@@ -136,7 +149,13 @@ impl Sim {
             format!(
                 "{}'s mail program sends \"{subject}\" to {} through {server_name}:{}",
                 cl.address,
-                to_text.join(", "),
+                [
+                    to_text,
+                    cc_text,
+                    bcc_text.iter().map(|b| format!("{b} (Bcc)")).collect()
+                ]
+                .concat()
+                .join(", "),
                 cl.outgoing_port
             ),
         );
@@ -148,7 +167,7 @@ impl Sim {
             },
             Job {
                 from: Some(cl.address.clone()),
-                rcpts: to.to_vec(),
+                rcpts: [to, cc, bcc].concat(),
                 data,
             },
         );

@@ -626,7 +626,7 @@ impl Sim {
             h,
             ("", &s.address),
             &id_domain,
-            &to_text,
+            (&to_text, &[]),
             &subject,
             &get("body"),
             "mailsim Webmail 1.0",

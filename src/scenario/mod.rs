@@ -6,6 +6,8 @@
 //! problem with its file:line:col. The format is documented in `docs/scenarios.md`.
 
 mod error;
+pub mod warn;
+pub mod words;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -159,6 +161,8 @@ struct RawStep {
     host: Option<Spanned<String>>,
     narration: Option<String>,
     to: Option<Spanned<Vec<Spanned<String>>>>,
+    cc: Option<Spanned<Vec<Spanned<String>>>>,
+    bcc: Option<Spanned<Vec<Spanned<String>>>>,
     subject: Option<Spanned<String>>,
     body: Option<Spanned<String>>,
     server: Option<Spanned<String>>,
@@ -369,6 +373,11 @@ pub enum StepAction {
     /// The host's user writes a mail and presses Send.
     Send {
         to: Vec<Address>,
+        /// Copies: in the header's `Cc:` and in the envelope.
+        cc: Vec<Address>,
+        /// Blind copies: in the envelope (a `RCPT TO` each) but in no header, so the other
+        /// recipients never learn of them.
+        bcc: Vec<Address>,
         subject: String,
         body: String,
     },
@@ -402,6 +411,8 @@ pub struct StepDef {
     pub action: StepAction,
     /// What the narrator says.
     pub narration: String,
+    /// The line of the file its `at` is on (1-based), for messages about it.
+    pub line: usize,
 }
 
 /// What must hold at the end.
@@ -577,6 +588,8 @@ pub struct Scenario {
     pub steps: Vec<StepDef>,
     /// The expectations.
     pub expects: Vec<ExpectDef>,
+    /// The line each expectation begins on (1-based), in the order of `expects`.
+    pub expect_lines: Vec<usize>,
     /// What goes wrong, and when.
     pub faults: Vec<FaultDef>,
     /// What the diagram calls each mail domain's region (`[[domain]]`), by domain.
@@ -592,12 +605,54 @@ impl Scenario {
     }
 }
 
+/// Reads and checks a scenario file's bytes: a file that is not text (a word processor's
+/// document, a picture) is told so before anything else.
+pub fn parse_bytes(file: &str, bytes: &[u8]) -> Result<Scenario, ScenarioErrors> {
+    let bad = match std::str::from_utf8(bytes) {
+        Ok(text) => text.find('\0'),
+        Err(e) => Some(e.valid_up_to()),
+    };
+    match bad {
+        None => parse(file, std::str::from_utf8(bytes).unwrap_or_default()),
+        Some(at) => {
+            let before = String::from_utf8_lossy(&bytes[..at]);
+            Err(ScenarioErrors(vec![ScenarioError::at(
+                file,
+                &before,
+                before.len()..before.len(),
+                format!(
+                    "this is not a text file (byte {} of it is 0x{:02x}): a scenario is plain text",
+                    at + 1,
+                    bytes[at]
+                ),
+                Some(
+                    "write it in a text editor and save it as plain text (UTF-8) ending in .toml"
+                        .into(),
+                ),
+            )]))
+        }
+    }
+}
+
 /// Reads and checks a scenario; `file` names it in errors.
 pub fn parse(file: &str, source: &str) -> Result<Scenario, ScenarioErrors> {
+    let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
+    if source.lines().all(blank) {
+        return Err(ScenarioErrors(vec![ScenarioError::at(
+            file,
+            source,
+            0..0,
+            "the file is empty",
+            Some(
+                "a scenario begins with `format = 1` and `title = \"…\"`: copy one from scenarios/ to start"
+                    .into(),
+            ),
+        )]));
+    }
     let raw: RawFile = toml::from_str(source).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        let msg = e.message().trim().to_string();
-        ScenarioErrors(vec![ScenarioError::at(file, source, span, msg, None)])
+        let (msg, hint) = words::rewrite(source, &span, e.message());
+        ScenarioErrors(vec![ScenarioError::at(file, source, span, msg, hint)])
     })?;
     let mut v = Validator {
         file,
@@ -624,13 +679,28 @@ impl Validator<'_> {
             .push(ScenarioError::at(self.file, self.source, span, msg, hint));
     }
 
+    /// The 1-based line of byte `at` of the file.
+    fn line_of(&self, at: usize) -> usize {
+        let at = at.min(self.source.len());
+        self.source.as_bytes()[..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+
     fn duration(&mut self, s: &Spanned<String>) -> SimDuration {
         parse_duration(s.get_ref()).unwrap_or_else(|m| {
-            self.err(
-                s.span(),
-                m,
-                Some("expected a time like `1.5s`, `250ms` or `2m`".into()),
-            );
+            let key = words::key_at(self.source, s.span().start);
+            let (plain, hint) = words::not_a_time(&key, s.get_ref());
+            // "has no unit" and "is not a time" in the same words as `at = 4`; a wrong unit or a
+            // too-large time keeps its own message.
+            let msg = if !m.contains("time unit") && !m.contains("too large") {
+                plain
+            } else {
+                m
+            };
+            self.err(s.span(), msg, Some(hint));
             SimDuration::ZERO
         })
     }
@@ -640,7 +710,8 @@ impl Validator<'_> {
             .iter()
             .position(|n| n.eq_ignore_ascii_case(s.get_ref()));
         if i.is_none() {
-            let hint = format!("expected one of: {}", names.join(", "));
+            let known: Vec<&str> = names.iter().map(String::as_str).collect();
+            let hint = words::suggest(s.get_ref(), &known, "the hosts are");
             self.err(
                 s.span(),
                 format!("{what} `{}` is not a host of this scenario", s.get_ref()),
@@ -696,6 +767,7 @@ impl Validator<'_> {
         let mut hosts = Vec::new();
         for h in &raw.hosts {
             let name = h.name.get_ref();
+            let mut duplicate = false;
             if !is_domain(name) {
                 self.err(
                     h.name.span(),
@@ -708,12 +780,14 @@ impl Validator<'_> {
                 self.err(
                     h.name.span(),
                     format!("there is already a host called `{name}`"),
-                    Some("host names must be unique".into()),
+                    Some("host names must be unique: rename or remove one of the two".into()),
                 );
+                duplicate = true;
             }
             let ip = match h.ip.get_ref().parse::<Ipv4Addr>() {
                 Ok(ip) => {
-                    if let Some(other) = seen_ips.insert(ip, name.clone()) {
+                    // A copied host block is one mistake: its IP is not a second error.
+                    if let Some(other) = seen_ips.insert(ip, name.clone()).filter(|_| !duplicate) {
                         self.err(
                             h.ip.span(),
                             format!("{ip} is already the address of `{other}`"),
@@ -860,11 +934,20 @@ impl Validator<'_> {
             .filter_map(|s| self.step(s, &names, &hosts))
             .collect();
         steps.sort_by_key(|s| s.at);
-        let expects = raw
+        let (expects, expect_lines) = raw
             .expects
             .iter()
-            .filter_map(|e| self.expect(e, &names, &hosts))
-            .collect();
+            .filter_map(|e| {
+                let first = [&e.mailbox, &e.inbox, &e.queue, &e.host]
+                    .into_iter()
+                    .flatten()
+                    .map(|s| s.span().start)
+                    .min()
+                    .unwrap_or(0);
+                let line = self.line_of(first);
+                self.expect(e, &names, &hosts).map(|x| (x, line))
+            })
+            .unzip();
         let faults = raw
             .faults
             .iter()
@@ -883,6 +966,7 @@ impl Validator<'_> {
             links,
             steps,
             expects,
+            expect_lines,
             faults,
             domain_labels,
         }
@@ -902,7 +986,7 @@ impl Validator<'_> {
                     Some(if list.is_empty() {
                         "give a host domain = \"...\" first".into()
                     } else {
-                        format!("expected one of: {}", list.join(", "))
+                        words::suggest(d.name.get_ref(), &list, "the domains are")
                     }),
                 );
             } else if out.insert(name, d.label.clone()).is_some() {
@@ -966,7 +1050,7 @@ impl Validator<'_> {
                         self.err(
                             u.span(),
                             format!("`{}` has no mailbox on {}", u.get_ref(), h.name),
-                            Some(format!("expected one of: {}", users.join(", "))),
+                            Some(words::suggest(u.get_ref(), &users, "its users are")),
                         );
                         return None;
                     }
@@ -1008,10 +1092,18 @@ impl Validator<'_> {
                 self.err(
                     f.kind.span(),
                     format!("`{other}` is not a kind of fault"),
-                    Some(
-                        "expected kind = \"down\", \"unreachable\", \"greylist\", \"wrong_password\", \"mailbox_full\" or \"loss\""
-                            .into(),
-                    ),
+                    Some(words::suggest(
+                        other,
+                        &[
+                            "down",
+                            "unreachable",
+                            "greylist",
+                            "wrong_password",
+                            "mailbox_full",
+                            "loss",
+                        ],
+                        "the kinds are",
+                    )),
                 );
                 return None;
             }
@@ -1202,14 +1294,8 @@ impl Validator<'_> {
                         .iter()
                         .any(|h| h.name.eq_ignore_ascii_case(ex.get_ref()))
                     {
-                        let hint = format!(
-                            "expected one of: {}",
-                            hosts
-                                .iter()
-                                .map(|h| h.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        );
+                        let known: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+                        let hint = words::suggest(ex.get_ref(), &known, "the hosts are");
                         self.err(
                             ex.span(),
                             format!(
@@ -1308,6 +1394,8 @@ impl Validator<'_> {
         let action = match action_name {
             "narrate" => {
                 unused(self, "to", s.to.as_ref().map(|t| t.span()));
+                unused(self, "cc", s.cc.as_ref().map(|t| t.span()));
+                unused(self, "bcc", s.bcc.as_ref().map(|t| t.span()));
                 unused(self, "subject", s.subject.as_ref().map(|t| t.span()));
                 unused(self, "body", s.body.as_ref().map(|t| t.span()));
                 if narration.is_empty() {
@@ -1332,9 +1420,19 @@ impl Validator<'_> {
                     .iter()
                     .filter_map(|a| self.address(a))
                     .collect();
+                let mut copies = |list: &Option<Spanned<Vec<Spanned<String>>>>| -> Vec<Address> {
+                    list.iter()
+                        .flat_map(|l| l.get_ref())
+                        .filter_map(|a| self.address(a))
+                        .collect()
+                };
+                let cc = copies(&s.cc);
+                let bcc = copies(&s.bcc);
                 self.needs_client(s, host, hosts, span.clone(), "send")?;
                 StepAction::Send {
                     to,
+                    cc,
+                    bcc,
                     subject: s
                         .subject
                         .as_ref()
@@ -1349,6 +1447,8 @@ impl Validator<'_> {
             }
             "check" => {
                 unused(self, "to", s.to.as_ref().map(|t| t.span()));
+                unused(self, "cc", s.cc.as_ref().map(|t| t.span()));
+                unused(self, "bcc", s.bcc.as_ref().map(|t| t.span()));
                 unused(self, "subject", s.subject.as_ref().map(|t| t.span()));
                 unused(self, "body", s.body.as_ref().map(|t| t.span()));
                 let h = self.needs_client(s, host, hosts, span.clone(), "check")?;
@@ -1370,6 +1470,8 @@ impl Validator<'_> {
             }
             "web" => {
                 unused(self, "to", s.to.as_ref().map(|t| t.span()));
+                unused(self, "cc", s.cc.as_ref().map(|t| t.span()));
+                unused(self, "bcc", s.bcc.as_ref().map(|t| t.span()));
                 unused(self, "subject", s.subject.as_ref().map(|t| t.span()));
                 unused(self, "body", s.body.as_ref().map(|t| t.span()));
                 let Some(h) = host else {
@@ -1454,6 +1556,8 @@ impl Validator<'_> {
             }
             verb @ ("read" | "delete") => {
                 unused(self, "to", s.to.as_ref().map(|t| t.span()));
+                unused(self, "cc", s.cc.as_ref().map(|t| t.span()));
+                unused(self, "bcc", s.bcc.as_ref().map(|t| t.span()));
                 unused(self, "body", s.body.as_ref().map(|t| t.span()));
                 let h = self.needs_client(s, host, hosts, span.clone(), verb)?;
                 if hosts[h].client.as_ref().is_some_and(|c| {
@@ -1490,9 +1594,11 @@ impl Validator<'_> {
                 self.err(
                     span,
                     format!("`{other}` is not a step action"),
-                    Some(
-                        "expected \"narrate\", \"send\", \"check\", \"read\" or \"delete\"".into(),
-                    ),
+                    Some(words::suggest(
+                        other,
+                        &["narrate", "send", "check", "read", "delete", "web"],
+                        "the actions are",
+                    )),
                 );
                 return None;
             }
@@ -1502,6 +1608,7 @@ impl Validator<'_> {
             host,
             action,
             narration,
+            line: self.line_of(s.at.span().start),
         })
     }
 
