@@ -245,6 +245,7 @@ mod tests {
         let alice = s.host_index("alice-pc.a.example").unwrap();
         assert_eq!(v.hosts[alice].sessions.len(), 1);
         assert_eq!(v.hosts[alice].sessions[0].state, "expect MAIL reply");
-        assert_eq!(v.step, Some(0));
+        // Step 0 is the opening narration ("what a protocol and an RFC are"); step 1 sends.
+        assert_eq!(v.step, Some(1));
     }
 }
