@@ -13,8 +13,8 @@ const AFTER_HELP: &str = "Without a command, mailsim opens the window on the bui
 #[cfg(not(feature = "gui"))]
 const AFTER_HELP: &str = "Without a command, mailsim runs the built-in walkthrough in the terminal (this build has no window).";
 
-/// An educational network simulator that shows how email really works: real SMTP, POP3 and DNS
-/// bytes between simulated computers and servers.
+/// An educational network simulator that shows how email really works: real SMTP, POP3, IMAP,
+/// HTTP (webmail) and DNS bytes between simulated computers and servers.
 #[derive(Parser)]
 #[command(
     name = "mailsim",
@@ -74,6 +74,10 @@ enum Command {
         /// Text only: one line per event, without the further lines of multi-line payloads.
         #[arg(long)]
         brief: bool,
+        /// Leave out TCP's control segments (handshakes, acknowledgments, FINs): only what the
+        /// mail protocols and DNS say.
+        #[arg(long)]
+        no_tcp: bool,
         /// Print only the journey of the mail with this subject: one line per hop, with the
         /// envelope, the header's From and To, and the Received: lines added at that hop.
         #[arg(long, value_name = "SUBJECT")]
@@ -227,6 +231,31 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
+/// `screenshot --event N --host NAME`: N is an event of the run, NAME one of its hosts.
+#[cfg(feature = "gui")]
+fn screenshot_args(s: &Scenario, event: usize, host: Option<&str>) -> Result<(), String> {
+    let mut sim = Sim::new(s, None);
+    sim.run_to_end();
+    let n = sim.trace().events.len();
+    if event >= n {
+        return Err(format!(
+            "there is no event {event}: this run's events are #0 to #{} (`mailsim run FILE` \
+             shows each one's id)",
+            n.saturating_sub(1)
+        ));
+    }
+    if let Some(h) = host
+        && s.host_index(h).is_none()
+    {
+        let names: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
+        return Err(format!(
+            "`{h}` is not a host of this scenario; the hosts are {}",
+            names.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 /// Why no window can open here, if that is so.
 #[cfg(feature = "gui")]
 fn no_display() -> Option<&'static str> {
@@ -281,9 +310,22 @@ fn window_with(l: Launch) -> ExitCode {
         view,
         follow,
     } = l;
+    // A missing or bad file is said first, whatever the display.
+    if let Some(f) = &file
+        && let Err(e) = load(f)
+    {
+        eprintln!("{e}");
+        return ExitCode::from(2);
+    }
     let transcript = |file: &Option<PathBuf>| match file {
         Some(f) => match load(f) {
-            Ok(s) => run(&s, &f.display().to_string(), None, Format::Text, false),
+            Ok(s) => run(
+                &s,
+                &f.display().to_string(),
+                None,
+                Format::Text,
+                report::Omit::default(),
+            ),
             Err(e) => {
                 eprintln!("{e}");
                 ExitCode::from(2)
@@ -367,7 +409,13 @@ fn started() -> std::time::Instant {
 fn walkthrough() -> ExitCode {
     let s = scenario::parse("walkthrough.toml (built in)", WALKTHROUGH)
         .expect("the built-in walkthrough is valid");
-    run(&s, "walkthrough.toml (built in)", None, Format::Text, false)
+    run(
+        &s,
+        "walkthrough.toml (built in)",
+        None,
+        Format::Text,
+        report::Omit::default(),
+    )
 }
 
 /// `--class N`: 1 to 200 students.
@@ -412,7 +460,13 @@ fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
-fn run(s: &Scenario, file: &str, seed: Option<u64>, format: Format, brief: bool) -> ExitCode {
+fn run(
+    s: &Scenario,
+    file: &str,
+    seed: Option<u64>,
+    format: Format,
+    omit: report::Omit,
+) -> ExitCode {
     let mut sim = Sim::new(s, seed);
     sim.run_to_end();
     let checked = check::check(&sim);
@@ -425,11 +479,22 @@ fn run(s: &Scenario, file: &str, seed: Option<u64>, format: Format, brief: bool)
                     writeln!(out, "fault: {} ({})", f.describe(&s.hosts), f.window())
                 })
             })
-            .and_then(|_| report::write_text(&mut out, sim.trace(), &checked, brief)),
-        Format::Json => report::write_json(&mut out, sim.trace(), &checked),
+            .and_then(|_| report::write_text(&mut out, sim.trace(), &checked, omit)),
+        Format::Json => report::write_json(&mut out, sim.trace(), &checked, omit),
     };
     if written.and_then(|_| out.flush()).is_err() {
         return ExitCode::from(2);
+    }
+    // A step that waited for an event that never came: its narration was never shown.
+    for &i in sim.steps_never_begun() {
+        let st = &s.steps[i];
+        if let Some(on) = &st.on {
+            eprintln!(
+                "{file}:{}: warning: this step never began: nothing in the run matched \
+                 `on = \"{}\"`",
+                st.line, on.text
+            );
+        }
     }
     // Where each failed expectation is written, for the teacher's editor.
     for c in checked.iter().filter(|c| !c.ok) {
@@ -511,16 +576,30 @@ fn main() -> ExitCode {
             large_text,
             view,
             follow,
-        }) => window_with(Launch {
-            file: Some(file),
-            screenshot: Some((event, out)),
-            screenshot_host: host,
-            size,
-            large_text,
-            view,
-            follow,
-            ..Launch::default()
-        }),
+        }) => {
+            // What the command line asked for must exist before any window opens.
+            let s = match load(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Err(e) = screenshot_args(&s, event, host.as_deref()) {
+                eprintln!("mailsim screenshot: {e}");
+                return ExitCode::from(2);
+            }
+            window_with(Launch {
+                file: Some(file),
+                screenshot: Some((event, out)),
+                screenshot_host: host,
+                size,
+                large_text,
+                view,
+                follow,
+                ..Launch::default()
+            })
+        }
         #[cfg(feature = "gui")]
         Some(Command::BenchWindow {
             file,
@@ -547,11 +626,28 @@ fn main() -> ExitCode {
             seed,
             format,
             brief,
+            no_tcp,
             follow,
         }) => match load(&file) {
+            _ if brief && matches!(format, Format::Json) => {
+                eprintln!(
+                    "mailsim run: --brief is for the text format (JSON gives each payload whole, \
+                     in `text`)"
+                );
+                ExitCode::from(2)
+            }
             Ok(s) => match follow {
                 Some(subject) => follow_mail(&s, seed, &subject),
-                None => run(&s, &file.display().to_string(), seed, format, brief),
+                None => run(
+                    &s,
+                    &file.display().to_string(),
+                    seed,
+                    format,
+                    report::Omit {
+                        further_lines: brief,
+                        tcp: no_tcp,
+                    },
+                ),
             },
             Err(e) => {
                 eprintln!("{e}");

@@ -147,21 +147,37 @@ pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
 }
 
 /// Writes one event as a line of the text transcript (with its payload's further lines unless
-/// `brief`).
+/// `brief`): its time, its id (`#41`, what `screenshot --event` and the window's event list
+/// call it), then what happened.
 pub fn write_event(
     out: &mut impl Write,
     trace: &Trace,
     ev: &TraceEvent,
     brief: bool,
 ) -> io::Result<()> {
-    let time = ev.time.to_string();
+    let time = format!("{:>8} {:<5}", ev.time.to_string(), format!("#{}", ev.id));
     match &ev.kind {
-        EventKind::Step { .. } => writeln!(out, "\n{time:>8}  ── {} ──", summary(trace, ev))?,
+        EventKind::Step { .. } => {
+            // A narration's further paragraphs indented under its first.
+            let text = summary(trace, ev)
+                .lines()
+                .map(|l| {
+                    if l.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{:>16}{l}", "")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let text = text.trim_start();
+            writeln!(out, "\n{time}  ── {text} ──")?
+        }
         EventKind::Segment(s) => {
             let proto = s.protocol.name();
             writeln!(
                 out,
-                "{time:>8}  {} → {}  {proto:<4}  {}  — {} [{}]",
+                "{time}  {} → {}  {proto:<4}  {}  — {} [{}]",
                 endpoint(trace, s.from),
                 endpoint(trace, s.to),
                 summary(trace, ev),
@@ -170,13 +186,13 @@ pub fn write_event(
             )?;
             if !brief {
                 for line in lines_of(&s.payload).iter().skip(1) {
-                    writeln!(out, "{:>8}  │ {line}", "")?;
+                    writeln!(out, "{:>14}  │ {line}", "")?;
                 }
             }
         }
         EventKind::Datagram(d) => writeln!(
             out,
-            "{time:>8}  {} → {}  DNS   {}  — {} [{}]",
+            "{time}  {} → {}  DNS   {}  — {} [{}]",
             endpoint(trace, d.from),
             endpoint(trace, d.to),
             summary(trace, ev),
@@ -198,7 +214,7 @@ pub fn write_event(
             };
             writeln!(
                 out,
-                "{time:>8}  {}  {tag}  {}",
+                "{time}  {}  {tag}  {}",
                 trace.host_name(*host),
                 summary(trace, ev)
             )?
@@ -207,15 +223,33 @@ pub fn write_event(
     Ok(())
 }
 
+/// Whether an event is a TCP control segment: a handshake, an acknowledgment, a FIN or a
+/// reset, carrying no bytes of a protocol above TCP (`run --no-tcp` leaves them out).
+pub fn is_tcp_control(ev: &TraceEvent) -> bool {
+    matches!(&ev.kind, EventKind::Segment(s) if s.wire_len() == 0)
+}
+
+/// What a transcript leaves out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Omit {
+    /// The further lines of multi-line payloads (`--brief`; text only).
+    pub further_lines: bool,
+    /// TCP control segments (`--no-tcp`).
+    pub tcp: bool,
+}
+
 /// Writes the text transcript of `trace` and then the expectations.
 pub fn write_text(
     out: &mut impl Write,
     trace: &Trace,
     checked: &[Checked],
-    brief: bool,
+    omit: Omit,
 ) -> io::Result<()> {
     for ev in &trace.events {
-        write_event(out, trace, ev, brief)?;
+        if omit.tcp && is_tcp_control(ev) {
+            continue;
+        }
+        write_event(out, trace, ev, omit.further_lines)?;
     }
     if !checked.is_empty() {
         writeln!(out, "\nExpectations:")?;
@@ -320,16 +354,25 @@ pub fn event_json(t: &Trace, ev: &TraceEvent) -> Value {
     obj
 }
 
-/// Writes one JSON object per line: every event, then every expectation.
-pub fn write_json(out: &mut impl Write, trace: &Trace, checked: &[Checked]) -> io::Result<()> {
+/// Writes one JSON object per line: every event (but TCP control segments with `omit.tcp`), then
+/// every expectation.
+pub fn write_json(
+    out: &mut impl Write,
+    trace: &Trace,
+    checked: &[Checked],
+    omit: Omit,
+) -> io::Result<()> {
     for ev in &trace.events {
+        if omit.tcp && is_tcp_control(ev) {
+            continue;
+        }
         writeln!(out, "{}", event_json(trace, ev))?;
     }
     for c in checked {
         writeln!(
             out,
             "{}",
-            json!({ "type": "expectation", "text": c.text, "ok": c.ok, "found": c.found })
+            json!({ "type": "expectation", "text": c.text, "ok": c.ok, "found": c.found, "line": c.line })
         )?;
     }
     Ok(())

@@ -276,3 +276,125 @@ fn check_warns_of_what_would_only_fail_when_run_and_still_exits_0() {
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn no_tcp_leaves_out_control_segments_and_ids_stay() {
+    let full = mailsim()
+        .args(["run", "scenarios/walkthrough.toml", "--brief"])
+        .output()
+        .unwrap();
+    let short = mailsim()
+        .args(["run", "scenarios/walkthrough.toml", "--brief", "--no-tcp"])
+        .output()
+        .unwrap();
+    assert_eq!(short.status.code(), Some(0));
+    let (full, short) = (
+        String::from_utf8(full.stdout).unwrap(),
+        String::from_utf8(short.stdout).unwrap(),
+    );
+    assert!(full.contains("  TCP   [SYN]"));
+    assert!(!short.contains("  TCP   "), "{short}");
+    // All but TCP's lines, and every line it keeps is the full transcript's, id and all.
+    let events = |t: &str| t.lines().filter(|l| l.contains(" #")).count();
+    let tcp = full.lines().filter(|l| l.contains("  TCP   [")).count();
+    assert!(tcp >= 12, "{tcp}");
+    assert_eq!(events(&short), events(&full) - tcp);
+    for l in short.lines().filter(|l| l.contains(" #")) {
+        assert!(full.lines().any(|f| f == l), "{l}");
+    }
+    // Ids count up from #0 with gaps where TCP was.
+    assert!(full.contains("  0.000s #0     ── Step 1 of 7"));
+    // The same in JSON: no segment without payload, the ids of the others kept.
+    let json = mailsim()
+        .args([
+            "run",
+            "scenarios/walkthrough.toml",
+            "--format",
+            "json",
+            "--no-tcp",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(json.stdout).unwrap();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(!(v["type"] == "segment" && v["len"] == 0), "{line}");
+    }
+    let brief_json = mailsim()
+        .args([
+            "run",
+            "scenarios/walkthrough.toml",
+            "--format",
+            "json",
+            "--brief",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(brief_json.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&brief_json.stderr).contains("--brief is for the text format"));
+}
+
+#[cfg(feature = "gui")]
+#[test]
+fn screenshot_and_open_say_what_is_wrong_before_any_window() {
+    let out = mailsim()
+        .args([
+            "screenshot",
+            "scenarios/walkthrough.toml",
+            "--event",
+            "100000",
+            "--out",
+        ])
+        .arg(std::env::temp_dir().join("never.png"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(
+            "mailsim screenshot: there is no event 100000: this run's events are #0 to #"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let out = mailsim()
+        .args([
+            "screenshot",
+            "scenarios/walkthrough.toml",
+            "--event",
+            "3",
+            "--host",
+            "bob-pc",
+            "--out",
+        ])
+        .arg(std::env::temp_dir().join("never.png"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`bob-pc` is not a host of this scenario; the hosts are "),
+        "{err}"
+    );
+    assert!(
+        err.contains("bob-pc.b.example") && !err.contains('\x1b'),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // A missing file comes first, with or without a display.
+    for display in [None, Some(":9")] {
+        let mut c = mailsim();
+        c.args(["open", "no-such-file.toml"]);
+        match display {
+            Some(d) => c.env("DISPLAY", d),
+            None => c.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY"),
+        };
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("error: cannot read no-such-file.toml"),
+            "{err}"
+        );
+    }
+}

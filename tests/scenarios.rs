@@ -440,7 +440,8 @@ fn a_domain_without_mx_gets_its_mail_at_its_own_address() {
     let source = source
         .replace(mx, "")
         .replace("name = \"mx.b.example\"", "name = \"b.example\"")
-        .replace("\"mx.b.example\"", "\"b.example\"");
+        .replace("\"mx.b.example\"", "\"b.example\"")
+        .replace("\"mx.b.example stores", "\"b.example stores");
     let sim = run("no-mx.toml", &source, None);
     let notes: Vec<&str> = sim
         .trace()
@@ -702,4 +703,67 @@ fn a_blind_copy_is_in_the_envelope_and_in_no_header() {
             assert!(!text.contains("dave@"), "{who}: {text}");
         }
     }
+}
+
+/// A step that begins `on` an event lands right after that event, whatever the seed (other
+/// jitter, other retries), and begins once; a timed step would drift.
+#[test]
+fn narration_on_an_event_lands_right_after_it_with_any_seed() {
+    let s = scenario::parse("walkthrough.toml", mailsim::WALKTHROUGH).unwrap();
+    let waiting: Vec<usize> = (0..s.steps.len())
+        .filter(|&i| s.steps[i].on.is_some())
+        .collect();
+    assert_eq!(waiting.len(), 3);
+    let mut times = std::collections::BTreeSet::new();
+    for seed in 1..=25 {
+        let mut sim = Sim::new(&s, Some(seed));
+        sim.run_to_end();
+        assert_eq!(sim.steps_never_begun(), [] as [usize; 0], "seed {seed}");
+        let t = sim.trace();
+        for &i in &waiting {
+            let at: Vec<usize> = t
+                .events
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::Step { index, .. } if index == i))
+                .map(|e| e.id)
+                .collect();
+            assert_eq!(
+                at.len(),
+                1,
+                "seed {seed}: step {i} began {} times",
+                at.len()
+            );
+            let before = &t.events[at[0] - 1];
+            let trigger = s.steps[i].on.as_ref().unwrap();
+            assert!(
+                trigger.matches(before),
+                "seed {seed}: step {i} ({}) after {}",
+                trigger.text,
+                report::summary(t, before)
+            );
+            // The first such event: none earlier.
+            assert!(!t.events[..at[0] - 1].iter().any(|e| trigger.matches(e)));
+            times.insert((i, t.events[at[0]].time));
+        }
+    }
+    // The seeds move the moments (so a fixed `at` could not have followed them).
+    assert!(times.len() > 3 * 2, "{times:?}");
+}
+
+/// A step waiting for what never happens says so, and the run still ends.
+#[test]
+fn a_step_whose_event_never_comes_is_reported() {
+    let text = mailsim::WALKTHROUGH.replace(
+        "on = \"mx.b.example stores a mail\"",
+        "on = \"mx.b.example sends 550\"",
+    );
+    let s = scenario::parse("w.toml", &text).unwrap();
+    let mut sim = Sim::new(&s, None);
+    sim.run_to_end();
+    let never = sim.steps_never_begun();
+    assert_eq!(never.len(), 1);
+    assert_eq!(
+        s.steps[never[0]].on.as_ref().unwrap().text,
+        "mx.b.example sends 550"
+    );
 }

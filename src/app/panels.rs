@@ -312,12 +312,16 @@ fn toolbar_ui(
             out.push(UiCommand::Speed(speed));
         }
         ui.separator();
+        // Events by their ids, as the event list, the inspector and `mailsim run` call them.
         let n = model.trace.events.len();
-        let (i, t) = match cursor.index {
-            Some(i) => (i + 1, model.trace.events[i].time.to_string()),
-            None => (0, "0.000s".into()),
+        let at = match cursor.index {
+            Some(i) => format!("event #{i} of #0–#{}", n.saturating_sub(1)),
+            None => format!("before event #0 of #0–#{}", n.saturating_sub(1)),
         };
-        ui.label(format!("event {i} of {n} · {t}"));
+        let t = cursor
+            .index
+            .map_or("0.000s".into(), |i| model.trace.events[i].time.to_string());
+        ui.label(format!("{at} · {t}"));
         ui.separator();
         ui.toggle_value(&mut settings.large_text, "A+")
             .on_hover_text("Larger text, for projectors (Ctrl +)");

@@ -255,9 +255,14 @@ pub struct Sim {
     pub(crate) links: BTreeMap<(usize, usize), (SimDuration, SimDuration)>,
     pub(crate) by_ip: BTreeMap<Ipv4Addr, usize>,
     pub(crate) dns_pending: BTreeMap<(usize, u16, u16), crate::nodes::Lookup>,
-    /// The next scenario step to fire. Steps are already in time order, so they wait here rather
-    /// than in the queue; at equal times a step comes before network events.
+    /// The next timed scenario step to fire, an index into `timed`. Steps are already in time
+    /// order, so they wait here rather than in the queue; at equal times a step comes before
+    /// network events.
     pub(crate) next_step: usize,
+    /// The steps that begin at a time (indices into the scenario's steps).
+    timed: Vec<usize>,
+    /// The steps that wait for an event (`on`) and have not begun yet, in the file's order.
+    waiting: Vec<usize>,
     /// Work a webmail server does for a browser's request, by the connection doing it.
     pub(crate) web_jobs: BTreeMap<usize, crate::nodes::WebJob>,
     /// What a long live run's trace keeps (`None`: everything).
@@ -322,6 +327,12 @@ impl Sim {
             by_ip,
             dns_pending: BTreeMap::new(),
             next_step: 0,
+            timed: (0..scenario.steps.len())
+                .filter(|&i| scenario.steps[i].on.is_none())
+                .collect(),
+            waiting: (0..scenario.steps.len())
+                .filter(|&i| scenario.steps[i].on.is_some())
+                .collect(),
             web_jobs: BTreeMap::new(),
             keep: None,
             secret_source: None,
@@ -356,11 +367,11 @@ impl Sim {
     /// Handles the next event; returns the ids of the trace events it produced, or `None` when
     /// nothing is left to happen.
     pub fn step(&mut self) -> Option<Range<usize>> {
-        let step_at = self.scenario.steps.get(self.next_step).map(|s| s.at);
+        let step_at = self.next_timed_step();
         let (time, ev) = match (step_at, self.queue.peek_time()) {
             (Some(at), next) if next.is_none_or(|n| at <= n) => {
                 self.next_step += 1;
-                (at, Ev::Step(self.next_step - 1))
+                (at, Ev::Step(self.timed[self.next_step - 1]))
             }
             _ => self.queue.pop()?,
         };
@@ -400,9 +411,65 @@ impl Sim {
                 arrive,
             } => self.retransmit(event, attempt, arrive),
         }
+        if !self.waiting.is_empty() {
+            self.begin_waiting_steps(first);
+        }
         let range = first..self.trace.next_id();
         self.keep_within_budget(false);
         Some(range)
+    }
+
+    /// When the next timed step begins, if one is left.
+    fn next_timed_step(&self) -> Option<SimTime> {
+        self.timed
+            .get(self.next_step)
+            .map(|&i| self.scenario.steps[i].at)
+    }
+
+    /// Adds an event to the trace, and right after it the narration of every narrate step that
+    /// waits for it (`on`): the narration lands next to its event with any seed.
+    pub(crate) fn record(&mut self, time: SimTime, kind: EventKind) -> usize {
+        let id = self.trace.push(time, kind);
+        while let Some(k) = self.waiting_for(id, true) {
+            let i = self.waiting.remove(k);
+            self.fire_step(i);
+        }
+        id
+    }
+
+    /// Which waiting step (its place in `waiting`) event `id` begins: narrate steps only, or
+    /// only those that do something.
+    fn waiting_for(&self, id: usize, narrate: bool) -> Option<usize> {
+        let ev = self.trace.get(id)?;
+        let steps = &self.scenario.steps;
+        self.waiting.iter().position(|&i| {
+            (steps[i].action == crate::scenario::StepAction::Narrate) == narrate
+                && steps[i].at <= ev.time
+                && steps[i].on.as_ref().is_some_and(|t| t.matches(ev))
+        })
+    }
+
+    /// Begins each waiting (`on`) step that does something (sends, checks...) whose event is
+    /// among those from `first` on, once the event that began it has been handled: a user acts
+    /// between the network's events, never in the middle of one. What a step does may be what
+    /// another waits for, so events it adds are looked at too.
+    fn begin_waiting_steps(&mut self, first: usize) {
+        let mut id = first;
+        while id < self.trace.next_id() && !self.waiting.is_empty() {
+            if let Some(k) = self.waiting_for(id, false) {
+                let i = self.waiting.remove(k);
+                self.fire_step(i);
+                // The same event may start another waiting step.
+                continue;
+            }
+            id += 1;
+        }
+    }
+
+    /// The steps that wait for an event that never came (their indices): what a run says about
+    /// a narration it could not place.
+    pub fn steps_never_begun(&self) -> &[usize] {
+        &self.waiting
     }
 
     /// Runs until nothing is left to happen.
@@ -462,7 +529,7 @@ impl Sim {
 
     /// When the next thing happens, if anything is left.
     pub fn next_time(&self) -> Option<SimTime> {
-        let step_at = self.scenario.steps.get(self.next_step).map(|s| s.at);
+        let step_at = self.next_timed_step();
         match (step_at, self.queue.peek_time()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -569,7 +636,7 @@ impl Sim {
     }
 
     pub(crate) fn note(&mut self, host: usize, text: String) {
-        self.trace.push(self.now, EventKind::Note { host, text });
+        self.record(self.now, EventKind::Note { host, text });
     }
 
     // ------------------------------------------------------------------ network
@@ -741,7 +808,7 @@ impl Sim {
             );
         }
         let lost = sendings.len() > 1 || timed_out;
-        self.trace.push(
+        self.record(
             self.now,
             EventKind::Segment(Segment {
                 conn: c as u32,
@@ -820,7 +887,7 @@ impl Sim {
             },
             rfc: "RFC 6298 §5, RFC 9293 §3.8.1",
         };
-        self.trace.push(self.now, EventKind::Segment(s));
+        self.record(self.now, EventKind::Segment(s));
     }
 
     fn tcp_arrive(&mut self, c: usize, side: usize, flags: TcpFlags, seq: u32, payload: &[u8]) {
@@ -1132,7 +1199,7 @@ impl Sim {
                 },
             );
         }
-        self.trace.push(
+        self.record(
             self.now,
             EventKind::Datagram(Datagram {
                 from,

@@ -242,7 +242,7 @@ impl Sim {
                     data: Arc::new(data),
                     flags: Vec::new(),
                 });
-                self.trace.push(
+                self.record(
                     self.now,
                     EventKind::Downloaded {
                         host: h,

@@ -201,7 +201,7 @@ impl Sim {
                 }
                 StoreChange::Expunged { uid, subject } => MailboxChange::Deleted { uid, subject },
             };
-            self.trace.push(
+            self.record(
                 self.now,
                 EventKind::Mailbox {
                     host: h,
@@ -366,7 +366,7 @@ impl Sim {
                 (uid, m.subject, ListChange::Removed)
             }
         };
-        self.trace.push(
+        self.record(
             self.now,
             EventKind::Listed {
                 host: h,

@@ -89,7 +89,7 @@ impl Sim {
                 attempts: 1,
                 queued_at: self.now,
             });
-            self.trace.push(
+            self.record(
                 self.now,
                 EventKind::Queue {
                     host: h,
@@ -116,7 +116,7 @@ impl Sim {
             .last()
             .map(|m| m.subject.clone())
             .unwrap_or_default();
-        self.trace.push(
+        self.record(
             now,
             EventKind::Mailbox {
                 host: h,
@@ -302,7 +302,7 @@ impl Sim {
     /// Takes entry `i` out of host `h`'s queue, saying why in the trace.
     fn unqueue(&mut self, h: usize, i: usize, text: String) {
         let q = self.hosts[h].queue.remove(i);
-        self.trace.push(
+        self.record(
             self.now,
             EventKind::Queue {
                 host: h,

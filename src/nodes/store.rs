@@ -49,7 +49,7 @@ impl Sim {
                             uid,
                             subject: m.subject,
                         };
-                        self.trace.push(
+                        self.record(
                             self.now,
                             EventKind::Mailbox {
                                 host: h,

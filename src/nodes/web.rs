@@ -204,7 +204,7 @@ impl Sim {
                             .insert((peer.host, f.action), f.hidden);
                     }
                 }
-                self.trace.push(
+                self.record(
                     self.now,
                     EventKind::Page {
                         host: h,

@@ -6,6 +6,7 @@
 //! problem with its file:line:col. The format is documented in `docs/scenarios.md`.
 
 mod error;
+pub mod on;
 pub mod warn;
 pub mod words;
 
@@ -48,7 +49,7 @@ struct RawFile {
     #[serde(default, rename = "link")]
     links: Vec<RawLink>,
     #[serde(default, rename = "step")]
-    steps: Vec<RawStep>,
+    steps: Vec<Spanned<RawStep>>,
     #[serde(default, rename = "expect")]
     expects: Vec<RawExpect>,
     #[serde(default, rename = "fault")]
@@ -156,7 +157,8 @@ struct RawLink {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStep {
-    at: Spanned<String>,
+    at: Option<Spanned<String>>,
+    on: Option<Spanned<String>>,
     action: Option<Spanned<String>>,
     host: Option<Spanned<String>>,
     narration: Option<String>,
@@ -411,8 +413,11 @@ pub struct StepDef {
     pub action: StepAction,
     /// What the narrator says.
     pub narration: String,
-    /// The line of the file its `at` is on (1-based), for messages about it.
+    /// The line of the file its `at` (or `on`) is on (1-based), for messages about it.
     pub line: usize,
+    /// What it waits for, when it begins on an event rather than at a time; then `at` is the
+    /// earliest it may begin.
+    pub on: Option<on::Trigger>,
 }
 
 /// What must hold at the end.
@@ -933,7 +938,8 @@ impl Validator<'_> {
             .iter()
             .filter_map(|s| self.step(s, &names, &hosts))
             .collect();
-        steps.sort_by_key(|s| s.at);
+        // Timed steps in time order; steps that wait for an event after those of their time.
+        steps.sort_by_key(|s| (s.at, s.on.is_some()));
         let (expects, expect_lines) = raw
             .expects
             .iter()
@@ -1363,14 +1369,48 @@ impl Validator<'_> {
         })
     }
 
-    fn step(&mut self, s: &RawStep, names: &[String], hosts: &[HostDef]) -> Option<StepDef> {
-        let at = SimTime::ZERO + self.duration(&s.at);
+    fn step(
+        &mut self,
+        whole: &Spanned<RawStep>,
+        names: &[String],
+        hosts: &[HostDef],
+    ) -> Option<StepDef> {
+        let s = whole.get_ref();
+        let Some(anchor) = s.at.as_ref().or(s.on.as_ref()).map(|x| x.span()) else {
+            self.err(
+                whole.span(),
+                "a step needs `at` (when it begins) or `on` (the event it waits for)",
+                Some("for example at = \"4s\", or on = \"mx.b.example stores a mail\"".into()),
+            );
+            return None;
+        };
+        let at =
+            s.at.as_ref()
+                .map_or(SimTime::ZERO, |a| SimTime::ZERO + self.duration(a));
+        let on =
+            s.on.as_ref()
+                .and_then(|o| match on::parse(o.get_ref(), names) {
+                    Ok(t) => Some(t),
+                    Err((message, hint, part)) => {
+                        // Inside the quotes, at the word it is about.
+                        let span = match part {
+                            Some(p) => o.span().start + 1 + p.start..o.span().start + 1 + p.end,
+                            None => o.span(),
+                        };
+                        self.err(span, message, Some(hint));
+                        None
+                    }
+                });
         let action_name = s
             .action
             .as_ref()
             .map(|a| a.get_ref().as_str())
             .unwrap_or("narrate");
-        let span = s.action.as_ref().map(|a| a.span()).unwrap_or(s.at.span());
+        let span = s
+            .action
+            .as_ref()
+            .map(|a| a.span())
+            .unwrap_or(anchor.clone());
         let host = s
             .host
             .as_ref()
@@ -1608,7 +1648,8 @@ impl Validator<'_> {
             host,
             action,
             narration,
-            line: self.line_of(s.at.span().start),
+            line: self.line_of(anchor.start),
+            on,
         })
     }
 
