@@ -25,6 +25,7 @@ pub mod mail;
 mod nodes;
 pub mod pcap;
 pub mod protocols;
+pub mod quiz;
 pub mod report;
 pub mod scenario;
 pub mod secrets;

@@ -83,6 +83,20 @@ enum Command {
         #[arg(long, value_name = "SUBJECT")]
         follow: Option<String>,
     },
+    /// Ask the scenario's questions ([[question]]) in the terminal: the run up to each, the
+    /// question, your answer, then the right one and why. Exit status: 0 when every answer is
+    /// right, 1 when one is not, 2 on a bad file or a file without questions.
+    Quiz {
+        /// The scenario file (.toml).
+        file: PathBuf,
+        /// Use this seed instead of the scenario's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Answer without asking, in order, separated by commas: a choice's number or text, a
+        /// reply code, a host's name, a number, an order as the items' numbers (2,250,mx.b.example,3142).
+        #[arg(long, value_name = "A,B,...")]
+        answers: Option<String>,
+    },
     /// Run a scenario and write every packet to a pcap file for Wireshark or tshark.
     Export {
         /// The scenario file (.toml).
@@ -433,6 +447,146 @@ fn load(path: &PathBuf) -> Result<Scenario, String> {
     scenario::parse_bytes(&name, &source).map_err(|e| e.to_string())
 }
 
+/// `mailsim quiz`: the run up to each question (without TCP's control segments), the question,
+/// the answer (asked on stdin, or from `answers`), then whether it is right and why.
+fn quiz(s: &Scenario, file: &str, seed: Option<u64>, answers: Option<&str>) -> ExitCode {
+    use mailsim::quiz;
+    use scenario::QuestionKind;
+    let mut sim = Sim::new(s, seed);
+    sim.run_to_end();
+    let t = sim.trace();
+    let (mut posed, unasked) = quiz::pose(s, t);
+    for u in &unasked {
+        eprintln!(
+            "{file}:{}: this question is never asked: {}",
+            s.questions[u.index].line, u.why
+        );
+    }
+    if posed.is_empty() {
+        if unasked.is_empty() {
+            eprintln!(
+                "mailsim quiz: {file} has no questions (see [[question]] in docs/scenarios.md)"
+            );
+        }
+        return ExitCode::from(2);
+    }
+    posed.sort_by_key(|p| (p.after.map_or(0, |a| a + 1), p.index));
+    let given: Option<Vec<&str>> = answers.map(|a| a.split(',').collect());
+    if let Some(g) = &given
+        && g.len() != posed.len()
+    {
+        eprintln!(
+            "mailsim quiz: --answers gives {} answers, and this quiz asks {} questions",
+            g.len(),
+            posed.len()
+        );
+        return ExitCode::from(2);
+    }
+    let mut out = io::stdout().lock();
+    let mut lines = io::stdin().lines();
+    let mut ask = |out: &mut io::StdoutLock, k: usize, again: bool| -> Option<String> {
+        match &given {
+            Some(g) => {
+                let a = g[k].trim().to_string();
+                writeln!(out, "  your answer: {a}").ok()?;
+                (!again).then_some(a)
+            }
+            None => {
+                write!(
+                    out,
+                    "  {}: ",
+                    if again { "try again" } else { "your answer" }
+                )
+                .ok()?;
+                out.flush().ok()?;
+                lines.next()?.ok()
+            }
+        }
+    };
+    let mut shown = 0;
+    let mut right = 0;
+    let _ = writeln!(
+        out,
+        "mailsim quiz — {} (seed {})",
+        s.title,
+        seed.unwrap_or(s.seed)
+    );
+    for (k, p) in posed.iter().enumerate() {
+        let q = &s.questions[p.index];
+        let upto = p.after.map_or(0, |a| a + 1).max(shown);
+        for ev in &t.events[shown..upto] {
+            if !report::is_tcp_control(ev) {
+                let _ = report::write_event(&mut out, t, ev, true);
+            }
+        }
+        shown = upto;
+        let _ = writeln!(
+            out,
+            "
+  Question {} of {}: {}",
+            k + 1,
+            posed.len(),
+            q.ask
+        );
+        let numbered = |out: &mut io::StdoutLock, xs: &[String]| {
+            for (i, x) in xs.iter().enumerate() {
+                let _ = writeln!(out, "    {}. {x}", i + 1);
+            }
+        };
+        match &q.kind {
+            QuestionKind::Choice { choices, .. } => numbered(&mut out, choices),
+            QuestionKind::Order { items } => {
+                numbered(&mut out, items);
+                let _ = writeln!(out, "    (answer with their numbers in order, e.g. 2134)");
+            }
+            QuestionKind::NextHost { .. } => {
+                let names: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
+                let _ = writeln!(out, "    (a host: {})", names.join(", "));
+            }
+            QuestionKind::NextReply { .. } => {
+                let _ = writeln!(out, "    (a reply code: 250, 354, +OK, -ERR, OK, NO...)");
+            }
+            QuestionKind::Count { .. } => {
+                let _ = writeln!(out, "    (a number)");
+            }
+        }
+        let mut ok = ask(&mut out, k, false).is_some_and(|a| quiz::grade(s, q, p, &a));
+        if !ok && given.is_none() {
+            ok = ask(&mut out, k, true).is_some_and(|a| quiz::grade(s, q, p, &a));
+        }
+        if ok {
+            right += 1;
+            let _ = writeln!(out, "  ✓ right: {}", p.answer);
+        } else {
+            let _ = writeln!(out, "  ✗ the answer is {}", p.answer);
+        }
+        match (&q.why, p.answered_by.and_then(|i| t.events.get(i))) {
+            (Some(why), _) => {
+                let _ = writeln!(out, "    {why}");
+            }
+            (None, Some(ev)) => {
+                let note = match &ev.kind {
+                    mailsim::EventKind::Segment(seg) => {
+                        format!(" — {} [{}]", seg.explain.note, seg.explain.rfc)
+                    }
+                    mailsim::EventKind::Datagram(d) => {
+                        format!(" — {} [{}]", d.explain.note, d.explain.rfc)
+                    }
+                    _ => String::new(),
+                };
+                let _ = writeln!(out, "    #{}: {}{note}", ev.id, report::summary(t, ev));
+            }
+            (None, None) => {}
+        }
+    }
+    let _ = writeln!(out, "\nScore: {right} of {}", posed.len());
+    if right == posed.len() && unasked.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 fn export(s: &Scenario, seed: Option<u64>, path: &PathBuf) -> ExitCode {
     let mut sim = Sim::new(s, seed);
     sim.run_to_end();
@@ -654,6 +808,17 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some(Command::Quiz {
+            file,
+            seed,
+            answers,
+        }) => match load(&file) {
+            Ok(s) => quiz(&s, &file.display().to_string(), seed, answers.as_deref()),
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
         Some(Command::Export { file, pcap, seed }) => match load(&file) {
             Ok(s) => export(&s, seed, &pcap),
             Err(e) => {
@@ -730,6 +895,17 @@ fn main() -> ExitCode {
                         // Valid, but a different story from the one meant: said, not failed.
                         for w in scenario::warn::warnings(&s) {
                             eprintln!("{}:{}: warning: {}", f.display(), w.line, w.message);
+                        }
+                        // Questions are held against the run: one it never reaches, or whose
+                        // typed answer it contradicts, is an error.
+                        if !s.questions.is_empty() {
+                            let mut sim = Sim::new(&s, None);
+                            sim.run_to_end();
+                            let name = f.display().to_string();
+                            for e in mailsim::quiz::check_questions(&s, sim.trace(), &name) {
+                                bad = true;
+                                eprintln!("{e}\n");
+                            }
                         }
                     }
                     Err(e) => {

@@ -398,3 +398,110 @@ fn screenshot_and_open_say_what_is_wrong_before_any_window() {
         );
     }
 }
+
+#[test]
+fn quiz_grades_answers_worked_out_from_the_run() {
+    let quiz = |file: &str, answers: &str| {
+        mailsim()
+            .args(["quiz", file, "--answers", answers])
+            .output()
+            .unwrap()
+    };
+    let out = quiz("scenarios/walkthrough.toml", "250,ns.example,2,4312,2");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\nScore: 5 of 5"), "{text}");
+    // The run up to each question is shown, and not past it: question 1 comes right after the
+    // RCPT TO, before the reply that answers it.
+    let q1 = text.find("Question 1 of 5").unwrap();
+    assert!(text[..q1].contains("C: RCPT TO:<bob@b.example>"));
+    assert!(!text[..q1].contains("S: 250 2.1.5"));
+    assert!(
+        text[q1..].contains("#12: S: 250 2.1.5 Ok, will relay — OK: this recipient is accepted")
+    );
+    // Other forms of the same answers: a choice by its text, a host by its label, an order by
+    // its items.
+    let out = quiz(
+        "scenarios/walkthrough.toml",
+        "250 Ok,a.example's DNS server,2,MAIL FROM > RCPT TO > DATA > QUIT,when the program says QUIT",
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let label = mailsim::scenario::parse("w", mailsim::WALKTHROUGH)
+        .unwrap()
+        .hosts[2]
+        .label
+        .clone();
+    if label == "a.example's DNS server" {
+        assert!(text.contains("Score: 5 of 5"), "{text}");
+    } else {
+        assert!(text.contains("Score: 4 of 5"), "{label}: {text}");
+    }
+    // Wrong ones: exit 1, and the right answer said.
+    let out = quiz("scenarios/walkthrough.toml", "550,mx.b.example,1,1234,1");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Score: 0 of 5"), "{text}");
+    assert!(text.contains("✗ the answer is 250") && text.contains("✗ the answer is ns.example"));
+    assert!(text.contains("✗ the answer is MAIL FROM > RCPT TO > DATA > QUIT"));
+    // As many answers as questions.
+    let out = quiz("scenarios/walkthrough.toml", "250");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gives 1 answers, and this quiz asks 5"));
+    for (file, answers) in [
+        ("scenarios/bounce-unknown-user.toml", "250,550,2,2"),
+        (
+            "scenarios/imap-two-computers.toml",
+            "OK,2,bob-home.b.example,2",
+        ),
+    ] {
+        let out = quiz(file, answers);
+        assert_eq!(out.status.code(), Some(0), "{file}");
+    }
+}
+
+#[test]
+fn check_holds_typed_answers_against_the_run() {
+    let dir = std::env::temp_dir().join(format!("mailsim-cli-quiz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("typed.toml");
+    // A teacher types 550 where the run answers 250, and asks about a reply that never comes.
+    let text = mailsim::WALKTHROUGH.replace(
+        "kind = \"next_reply\"\nhost = \"smtp.a.example\"",
+        "kind = \"next_reply\"\nhost = \"smtp.a.example\"\nanswer = \"550\"",
+    ) + "\n[[question]]\non = \"mx.b.example sends 421\"\nask = \"?\"\nkind = \"next_reply\"\n";
+    std::fs::write(&f, &text).unwrap();
+    let out = mailsim().arg("check").arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = text.lines().position(|l| l == "answer = \"550\"").unwrap() + 1;
+    assert!(
+        err.contains("error: the run answers `250`, not `550`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("--> {}:{line}:10", f.display())),
+        "{err}"
+    );
+    let on = text
+        .lines()
+        .position(|l| l == "on = \"mx.b.example sends 421\"")
+        .unwrap()
+        + 1;
+    assert!(
+        err.contains(&format!(
+            "{}:{on}: this question is never asked: nothing in the run matched `on = \"mx.b.example sends 421\"`",
+            f.display()
+        )),
+        "{err}"
+    );
+    // The right typed answer passes.
+    std::fs::write(&f, text.replace("answer = \"550\"", "answer = \"250\"").replace("\n[[question]]\non = \"mx.b.example sends 421\"\nask = \"?\"\nkind = \"next_reply\"\n", "")).unwrap();
+    let out = mailsim().arg("check").arg(&f).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

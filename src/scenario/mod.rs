@@ -7,6 +7,7 @@
 
 mod error;
 pub mod on;
+mod question;
 pub mod warn;
 pub mod words;
 
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use error::{ScenarioError, ScenarioErrors};
+pub use question::{KINDS as QUESTION_KINDS, QuestionDef, QuestionKind};
 
 use crate::engine::time::{SimDuration, SimTime, days_from_civil, parse_duration};
 use crate::protocols::dns::{Zone, ZoneRecord};
@@ -56,6 +58,8 @@ struct RawFile {
     faults: Vec<RawFault>,
     #[serde(default, rename = "domain")]
     domains: Vec<RawDomain>,
+    #[serde(default, rename = "question")]
+    questions: Vec<Spanned<question::RawQuestion>>,
 }
 
 /// A mail domain's place on the diagram: its name and what to call it.
@@ -599,6 +603,8 @@ pub struct Scenario {
     pub faults: Vec<FaultDef>,
     /// What the diagram calls each mail domain's region (`[[domain]]`), by domain.
     pub domain_labels: BTreeMap<String, String>,
+    /// Questions asked during the run (`[[question]]`), in the file's order.
+    pub questions: Vec<QuestionDef>,
 }
 
 impl Scenario {
@@ -960,6 +966,11 @@ impl Validator<'_> {
             .filter_map(|f| self.fault(f, &names, &hosts))
             .collect();
         let domain_labels = self.domains(&raw.domains, &hosts);
+        let questions = raw
+            .questions
+            .iter()
+            .filter_map(|q| self.question(q, &names))
+            .collect();
         Scenario {
             title: raw.title,
             description: raw.description,
@@ -975,6 +986,7 @@ impl Validator<'_> {
             expect_lines,
             faults,
             domain_labels,
+            questions,
         }
     }
 

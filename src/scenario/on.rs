@@ -10,7 +10,8 @@
 //!
 //! The text is `[HOST] WHAT`: a host of the scenario (any host when left out), then one of
 //! `queries DNS`, `queues a mail`, `stores a mail`, `downloads a mail`, `sends TEXT` (a segment
-//! whose bytes begin with TEXT, any case: a command like `RCPT TO` or a reply code like `550`).
+//! whose bytes begin with TEXT, any case: a command like `RCPT TO` or a reply code like `550`),
+//! `sends` (any segment with content).
 //! The step begins right after the first such event (at or after its `at`, when it has one), and
 //! only once.
 
@@ -82,6 +83,8 @@ pub fn parse(text: &str, hosts: &[String]) -> Result<Trigger, OnError> {
         "queues a mail" | "queues mail" | "queues" => Happening::QueuesMail,
         "stores a mail" | "stores mail" | "stores" => Happening::StoresMail,
         "downloads a mail" | "downloads mail" | "downloads" => Happening::DownloadsMail,
+        // Any message with content: a count of segments, say.
+        "sends" | "sends anything" | "sends a segment" => Happening::Sends(String::new()),
         _ => match lower.strip_prefix("sends ") {
             Some(what) if !what.trim().is_empty() => Happening::Sends(
                 what.trim()
@@ -139,6 +142,7 @@ impl Trigger {
             (Happening::Sends(text), EventKind::Segment(s)) => {
                 s.attempt == 0
                     && host_is(s.from.host)
+                    && !s.payload.is_empty()
                     && s.payload.len() >= text.len()
                     && s.payload[..text.len()].eq_ignore_ascii_case(text.as_bytes())
             }
@@ -181,6 +185,11 @@ mod tests {
             "`mx.b.example explodes` is not an event a step can wait for"
         );
         assert!(hint.contains("queries DNS"), "{hint}");
-        assert!(parse("sends", &hosts()).is_err());
+        assert!(parse("mx.b.example", &hosts()).is_err());
+        // `sends` alone is any segment with content.
+        assert_eq!(
+            parse("sends", &hosts()).unwrap().what,
+            Happening::Sends(String::new())
+        );
     }
 }
