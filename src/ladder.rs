@@ -126,9 +126,12 @@ pub fn rows(trace: &Trace, tcp: bool, hosts: bool) -> Vec<Row> {
         (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for e in &trace.events {
         let kind = match &e.kind {
-            EventKind::Step { index, total, text } => {
-                RowKind::Step(format!("Step {} of {total}: {text}", index + 1))
-            }
+            EventKind::Step {
+                number,
+                total,
+                text,
+                ..
+            } => RowKind::Step(format!("Step {number} of {total}: {text}")),
             EventKind::Segment(s) if s.payload.is_empty() && !tcp && !s.lost => {
                 let (syn, fin, rst) = (
                     s.flags.has(TcpFlags::SYN),

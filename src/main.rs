@@ -214,6 +214,10 @@ enum Command {
         /// Follow the mail with this subject (its journey highlighted).
         #[arg(long, value_name = "SUBJECT")]
         follow: Option<String>,
+        /// Stop at the scenario's questions as a student's window does: the first question
+        /// before the event is shown, asked, at its own moment.
+        #[arg(long)]
+        ask: bool,
     },
     /// Measure frame times: play for N frames and print time to first frame, p50, p95, max.
     #[cfg(feature = "gui")]
@@ -308,6 +312,7 @@ struct Launch {
     large_text: bool,
     view: ViewArg,
     follow: Option<String>,
+    ask: bool,
 }
 
 #[cfg(feature = "gui")]
@@ -323,6 +328,7 @@ fn window_with(l: Launch) -> ExitCode {
         large_text,
         view,
         follow,
+        ask,
     } = l;
     // A missing or bad file is said first, whatever the display.
     if let Some(f) = &file
@@ -369,6 +375,7 @@ fn window_with(l: Launch) -> ExitCode {
         large_text,
         view: view.into(),
         follow,
+        ask,
     };
     // A machine with a display but no usable GPU adapter makes the renderer panic: say so in one
     // line instead of a backtrace.
@@ -730,6 +737,7 @@ fn main() -> ExitCode {
             large_text,
             view,
             follow,
+            ask,
         }) => {
             // What the command line asked for must exist before any window opens.
             let s = match load(&file) {
@@ -751,6 +759,7 @@ fn main() -> ExitCode {
                 large_text,
                 view,
                 follow,
+                ask,
                 ..Launch::default()
             })
         }
@@ -884,28 +893,37 @@ fn main() -> ExitCode {
             for f in &files {
                 match load(f) {
                     Ok(s) => {
-                        println!(
-                            "{}: ok ({}, {}, {}, {})",
-                            f.display(),
-                            count(s.hosts.len(), "host"),
-                            count(s.steps.len(), "step"),
-                            count(s.expects.len(), "expectation"),
-                            count(s.faults.len(), "fault")
-                        );
+                        // Questions are held against the run: one it never reaches, or whose
+                        // typed answer it contradicts, is an error.
+                        let wrong = if s.questions.is_empty() {
+                            Vec::new()
+                        } else {
+                            let mut sim = Sim::new(&s, None);
+                            sim.run_to_end();
+                            mailsim::quiz::check_questions(&s, sim.trace())
+                        };
+                        if wrong.is_empty() {
+                            let questions = if s.questions.is_empty() {
+                                String::new()
+                            } else {
+                                format!(", {}", count(s.questions.len(), "question"))
+                            };
+                            println!(
+                                "{}: ok ({}, {}, {}, {}{questions})",
+                                f.display(),
+                                count(s.hosts.len(), "host"),
+                                count(s.steps.len(), "step"),
+                                count(s.expects.len(), "expectation"),
+                                count(s.faults.len(), "fault")
+                            );
+                        }
+                        for e in &wrong {
+                            bad = true;
+                            eprintln!("{e}\n");
+                        }
                         // Valid, but a different story from the one meant: said, not failed.
                         for w in scenario::warn::warnings(&s) {
                             eprintln!("{}:{}: warning: {}", f.display(), w.line, w.message);
-                        }
-                        // Questions are held against the run: one it never reaches, or whose
-                        // typed answer it contradicts, is an error.
-                        if !s.questions.is_empty() {
-                            let mut sim = Sim::new(&s, None);
-                            sim.run_to_end();
-                            let name = f.display().to_string();
-                            for e in mailsim::quiz::check_questions(&s, sim.trace(), &name) {
-                                bad = true;
-                                eprintln!("{e}\n");
-                            }
                         }
                     }
                     Err(e) => {

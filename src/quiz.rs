@@ -233,15 +233,17 @@ pub fn grade(s: &Scenario, q: &QuestionDef, p: &Posed, given: &str) -> bool {
 
 /// What `mailsim check` says about the questions, having run the scenario: a question the run
 /// never reaches, and a typed answer the run contradicts, each at its place in the file.
-pub fn check_questions(s: &Scenario, t: &Trace, file: &str) -> Vec<String> {
+pub fn check_questions(s: &Scenario, t: &Trace) -> Vec<ScenarioError> {
     let (posed, unasked) = pose(s, t);
     let mut out = Vec::new();
     for u in unasked {
-        let q = &s.questions[u.index];
-        out.push(format!(
-            "{file}:{}: this question is never asked: {}",
-            q.line, u.why
+        let mut e = s.questions[u.index].site.clone();
+        e.message = format!("this question is never asked: {}", u.why);
+        e.hint = Some(format!(
+            "with seed {}: `mailsim run FILE --brief --no-tcp` shows what does happen",
+            s.seed
         ));
+        out.push(e);
     }
     for p in posed {
         let q = &s.questions[p.index];
@@ -250,13 +252,23 @@ pub fn check_questions(s: &Scenario, t: &Trace, file: &str) -> Vec<String> {
             && !grade(s, q, &p, typed)
         {
             let mut e: ScenarioError = site.clone();
+            // An order typed as the items' numbers is said back in their words.
+            let typed = match &q.kind {
+                QuestionKind::Order { items } if typed.chars().all(|c| c.is_ascii_digit()) => typed
+                    .chars()
+                    .filter_map(|c| items.get((c as usize).wrapping_sub('1' as usize)))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" > "),
+                _ => typed.clone(),
+            };
             e.message = format!("the run answers `{}`, not `{typed}`", p.answer);
             e.hint = Some(
                 "leave `answer` out and mailsim works it out from the run, so it stays right \
                  when the scenario changes"
                     .into(),
             );
-            out.push(e.to_string());
+            out.push(e);
         }
     }
     out

@@ -47,7 +47,12 @@ fn loss_tag(attempt: u8, lost: bool) -> &'static str {
 /// The one-line summary of an event, without its time: what a list or a packet label shows.
 pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
     match &ev.kind {
-        EventKind::Step { index, total, text } => format!("Step {} of {total}: {text}", index + 1),
+        EventKind::Step {
+            number,
+            total,
+            text,
+            ..
+        } => format!("Step {number} of {total}: {text}"),
         EventKind::Segment(s) if s.payload.is_empty() => {
             format!(
                 "{}[{}] seq={} ack={}",
@@ -281,8 +286,13 @@ fn direction_json(d: Direction) -> &'static str {
 pub fn event_json(t: &Trace, ev: &TraceEvent) -> Value {
     let base = json!({ "id": ev.id, "time_us": ev.time.as_micros(), "time": ev.time.to_string(), "summary": summary(t, ev) });
     let extra = match &ev.kind {
-        EventKind::Step { index, total, text } => {
-            json!({ "type": "step", "step": index + 1, "steps": total, "narration": text })
+        EventKind::Step {
+            index,
+            number,
+            total,
+            text,
+        } => {
+            json!({ "type": "step", "step": number, "steps": total, "index": index, "narration": text })
         }
         EventKind::Segment(s) => json!({
             "type": "segment", "conn": s.conn, "from": endpoint_json(t, s.from), "to": endpoint_json(t, s.to),

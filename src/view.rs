@@ -60,6 +60,8 @@ pub struct WorldView {
     pub hosts: Vec<HostView>,
     /// The current step (index), if one has begun.
     pub step: Option<usize>,
+    /// Its number in the order steps began ("Step n of m").
+    pub step_number: Option<usize>,
 }
 
 /// The world after the events `0..=cursor` (`None`: before the first event).
@@ -77,13 +79,17 @@ pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> Wor
         })
         .collect();
     let mut step = None;
+    let mut step_number = None;
     // conn → [client end, server end] as (host, port, state, fin)
     let mut conns: BTreeMap<u32, [(usize, u16, &'static str, bool); 2]> = BTreeMap::new();
     let mut protocols: BTreeMap<u32, Protocol> = BTreeMap::new();
     let end = cursor.map_or(0, |c| (c + 1).min(trace.events.len()));
     for ev in &trace.events[..end] {
         match &ev.kind {
-            EventKind::Step { index, .. } => step = Some(*index),
+            EventKind::Step { index, number, .. } => {
+                step = Some(*index);
+                step_number = Some(*number);
+            }
             EventKind::Segment(s) => {
                 let side =
                     usize::from(s.direction == crate::engine::trace::Direction::ServerToClient);
@@ -191,7 +197,11 @@ pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> Wor
             });
         }
     }
-    WorldView { hosts, step }
+    WorldView {
+        hosts,
+        step,
+        step_number,
+    }
 }
 
 #[cfg(test)]

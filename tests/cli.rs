@@ -488,12 +488,18 @@ fn check_holds_typed_answers_against_the_run() {
         .unwrap()
         + 1;
     assert!(
-        err.contains(&format!(
-            "{}:{on}: this question is never asked: nothing in the run matched `on = \"mx.b.example sends 421\"`",
-            f.display()
-        )),
+        err.contains(
+            "error: this question is never asked: nothing in the run matched \
+             `on = \"mx.b.example sends 421\"`"
+        ),
         "{err}"
     );
+    assert!(
+        err.contains(&format!("--> {}:{on}:6", f.display())),
+        "{err}"
+    );
+    // No "ok" for a file that fails.
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
     // The right typed answer passes.
     std::fs::write(&f, text.replace("answer = \"550\"", "answer = \"250\"").replace("\n[[question]]\non = \"mx.b.example sends 421\"\nask = \"?\"\nkind = \"next_reply\"\n", "")).unwrap();
     let out = mailsim().arg("check").arg(&f).output().unwrap();

@@ -13,7 +13,12 @@ use mailsim::app::{
 use mailsim::view::view_at;
 use mailsim::{EventKind, MailboxChange};
 
+/// The walkthrough's window logic, playing through its questions (as screenshots do).
 fn app() -> App {
+    app_with_questions(false)
+}
+
+fn app_with_questions(ask: bool) -> App {
     let mut app = App::new();
     app.add_plugins(MinimalPlugins)
         .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
@@ -21,6 +26,7 @@ fn app() -> App {
         )))
         .insert_resource(Model::walkthrough());
     logic_plugin(&mut app);
+    app.world_mut().resource_mut::<Settings>().ask_questions = ask;
     app.update();
     app
 }
@@ -361,4 +367,87 @@ fn a_queue_entry_can_be_followed() {
     send(&mut app, UiCommand::FollowQueued(id));
     let j = app.world().resource::<Selection>().journey.clone().unwrap();
     assert_eq!(j.subject, "Lunch on Friday?");
+}
+
+/// Predict, then see: playing stops at a question, the answer is graded against the run (a
+/// second try after a wrong one), and only Continue plays on to the bytes that answer it.
+#[test]
+fn questions_stop_the_run_until_answered_and_grade_the_answer() {
+    use mailsim::app::{Quiz, QuizCommand};
+    let mut app = app_with_questions(true);
+    let quiz = |app: &App| {
+        let q = app.world().resource::<Quiz>();
+        (q.open, q.score(), q.posed.clone())
+    };
+    let (open, (_, n), posed) = quiz(&app);
+    assert_eq!((open, n), (None, 5));
+    send(&mut app, UiCommand::TogglePlay);
+    let mut frames = 0;
+    while quiz(&app).0.is_none() && frames < 5000 {
+        app.update();
+        frames += 1;
+    }
+    // Stopped right after the RCPT TO, before the reply that answers it.
+    assert_eq!(quiz(&app).0, Some(0));
+    assert_eq!(cursor(&app), posed[0].after);
+    assert!(!app.world().resource::<Cursor>().playing);
+    let reply = posed[0].answered_by.unwrap();
+    assert!(reply > posed[0].after.unwrap());
+    // It cannot be stepped past while unanswered; looking back is allowed.
+    send(&mut app, UiCommand::StepForward);
+    assert_eq!(cursor(&app), posed[0].after);
+    send(&mut app, UiCommand::StepBack);
+    assert_eq!(cursor(&app), posed[0].after.map(|a| a - 1));
+    send(&mut app, UiCommand::StepForward);
+    // Wrong, then wrong again: the right answer is told, and counted wrong.
+    send_quiz(&mut app, QuizCommand::Answer("550".into()));
+    assert!(app.world().resource::<Quiz>().given[0].is_none());
+    assert_eq!(
+        app.world().resource::<Quiz>().wrong_once.as_deref(),
+        Some("550")
+    );
+    send_quiz(&mut app, QuizCommand::Answer("354".into()));
+    let g = app.world().resource::<Quiz>().given[0].clone().unwrap();
+    assert!(!g.right && g.tries == 2);
+    send_quiz(&mut app, QuizCommand::Continue);
+    assert!(app.world().resource::<Cursor>().playing);
+    // The next question: which host gets the next packet; a click on the DNS server answers it.
+    let mut frames = 0;
+    while quiz(&app).0 != Some(1) && frames < 5000 {
+        app.update();
+        frames += 1;
+    }
+    assert_eq!(cursor(&app), posed[1].after);
+    let ns = app
+        .world()
+        .resource::<Model>()
+        .scenario
+        .host_index("ns.example")
+        .unwrap();
+    send(&mut app, UiCommand::SelectHost(Some(ns)));
+    let q = app.world().resource::<Quiz>();
+    assert!(q.given[1].as_ref().is_some_and(|g| g.right && g.tries == 1));
+    assert_eq!(q.score(), (1, 5));
+    // Questions off: it plays to the end without stopping.
+    send_quiz(&mut app, QuizCommand::Continue);
+    send_quiz(&mut app, QuizCommand::Enable(false));
+    let n_events = app.world().resource::<Model>().trace.events.len();
+    for _ in 0..20_000 {
+        app.update();
+        if cursor(&app) == Some(n_events - 1) {
+            break;
+        }
+    }
+    assert_eq!(cursor(&app), Some(n_events - 1));
+    assert_eq!(quiz(&app).0, None);
+    // Again: every answer forgotten, back to the start, questions on.
+    send_quiz(&mut app, QuizCommand::Again);
+    let q = app.world().resource::<Quiz>();
+    assert!(q.enabled && q.given.iter().all(Option::is_none));
+    assert_eq!(cursor(&app), None);
+}
+
+fn send_quiz(app: &mut App, c: mailsim::app::QuizCommand) {
+    app.world_mut().write_message(c);
+    app.update();
 }

@@ -767,3 +767,50 @@ fn a_step_whose_event_never_comes_is_reported() {
         "mx.b.example sends 550"
     );
 }
+
+/// "Step n of m" counts steps in the order they begin, whatever their order in the file: an `on`
+/// step written first but waiting for a later event is numbered when it begins.
+#[test]
+fn steps_are_numbered_in_the_order_they_begin() {
+    let stored = "[[step]]\non = \"mx.b.example stores a mail\"\n";
+    assert!(mailsim::WALKTHROUGH.contains(stored));
+    // The "stored" narration moved to the top of the file's steps.
+    let text =
+        mailsim::WALKTHROUGH.replacen(stored, "[[step]]\non = \"mx.b.example sends 220\"\n", 1);
+    let first_step = text.find("[[step]]").unwrap();
+    let text = format!(
+        "{}{stored}narration = \"Stored.\"\n\n{}",
+        &text[..first_step],
+        &text[first_step..]
+    );
+    let s = scenario::parse("w.toml", &text).unwrap();
+    let mut sim = Sim::new(&s, None);
+    sim.run_to_end();
+    let steps: Vec<(usize, usize)> = sim
+        .trace()
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Step { index, number, .. } => Some((index, number)),
+            _ => None,
+        })
+        .collect();
+    let numbers: Vec<usize> = steps.iter().map(|s| s.1).collect();
+    assert_eq!(numbers, (1..=s.steps.len()).collect::<Vec<_>>());
+    // The file's order is not the order they began in.
+    let indices: Vec<usize> = steps.iter().map(|s| s.0).collect();
+    assert!(indices.windows(2).any(|w| w[0] > w[1]), "{indices:?}");
+    let text = report::summary(
+        sim.trace(),
+        sim.trace()
+            .events
+            .iter()
+            .rev()
+            .find(|e| matches!(e.kind, EventKind::Step { .. }))
+            .unwrap(),
+    );
+    assert!(
+        text.starts_with(&format!("Step {} of {}", s.steps.len(), s.steps.len())),
+        "{text}"
+    );
+}

@@ -72,7 +72,7 @@ fn poll(
     }
     let toggled = live.masked == settings.show_passwords;
     let due = live.updated.is_none_or(|t| t.elapsed() >= TAKE_EVERY);
-    if !toggled && !(live.pending && due) {
+    if !(toggled || live.pending && due) {
         return;
     }
     live.pending = false;

@@ -14,6 +14,7 @@ mod live;
 pub mod model;
 mod overlay;
 mod panels;
+pub mod quiz;
 mod screenshot;
 
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ use bevy_egui::{EguiGlobalSettings, EguiPlugin};
 
 pub use diagram::{DiagramLayout, PacketView, packets_in_flight, world_of};
 pub use model::{AtCursor, Cursor, Model, Selection, Settings, UiCommand, visible_rows};
+pub use quiz::{Quiz, QuizCommand};
 
 /// How to open the window.
 #[derive(Debug, Clone)]
@@ -50,11 +52,15 @@ pub struct Options {
     pub view: model::View,
     /// Start following the mail with this subject.
     pub follow: Option<String>,
+    /// With `screenshot`: stop at the scenario's questions as a student's window does (the first
+    /// one before the event is then shown, asked).
+    pub ask: bool,
 }
 
 /// The window-free part: the model, the cursor and the commands (what tests drive headless).
 pub fn logic_plugin(app: &mut App) {
     model::plugin(app);
+    quiz::plugin(app);
 }
 
 /// bevy_egui 0.42 tells egui the modifier keys every frame, changed or not, and egui repaints on
@@ -148,6 +154,7 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
         settings.large_text = opts.large_text;
         settings.live = opts.serve.is_some();
         settings.view = opts.view;
+        settings.ask_questions = opts.screenshot.is_none() || opts.ask;
     }
     if let Some(subject) = &opts.follow {
         app.world_mut()

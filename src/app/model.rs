@@ -48,6 +48,11 @@ pub const BUNDLED: &[(&str, &str, &str)] = &[
         include_str!("../../scenarios/bounce-unknown-user.toml"),
     ),
     (
+        "Cc and Bcc",
+        "cc-and-bcc.toml",
+        include_str!("../../scenarios/cc-and-bcc.toml"),
+    ),
+    (
         "B's server is down: the mail waits and is retried",
         "server-down-retry.toml",
         include_str!("../../scenarios/server-down-retry.toml"),
@@ -271,6 +276,8 @@ pub struct Settings {
     pub live: bool,
     /// Show the credentials real programs send (live runs hide them: the projector is public).
     pub show_passwords: bool,
+    /// Stop at the scenario's questions and ask them (off for screenshots unless asked for).
+    pub ask_questions: bool,
 }
 
 impl Default for Settings {
@@ -282,6 +289,7 @@ impl Default for Settings {
             search: String::new(),
             live: false,
             show_passwords: false,
+            ask_questions: true,
         }
     }
 }
@@ -451,7 +459,10 @@ pub fn apply_commands(
             UiCommand::PrevStep | UiCommand::NextStep => {
                 cursor.playing = false;
                 let at = cursor.index;
-                let starts = &model.step_starts;
+                // In the order the steps began (an `on` step may begin before one above it).
+                let mut starts = model.step_starts.clone();
+                starts.sort_unstable();
+                let starts = &starts;
                 let target = if *c == UiCommand::NextStep {
                     starts.iter().copied().find(|&s| at.is_none_or(|a| s > a))
                 } else {

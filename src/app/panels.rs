@@ -63,8 +63,11 @@ fn ui_system(
     mut browser: ResMut<FileBrowser>,
     mut ladder: ResMut<super::ladder::LadderRows>,
     mut commands: MessageWriter<UiCommand>,
+    mut quiz: ResMut<super::quiz::Quiz>,
+    mut quiz_commands: MessageWriter<super::quiz::QuizCommand>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
+    let mut quiz_out = Vec::new();
     let zoom = if settings.large_text {
         crate::layout::LARGE_TEXT_ZOOM
     } else {
@@ -94,7 +97,15 @@ fn ui_system(
     let large = settings.large_text;
     let id = |name: &str| format!("{name}{}", if large { "+" } else { "" });
     egui::Panel::top("toolbar").show(&mut root, |ui| {
-        toolbar_ui(ui, &model, &cursor, &mut settings, &mut browser, &mut out)
+        toolbar_ui(
+            ui,
+            &model,
+            &cursor,
+            &mut settings,
+            &mut browser,
+            &mut out,
+            |ui: &mut egui::Ui| super::quiz::toolbar_ui(ui, &quiz, &mut quiz_out),
+        )
     });
     egui::Panel::bottom(id("bottom"))
         .resizable(true)
@@ -207,7 +218,9 @@ fn ui_system(
         }
     }
     super::files::browser_ui(ctx, &mut browser, &mut out);
+    super::quiz::question_ui(ctx, &model, &mut quiz, &mut quiz_out);
     commands.write_batch(out);
+    quiz_commands.write_batch(quiz_out);
     Ok(())
 }
 
@@ -256,6 +269,7 @@ fn toolbar_ui(
     settings: &mut Settings,
     browser: &mut FileBrowser,
     out: &mut Vec<UiCommand>,
+    more: impl FnOnce(&mut egui::Ui),
 ) {
     ui.horizontal_wrapped(|ui| {
         if ui
@@ -325,6 +339,7 @@ fn toolbar_ui(
         ui.separator();
         ui.toggle_value(&mut settings.large_text, "A+")
             .on_hover_text("Larger text, for projectors (Ctrl +)");
+        more(ui);
         if settings.live {
             ui.toggle_value(&mut settings.show_passwords, "Show passwords")
                 .on_hover_text(
@@ -362,7 +377,8 @@ fn narration_ui(ui: &mut egui::Ui, model: &Model, at: &AtCursor, out: &mut Vec<U
     let total = model.scenario.steps.len();
     match at.0.step {
         Some(s) => {
-            ui.label(RichText::new(format!("Step {} of {total}", s + 1)).strong());
+            let n = at.0.step_number.unwrap_or(s + 1);
+            ui.label(RichText::new(format!("Step {n} of {total}")).strong());
             ui.add(
                 egui::Label::new(RichText::new(&model.scenario.steps[s].narration).size(16.0))
                     .wrap(),

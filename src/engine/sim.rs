@@ -263,6 +263,8 @@ pub struct Sim {
     timed: Vec<usize>,
     /// The steps that wait for an event (`on`) and have not begun yet, in the file's order.
     waiting: Vec<usize>,
+    /// How many steps have begun (their "Step n of m" counts in the order they begin).
+    pub(crate) steps_begun: usize,
     /// Work a webmail server does for a browser's request, by the connection doing it.
     pub(crate) web_jobs: BTreeMap<usize, crate::nodes::WebJob>,
     /// What a long live run's trace keeps (`None`: everything).
@@ -333,6 +335,7 @@ impl Sim {
             waiting: (0..scenario.steps.len())
                 .filter(|&i| scenario.steps[i].on.is_some())
                 .collect(),
+            steps_begun: 0,
             web_jobs: BTreeMap::new(),
             keep: None,
             secret_source: None,

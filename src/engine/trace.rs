@@ -189,7 +189,11 @@ pub enum ListChange {
 pub enum EventKind {
     /// A narrated step began.
     Step {
+        /// Its index in the scenario's steps.
         index: usize,
+        /// The how-manyth step to begin (1-based): steps that wait for an event (`on`) may
+        /// begin in another order than the file's.
+        number: usize,
         total: usize,
         text: String,
     },

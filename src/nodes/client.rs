@@ -81,6 +81,10 @@ impl Sim {
             self.now,
             EventKind::Step {
                 index: i,
+                number: {
+                    self.steps_begun += 1;
+                    self.steps_begun
+                },
                 total,
                 text: step.narration.clone(),
             },

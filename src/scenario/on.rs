@@ -93,7 +93,7 @@ pub fn parse(text: &str, hosts: &[String]) -> Result<Trigger, OnError> {
             ),
             _ => {
                 return Err((
-                    format!("`{t}` is not an event a step can wait for"),
+                    format!("`{t}` is not an event mailsim knows"),
                     format!(
                         "write a host, then what it does: {}; for example \
                          on = \"mx.b.example sends 250\" or on = \"smtp.a.example queries DNS\"",
@@ -180,10 +180,7 @@ mod tests {
         assert_eq!(at, Some(0..11));
         assert!(hint.contains("did you mean `mx.b.example`?"), "{hint}");
         let (m, hint, _) = parse("mx.b.example explodes", &hosts()).unwrap_err();
-        assert_eq!(
-            m,
-            "`mx.b.example explodes` is not an event a step can wait for"
-        );
+        assert_eq!(m, "`mx.b.example explodes` is not an event mailsim knows");
         assert!(hint.contains("queries DNS"), "{hint}");
         assert!(parse("mx.b.example", &hosts()).is_err());
         // `sends` alone is any segment with content.

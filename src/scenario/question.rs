@@ -76,6 +76,8 @@ pub struct QuestionDef {
     pub why: Option<String>,
     /// The line of the file it begins on (1-based).
     pub line: usize,
+    /// Where its `on` (or `at`) is written (its message left to fill), for `mailsim check`.
+    pub site: ScenarioError,
 }
 
 /// A typed answer as text: a string, a number, or a list (for `order`).
@@ -287,6 +289,7 @@ impl Validator<'_> {
             typed_site,
             why: q.why.clone(),
             line: self.line_of(anchor.start),
+            site: ScenarioError::at(self.file, self.source, anchor, "", None),
         })
     }
 }

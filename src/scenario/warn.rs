@@ -123,6 +123,39 @@ pub fn warnings(s: &Scenario) -> Vec<Warning> {
             }
         }
     }
+    // A recipient's domain that the DNS knows nothing of: its mail bounces at once.
+    let mut nowhere: Vec<String> = Vec::new();
+    for st in &s.steps {
+        let (StepAction::Send { to, cc, bcc, .. }, Some(h)) = (&st.action, st.host) else {
+            continue;
+        };
+        let Some(cl) = &s.hosts[h].client else {
+            continue;
+        };
+        let server = &s.hosts[cl.outgoing];
+        for rcpt in to.iter().chain(cc).chain(bcc) {
+            let d = rcpt.domain_lower();
+            // The sender's own server keeps that domain's mailboxes: no DNS needed.
+            if server
+                .domain
+                .as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case(&d))
+                || s.zone.get(&d).is_some()
+                || nowhere.contains(&d)
+            {
+                continue;
+            }
+            nowhere.push(d.clone());
+            out.push(Warning {
+                line: st.line,
+                message: format!(
+                    "mail to {rcpt} will bounce: the DNS has no MX record for {d} and no host \
+                     is called {d} (add [[dns]] name = \"{d}\", type = \"MX\", exchange = \
+                     \"the host that receives its mail\")"
+                ),
+            });
+        }
+    }
     out.sort_by_key(|w| w.line);
     out
 }
