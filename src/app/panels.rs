@@ -218,7 +218,7 @@ fn ui_system(
         }
     }
     super::files::browser_ui(ctx, &mut browser, &mut out);
-    super::quiz::question_ui(ctx, &model, &mut quiz, &mut quiz_out);
+    super::quiz::question_ui(ctx, rect, &model, &mut quiz, &mut quiz_out);
     commands.write_batch(out);
     quiz_commands.write_batch(quiz_out);
     Ok(())
@@ -329,13 +329,17 @@ fn toolbar_ui(
         // Events by their ids, as the event list, the inspector and `mailsim run` call them.
         let n = model.trace.events.len();
         let at = match cursor.index {
-            Some(i) => format!("event #{i} of #0–#{}", n.saturating_sub(1)),
-            None => format!("before event #0 of #0–#{}", n.saturating_sub(1)),
+            Some(i) => format!("event #{i}"),
+            None => "before event #0".into(),
         };
         let t = cursor
             .index
             .map_or("0.000s".into(), |i| model.trace.events[i].time.to_string());
-        ui.label(format!("{at} · {t}"));
+        ui.label(format!("{at} · {t}")).on_hover_text(format!(
+            "This run's events are #0 to #{}, as the event list, the inspector and \
+             `mailsim run` number them",
+            n.saturating_sub(1)
+        ));
         ui.separator();
         ui.toggle_value(&mut settings.large_text, "A+")
             .on_hover_text("Larger text, for projectors (Ctrl +)");

@@ -231,9 +231,11 @@ fn answering(model: &Model, i: usize) -> Option<String> {
     ))
 }
 
-/// The question window, over the diagram, while a question is open.
+/// The question window, in the lower right corner of the diagram (`area`: where hosts and packet
+/// labels are least often), while a question is open.
 pub(super) fn question_ui(
     ctx: &egui::Context,
+    area: egui::Rect,
     model: &Model,
     quiz: &mut Quiz,
     out: &mut Vec<QuizCommand>,
@@ -247,8 +249,9 @@ pub(super) fn question_ui(
         .id(egui::Id::new("question"))
         .collapsible(false)
         .resizable(false)
-        .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, 60.0))
-        .default_width(460.0)
+        .pivot(egui::Align2::RIGHT_BOTTOM)
+        .default_pos(area.right_bottom() - egui::vec2(10.0, 10.0))
+        .default_width(440.0)
         .show(ctx, |ui| {
             ui.add(egui::Label::new(RichText::new(&q.ask).size(17.0).strong()).wrap());
             ui.add_space(6.0);
