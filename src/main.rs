@@ -402,16 +402,46 @@ fn window_with(l: Launch) -> ExitCode {
             ExitCode::from(2)
         }
         Err(_) if screenshot.is_none() => {
-            let why = PANIC.lock().map(|m| m.clone()).unwrap_or_default();
+            let why = window_failure(&PANIC.lock().map(|m| m.clone()).unwrap_or_default());
             eprintln!(
                 "mailsim: no window could be opened ({why}), so here is the transcript instead"
             );
             transcript(&file)
         }
         Err(_) => {
-            let why = PANIC.lock().map(|m| m.clone()).unwrap_or_default();
+            let why = window_failure(&PANIC.lock().map(|m| m.clone()).unwrap_or_default());
             eprintln!("mailsim: the window failed: {why}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Why the window could not open, in a user's words: the renderer's and the windowing library's
+/// messages name source files and registry paths that mean nothing to a teacher.
+#[cfg(feature = "gui")]
+fn window_failure(panic: &str) -> String {
+    let display = ["WAYLAND_DISPLAY", "DISPLAY"].into_iter().find_map(|v| {
+        std::env::var(v)
+            .ok()
+            .filter(|x| !x.is_empty())
+            .map(|x| format!("{v}={x}"))
+    });
+    let lower = panic.to_ascii_lowercase();
+    if lower.contains("event loop") || lower.contains("display") || lower.contains("wayland") {
+        match display {
+            Some(d) => format!("the display {d} could not be reached"),
+            None => "no display could be reached".into(),
+        }
+    } else if lower.contains("adapter") || lower.contains("gpu") || lower.contains("vulkan") {
+        "no graphics driver could draw it (it needs Vulkan, Metal, DirectX 12 or OpenGL)".into()
+    } else {
+        // The message's first words, without the place in the source it came from.
+        let first = panic.split(" at /").next().unwrap_or(panic);
+        let first = first.split(['(', '{']).next().unwrap_or(first).trim();
+        if first.is_empty() {
+            "the window system refused".into()
+        } else {
+            first.to_string()
         }
     }
 }

@@ -511,3 +511,21 @@ fn check_holds_typed_answers_against_the_run() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[cfg(feature = "gui")]
+#[test]
+fn a_display_that_cannot_be_reached_is_one_plain_line_then_the_transcript() {
+    let out = mailsim()
+        .env("DISPLAY", ":4242")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim_end(),
+        "mailsim: no window could be opened (the display DISPLAY=:4242 could not be reached), \
+         so here is the transcript instead"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("── Step 1 of 7"));
+}
