@@ -360,6 +360,15 @@ fn a_classrooms_computers_are_a_few_icons_newest_first() {
             .map(|l| l.text.as_str())
             .collect();
         assert_eq!(label.join(" "), "+26 more computers", "{what}");
+        // It stands for many: no one computer's name or address under it.
+        assert!(
+            stand_in
+                .lines
+                .iter()
+                .all(|l| l.kind == mailsim::layout::LineKind::Label),
+            "{what}: {:?}",
+            stand_in.lines
+        );
         for &i in &members[5..] {
             assert!(l.hosts[i].hidden, "{what}");
             assert_eq!(l.hosts[i].center, stand_in.center, "{what}");

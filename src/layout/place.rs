@@ -122,7 +122,8 @@ struct Cell {
     h: f32,
 }
 
-fn cell(s: &Scenario, i: usize, detail: Detail) -> Cell {
+/// `stand_in`: the icon that stands for a room's other computers, which has no one name.
+fn cell(s: &Scenario, i: usize, detail: Detail, stand_in: bool) -> Cell {
     let h = &s.hosts[i];
     let icon = icon_size(detail);
     let mut lines = Vec::new();
@@ -135,10 +136,10 @@ fn cell(s: &Scenario, i: usize, detail: Detail) -> Cell {
                 lines.push((part, LineKind::Label, LABEL, false));
             }
         }
-        if detail <= Detail::Name {
+        if detail <= Detail::Name && !stand_in {
             lines.push((h.name.clone(), LineKind::Name, MONO, true));
         }
-        if detail == Detail::Full {
+        if detail == Detail::Full && !stand_in {
             lines.push((h.ip.to_string(), LineKind::Ip, MONO, true));
         }
         let mut badges: Vec<&str> = Vec::new();
@@ -631,7 +632,9 @@ pub(super) fn place(
         Detail::Short,
         Detail::Hover,
     ] {
-        let cells: Vec<Cell> = (0..n).map(|i| cell(s, i, detail)).collect();
+        let cells: Vec<Cell> = (0..n)
+            .map(|i| cell(s, i, detail, stand_in == Some(i)))
+            .collect();
         let mut pick: Option<(Orientation, f32, Arrangement)> = None;
         // How big things get, with a preference for the left-to-right story.
         let worth = |o: Orientation, scale: f32| {
