@@ -97,6 +97,18 @@ enum Command {
         #[arg(long, value_name = "A,B,...")]
         answers: Option<String>,
     },
+    /// What if? Run two scenarios (a lesson's file and a changed copy) and print where the runs
+    /// part and how each ends. Exit status: 0 when the runs are the same, 1 when they differ,
+    /// 2 on a bad file.
+    Diff {
+        /// The first scenario file.
+        a: PathBuf,
+        /// The second.
+        b: PathBuf,
+        /// Use this seed for both instead of each file's.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Run a scenario and write every packet to a pcap file for Wireshark or tshark.
     Export {
         /// The scenario file (.toml).
@@ -624,6 +636,59 @@ fn quiz(s: &Scenario, file: &str, seed: Option<u64>, answers: Option<&str>) -> E
     }
 }
 
+/// `mailsim diff`: the first event where two runs part, the events around it in each, and how
+/// each run ends.
+fn diff(a: (&Scenario, &str), b: (&Scenario, &str), seed: Option<u64>) -> ExitCode {
+    let run = |s: &Scenario| {
+        let mut sim = Sim::new(s, seed);
+        sim.run_to_end();
+        sim
+    };
+    let (ra, rb) = (run(a.0), run(b.0));
+    let (ta, tb) = (ra.trace(), rb.trace());
+    let mut out = io::stdout().lock();
+    let Some(i) = mailsim::diff::first_difference(ta, tb) else {
+        let _ = writeln!(
+            out,
+            "The runs are the same: {} events, event for event.",
+            ta.events.len()
+        );
+        return ExitCode::SUCCESS;
+    };
+    let _ = writeln!(
+        out,
+        "The runs agree for {i} events{}; they part at event #{i}.",
+        i.checked_sub(1)
+            .map(|p| format!(" (until {})", ta.events[p].time))
+            .unwrap_or_default()
+    );
+    for (name, t) in [(a.1, ta), (b.1, tb)] {
+        let _ = writeln!(out, "\n{name}:");
+        // The shared event before, then a few of this run's own (TCP's control segments left out).
+        let from = i.saturating_sub(1);
+        let shown = t.events[from..]
+            .iter()
+            .filter(|e| e.id < i || !report::is_tcp_control(e))
+            .take(6);
+        for e in shown {
+            if e.id == i {
+                let _ = writeln!(out, "{:>14}  ── here the runs part ──", "");
+            }
+            let _ = report::write_event(&mut out, t, e, true);
+        }
+        if i >= t.events.len() {
+            let _ = writeln!(out, "          (the run ends here)");
+        }
+    }
+    for (name, sim) in [(a.1, &ra), (b.1, &rb)] {
+        let _ = writeln!(out, "\nHow {name} ends:");
+        for line in mailsim::diff::outcome(sim) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    ExitCode::from(1)
+}
+
 fn export(s: &Scenario, seed: Option<u64>, path: &PathBuf) -> ExitCode {
     let mut sim = Sim::new(s, seed);
     sim.run_to_end();
@@ -854,6 +919,17 @@ fn main() -> ExitCode {
         }) => match load(&file) {
             Ok(s) => quiz(&s, &file.display().to_string(), seed, answers.as_deref()),
             Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
+        Some(Command::Diff { a, b, seed }) => match (load(&a), load(&b)) {
+            (Ok(sa), Ok(sb)) => diff(
+                (&sa, &a.display().to_string()),
+                (&sb, &b.display().to_string()),
+                seed,
+            ),
+            (Err(e), _) | (_, Err(e)) => {
                 eprintln!("{e}");
                 ExitCode::from(2)
             }

@@ -529,3 +529,68 @@ fn a_display_that_cannot_be_reached_is_one_plain_line_then_the_transcript() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("── Step 1 of 7"));
 }
+
+#[test]
+fn diff_finds_where_two_runs_part_and_how_each_ends() {
+    let dir = std::env::temp_dir().join(format!("mailsim-cli-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("typo.toml");
+    std::fs::write(
+        &f,
+        mailsim::WALKTHROUGH.replace("to = [\"bob@b.example\"]", "to = [\"bobb@b.example\"]"),
+    )
+    .unwrap();
+    let out = mailsim()
+        .args(["diff", "scenarios/walkthrough.toml"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("The runs agree for 2 events (until 0.000s); they part at event #2."),
+        "{text}"
+    );
+    let (a, b) = text.split_once(&format!("\n{}:\n", f.display())).unwrap();
+    let after = |t: &str| {
+        t.split("── here the runs part ──\n")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(after(a).contains("to bob@b.example through"), "{a}");
+    assert!(after(b).contains("to bobb@b.example through"), "{b}");
+    assert!(text.contains("How scenarios/walkthrough.toml ends:\n  0.763s: stored \"Lunch on Friday?\" for bob on mx.b.example"), "{text}");
+    assert!(
+        text.contains(
+            "a bounce \"Undelivered Mail Returned to Sender\" for alice on smtp.a.example"
+        )
+    );
+    // The same file twice: the same run, exit 0.
+    let out = mailsim()
+        .args([
+            "diff",
+            "scenarios/walkthrough.toml",
+            "scenarios/walkthrough.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("The runs are the same: 79 events"));
+    // --seed runs both with that seed: still the same run.
+    let out = mailsim()
+        .args([
+            "diff",
+            "scenarios/walkthrough.toml",
+            "scenarios/walkthrough.toml",
+            "--seed",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    std::fs::remove_dir_all(&dir).ok();
+}
