@@ -199,6 +199,10 @@ enum Command {
         /// The window's size at the start, WIDTHxHEIGHT (a projector's, say).
         #[arg(long, default_value = "1280x720", value_parser = parse_size)]
         size: (u32, u32),
+        /// Start in presenter mode (P in the window): the diagram fills the screen, the
+        /// narration is a caption, playing pauses at each narrated step.
+        #[arg(long)]
+        present: bool,
     },
     /// Render the window at an event (with that message selected) to a PNG, then exit.
     #[cfg(feature = "gui")]
@@ -230,6 +234,9 @@ enum Command {
         /// before the event is shown, asked, at its own moment.
         #[arg(long)]
         ask: bool,
+        /// In presenter mode.
+        #[arg(long)]
+        present: bool,
     },
     /// Measure frame times: play for N frames and print time to first frame, p50, p95, max.
     #[cfg(feature = "gui")]
@@ -325,6 +332,7 @@ struct Launch {
     view: ViewArg,
     follow: Option<String>,
     ask: bool,
+    present: bool,
 }
 
 #[cfg(feature = "gui")]
@@ -341,6 +349,7 @@ fn window_with(l: Launch) -> ExitCode {
         view,
         follow,
         ask,
+        present,
     } = l;
     // A missing or bad file is said first, whatever the display.
     if let Some(f) = &file
@@ -388,6 +397,7 @@ fn window_with(l: Launch) -> ExitCode {
         view: view.into(),
         follow,
         ask,
+        present,
     };
     // A machine with a display but no usable GPU adapter makes the renderer panic: say so in one
     // line instead of a backtrace.
@@ -801,6 +811,7 @@ fn main() -> ExitCode {
             sheet,
             large_text,
             size,
+            present,
         }) => {
             if class.is_some() && !serve {
                 eprintln!("mailsim: --class needs --serve (the students' programs talk to it)");
@@ -819,6 +830,7 @@ fn main() -> ExitCode {
                 size,
                 serve,
                 large_text,
+                present,
                 ..Launch::default()
             })
         }
@@ -833,6 +845,7 @@ fn main() -> ExitCode {
             view,
             follow,
             ask,
+            present,
         }) => {
             // What the command line asked for must exist before any window opens.
             let s = match load(&file) {
@@ -855,6 +868,7 @@ fn main() -> ExitCode {
                 view,
                 follow,
                 ask,
+                present,
                 ..Launch::default()
             })
         }

@@ -451,3 +451,41 @@ fn send_quiz(app: &mut App, c: mailsim::app::QuizCommand) {
     app.world_mut().write_message(c);
     app.update();
 }
+
+/// Presenter mode: playing waits at each narrated step long enough to read it (3 s and more), and
+/// goes through other events as usual.
+#[test]
+fn presenter_mode_pauses_at_each_narrated_step() {
+    let frames_at = |presenter: bool| {
+        let mut app = app();
+        app.world_mut().resource_mut::<Settings>().presenter = presenter;
+        send(&mut app, UiCommand::TogglePlay);
+        // Frames (0.1 s each) the cursor spends on each of the first events.
+        let mut at = vec![0usize; 12];
+        for _ in 0..2000 {
+            app.update();
+            match cursor(&app) {
+                Some(i) if i < at.len() => at[i] += 1,
+                Some(_) => break,
+                None => {}
+            }
+        }
+        at
+    };
+    let (on, off) = (frames_at(true), frames_at(false));
+    let m = Model::walkthrough();
+    for i in 0..on.len() {
+        let step = matches!(m.trace.events[i].kind, EventKind::Step { .. });
+        if step {
+            assert!(on[i] >= off[i] + 30, "event {i}: {} vs {}", on[i], off[i]);
+        } else if i < on.len() - 1 {
+            assert!(
+                on[i].abs_diff(off[i]) <= 1,
+                "event {i}: {} vs {}",
+                on[i],
+                off[i]
+            );
+        }
+    }
+    assert!(matches!(m.trace.events[1].kind, EventKind::Step { .. }));
+}

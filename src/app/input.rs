@@ -1,5 +1,6 @@
 //! Keyboard shortcuts: Space play/pause, ← → step, Home/End, PageUp/PageDown by narrated step,
-//! + and − for speed, L for the diagram, the ladder or both. They pause while a text field has the keyboard.
+//! plus and minus for speed, L for the diagram, the ladder or both, P (or F5) for presenter
+//! mode. They pause while a text field has the keyboard.
 
 use bevy::prelude::*;
 use bevy_egui::input::egui_wants_any_keyboard_input;
@@ -24,6 +25,10 @@ fn keys(
             KeyCode::PageDown => UiCommand::NextStep,
             KeyCode::KeyL => {
                 settings.view = settings.view.next();
+                continue;
+            }
+            KeyCode::KeyP | KeyCode::F5 => {
+                settings.presenter = !settings.presenter;
                 continue;
             }
             KeyCode::Equal | KeyCode::NumpadAdd if ctrl => {

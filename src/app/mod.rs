@@ -55,6 +55,8 @@ pub struct Options {
     /// With `screenshot`: stop at the scenario's questions as a student's window does (the first
     /// one before the event is then shown, asked).
     pub ask: bool,
+    /// Start in presenter mode.
+    pub present: bool,
 }
 
 /// The window-free part: the model, the cursor and the commands (what tests drive headless).
@@ -155,6 +157,7 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
         settings.live = opts.serve.is_some();
         settings.view = opts.view;
         settings.ask_questions = opts.screenshot.is_none() || opts.ask;
+        settings.presenter = opts.present;
     }
     if let Some(subject) = &opts.follow {
         app.world_mut()

@@ -210,6 +210,8 @@ pub struct Cursor {
     pub speed: f32,
     /// How far the current event's packet has travelled, 0 to 1 (animation only).
     pub progress: f32,
+    /// Seconds still to wait at a narrated step before playing on (presenter mode).
+    pub hold: f32,
 }
 
 impl Default for Cursor {
@@ -219,6 +221,7 @@ impl Default for Cursor {
             playing: false,
             speed: 1.0,
             progress: 1.0,
+            hold: 0.0,
         }
     }
 }
@@ -278,6 +281,9 @@ pub struct Settings {
     pub show_passwords: bool,
     /// Stop at the scenario's questions and ask them (off for screenshots unless asked for).
     pub ask_questions: bool,
+    /// Presenter mode: the diagram or ladder fills the window, the narration is a caption, text
+    /// at projector size, and playing pauses at each narrated step.
+    pub presenter: bool,
 }
 
 impl Default for Settings {
@@ -290,6 +296,7 @@ impl Default for Settings {
             live: false,
             show_passwords: false,
             ask_questions: true,
+            presenter: false,
         }
     }
 }
@@ -568,13 +575,20 @@ pub fn apply_commands(
 pub fn advance(
     time: Res<Time>,
     model: Res<Model>,
+    settings: Res<Settings>,
     mut cursor: ResMut<Cursor>,
     mut selection: ResMut<Selection>,
 ) {
     if !cursor.playing {
+        cursor.hold = 0.0;
         if cursor.progress < 1.0 {
             cursor.progress = (cursor.progress + time.delta_secs() * 4.0).min(1.0);
         }
+        return;
+    }
+    // Presenting, a narrated step is read before the run plays on.
+    if cursor.hold > 0.0 {
+        cursor.hold = (cursor.hold - time.delta_secs()).max(0.0);
         return;
     }
     let n = model.trace.events.len();
@@ -595,8 +609,19 @@ pub fn advance(
             cursor.index = Some(next);
             cursor.progress = 0.0;
             selection.event = Some(next);
+            if settings.presenter
+                && let EventKind::Step { text, .. } = &model.trace.events[next].kind
+            {
+                cursor.hold = step_pause(text);
+            }
         }
     }
+}
+
+/// How long presenter mode waits at a narrated step: time to read it aloud (about 15 characters
+/// a second), from 3 to 20 seconds.
+pub fn step_pause(text: &str) -> f32 {
+    (text.chars().count() as f32 / 15.0).clamp(3.0, 20.0)
 }
 
 /// Recomputes the world at the cursor when the cursor or the scenario changes.

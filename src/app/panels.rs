@@ -68,7 +68,8 @@ fn ui_system(
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let mut quiz_out = Vec::new();
-    let zoom = if settings.large_text {
+    // Presenting: the larger text, whatever the A+ button says.
+    let zoom = if settings.large_text || settings.presenter {
         crate::layout::LARGE_TEXT_ZOOM
     } else {
         1.0
@@ -96,45 +97,52 @@ fn ui_system(
         crate::layout::default_panels((window.x * zoom, window.y * zoom), zoom);
     let large = settings.large_text;
     let id = |name: &str| format!("{name}{}", if large { "+" } else { "" });
-    egui::Panel::top("toolbar").show(&mut root, |ui| {
-        toolbar_ui(
-            ui,
-            &model,
-            &cursor,
-            &mut settings,
-            &mut browser,
-            &mut out,
-            |ui: &mut egui::Ui| super::quiz::toolbar_ui(ui, &quiz, &mut quiz_out),
-        )
-    });
-    egui::Panel::bottom(id("bottom"))
-        .resizable(true)
-        .default_size(bottom)
-        .show(&mut root, |ui| {
-            timeline_ui(ui, &model, &cursor, &selection, &mut out);
-            ui.separator();
-            event_list_ui(ui, &model, &cursor, &selection, &mut settings, &mut out);
+    if settings.presenter {
+        // The diagram (or ladder) fills the screen; the narration is a caption below it.
+        egui::Panel::bottom("caption").show(&mut root, |ui| {
+            presenter_caption_ui(ui, &model, &cursor, &at, &mut settings, &mut out)
         });
-    egui::Panel::left(id("narration"))
-        .resizable(true)
-        .default_size(left)
-        .show(&mut root, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| {
-                narration_ui(ui, &model, &at, &mut out);
+    } else {
+        egui::Panel::top("toolbar").show(&mut root, |ui| {
+            toolbar_ui(
+                ui,
+                &model,
+                &cursor,
+                &mut settings,
+                &mut browser,
+                &mut out,
+                |ui: &mut egui::Ui| super::quiz::toolbar_ui(ui, &quiz, &mut quiz_out),
+            )
+        });
+        egui::Panel::bottom(id("bottom"))
+            .resizable(true)
+            .default_size(bottom)
+            .show(&mut root, |ui| {
+                timeline_ui(ui, &model, &cursor, &selection, &mut out);
                 ui.separator();
-                host_ui(ui, &model, &cursor, &at, &selection, &mut out);
+                event_list_ui(ui, &model, &cursor, &selection, &mut settings, &mut out);
             });
-        });
-    egui::Panel::right(id("inspector"))
-        .resizable(true)
-        .default_size(right)
-        .show(&mut root, |ui| {
-            // Both ways: a long line of bytes scrolls rather than widening the panel (which would
-            // shrink the diagram and move every host as one steps through the run).
-            egui::ScrollArea::both().show(ui, |ui| {
-                super::inspector::inspector_ui(ui, &model, &cursor, &selection, &mut out)
+        egui::Panel::left(id("narration"))
+            .resizable(true)
+            .default_size(left)
+            .show(&mut root, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    narration_ui(ui, &model, &at, &mut out);
+                    ui.separator();
+                    host_ui(ui, &model, &cursor, &at, &selection, &mut out);
+                });
             });
-        });
+        egui::Panel::right(id("inspector"))
+            .resizable(true)
+            .default_size(right)
+            .show(&mut root, |ui| {
+                // Both ways: a long line of bytes scrolls rather than widening the panel (which would
+                // shrink the diagram and move every host as one steps through the run).
+                egui::ScrollArea::both().show(ui, |ui| {
+                    super::inspector::inspector_ui(ui, &model, &cursor, &selection, &mut out)
+                });
+            });
+    }
 
     let mut rect = root.available_rect_before_wrap();
     // Following a mail: a bar above the diagram with its hops.
@@ -317,8 +325,7 @@ fn toolbar_ui(
             .add(
                 egui::Slider::new(&mut speed, 0.1..=10.0)
                     .logarithmic(true)
-                    .suffix("×")
-                    .text("speed"),
+                    .suffix("×"),
             )
             .on_hover_text("Playback speed (+ / −)")
             .changed()
@@ -344,6 +351,8 @@ fn toolbar_ui(
         ui.toggle_value(&mut settings.large_text, "A+")
             .on_hover_text("Larger text, for projectors (Ctrl +)");
         more(ui);
+        ui.toggle_value(&mut settings.presenter, "Present")
+            .on_hover_text("Presenter mode (P): the diagram fills the screen, the narration as a caption, playing pauses at each narrated step");
         if settings.live {
             ui.toggle_value(&mut settings.show_passwords, "Show passwords")
                 .on_hover_text(
@@ -374,6 +383,68 @@ fn toolbar_ui(
             ui.label(p.name());
         }
     });
+}
+
+/// Presenter mode's caption: the narration in large type, the step, and the keys.
+fn presenter_caption_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    cursor: &Cursor,
+    at: &AtCursor,
+    settings: &mut Settings,
+    out: &mut Vec<UiCommand>,
+) {
+    let total = model.scenario.steps.len();
+    ui.add_space(4.0);
+    match at.0.step {
+        Some(s) => {
+            let n = at.0.step_number.unwrap_or(s + 1);
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new(format!("Step {n} of {total}"))
+                        .size(16.0)
+                        .strong(),
+                );
+                if let Some(ev) = cursor.index.and_then(|i| model.trace.events.get(i)) {
+                    ui.label(RichText::new(format!("· #{} · {}", ev.id, ev.time)).weak());
+                }
+            });
+            ui.add(
+                egui::Label::new(RichText::new(&model.scenario.steps[s].narration).size(22.0))
+                    .wrap(),
+            );
+        }
+        None => {
+            ui.label(RichText::new(&model.scenario.title).size(22.0).strong());
+            ui.add(egui::Label::new(RichText::new(&model.scenario.description).size(17.0)).wrap());
+        }
+    }
+    ui.horizontal(|ui| {
+        let play = if cursor.playing {
+            "⏸ Pause"
+        } else {
+            "▶ Play"
+        };
+        if ui.button(play).clicked() {
+            out.push(UiCommand::TogglePlay);
+        }
+        if ui.button("◀ step").clicked() {
+            out.push(UiCommand::PrevStep);
+        }
+        if ui.button("step ▶").clicked() {
+            out.push(UiCommand::NextStep);
+        }
+        if ui.button("Panels (P)").clicked() {
+            settings.presenter = false;
+        }
+        ui.label(
+            RichText::new(
+                "Space: play · PgUp/PgDn: step · Left/Right: event · P: panels · L: ladder",
+            )
+            .weak(),
+        );
+    });
+    ui.add_space(2.0);
 }
 
 fn narration_ui(ui: &mut egui::Ui, model: &Model, at: &AtCursor, out: &mut Vec<UiCommand>) {
