@@ -14,6 +14,7 @@ pub mod app;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod bridge;
 pub mod check;
+pub mod console;
 pub mod diff;
 mod engine;
 pub mod follow;

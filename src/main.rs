@@ -97,6 +97,19 @@ enum Command {
         #[arg(long, value_name = "A,B,...")]
         answers: Option<String>,
     },
+    /// Be the client: type a mail program's commands to one of the scenario's servers, over the
+    /// simulated network, and read its replies with their notes (after the scenario's own story).
+    /// `/connect HOST PORT` moves to another server; end with Ctrl-D. Then the expectations:
+    /// exit 0 when they hold, 1 when one fails, 2 on a bad file or server.
+    Talk {
+        /// The scenario file (.toml).
+        file: PathBuf,
+        /// The server to talk to, HOST:PORT (mx.b.example:25, mx.b.example:110, ...).
+        to: String,
+        /// Use this seed instead of the scenario's.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// What if? Run two scenarios (a lesson's file and a changed copy) and print where the runs
     /// part and how each ends. Exit status: 0 when the runs are the same, 1 when they differ,
     /// 2 on a bad file.
@@ -646,6 +659,98 @@ fn quiz(s: &Scenario, file: &str, seed: Option<u64>, answers: Option<&str>) -> E
     }
 }
 
+/// `HOST:PORT`, or `HOST PORT`.
+fn host_port(s: &str) -> Result<(&str, u16), String> {
+    let (h, p) = s
+        .trim()
+        .rsplit_once([':', ' '])
+        .ok_or_else(|| format!("`{s}` is not HOST:PORT (for example mx.b.example:25)"))?;
+    let p = p
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{p}` is not a port number (25, 110, 143, 587, 80)"))?;
+    Ok((h.trim(), p))
+}
+
+/// `mailsim talk`: the student is the mail program.
+fn talk(s: &Scenario, to: &str, seed: Option<u64>) -> ExitCode {
+    use mailsim::console::{Console, Reply};
+    let show = |out: &mut io::StdoutLock, replies: &[Reply]| {
+        for r in replies {
+            for line in r.text.lines() {
+                let _ = writeln!(out, "S: {line}");
+            }
+            let _ = writeln!(out, "   — {}", r.note);
+            if let Some(h) = &r.hint {
+                let _ = writeln!(out, "   hint: {h}");
+            }
+        }
+    };
+    let opened = host_port(to).and_then(|(h, p)| Console::open(s, seed, h, p));
+    let (mut c, greeting) = match opened {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("mailsim talk: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut out = io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "mailsim talk — {}: you are a mail program on you.example (198.18.0.1), connected to {}.\n\
+         Type a line and Enter to send it; /connect HOST PORT for another server; Ctrl-D to end.",
+        s.title, c.server
+    );
+    show(&mut out, &greeting);
+    for line in io::stdin().lines() {
+        let Ok(line) = line else { break };
+        if let Some(rest) = line.strip_prefix("/connect ") {
+            match host_port(rest).and_then(|(h, p)| c.connect(h, p)) {
+                Ok(g) => {
+                    let _ = writeln!(out, "── connected to {} ──", c.server);
+                    show(&mut out, &g);
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "   {e}");
+                }
+            }
+            continue;
+        }
+        if c.closed {
+            let _ = writeln!(
+                out,
+                "   the connection to {} is closed: /connect HOST PORT to open another",
+                c.server
+            );
+            continue;
+        }
+        let replies = c.send(&line);
+        show(&mut out, &replies);
+        if c.closed {
+            let _ = writeln!(out, "── {} closed the connection ──", c.server);
+        }
+    }
+    c.close();
+    let checked = check::check(c.sim());
+    if !checked.is_empty() {
+        let _ = writeln!(out, "\nExpectations:");
+        for e in &checked {
+            let mark = if e.ok { "✓" } else { "✗" };
+            let _ = write!(out, "  {mark} {}", e.text);
+            let _ = if e.ok {
+                writeln!(out)
+            } else {
+                writeln!(out, "  (found {})", e.found)
+            };
+        }
+    }
+    if checked.iter().all(|e| e.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 /// `mailsim diff`: the first event where two runs part, the events around it in each, and how
 /// each run ends.
 fn diff(a: (&Scenario, &str), b: (&Scenario, &str), seed: Option<u64>) -> ExitCode {
@@ -932,6 +1037,13 @@ fn main() -> ExitCode {
             answers,
         }) => match load(&file) {
             Ok(s) => quiz(&s, &file.display().to_string(), seed, answers.as_deref()),
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
+        Some(Command::Talk { file, to, seed }) => match load(&file) {
+            Ok(s) => talk(&s, &to, seed),
             Err(e) => {
                 eprintln!("{e}");
                 ExitCode::from(2)

@@ -594,3 +594,69 @@ fn diff_finds_where_two_runs_part_and_how_each_ends() {
     assert_eq!(out.status.code(), Some(0));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Be the client: a student's typed SMTP, then POP3, through `mailsim talk`; the exercise's
+/// expectations hold only once the student has done it.
+#[test]
+fn talk_carries_typed_commands_to_the_server_and_checks_the_exercise() {
+    use std::io::Write as _;
+    let session = "RCPT TO:<bob@b.example>\nEHLO me.example\nMAIL FROM:<you@you.example>\n\
+                   RCPT TO:<bob@b.example>\nDATA\nSubject: Hello by hand\n\nI typed this.\n.\n\
+                   QUIT\n/connect mx.b.example 110\nUSER bob\nPASS bob-secret\nRETR 1\nQUIT\n";
+    let mut child = mailsim()
+        .args([
+            "talk",
+            "exercises/talk-smtp-yourself.toml",
+            "mx.b.example:25",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(session.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The mistake: the server's real answer, its note and a hint.
+    assert!(
+        text.contains("S: 503 5.5.1 Bad sequence of commands"),
+        "{text}"
+    );
+    assert!(text.contains(
+        "   hint: RCPT TO names a recipient of a mail transaction: start one first with MAIL FROM"
+    ));
+    assert!(text.contains("S: 250 2.0.0 Ok: queued as"));
+    assert!(text.contains("── connected to mx.b.example:110 ──\nS: +OK POP3 server ready"));
+    // RETR brings back what was typed, with the Received: line the server added.
+    assert!(
+        text.contains("S: Received: from me.example (you.example [198.18.0.1])"),
+        "{text}"
+    );
+    assert!(text.contains("S: I typed this."));
+    assert!(text.contains("✓ bob@b.example has 1 message, \"Hello by hand\" on mx.b.example"));
+    // Without the student, the exercise is not done.
+    let out = mailsim()
+        .args(["run", "exercises/talk-smtp-yourself.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // A server that does not offer the port: one plain line.
+    let out = mailsim()
+        .args([
+            "talk",
+            "exercises/talk-smtp-yourself.toml",
+            "mx.b.example:587",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "mailsim talk: mx.b.example has no service on port 587; it offers 25 (smtp), 110 (pop3), 143 (imap)"
+    );
+}

@@ -232,6 +232,18 @@ impl Service {
             Service::Dns => 53,
         }
     }
+
+    /// Its name, as a scenario writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Smtp => "smtp",
+            Service::Submission => "submission",
+            Service::Pop3 => "pop3",
+            Service::Imap => "imap",
+            Service::Http => "http",
+            Service::Dns => "dns",
+        }
+    }
 }
 
 /// The habits of a kind of mail program: the same standards, written a little differently.

@@ -1,0 +1,320 @@
+//! Be the client: a student types a mail program's commands (`EHLO me`, `MAIL FROM:<…>`,
+//! `USER bob`, `a1 SELECT INBOX`), the bytes go over the simulated network to one of the
+//! scenario's servers, and its replies come back with their notes. Mistakes get the server's real
+//! answer and a hint. `mailsim talk` is this in the terminal.
+
+use std::net::Ipv4Addr;
+
+use crate::engine::sim::Sim;
+use crate::engine::time::SimDuration;
+use crate::engine::trace::{Direction, EventKind};
+use crate::scenario::{HostDef, HostKind, Scenario};
+
+/// The student's computer: outside the scenario's own hosts, at an address no scenario uses
+/// (198.18.0.0/15 is kept for tests, RFC 2544).
+pub fn students_host() -> HostDef {
+    HostDef {
+        name: "you.example".into(),
+        label: "your computer (you type)".into(),
+        ip: Ipv4Addr::new(198, 18, 0, 1),
+        kind: HostKind::Computer,
+        services: Vec::new(),
+        domain: None,
+        accounts: Vec::new(),
+        resolver: None,
+        client: None,
+        position: None,
+    }
+}
+
+/// One reply line with what it means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The server's bytes, as text (one or more lines, CRLF removed).
+    pub text: String,
+    /// What it means, with its RFC.
+    pub note: String,
+    /// A hint when the server refused (a 4xx/5xx code, `-ERR`, `NO`, `BAD`).
+    pub hint: Option<String>,
+}
+
+/// A student's sessions with the servers of a scenario, one at a time.
+pub struct Console {
+    scenario: Scenario,
+    sim: Sim,
+    me: usize,
+    conn: Option<usize>,
+    seen: usize,
+    /// The server's name and port, for messages.
+    pub server: String,
+    /// The connection is over (the server closed it, or the student did).
+    pub closed: bool,
+}
+
+/// How long the simulation runs after each line: far more than any reply takes.
+const SETTLE: SimDuration = SimDuration(3_000_000);
+
+/// Why a reply refused, in words, by its code (the note says what the code means).
+fn hint(first: &str, last_command: &str) -> Option<String> {
+    let cmd = last_command
+        .split_whitespace()
+        .nth(
+            if last_command.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && last_command.contains(' ')
+            {
+                1
+            } else {
+                0
+            },
+        )
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    let code = first.get(..3).unwrap_or("");
+    let h = match (code, cmd.as_str()) {
+        ("503", "RCPT") => {
+            "RCPT TO names a recipient of a mail transaction: start one first with MAIL FROM:<your address> (RFC 5321 §4.1.4)"
+        }
+        ("503", "DATA") => {
+            "DATA needs a sender and at least one accepted recipient first: MAIL FROM:<…>, then RCPT TO:<…> (RFC 5321 §4.1.4)"
+        }
+        ("503", "MAIL") => {
+            "a transaction is already open: finish it with DATA, or start over with RSET (RFC 5321 §4.1.1.5)"
+        }
+        ("503", _) => {
+            "the commands came in an order the protocol does not allow: EHLO, MAIL FROM, RCPT TO, DATA (RFC 5321 §4.1.4)"
+        }
+        ("500", _) | ("502", _) => {
+            "the server does not know that command: SMTP's are EHLO, MAIL FROM:<…>, RCPT TO:<…>, DATA, RSET, NOOP, QUIT (RFC 5321 §4.1)"
+        }
+        ("501", _) => {
+            "the command is right but its argument is not: addresses go in angle brackets, MAIL FROM:<alice@a.example> (RFC 5321 §4.1.2)"
+        }
+        ("550", _) | ("551", _) | ("553", _) => {
+            "this server will not take mail for that address: check the spelling, and that it is one of its own users or that you may relay"
+        }
+        ("530", _) => {
+            "this server wants you to log in first (AUTH), as a submission server does for mail programs (RFC 4954)"
+        }
+        ("554", _) => "the server refused the whole transaction; its text says why",
+        _ if first.starts_with("-ERR") => {
+            "POP3 said no: after USER comes PASS; STAT, LIST, RETR n and DELE n work only once logged in; QUIT ends (RFC 1939)"
+        }
+        _ => {
+            let mut w = first.split(' ');
+            let tag = w.next().unwrap_or("");
+            match w.next() {
+                Some("BAD") if tag != "*" => {
+                    "IMAP did not understand: every command starts with a tag of your own (a1, a2, …), then the command, e.g. a1 LOGIN bob secret (RFC 9051 §2.2.1)"
+                }
+                Some("NO") if tag != "*" => {
+                    "IMAP understood but could not do it: a wrong password, or a mailbox that does not exist (LOGIN first, then SELECT INBOX)"
+                }
+                _ => return None,
+            }
+        }
+    };
+    Some(h.to_string())
+}
+
+impl Console {
+    /// Runs the scenario's own story to its end, then connects the student's computer to `port`
+    /// of host `server`. Returns the console and the server's greeting (if it speaks first).
+    pub fn open(
+        scenario: &Scenario,
+        seed: Option<u64>,
+        server: &str,
+        port: u16,
+    ) -> Result<(Console, Vec<Reply>), String> {
+        // Checked before the story runs.
+        Self::target(scenario, server, port)?;
+        let mut sim = Sim::new(scenario, seed);
+        sim.run_to_end();
+        let me = sim.add_outside_host(students_host());
+        let seen = sim.trace().next_id();
+        let mut c = Console {
+            scenario: scenario.clone(),
+            sim,
+            me,
+            conn: None,
+            seen,
+            server: String::new(),
+            closed: true,
+        };
+        let greeting = c.connect(server, port)?;
+        Ok((c, greeting))
+    }
+
+    /// Ends the session open now (as a mail program that quits would) and connects to `port` of
+    /// `server`; returns its greeting.
+    pub fn connect(&mut self, server: &str, port: u16) -> Result<Vec<Reply>, String> {
+        let h = Self::target(&self.scenario, server, port)?;
+        if let Some(c) = self.conn
+            && !self.closed
+        {
+            self.sim.external_close(c);
+        }
+        self.settle("");
+        self.conn = self.sim.connect_external(self.me, h, port);
+        self.closed = self.conn.is_none();
+        self.server = format!("{server}:{port}");
+        Ok(self.settle(""))
+    }
+
+    /// The host `server` if it offers `port`.
+    fn target(scenario: &Scenario, server: &str, port: u16) -> Result<usize, String> {
+        let Some(h) = scenario.host_index(server) else {
+            let names: Vec<&str> = scenario.hosts.iter().map(|h| h.name.as_str()).collect();
+            return Err(format!(
+                "`{server}` is not a host of this scenario; the hosts are {}",
+                names.join(", ")
+            ));
+        };
+        let def = &scenario.hosts[h];
+        if !def.services.iter().any(|s| s.port() == port) {
+            let ports: Vec<String> = def
+                .services
+                .iter()
+                .map(|s| format!("{} ({})", s.port(), s.name()))
+                .collect();
+            return Err(format!(
+                "{server} has no service on port {port}; it offers {}",
+                if ports.is_empty() {
+                    "none".to_string()
+                } else {
+                    ports.join(", ")
+                }
+            ));
+        }
+        Ok(h)
+    }
+
+    /// Sends one line (CRLF added) and returns the replies it brought.
+    pub fn send(&mut self, line: &str) -> Vec<Reply> {
+        let Some(c) = self.conn else {
+            return Vec::new();
+        };
+        if self.closed {
+            return Vec::new();
+        }
+        self.sim.external_send(c, format!("{line}\r\n").as_bytes());
+        self.settle(line)
+    }
+
+    /// Lets the network carry everything, then collects what the server sent the student.
+    fn settle(&mut self, line: &str) -> Vec<Reply> {
+        let until = self.sim.now() + SETTLE;
+        self.sim.run_until(until);
+        let mut out = Vec::new();
+        let t = self.sim.trace();
+        for e in t.since(self.seen) {
+            if let EventKind::Segment(s) = &e.kind
+                && s.to.host == self.me
+                && s.direction == Direction::ServerToClient
+                && !s.payload.is_empty()
+            {
+                let text = String::from_utf8_lossy(&s.payload)
+                    .trim_end_matches("\r\n")
+                    .replace("\r\n", "\n");
+                let first = text.lines().last().unwrap_or("").to_string();
+                let first_line = text.lines().next().unwrap_or("");
+                let refused = first_line.get(..1).is_some_and(|d| d == "4" || d == "5")
+                    || first_line.starts_with("-ERR")
+                    || first
+                        .split(' ')
+                        .nth(1)
+                        .is_some_and(|w| w == "NO" || w == "BAD");
+                out.push(Reply {
+                    note: format!("{} [{}]", s.explain.note, s.explain.rfc),
+                    hint: if refused {
+                        hint(
+                            if first_line.starts_with('*') {
+                                &first
+                            } else {
+                                first_line
+                            },
+                            line,
+                        )
+                        .or_else(|| hint(&first, line))
+                    } else {
+                        None
+                    },
+                    text,
+                });
+            }
+        }
+        self.seen = t.next_id();
+        if let Some(c) = self.conn {
+            let (_, over) = self.sim.external_take(c);
+            self.closed |= over;
+        }
+        out
+    }
+
+    /// Ends the session (as closing the mail program would) and lets the network finish.
+    pub fn close(&mut self) {
+        if let Some(c) = self.conn
+            && !self.closed
+        {
+            self.sim.external_close(c);
+            self.closed = true;
+        }
+        self.sim.run_to_end();
+    }
+
+    /// The simulation, for its trace and expectations.
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walkthrough() -> Scenario {
+        crate::scenario::parse("w", crate::WALKTHROUGH).unwrap()
+    }
+
+    #[test]
+    fn a_student_sends_a_mail_by_hand_and_it_is_stored() {
+        let s = walkthrough();
+        let (mut c, greeting) = Console::open(&s, None, "mx.b.example", 25).unwrap();
+        assert!(
+            greeting[0].text.starts_with("220 mx.b.example"),
+            "{greeting:?}"
+        );
+        // RCPT before MAIL: the server's real answer, and why.
+        let r = c.send("RCPT TO:<bob@b.example>");
+        assert!(r[0].text.starts_with("503"), "{r:?}");
+        assert!(r[0].hint.as_deref().unwrap().contains("MAIL FROM"), "{r:?}");
+        for (line, code) in [
+            ("EHLO me.example", "250"),
+            ("MAIL FROM:<me@you.example>", "250"),
+            ("RCPT TO:<bob@b.example>", "250"),
+            ("DATA", "354"),
+        ] {
+            let r = c.send(line);
+            assert!(r[0].text.starts_with(code), "{line}: {r:?}");
+            assert!(r[0].hint.is_none());
+        }
+        c.send("Subject: By hand\r\n\r\nI typed this.\r\n.");
+        let r = c.send("QUIT");
+        assert!(r.iter().any(|x| x.text.starts_with("221")), "{r:?}");
+        c.close();
+        let mx = s.host_index("mx.b.example").unwrap();
+        let bob = &c.sim().hosts()[mx].mailboxes["bob"];
+        assert!(bob.messages.iter().any(|m| m.subject == "By hand"));
+    }
+
+    #[test]
+    fn a_port_without_a_service_or_an_unknown_host_is_said_plainly() {
+        let s = walkthrough();
+        let e = Console::open(&s, None, "mx.b.example", 143).err().unwrap();
+        assert!(
+            e.starts_with("mx.b.example has no service on port 143; it offers 25"),
+            "{e}"
+        );
+        let e = Console::open(&s, None, "mx.example", 25).err().unwrap();
+        assert!(e.contains("is not a host of this scenario"), "{e}");
+    }
+}
