@@ -489,3 +489,59 @@ fn presenter_mode_pauses_at_each_narrated_step() {
     }
     assert!(matches!(m.trace.events[1].kind, EventKind::Step { .. }));
 }
+
+/// Be the client in the window: the console's session runs after the scenario's story, its
+/// bytes join the run (new events after the last, the student's computer a new host), and the
+/// replies come back with notes and hints.
+#[test]
+fn the_console_sends_typed_lines_and_the_run_grows_by_them() {
+    use mailsim::app::console::ConsoleUi;
+    let mut app = app();
+    let (n0, h0) = {
+        let m = app.world().resource::<Model>();
+        (m.trace.events.len(), m.scenario.hosts.len())
+    };
+    app.world_mut()
+        .resource_mut::<ConsoleUi>()
+        .ask_connect("mx.b.example:25");
+    app.update();
+    let m = app.world().resource::<Model>();
+    assert_eq!(m.scenario.hosts.len(), h0 + 1);
+    assert_eq!(m.scenario.hosts[h0].name, "you.example");
+    assert!(m.trace.events.len() > n0);
+    assert!(m.trace.events.iter().enumerate().all(|(i, e)| e.id == i));
+    let lines = app.world().resource::<ConsoleUi>().lines.clone();
+    assert!(
+        lines
+            .iter()
+            .any(|(w, t)| *w == 'S' && t.starts_with("220 mx.b.example")),
+        "{lines:?}"
+    );
+    for line in ["RCPT TO:<bob@b.example>", "EHLO me.example"] {
+        app.world_mut().resource_mut::<ConsoleUi>().ask_send(line);
+        app.update();
+    }
+    let lines = app.world().resource::<ConsoleUi>().lines.clone();
+    assert!(
+        lines.iter().any(|(w, t)| *w == 'S' && t.starts_with("503")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(w, t)| *w == '!' && t.contains("MAIL FROM")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(w, t)| *w == 'S' && t.starts_with("250 HELP")),
+        "{lines:?}"
+    );
+    // The student's EHLO is in the run, sent from the student's computer.
+    let m = app.world().resource::<Model>();
+    assert!(m.trace.events[n0..].iter().any(|e| matches!(&e.kind,
+        EventKind::Segment(s) if s.payload.starts_with(b"EHLO me.example") && s.from.host == h0)));
+    // The cursor plays the new events.
+    assert!(app.world().resource::<Cursor>().playing);
+}

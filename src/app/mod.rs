@@ -5,6 +5,7 @@
 //! only send [`model::UiCommand`]s, which one system applies.
 
 mod bench;
+pub mod console;
 mod diagram;
 mod files;
 mod input;
@@ -63,6 +64,7 @@ pub struct Options {
 pub fn logic_plugin(app: &mut App) {
     model::plugin(app);
     quiz::plugin(app);
+    console::plugin(app);
 }
 
 /// bevy_egui 0.42 tells egui the modifier keys every frame, changed or not, and egui repaints on

@@ -65,6 +65,7 @@ fn ui_system(
     mut commands: MessageWriter<UiCommand>,
     mut quiz: ResMut<super::quiz::Quiz>,
     mut quiz_commands: MessageWriter<super::quiz::QuizCommand>,
+    mut console: ResMut<super::console::ConsoleUi>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let mut quiz_out = Vec::new();
@@ -97,6 +98,7 @@ fn ui_system(
         crate::layout::default_panels((window.x * zoom, window.y * zoom), zoom);
     let large = settings.large_text;
     let id = |name: &str| format!("{name}{}", if large { "+" } else { "" });
+    let live = settings.live;
     if settings.presenter {
         // The diagram (or ladder) fills the screen; the narration is a caption below it.
         egui::Panel::bottom("caption").show(&mut root, |ui| {
@@ -111,7 +113,15 @@ fn ui_system(
                 &mut settings,
                 &mut browser,
                 &mut out,
-                |ui: &mut egui::Ui| super::quiz::toolbar_ui(ui, &quiz, &mut quiz_out),
+                |ui: &mut egui::Ui| {
+                    super::quiz::toolbar_ui(ui, &quiz, &mut quiz_out);
+                    // A live run's real programs are the clients; a scripted run has the console.
+                    if !live {
+                        ui.toggle_value(&mut console.open, "Console").on_hover_text(
+                            "Be the mail program: type SMTP, POP3 or IMAP to a server",
+                        );
+                    }
+                },
             )
         });
         egui::Panel::bottom(id("bottom"))
@@ -227,6 +237,7 @@ fn ui_system(
     }
     super::files::browser_ui(ctx, &mut browser, &mut out);
     super::quiz::question_ui(ctx, rect, &model, &mut quiz, &mut quiz_out);
+    super::console::console_ui(ctx, &mut console, &model);
     commands.write_batch(out);
     quiz_commands.write_batch(quiz_out);
     Ok(())

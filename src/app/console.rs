@@ -1,0 +1,264 @@
+//! Be the client, in the window: the student picks a server, types a mail program's lines, and
+//! the bytes go over the simulated network ([`crate::console`]); the replies come back with their
+//! notes and hints, and the diagram animates both ways (the run grows by the session's events).
+
+use bevy::prelude::*;
+use bevy_egui::egui::{self, Color32, RichText};
+
+use super::model::{Cursor, Model};
+use crate::console::{Console, Reply};
+
+/// The console's window and session.
+#[derive(Resource, Default)]
+pub struct ConsoleUi {
+    /// The window is open.
+    pub open: bool,
+    /// The session (from the first Connect on).
+    session: Option<Console>,
+    /// The server and port chosen, `host:port`.
+    pub target: String,
+    /// What the student is typing.
+    pub input: String,
+    /// What was said, in order: (who, text), who = 'C' (the student), 'S', '—' (a note), '!'
+    /// (a hint) or '·' (the console's own word).
+    pub lines: Vec<(char, String)>,
+    /// What the window asked for this frame, applied by [`apply`].
+    pending: Option<Action>,
+    /// The scenario the session belongs to (another one opened ends it).
+    for_model: String,
+}
+
+/// What the console's buttons ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Action {
+    Connect,
+    Send,
+}
+
+impl ConsoleUi {
+    /// Connects to `target` (`host:port`), as the Connect button does.
+    pub fn ask_connect(&mut self, target: &str) {
+        self.target = target.to_string();
+        self.pending = Some(Action::Connect);
+    }
+
+    /// Sends `line`, as Enter does.
+    pub fn ask_send(&mut self, line: &str) {
+        self.input = line.to_string();
+        self.pending = Some(Action::Send);
+    }
+
+    fn said(&mut self, replies: Vec<Reply>) {
+        for r in replies {
+            for l in r.text.lines() {
+                self.lines.push(('S', l.to_string()));
+            }
+            self.lines.push(('—', r.note));
+            if let Some(h) = r.hint {
+                self.lines.push(('!', h));
+            }
+        }
+    }
+}
+
+/// The servers a student can talk to: every service of every host but DNS, `host:port (name)`.
+fn targets(model: &Model) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for h in &model.scenario.hosts {
+        for s in &h.services {
+            if *s != crate::scenario::Service::Dns {
+                out.push((
+                    format!("{}:{}", h.name, s.port()),
+                    format!("{}:{} ({})", h.name, s.port(), s.name()),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Brings the session's new events into the window's run and plays them.
+fn show_in_run(c: &Console, model: &mut Model, cursor: &mut Cursor) {
+    let t = c.sim().trace();
+    let have = model.trace.events.len();
+    if t.next_id() <= have {
+        return;
+    }
+    // The student's computer is a host of the run from the first session on.
+    if model.scenario.hosts.len() < t.hosts.len() {
+        model.scenario.hosts.push(crate::console::students_host());
+        model.trace.hosts = t.hosts.clone();
+    }
+    model.extend(t.since(have).to_vec());
+    cursor.index = Some(have.saturating_sub(1));
+    cursor.progress = 1.0;
+    cursor.playing = true;
+}
+
+/// The console window (it only asks; [`apply`] does, so the run changes only when it must).
+pub(super) fn console_ui(ctx: &egui::Context, ui_state: &mut ConsoleUi, model: &Model) {
+    if !ui_state.open {
+        return;
+    }
+    let mut open = true;
+    egui::Window::new("Be the mail program")
+        .id(egui::Id::new("console"))
+        .open(&mut open)
+        .default_width(520.0)
+        .default_height(380.0)
+        .show(ctx, |ui| {
+            let choices = targets(model);
+            if ui_state.target.is_empty()
+                && let Some((t, _)) = choices.first()
+            {
+                ui_state.target = t.clone();
+            }
+            ui.horizontal(|ui| {
+                ui.label("Server:");
+                egui::ComboBox::from_id_salt("console-target")
+                    .selected_text(&ui_state.target)
+                    .show_ui(ui, |ui| {
+                        for (t, shown) in &choices {
+                            ui.selectable_value(&mut ui_state.target, t.clone(), shown);
+                        }
+                    });
+                if ui.button("Connect").clicked() {
+                    ui_state.pending = Some(Action::Connect);
+                }
+            });
+            egui::ScrollArea::vertical()
+                .max_height(260.0)
+                .stick_to_bottom(true)
+                .show(ui, |ui| {
+                    for (who, text) in &ui_state.lines {
+                        let (prefix, color) = match who {
+                            'C' => ("C: ", Color32::from_rgb(120, 180, 255)),
+                            'S' => ("S: ", Color32::from_rgb(230, 230, 230)),
+                            '—' => ("   — ", Color32::GRAY),
+                            '!' => ("   hint: ", Color32::from_rgb(240, 170, 80)),
+                            _ => ("", Color32::GRAY),
+                        };
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(format!("{prefix}{text}"))
+                                    .monospace()
+                                    .color(color),
+                            )
+                            .wrap(),
+                        );
+                    }
+                });
+            let connected = ui_state.session.as_ref().is_some_and(|c| !c.closed);
+            ui.horizontal(|ui| {
+                let r = ui.add_enabled(
+                    connected,
+                    egui::TextEdit::singleline(&mut ui_state.input)
+                        .font(egui::TextStyle::Monospace)
+                        .hint_text("EHLO me.example, USER bob, a1 LOGIN bob secret …")
+                        .desired_width(380.0),
+                );
+                let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if (ui
+                    .add_enabled(connected, egui::Button::new("Send"))
+                    .clicked()
+                    || enter)
+                    && connected
+                {
+                    ui_state.pending = Some(Action::Send);
+                    r.request_focus();
+                }
+            });
+            if !connected {
+                ui.label(
+                    RichText::new("Choose a server and Connect; your computer is you.example.")
+                        .weak(),
+                );
+            }
+        });
+    if !open {
+        ui_state.open = false;
+    }
+}
+
+/// Carries out what the console window asked for.
+fn apply(mut ui_state: ResMut<ConsoleUi>, mut model: ResMut<Model>, mut cursor: ResMut<Cursor>) {
+    // Another scenario opened (or the file reloaded): the session was of the old one.
+    if ui_state.for_model != model.name && ui_state.session.is_some() {
+        ui_state.session = None;
+        ui_state
+            .lines
+            .push(('·', "── another scenario: connect again ──".into()));
+    }
+    let Some(action) = ui_state.pending.take() else {
+        return;
+    };
+    ui_state.for_model = model.name.clone();
+    match action {
+        Action::Connect => connect(&mut ui_state, &mut model, &mut cursor),
+        Action::Send => send(&mut ui_state, &mut model, &mut cursor),
+    }
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<ConsoleUi>().add_systems(
+        Update,
+        apply
+            .before(super::model::apply_commands)
+            .run_if(|ui: Res<ConsoleUi>| ui.pending.is_some() || ui.session.is_some()),
+    );
+}
+
+fn connect(ui_state: &mut ConsoleUi, model: &mut Model, cursor: &mut Cursor) {
+    let Some((host, port)) = ui_state
+        .target
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+    else {
+        return;
+    };
+    let result = match &mut ui_state.session {
+        Some(c) => c.connect(&host, port),
+        None => {
+            // The scenario as the file has it (without the student's computer, added by a session).
+            let mut s = model.scenario.clone();
+            s.hosts
+                .retain(|h| h.name != crate::console::students_host().name);
+            Console::open(&s, None, &host, port).map(|(c, g)| {
+                ui_state.session = Some(c);
+                g
+            })
+        }
+    };
+    match result {
+        Ok(greeting) => {
+            ui_state
+                .lines
+                .push(('·', format!("── connected to {host}:{port} ──")));
+            ui_state.said(greeting);
+        }
+        Err(e) => ui_state.lines.push(('·', e)),
+    }
+    if let Some(c) = &ui_state.session {
+        show_in_run(c, model, cursor);
+    }
+}
+
+fn send(ui_state: &mut ConsoleUi, model: &mut Model, cursor: &mut Cursor) {
+    let line = std::mem::take(&mut ui_state.input);
+    let Some(c) = &mut ui_state.session else {
+        return;
+    };
+    let replies = c.send(&line);
+    let closed = c.closed;
+    let server = c.server.clone();
+    ui_state.lines.push(('C', line));
+    ui_state.said(replies);
+    if closed {
+        ui_state
+            .lines
+            .push(('·', format!("── {server} closed the connection ──")));
+    }
+    if let Some(c) = &ui_state.session {
+        show_in_run(c, model, cursor);
+    }
+}
