@@ -496,7 +496,8 @@ fn presenter_mode_pauses_at_each_narrated_step() {
 #[test]
 fn the_console_sends_typed_lines_and_the_run_grows_by_them() {
     use mailsim::app::console::ConsoleUi;
-    let mut app = app();
+    // With questions on: the session's jump to the end must not stop at them.
+    let mut app = app_with_questions(true);
     let (n0, h0) = {
         let m = app.world().resource::<Model>();
         (m.trace.events.len(), m.scenario.hosts.len())
@@ -542,6 +543,8 @@ fn the_console_sends_typed_lines_and_the_run_grows_by_them() {
     let m = app.world().resource::<Model>();
     assert!(m.trace.events[n0..].iter().any(|e| matches!(&e.kind,
         EventKind::Segment(s) if s.payload.starts_with(b"EHLO me.example") && s.from.host == h0)));
-    // The cursor plays the new events.
+    // The cursor plays the new events; no question stops it, and the questions stay posed.
     assert!(app.world().resource::<Cursor>().playing);
+    let q = app.world().resource::<mailsim::app::Quiz>();
+    assert_eq!((q.open, q.enabled, q.posed.len()), (None, false, 5));
 }

@@ -181,7 +181,12 @@ pub(super) fn console_ui(ctx: &egui::Context, ui_state: &mut ConsoleUi, model: &
 }
 
 /// Carries out what the console window asked for.
-fn apply(mut ui_state: ResMut<ConsoleUi>, mut model: ResMut<Model>, mut cursor: ResMut<Cursor>) {
+fn apply(
+    mut ui_state: ResMut<ConsoleUi>,
+    mut model: ResMut<Model>,
+    mut cursor: ResMut<Cursor>,
+    mut quiz: ResMut<super::quiz::Quiz>,
+) {
     // Another scenario opened (or the file reloaded): the session was of the old one.
     if ui_state.for_model != model.name && ui_state.session.is_some() {
         ui_state.session = None;
@@ -193,6 +198,12 @@ fn apply(mut ui_state: ResMut<ConsoleUi>, mut model: ResMut<Model>, mut cursor: 
         return;
     };
     ui_state.for_model = model.name.clone();
+    // The student is the client now: the scenario's questions would stop the run at moments
+    // the session jumps past.
+    if quiz.enabled || quiz.open.is_some() {
+        quiz.enabled = false;
+        quiz.open = None;
+    }
     match action {
         Action::Connect => connect(&mut ui_state, &mut model, &mut cursor),
         Action::Send => send(&mut ui_state, &mut model, &mut cursor),

@@ -381,6 +381,7 @@ fn toolbar_ui(
                 .on_hover_text("The network, the ladder (a sequence diagram), or both (L)");
         }
         ui.separator();
+        // The colours of the protocols this run speaks (a legend of what is there).
         for p in [
             Protocol::Smtp,
             Protocol::Pop3,
@@ -389,6 +390,9 @@ fn toolbar_ui(
             Protocol::Dns,
             Protocol::Tcp,
         ] {
+            if !model.protocols.contains(&p) {
+                continue;
+            }
             let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), Sense::hover());
             ui.painter().rect_filled(rect, 2.0, c32(protocol_color(p)));
             ui.label(p.name());

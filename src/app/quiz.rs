@@ -66,6 +66,15 @@ fn pose(model: Res<Model>, mut quiz: ResMut<Quiz>, settings: Res<Settings>) {
     if quiz.for_model.as_ref() == Some(&key) {
         return;
     }
+    // The same run grown (the console's session, a live run): the questions stay as they were.
+    if let Some((n, title)) = &quiz.for_model
+        && *title == key.1
+        && *n < key.0
+        && quiz.posed.iter().all(|p| p.after.is_none_or(|a| a < *n))
+    {
+        quiz.for_model = Some(key);
+        return;
+    }
     let (mut posed, _) = crate::quiz::pose(&model.scenario, &model.trace);
     posed.sort_by_key(|p| (p.after.map_or(0, |a| a + 1), p.index));
     *quiz = Quiz {
@@ -348,7 +357,8 @@ fn answer_ui(
                 if (ui.button("Answer").clicked() || enter) && !input.trim().is_empty() {
                     out.push(QuizCommand::Answer(input.clone()));
                 }
-                if !r.has_focus() && input.is_empty() {
+                // Ready to type, unless another field (the console's) has the keyboard.
+                if input.is_empty() && ui.memory(|m| m.focused().is_none()) {
                     r.request_focus();
                 }
             });
