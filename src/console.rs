@@ -8,23 +8,16 @@ use std::net::Ipv4Addr;
 use crate::engine::sim::Sim;
 use crate::engine::time::SimDuration;
 use crate::engine::trace::{Direction, EventKind};
-use crate::scenario::{HostDef, HostKind, Scenario};
+use crate::scenario::{HostDef, Scenario};
 
 /// The student's computer: outside the scenario's own hosts, at an address no scenario uses
 /// (198.18.0.0/15 is kept for tests, RFC 2544).
 pub fn students_host() -> HostDef {
-    HostDef {
-        name: "you.example".into(),
-        label: "your computer (you type)".into(),
-        ip: Ipv4Addr::new(198, 18, 0, 1),
-        kind: HostKind::Computer,
-        services: Vec::new(),
-        domain: None,
-        accounts: Vec::new(),
-        resolver: None,
-        client: None,
-        position: None,
-    }
+    HostDef::outside(
+        "you.example",
+        "your computer (you type)",
+        Ipv4Addr::new(198, 18, 0, 1),
+    )
 }
 
 /// One reply line with what it means.

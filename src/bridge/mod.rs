@@ -37,7 +37,7 @@ pub use ports::{Port, plan, service_name, table};
 use crate::Sim;
 use crate::engine::time::SimTime;
 use crate::report;
-use crate::scenario::{HostDef, HostKind, Scenario, Service};
+use crate::scenario::{HostDef, Scenario, Service};
 
 /// Bytes read from one connection in one poll at most.
 pub const READ_CHUNK: usize = 16 * 1024;
@@ -186,18 +186,11 @@ impl Client {
 
 /// The host that stands for real programs: outside the scenario, at the loopback address.
 pub fn outside_host() -> HostDef {
-    HostDef {
-        name: "real-client".into(),
-        label: "a real program on this computer".into(),
-        ip: Ipv4Addr::LOCALHOST,
-        kind: HostKind::Computer,
-        services: Vec::new(),
-        domain: None,
-        accounts: Vec::new(),
-        resolver: None,
-        client: None,
-        position: None,
-    }
+    HostDef::outside(
+        "real-client",
+        "a real program on this computer",
+        Ipv4Addr::LOCALHOST,
+    )
 }
 
 /// Computers of the room that get a host of their own in the diagram, at most; more share the

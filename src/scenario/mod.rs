@@ -619,6 +619,25 @@ pub struct Scenario {
     pub questions: Vec<QuestionDef>,
 }
 
+impl HostDef {
+    /// A computer that is not in the scenario's file (a real program's, a student's at the
+    /// console): no services, no mail program of the scenario's.
+    pub fn outside(name: &str, label: &str, ip: Ipv4Addr) -> HostDef {
+        HostDef {
+            name: name.into(),
+            label: label.into(),
+            ip,
+            kind: HostKind::Computer,
+            services: Vec::new(),
+            domain: None,
+            accounts: Vec::new(),
+            resolver: None,
+            client: None,
+            position: None,
+        }
+    }
+}
+
 impl Scenario {
     /// The index of the host called `name`.
     pub fn host_index(&self, name: &str) -> Option<usize> {
@@ -1411,20 +1430,7 @@ impl Validator<'_> {
         let at =
             s.at.as_ref()
                 .map_or(SimTime::ZERO, |a| SimTime::ZERO + self.duration(a));
-        let on =
-            s.on.as_ref()
-                .and_then(|o| match on::parse(o.get_ref(), names) {
-                    Ok(t) => Some(t),
-                    Err((message, hint, part)) => {
-                        // Inside the quotes, at the word it is about.
-                        let span = match part {
-                            Some(p) => o.span().start + 1 + p.start..o.span().start + 1 + p.end,
-                            None => o.span(),
-                        };
-                        self.err(span, message, Some(hint));
-                        None
-                    }
-                });
+        let on = s.on.as_ref().and_then(|o| self.trigger(o, names));
         let action_name = s
             .action
             .as_ref()

@@ -95,7 +95,9 @@ fn answer_text(v: &toml::Value) -> Option<String> {
 }
 
 impl Validator<'_> {
-    fn trigger(&mut self, s: &Spanned<String>, names: &[String]) -> Option<Trigger> {
+    /// An `on` text (of a step, or a question's `on`, `count`, `until`); an error points inside
+    /// the quotes, at the word it is about.
+    pub(super) fn trigger(&mut self, s: &Spanned<String>, names: &[String]) -> Option<Trigger> {
         match on::parse(s.get_ref(), names) {
             Ok(t) => Some(t),
             Err((message, hint, part)) => {
