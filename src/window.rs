@@ -1,0 +1,217 @@
+//! Opening the window from the command line: the launch options, checking what a screenshot
+//! asks for before any window opens, and saying in one plain line why no window could open (then
+//! printing the transcript instead).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use mailsim::{Scenario, Sim, report};
+
+use super::{Format, ViewArg, load, run, walkthrough};
+
+/// `screenshot --event N --host NAME`: N is an event of the run, NAME one of its hosts.
+pub(super) fn screenshot_args(
+    s: &Scenario,
+    event: usize,
+    host: Option<&str>,
+) -> Result<(), String> {
+    let mut sim = Sim::new(s, None);
+    sim.run_to_end();
+    let n = sim.trace().events.len();
+    if event >= n {
+        return Err(format!(
+            "there is no event {event}: this run's events are #0 to #{} (`mailsim run FILE` \
+             shows each one's id)",
+            n.saturating_sub(1)
+        ));
+    }
+    if let Some(h) = host
+        && s.host_index(h).is_none()
+    {
+        let names: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
+        return Err(format!(
+            "`{h}` is not a host of this scenario; the hosts are {}",
+            names.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// Why no window can open here, if that is so.
+pub(super) fn no_display() -> Option<&'static str> {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
+    (cfg!(target_os = "linux") && !set("DISPLAY") && !set("WAYLAND_DISPLAY"))
+        .then_some("no display (DISPLAY and WAYLAND_DISPLAY are not set)")
+}
+
+/// Opens the window; on a machine that cannot show one, says so in one line and prints the
+/// transcript instead.
+pub(super) fn window(
+    file: Option<PathBuf>,
+    screenshot: Option<(usize, PathBuf)>,
+    size: (u32, u32),
+) -> ExitCode {
+    window_with(Launch {
+        file,
+        screenshot,
+        size,
+        ..Launch::default()
+    })
+}
+
+/// How to open the window.
+#[derive(Default)]
+pub(super) struct Launch {
+    pub(super) file: Option<PathBuf>,
+    pub(super) screenshot: Option<(usize, PathBuf)>,
+    pub(super) screenshot_host: Option<String>,
+    pub(super) size: (u32, u32),
+    pub(super) bench_frames: Option<u32>,
+    pub(super) source: Option<(String, String)>,
+    pub(super) serve: Option<mailsim::bridge::Options>,
+    pub(super) large_text: bool,
+    pub(super) view: ViewArg,
+    pub(super) follow: Option<String>,
+    pub(super) ask: bool,
+    pub(super) present: bool,
+}
+
+pub(super) fn window_with(l: Launch) -> ExitCode {
+    let Launch {
+        file,
+        screenshot,
+        screenshot_host,
+        size,
+        bench_frames,
+        source,
+        serve,
+        large_text,
+        view,
+        follow,
+        ask,
+        present,
+    } = l;
+    // A missing or bad file is said first, whatever the display.
+    if let Some(f) = &file
+        && let Err(e) = load(f)
+    {
+        eprintln!("{e}");
+        return ExitCode::from(2);
+    }
+    let transcript = |file: &Option<PathBuf>| match file {
+        Some(f) => match load(f) {
+            Ok(s) => run(
+                &s,
+                &f.display().to_string(),
+                None,
+                Format::Text,
+                report::Omit::default(),
+            ),
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
+        None => walkthrough(),
+    };
+    if let Some(why) = no_display() {
+        if screenshot.is_some() {
+            eprintln!("mailsim: cannot take a screenshot: {why}; try xvfb-run");
+            return ExitCode::from(2);
+        }
+        eprintln!(
+            "mailsim: {why}, so here is the transcript instead (mailsim run FILE prints any scenario)"
+        );
+        return transcript(&file);
+    }
+    let opts = mailsim::app::Options {
+        file: file.clone(),
+        size,
+        screenshot: screenshot.clone(),
+        screenshot_host,
+        bench_frames,
+        source,
+        started: started(),
+        serve,
+        large_text,
+        view: view.into(),
+        follow,
+        ask,
+        present,
+    };
+    // A machine with a display but no usable GPU adapter makes the renderer panic: say so in one
+    // line instead of a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if let Ok(mut last) = PANIC.lock() {
+            *last = format!("{msg}{place}");
+        }
+    }));
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| mailsim::app::run(opts))) {
+        Ok(Ok(exit)) if exit.is_success() => ExitCode::SUCCESS,
+        Ok(Ok(_)) => ExitCode::from(1),
+        Ok(Err(e)) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+        Err(_) if screenshot.is_none() => {
+            let why = window_failure(&PANIC.lock().map(|m| m.clone()).unwrap_or_default());
+            eprintln!(
+                "mailsim: no window could be opened ({why}), so here is the transcript instead"
+            );
+            transcript(&file)
+        }
+        Err(_) => {
+            let why = window_failure(&PANIC.lock().map(|m| m.clone()).unwrap_or_default());
+            eprintln!("mailsim: the window failed: {why}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Why the window could not open, in a user's words: the renderer's and the windowing library's
+/// messages name source files and registry paths that mean nothing to a teacher.
+pub(super) fn window_failure(panic: &str) -> String {
+    let display = ["WAYLAND_DISPLAY", "DISPLAY"].into_iter().find_map(|v| {
+        std::env::var(v)
+            .ok()
+            .filter(|x| !x.is_empty())
+            .map(|x| format!("{v}={x}"))
+    });
+    let lower = panic.to_ascii_lowercase();
+    if lower.contains("event loop") || lower.contains("display") || lower.contains("wayland") {
+        match display {
+            Some(d) => format!("the display {d} could not be reached"),
+            None => "no display could be reached".into(),
+        }
+    } else if lower.contains("adapter") || lower.contains("gpu") || lower.contains("vulkan") {
+        "no graphics driver could draw it (it needs Vulkan, Metal, DirectX 12 or OpenGL)".into()
+    } else {
+        // The message's first words, without the place in the source it came from.
+        let first = panic.split(" at /").next().unwrap_or(panic);
+        let first = first.split(['(', '{']).next().unwrap_or(first).trim();
+        if first.is_empty() {
+            "the window system refused".into()
+        } else {
+            first.to_string()
+        }
+    }
+}
+
+/// The message of the last panic, for the one-line explanation.
+static PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+/// When the process started, as near as `main` can tell.
+pub(super) fn started() -> std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
+}
