@@ -13,7 +13,7 @@ mod lesson;
 mod window;
 use lesson::{diff, quiz, talk};
 #[cfg(feature = "gui")]
-use window::{Launch, screenshot_args, started, window, window_with};
+use window::{Launch, screenshot_args, window, window_with};
 
 #[cfg(feature = "gui")]
 const AFTER_HELP: &str = "Without a command, mailsim opens the window on the built-in walkthrough (or prints its transcript when there is no display).";
@@ -286,6 +286,13 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
         return Err("the size must be between 320x240 and 8192x8192".into());
     }
     Ok((w, h))
+}
+
+/// When the process started, as near as `main` can tell.
+#[cfg(feature = "gui")]
+fn started() -> std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
 }
 
 fn walkthrough() -> ExitCode {

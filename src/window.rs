@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use mailsim::{Scenario, Sim, report};
 
-use super::{Format, ViewArg, load, run, walkthrough};
+use super::{Format, ViewArg, load, run, started, walkthrough};
 
 /// `screenshot --event N --host NAME`: N is an event of the run, NAME one of its hosts.
 pub(super) fn screenshot_args(
@@ -209,9 +209,3 @@ pub(super) fn window_failure(panic: &str) -> String {
 
 /// The message of the last panic, for the one-line explanation.
 static PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
-
-/// When the process started, as near as `main` can tell.
-pub(super) fn started() -> std::time::Instant {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    *START.get_or_init(std::time::Instant::now)
-}
