@@ -32,6 +32,7 @@ pub mod report;
 pub mod scenario;
 pub mod secrets;
 pub mod view;
+pub mod whatif;
 
 pub use engine::rng::{SimRng, fork, stable_hash};
 pub use engine::sim::{HostState, LocalMessage, QueuedMail, Sim};

@@ -548,3 +548,45 @@ fn the_console_sends_typed_lines_and_the_run_grows_by_them() {
     let q = app.world().resource::<mailsim::app::Quiz>();
     assert_eq!((q.open, q.enabled, q.posed.len()), (None, false, 5));
 }
+
+/// What if? A change is compared with the run on screen (where they part, how each ends), the
+/// changed run can be played, and the original comes back.
+#[test]
+fn what_if_compares_a_changed_run_plays_it_and_comes_back() {
+    use mailsim::app::whatif::WhatIf;
+    use mailsim::whatif::Change;
+    let mut app = app();
+    let s = app.world().resource::<Model>().scenario.clone();
+    let typo = Change::offered(&s, mailsim::SimTime::ZERO)
+        .into_iter()
+        .find(|c| matches!(c, Change::Mistype { .. }))
+        .unwrap();
+    app.world_mut().resource_mut::<WhatIf>().ask_compare(typo);
+    app.update();
+    let c = app.world().resource::<WhatIf>().shown.clone().unwrap();
+    assert_eq!(
+        c.change,
+        "the sender mistypes bob@b.example as bobb@b.example"
+    );
+    assert_eq!(c.part, Some(2));
+    assert!(c.lines[0].contains("to bob@b.example") && c.lines[1].contains("to bobb@b.example"));
+    assert!(
+        c.outcomes[1].iter().any(|l| l.contains("a bounce")),
+        "{:?}",
+        c.outcomes
+    );
+    assert_eq!(cursor(&app), Some(2));
+    let n = app.world().resource::<Model>().trace.events.len();
+    app.world_mut().resource_mut::<WhatIf>().ask_play_changed();
+    app.update();
+    {
+        let m = app.world().resource::<Model>();
+        assert!(m.name.contains("what if the sender mistypes"), "{}", m.name);
+        assert_ne!(m.trace.events.len(), n);
+        assert_eq!(cursor(&app), Some(1));
+    }
+    app.world_mut().resource_mut::<WhatIf>().ask_original();
+    app.update();
+    assert_eq!(app.world().resource::<Model>().trace.events.len(), n);
+    assert!(!app.world().resource::<WhatIf>().playing_changed());
+}

@@ -17,6 +17,7 @@ mod overlay;
 mod panels;
 pub mod quiz;
 mod screenshot;
+pub mod whatif;
 
 use std::path::PathBuf;
 
@@ -65,6 +66,7 @@ pub fn logic_plugin(app: &mut App) {
     model::plugin(app);
     quiz::plugin(app);
     console::plugin(app);
+    whatif::plugin(app);
 }
 
 /// bevy_egui 0.42 tells egui the modifier keys every frame, changed or not, and egui repaints on

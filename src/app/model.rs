@@ -97,8 +97,6 @@ pub struct Model {
     pub error: Option<String>,
     /// Each fault as the events it spans (first, end) and words for it.
     pub fault_spans: Vec<(usize, usize, String)>,
-    /// The protocols the run's packets carry (for the legend).
-    pub protocols: Vec<crate::protocols::Protocol>,
     /// A live classroom's computers, drawn together (`open --serve`).
     pub room: Option<crate::layout::Room>,
     /// Real connections open now, by server host (a live run's badges).
@@ -137,7 +135,6 @@ impl Model {
             fault_spans: Vec::new(),
             room: None,
             open_by_server: Vec::new(),
-            protocols: Vec::new(),
         };
         m.modified = m
             .path
@@ -158,16 +155,10 @@ impl Model {
                     continue;
                 }
                 EventKind::Segment(s) => {
-                    if !self.protocols.contains(&s.protocol) {
-                        self.protocols.push(s.protocol);
-                    }
                     self.max_flight = self.max_flight.max(s.arrive.0 - e.time.0);
                     (s.from.host, s.to.host)
                 }
                 EventKind::Datagram(d) => {
-                    if !self.protocols.contains(&d.protocol) {
-                        self.protocols.push(d.protocol);
-                    }
                     self.max_flight = self.max_flight.max(d.arrive.0 - e.time.0);
                     (d.from.host, d.to.host)
                 }

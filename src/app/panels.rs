@@ -66,6 +66,7 @@ fn ui_system(
     mut quiz: ResMut<super::quiz::Quiz>,
     mut quiz_commands: MessageWriter<super::quiz::QuizCommand>,
     mut console: ResMut<super::console::ConsoleUi>,
+    mut whatif: ResMut<super::whatif::WhatIf>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let mut quiz_out = Vec::new();
@@ -115,8 +116,10 @@ fn ui_system(
                 &mut out,
                 |ui: &mut egui::Ui| {
                     super::quiz::toolbar_ui(ui, &quiz, &mut quiz_out);
-                    // A live run's real programs are the clients; a scripted run has the console.
+                    // A live run's real programs are the clients; a scripted run has the
+                    // console, and can be run again with a change.
                     if !live {
+                        super::whatif::menu_ui(ui, &model, &cursor, &mut whatif);
                         ui.toggle_value(&mut console.open, "Console").on_hover_text(
                             "Be the mail program: type SMTP, POP3 or IMAP to a server",
                         );
@@ -238,6 +241,7 @@ fn ui_system(
     super::files::browser_ui(ctx, &mut browser, &mut out);
     super::quiz::question_ui(ctx, rect, &model, &mut quiz, &mut quiz_out);
     super::console::console_ui(ctx, &mut console, &model);
+    super::whatif::comparison_ui(ctx, &model, &mut whatif);
     commands.write_batch(out);
     quiz_commands.write_batch(quiz_out);
     Ok(())
@@ -379,23 +383,6 @@ fn toolbar_ui(
         ] {
             ui.selectable_value(&mut settings.view, v, name)
                 .on_hover_text("The network, the ladder (a sequence diagram), or both (L)");
-        }
-        ui.separator();
-        // The colours of the protocols this run speaks (a legend of what is there).
-        for p in [
-            Protocol::Smtp,
-            Protocol::Pop3,
-            Protocol::Imap,
-            Protocol::Http,
-            Protocol::Dns,
-            Protocol::Tcp,
-        ] {
-            if !model.protocols.contains(&p) {
-                continue;
-            }
-            let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), Sense::hover());
-            ui.painter().rect_filled(rect, 2.0, c32(protocol_color(p)));
-            ui.label(p.name());
         }
     });
 }
@@ -768,7 +755,21 @@ fn event_list_ui(
     out: &mut Vec<UiCommand>,
 ) {
     ui.horizontal(|ui| {
+        // The filters are the legend too: each protocol's colour on the diagram and ladder.
+        let colours = [
+            Some(Protocol::Smtp),
+            Some(Protocol::Pop3),
+            Some(Protocol::Imap),
+            Some(Protocol::Http),
+            Some(Protocol::Dns),
+            Some(Protocol::Tcp),
+            None,
+        ];
         for (i, name) in FILTERS.iter().enumerate() {
+            if let Some(p) = colours[i] {
+                let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), Sense::hover());
+                ui.painter().rect_filled(rect, 2.0, c32(protocol_color(p)));
+            }
             ui.checkbox(&mut settings.show[i], *name);
         }
         ui.label("🔍");

@@ -62,7 +62,11 @@ pub enum QuizCommand {
 
 /// Poses the questions afresh when another scenario is opened.
 fn pose(model: Res<Model>, mut quiz: ResMut<Quiz>, settings: Res<Settings>) {
-    let key = (model.trace.events.len(), model.scenario.title.clone());
+    // The run's length and which run it is (a what-if run has a name of its own).
+    let key = (
+        model.trace.events.len(),
+        format!("{}\n{}", model.scenario.title, model.name),
+    );
     if quiz.for_model.as_ref() == Some(&key) {
         return;
     }

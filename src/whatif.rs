@@ -1,0 +1,263 @@
+//! What if? The changes that make a lesson, applied to a scenario so that it can be run again with
+//! the same seed and compared ([`crate::diff`]): a server down from a moment on, a mistyped
+//! recipient, a computer switched between POP3 and IMAP or between deleting and keeping, a lossy
+//! link, greylisting, a full mailbox.
+
+use crate::engine::time::SimTime;
+use crate::scenario::{FaultDef, FaultKind, IncomingProtocol, Scenario, Service, StepAction};
+
+/// One change to a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Host `host` is down (refuses connections) from `from` on.
+    Down { host: usize, from: SimTime },
+    /// The first recipient of step `step` (a send) gets one letter too many.
+    Mistype { step: usize },
+    /// Computer `host` fetches with the other protocol (POP3 ↔ IMAP).
+    Protocol { host: usize },
+    /// Computer `host` keeps mail on the server (POP3) or deletes it, the other way round.
+    Keep { host: usize },
+    /// The links of `host` lose three segments in ten.
+    Loss { host: usize },
+    /// Server `host` greylists.
+    Greylist { host: usize },
+    /// Every mailbox of server `host` is full for good (552 5.2.2).
+    Full { host: usize },
+}
+
+impl Change {
+    /// The change in words: "mx.b.example is down from 0.500s".
+    pub fn describe(&self, s: &Scenario) -> String {
+        let name = |h: usize| s.hosts[h].name.as_str();
+        match self {
+            Change::Down { host, from } => format!("{} is down from {from} on", name(*host)),
+            Change::Mistype { step } => match &s.steps[*step].action {
+                StepAction::Send { to, .. } => {
+                    format!(
+                        "the sender mistypes {} as {}",
+                        to[0],
+                        mistyped(&to[0].to_string())
+                    )
+                }
+                _ => "a mistyped recipient".into(),
+            },
+            Change::Protocol { host } => {
+                let now = match s.hosts[*host].client.as_ref().map(|c| c.incoming_protocol) {
+                    Some(IncomingProtocol::Pop3) => "IMAP instead of POP3",
+                    _ => "POP3 instead of IMAP",
+                };
+                format!("{} fetches with {now}", name(*host))
+            }
+            Change::Keep { host } => {
+                let keeps = s.hosts[*host]
+                    .client
+                    .as_ref()
+                    .is_some_and(|c| c.keep_on_server);
+                format!(
+                    "{} {} mail on the server",
+                    name(*host),
+                    if keeps { "no longer keeps" } else { "keeps" }
+                )
+            }
+            Change::Loss { host } => format!("the links of {} lose 3 segments in 10", name(*host)),
+            Change::Greylist { host } => format!("{} greylists (451 4.7.1 at first)", name(*host)),
+            Change::Full { host } => {
+                format!("the mailboxes on {} are full (552 5.2.2)", name(*host))
+            }
+        }
+    }
+
+    /// The scenario with the change made; `None` when it does not apply there.
+    pub fn apply(&self, s: &Scenario) -> Option<Scenario> {
+        let mut s = s.clone();
+        let fault = |host: usize, kind: FaultKind, from: SimTime| FaultDef {
+            host,
+            kind,
+            from,
+            until: None,
+        };
+        match self {
+            Change::Down { host, from } => {
+                s.faults.push(fault(*host, FaultKind::Down, *from));
+            }
+            Change::Mistype { step } => {
+                let StepAction::Send { to, .. } = &mut s.steps.get_mut(*step)?.action else {
+                    return None;
+                };
+                to[0] = crate::protocols::smtp::wire::Address::parse(&mistyped(&to[0].to_string()))
+                    .ok()?;
+            }
+            Change::Protocol { host } => {
+                let server = s.hosts[*host].client.as_ref()?.incoming?;
+                let services = s.hosts[server].services.clone();
+                let c = s.hosts[*host].client.as_mut()?;
+                let (protocol, service) = match c.incoming_protocol {
+                    IncomingProtocol::Pop3 => (IncomingProtocol::Imap, Service::Imap),
+                    IncomingProtocol::Imap => (IncomingProtocol::Pop3, Service::Pop3),
+                };
+                if !services.contains(&service) {
+                    return None;
+                }
+                c.incoming_protocol = protocol;
+                c.incoming_port = service.port();
+            }
+            Change::Keep { host } => {
+                let c = s.hosts[*host].client.as_mut()?;
+                if c.incoming_protocol != IncomingProtocol::Pop3 {
+                    return None;
+                }
+                c.keep_on_server = !c.keep_on_server;
+            }
+            Change::Loss { host } => s.faults.push(fault(
+                *host,
+                FaultKind::Loss {
+                    peer: None,
+                    per_mille: 300,
+                },
+                SimTime::ZERO,
+            )),
+            Change::Greylist { host } => {
+                s.hosts[*host]
+                    .services
+                    .contains(&Service::Smtp)
+                    .then_some(())?;
+                s.faults
+                    .push(fault(*host, FaultKind::Greylist, SimTime::ZERO));
+            }
+            Change::Full { host } => {
+                (!s.hosts[*host].accounts.is_empty()).then_some(())?;
+                s.faults.push(fault(
+                    *host,
+                    FaultKind::MailboxFull {
+                        user: None,
+                        permanent: true,
+                    },
+                    SimTime::ZERO,
+                ));
+            }
+        }
+        Some(s)
+    }
+
+    /// The changes that make sense in `s` (those whose [`Change::apply`] works), with a server
+    /// going down at `now`.
+    pub fn offered(s: &Scenario, now: SimTime) -> Vec<Change> {
+        let mut out = Vec::new();
+        for (i, st) in s.steps.iter().enumerate() {
+            if matches!(st.action, StepAction::Send { .. }) {
+                out.push(Change::Mistype { step: i });
+                break;
+            }
+        }
+        for (h, def) in s.hosts.iter().enumerate() {
+            let mail_server = def.services.iter().any(|x| {
+                matches!(
+                    x,
+                    Service::Smtp | Service::Submission | Service::Pop3 | Service::Imap
+                )
+            });
+            if mail_server {
+                out.push(Change::Down { host: h, from: now });
+                // Greylisting and full mailboxes matter to a server mail is sent to.
+                let receives = s.steps.iter().any(|st| match &st.action {
+                    StepAction::Send { to, cc, bcc, .. } => {
+                        to.iter().chain(cc).chain(bcc).any(|a| {
+                            def.domain
+                                .as_deref()
+                                .is_some_and(|d| d.eq_ignore_ascii_case(&a.domain_lower()))
+                        })
+                    }
+                    _ => false,
+                });
+                if receives {
+                    out.push(Change::Greylist { host: h });
+                    out.push(Change::Full { host: h });
+                }
+            }
+            if def.client.is_some() {
+                // How it fetches matters only to a computer that fetches.
+                let fetches = s.steps.iter().any(|st| {
+                    st.host == Some(h)
+                        && matches!(
+                            st.action,
+                            StepAction::Check | StepAction::Read { .. } | StepAction::Delete { .. }
+                        )
+                });
+                if fetches {
+                    out.push(Change::Protocol { host: h });
+                    out.push(Change::Keep { host: h });
+                }
+                out.push(Change::Loss { host: h });
+            }
+        }
+        out.retain(|c| c.apply(s).is_some());
+        out
+    }
+}
+
+/// The address with its user part's last letter doubled: `bob@b.example` → `bobb@b.example`.
+fn mistyped(address: &str) -> String {
+    match address.split_once('@') {
+        Some((user, domain)) if !user.is_empty() => {
+            let last = user.chars().last().unwrap_or('x');
+            format!("{user}{last}@{domain}")
+        }
+        _ => format!("{address}x"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Sim;
+
+    fn run(s: &Scenario) -> Sim {
+        let mut sim = Sim::new(s, None);
+        sim.run_to_end();
+        sim
+    }
+
+    #[test]
+    fn each_offered_change_changes_the_run_of_the_walkthrough() {
+        let s = crate::scenario::parse("w", crate::WALKTHROUGH).unwrap();
+        let base = run(&s);
+        let offered = Change::offered(&s, SimTime::ZERO);
+        assert!(offered.len() >= 6, "{offered:?}");
+        for c in &offered {
+            let changed = run(&c.apply(&s).unwrap());
+            assert!(
+                crate::diff::first_difference(base.trace(), changed.trace()).is_some(),
+                "{}: the same run",
+                c.describe(&s)
+            );
+        }
+    }
+
+    #[test]
+    fn a_mistyped_recipient_bounces_and_imap_keeps_the_mail_on_the_server() {
+        let s = crate::scenario::parse("w", crate::WALKTHROUGH).unwrap();
+        let typo = Change::offered(&s, SimTime::ZERO)
+            .into_iter()
+            .find(|c| matches!(c, Change::Mistype { .. }))
+            .unwrap();
+        assert_eq!(
+            typo.describe(&s),
+            "the sender mistypes bob@b.example as bobb@b.example"
+        );
+        let out = crate::diff::outcome(&run(&typo.apply(&s).unwrap()));
+        assert!(out.iter().any(|l| l.contains("a bounce")), "{out:?}");
+        let bob_pc = s.host_index("bob-pc.b.example").unwrap();
+        let imap = Change::Protocol { host: bob_pc };
+        // The walkthrough's server offers no IMAP: the change is not offered there.
+        assert_eq!(imap.apply(&s), None);
+        let keep = Change::Keep { host: bob_pc };
+        let kept = run(&keep.apply(&s).unwrap());
+        let mx = s.host_index("mx.b.example").unwrap();
+        assert_eq!(kept.hosts()[mx].mailboxes["bob"].messages.len(), 1);
+        assert_eq!(base_count(&s, mx), 0);
+    }
+
+    fn base_count(s: &Scenario, mx: usize) -> usize {
+        run(s).hosts()[mx].mailboxes["bob"].messages.len()
+    }
+}
