@@ -195,6 +195,104 @@ impl Change {
     }
 }
 
+impl Change {
+    /// The scenario file `source` (of `s`) with the change written into it, for a teacher to keep:
+    /// a `[[fault]]` added at the end, the recipient retyped in its step, a key of the computer's
+    /// `[host.client]` set. `None` when the file is not laid out as expected (then the change is
+    /// not offered for saving).
+    pub fn write_into(&self, s: &Scenario, source: &str) -> Option<String> {
+        let fault = |host: usize, body: &str| {
+            format!(
+                "{}\n\n# What if: {}\n[[fault]]\nhost = \"{}\"\n{body}\n",
+                source.trim_end(),
+                self.describe(s),
+                s.hosts[host].name
+            )
+        };
+        match self {
+            Change::Down { host, from } => Some(fault(
+                *host,
+                &format!("kind = \"down\"\nfrom = \"{}\"", from),
+            )),
+            Change::Greylist { host } => Some(fault(*host, "kind = \"greylist\"\nfrom = \"0s\"")),
+            Change::Full { host } => Some(fault(
+                *host,
+                "kind = \"mailbox_full\"\nfrom = \"0s\"\npermanent = true",
+            )),
+            Change::Loss { host } => {
+                Some(fault(*host, "kind = \"loss\"\nfrom = \"0s\"\nrate = 0.3"))
+            }
+            Change::Mistype { step } => {
+                let StepAction::Send { to, .. } = &s.steps.get(*step)?.action else {
+                    return None;
+                };
+                // The step's line, then its `to` list, the first time the address is quoted.
+                let line_start = source
+                    .split_inclusive('\n')
+                    .take(s.steps[*step].line.saturating_sub(1))
+                    .map(str::len)
+                    .sum::<usize>();
+                let quoted = format!("\"{}\"", to[0]);
+                let at = line_start + source[line_start..].find(&quoted)?;
+                Some(format!(
+                    "{}\"{}\"{}",
+                    &source[..at],
+                    mistyped(&to[0].to_string()),
+                    &source[at + quoted.len()..]
+                ))
+            }
+            Change::Protocol { host } | Change::Keep { host } => {
+                let changed = self.apply(s)?;
+                let c = changed.hosts[*host].client.as_ref()?;
+                let set = match self {
+                    Change::Protocol { .. } => vec![
+                        (
+                            "incoming_protocol",
+                            match c.incoming_protocol {
+                                IncomingProtocol::Pop3 => "\"pop3\"".to_string(),
+                                IncomingProtocol::Imap => "\"imap\"".to_string(),
+                            },
+                        ),
+                        ("incoming_port", c.incoming_port.to_string()),
+                    ],
+                    _ => vec![("keep_on_server", c.keep_on_server.to_string())],
+                };
+                set_client_keys(source, &s.hosts[*host].name, &set)
+            }
+        }
+    }
+}
+
+/// Sets `keys` in the `[host.client]` table of the host called `name`: an existing line is
+/// replaced, a missing one added under the table's header.
+fn set_client_keys(source: &str, name: &str, keys: &[(&str, String)]) -> Option<String> {
+    let mut lines: Vec<String> = source.lines().map(str::to_string).collect();
+    let named = lines
+        .iter()
+        .position(|l| l.trim() == format!("name = \"{name}\""))?;
+    let header = named
+        + lines[named..]
+            .iter()
+            .position(|l| l.trim() == "[host.client]")?;
+    // The table ends at the next header.
+    let end = header
+        + 1
+        + lines[header + 1..]
+            .iter()
+            .position(|l| l.trim_start().starts_with('['))
+            .unwrap_or(lines.len() - header - 1);
+    for (key, value) in keys {
+        let line = format!("{key} = {value}");
+        match (header + 1..end)
+            .find(|&i| lines[i].split('=').next().is_some_and(|k| k.trim() == *key))
+        {
+            Some(i) => lines[i] = line,
+            None => lines.insert(header + 1, line),
+        }
+    }
+    Some(lines.join("\n") + "\n")
+}
+
 /// The address with its user part's last letter doubled: `bob@b.example` → `bobb@b.example`.
 fn mistyped(address: &str) -> String {
     match address.split_once('@') {
@@ -255,6 +353,32 @@ mod tests {
         let mx = s.host_index("mx.b.example").unwrap();
         assert_eq!(kept.hosts()[mx].mailboxes["bob"].messages.len(), 1);
         assert_eq!(base_count(&s, mx), 0);
+    }
+
+    /// A saved change is a file that parses and runs exactly as the change applied does.
+    #[test]
+    fn a_change_written_into_the_file_runs_as_the_change_applied() {
+        for (name, source) in [
+            ("walkthrough", crate::WALKTHROUGH),
+            ("pop3-keep", include_str!("../scenarios/pop3-keep.toml")),
+            ("imap", include_str!("../scenarios/imap-two-computers.toml")),
+        ] {
+            let s = crate::scenario::parse(name, source).unwrap();
+            for c in Change::offered(&s, SimTime(500_000)) {
+                let text = c
+                    .write_into(&s, source)
+                    .unwrap_or_else(|| panic!("{name}: {} not written", c.describe(&s)));
+                let saved = crate::scenario::parse(name, &text)
+                    .unwrap_or_else(|e| panic!("{name}: {}: {e}", c.describe(&s)));
+                let (a, b) = (run(&c.apply(&s).unwrap()), run(&saved));
+                assert_eq!(
+                    crate::diff::first_difference(a.trace(), b.trace()),
+                    None,
+                    "{name}: {}",
+                    c.describe(&s)
+                );
+            }
+        }
     }
 
     fn base_count(s: &Scenario, mx: usize) -> usize {

@@ -590,3 +590,41 @@ fn what_if_compares_a_changed_run_plays_it_and_comes_back() {
     assert_eq!(app.world().resource::<Model>().trace.events.len(), n);
     assert!(!app.world().resource::<WhatIf>().playing_changed());
 }
+
+/// "Save as scenario": the changed scenario beside the file, one that parses and runs as the
+/// change made in the window.
+#[test]
+fn what_if_saves_the_changed_scenario_beside_the_file() {
+    use mailsim::app::whatif::WhatIf;
+    use mailsim::whatif::Change;
+    let dir = std::env::temp_dir().join(format!("mailsim-whatif-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("lesson.toml");
+    std::fs::write(&f, mailsim::WALKTHROUGH).unwrap();
+    let mut app = app();
+    *app.world_mut().resource_mut::<Model>() = Model::load(&f).unwrap();
+    app.update();
+    let s = app.world().resource::<Model>().scenario.clone();
+    let mx = s.host_index("mx.b.example").unwrap();
+    let change = Change::Full { host: mx };
+    app.world_mut()
+        .resource_mut::<WhatIf>()
+        .ask_compare(change.clone());
+    app.update();
+    app.world_mut().resource_mut::<WhatIf>().ask_save();
+    app.update();
+    let saved = dir.join("lesson-what-if.toml");
+    let said = app
+        .world()
+        .resource::<WhatIf>()
+        .shown
+        .clone()
+        .unwrap()
+        .saved;
+    assert_eq!(said, Some(format!("saved as {}", saved.display())));
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(text.contains("# What if: the mailboxes on mx.b.example are full (552 5.2.2)"));
+    let back = mailsim::scenario::parse("saved", &text).unwrap();
+    assert_eq!(back.faults.len(), s.faults.len() + 1);
+    std::fs::remove_dir_all(&dir).ok();
+}

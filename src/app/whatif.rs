@@ -32,6 +32,10 @@ pub struct Comparison {
     pub outcomes: [Vec<String>; 2],
     /// The changed scenario, to play.
     scenario: crate::Scenario,
+    /// The change itself, to write into the file.
+    made: Change,
+    /// Where "Save as scenario" wrote it, or why it could not.
+    pub saved: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +43,7 @@ enum Ask {
     Compare(Change),
     PlayChanged,
     Original,
+    Save,
 }
 
 impl WhatIf {
@@ -50,6 +55,11 @@ impl WhatIf {
     /// Plays the changed run in the window.
     pub fn ask_play_changed(&mut self) {
         self.pending = Some(Ask::PlayChanged);
+    }
+
+    /// Writes the changed scenario as a file next to the original (or in the current folder).
+    pub fn ask_save(&mut self) {
+        self.pending = Some(Ask::Save);
     }
 
     /// Back to the original run.
@@ -99,6 +109,8 @@ fn apply(
                 lines: [line(base.trace(), at), line(sim.trace(), at)],
                 outcomes: [crate::diff::outcome(&base), crate::diff::outcome(&sim)],
                 scenario: changed,
+                made: change,
+                saved: None,
             });
             // Where they part, in the run on screen.
             if let Some(p) = part {
@@ -122,6 +134,15 @@ fn apply(
                 ..Cursor::default()
             };
         }
+        Ask::Save => {
+            let result = save(&model, w.shown.as_ref().map(|c| c.made.clone()));
+            if let Some(c) = &mut w.shown {
+                c.saved = Some(match result {
+                    Ok(path) => format!("saved as {path}"),
+                    Err(e) => format!("not saved: {e}"),
+                });
+            }
+        }
         Ask::Original => {
             if let Some(o) = w.original.take() {
                 *model = o;
@@ -132,6 +153,37 @@ fn apply(
             }
         }
     }
+}
+
+/// Writes the open scenario's file with `change` made into it: `NAME-what-if.toml` beside the
+/// file, or in the current folder for a bundled scenario. Returns the path written.
+fn save(model: &Model, change: Option<Change>) -> Result<String, String> {
+    let change = change.ok_or("nothing to save")?;
+    let (source, target) = match &model.path {
+        Some(p) => {
+            let source = std::fs::read_to_string(p).map_err(|e| e.to_string())?;
+            let stem = p
+                .file_stem()
+                .map_or("scenario".into(), |s| s.to_string_lossy());
+            (source, p.with_file_name(format!("{stem}-what-if.toml")))
+        }
+        None => {
+            let (_, file, source) = super::model::BUNDLED
+                .iter()
+                .find(|(title, _, _)| *title == model.name)
+                .ok_or("the scenario's file is not known")?;
+            let stem = file.trim_end_matches(".toml");
+            (
+                source.to_string(),
+                std::path::PathBuf::from(format!("{stem}-what-if.toml")),
+            )
+        }
+    };
+    let text = change
+        .write_into(&model.scenario, &source)
+        .ok_or("the file is laid out in a way this change cannot be written into")?;
+    std::fs::write(&target, text).map_err(|e| e.to_string())?;
+    Ok(target.display().to_string())
 }
 
 pub(super) fn plugin(app: &mut App) {
@@ -175,6 +227,7 @@ pub(super) fn comparison_ui(ctx: &egui::Context, model: &Model, w: &mut WhatIf) 
     let Some(c) = &w.shown else { return };
     let mut open = true;
     let mut play = false;
+    let mut save_it = false;
     egui::Window::new(format!("What if {}?", c.change))
         .id(egui::Id::new("what-if"))
         .open(&mut open)
@@ -219,13 +272,32 @@ pub(super) fn comparison_ui(ctx: &egui::Context, model: &Model, w: &mut WhatIf) 
                 }
             });
             ui.separator();
-            if c.part.is_some() && ui.button("Play the changed run").clicked() {
-                play = true;
-            }
-            let _ = model;
+            ui.horizontal(|ui| {
+                if c.part.is_some() && ui.button("Play the changed run").clicked() {
+                    play = true;
+                }
+                let known = model.path.is_some()
+                    || super::model::BUNDLED.iter().any(|b| b.0 == model.name);
+                if known
+                    && ui
+                        .button("Save as scenario")
+                        .on_hover_text(
+                            "Write the changed scenario as a file to keep (NAME-what-if.toml)",
+                        )
+                        .clicked()
+                {
+                    save_it = true;
+                }
+                if let Some(s) = &c.saved {
+                    ui.label(s);
+                }
+            });
         });
     if play {
         w.ask_play_changed();
+    }
+    if save_it {
+        w.ask_save();
     }
     if !open {
         w.shown = None;
