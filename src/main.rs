@@ -257,6 +257,9 @@ enum Command {
         /// In presenter mode.
         #[arg(long)]
         present: bool,
+        /// With the What if… comparison of this change open (its number in the menu, from 1).
+        #[arg(long, value_name = "N")]
+        what_if: Option<usize>,
     },
     /// Measure frame times: play for N frames and print time to first frame, p50, p95, max.
     #[cfg(feature = "gui")]
@@ -469,6 +472,7 @@ fn main() -> ExitCode {
             follow,
             ask,
             present,
+            what_if,
         }) => {
             // What the command line asked for must exist before any window opens.
             let s = match load(&file) {
@@ -478,6 +482,13 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            let offered = mailsim::whatif::Change::offered(&s, mailsim::SimTime::ZERO).len();
+            if let Some(k) = what_if.filter(|&k| k == 0 || k > offered) {
+                eprintln!(
+                    "mailsim screenshot: there is no change {k} in What if…: this scenario offers 1 to {offered}"
+                );
+                return ExitCode::from(2);
+            }
             if let Err(e) = screenshot_args(&s, event, host.as_deref()) {
                 eprintln!("mailsim screenshot: {e}");
                 return ExitCode::from(2);
@@ -492,6 +503,7 @@ fn main() -> ExitCode {
                 follow,
                 ask,
                 present,
+                what_if,
                 ..Launch::default()
             })
         }

@@ -74,6 +74,7 @@ pub(super) struct Launch {
     pub(super) follow: Option<String>,
     pub(super) ask: bool,
     pub(super) present: bool,
+    pub(super) what_if: Option<usize>,
 }
 
 pub(super) fn window_with(l: Launch) -> ExitCode {
@@ -90,6 +91,7 @@ pub(super) fn window_with(l: Launch) -> ExitCode {
         follow,
         ask,
         present,
+        what_if,
     } = l;
     // A missing or bad file is said first, whatever the display.
     if let Some(f) = &file
@@ -138,6 +140,7 @@ pub(super) fn window_with(l: Launch) -> ExitCode {
         follow,
         ask,
         present,
+        what_if,
     };
     // A machine with a display but no usable GPU adapter makes the renderer panic: say so in one
     // line instead of a backtrace.

@@ -59,6 +59,8 @@ pub struct Options {
     pub ask: bool,
     /// Start in presenter mode.
     pub present: bool,
+    /// Open the What if… comparison for this change (its number in the menu, from 1).
+    pub what_if: Option<usize>,
 }
 
 /// The window-free part: the model, the cursor and the commands (what tests drive headless).
@@ -162,6 +164,21 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
         settings.view = opts.view;
         settings.ask_questions = opts.screenshot.is_none() || opts.ask;
         settings.presenter = opts.present;
+    }
+    if let Some(k) = opts.what_if {
+        let changes = {
+            let m = app.world().resource::<Model>();
+            crate::whatif::Change::offered(&m.scenario, crate::SimTime::ZERO)
+        };
+        let Some(c) = k.checked_sub(1).and_then(|i| changes.get(i)).cloned() else {
+            return Err(format!(
+                "mailsim: there is no change {k} in What if…: this scenario offers 1 to {}",
+                changes.len()
+            ));
+        };
+        app.world_mut()
+            .resource_mut::<whatif::WhatIf>()
+            .ask_compare(c);
     }
     if let Some(subject) = &opts.follow {
         app.world_mut()
