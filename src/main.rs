@@ -482,14 +482,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let offered = mailsim::whatif::Change::offered(&s, mailsim::SimTime::ZERO).len();
-            if let Some(k) = what_if.filter(|&k| k == 0 || k > offered) {
-                eprintln!(
-                    "mailsim screenshot: there is no change {k} in What if…: this scenario offers 1 to {offered}"
-                );
-                return ExitCode::from(2);
-            }
-            if let Err(e) = screenshot_args(&s, event, host.as_deref()) {
+            if let Err(e) = screenshot_args(&s, event, host.as_deref(), what_if) {
                 eprintln!("mailsim screenshot: {e}");
                 return ExitCode::from(2);
             }

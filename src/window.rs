@@ -9,11 +9,13 @@ use mailsim::{Scenario, Sim, report};
 
 use super::{Format, ViewArg, load, run, started, walkthrough};
 
-/// `screenshot --event N --host NAME`: N is an event of the run, NAME one of its hosts.
+/// `screenshot --event N --host NAME --what-if K`: N is an event of the run, NAME one of its
+/// hosts, K one of the changes What if… offers.
 pub(super) fn screenshot_args(
     s: &Scenario,
     event: usize,
     host: Option<&str>,
+    what_if: Option<usize>,
 ) -> Result<(), String> {
     let mut sim = Sim::new(s, None);
     sim.run_to_end();
@@ -32,6 +34,12 @@ pub(super) fn screenshot_args(
         return Err(format!(
             "`{h}` is not a host of this scenario; the hosts are {}",
             names.join(", ")
+        ));
+    }
+    let offered = mailsim::whatif::Change::offered(s, mailsim::SimTime::ZERO).len();
+    if let Some(k) = what_if.filter(|&k| k == 0 || k > offered) {
+        return Err(format!(
+            "there is no change {k} in What if…: this scenario offers 1 to {offered}"
         ));
     }
     Ok(())
