@@ -208,29 +208,18 @@ impl Console {
                 let text = String::from_utf8_lossy(&s.payload)
                     .trim_end_matches("\r\n")
                     .replace("\r\n", "\n");
-                let first = text.lines().last().unwrap_or("").to_string();
-                let first_line = text.lines().next().unwrap_or("");
-                let refused = first_line.get(..1).is_some_and(|d| d == "4" || d == "5")
-                    || first_line.starts_with("-ERR")
-                    || first
-                        .split(' ')
-                        .nth(1)
-                        .is_some_and(|w| w == "NO" || w == "BAD");
+                // The reply's code (quiz::reply_code reads SMTP's and POP3's first line, IMAP's
+                // tagged last one); a refusal gets a hint.
+                let refused = crate::quiz::reply_code(e).is_some_and(|c| {
+                    c.starts_with(['4', '5']) || matches!(c.as_str(), "-ERR" | "NO" | "BAD")
+                });
+                let status = match s.protocol {
+                    crate::protocols::Protocol::Imap => text.lines().last(),
+                    _ => text.lines().next(),
+                };
                 out.push(Reply {
                     note: format!("{} [{}]", s.explain.note, s.explain.rfc),
-                    hint: if refused {
-                        hint(
-                            if first_line.starts_with('*') {
-                                &first
-                            } else {
-                                first_line
-                            },
-                            line,
-                        )
-                        .or_else(|| hint(&first, line))
-                    } else {
-                        None
-                    },
+                    hint: status.filter(|_| refused).and_then(|st| hint(st, line)),
                     text,
                 });
             }

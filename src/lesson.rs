@@ -124,16 +124,7 @@ pub fn quiz(s: &Scenario, file: &str, seed: Option<u64>, answers: Option<&str>) 
                 let _ = writeln!(out, "    {why}");
             }
             (None, Some(ev)) => {
-                let note = match &ev.kind {
-                    mailsim::EventKind::Segment(seg) => {
-                        format!(" — {} [{}]", seg.explain.note, seg.explain.rfc)
-                    }
-                    mailsim::EventKind::Datagram(d) => {
-                        format!(" — {} [{}]", d.explain.note, d.explain.rfc)
-                    }
-                    _ => String::new(),
-                };
-                let _ = writeln!(out, "    #{}: {}{note}", ev.id, report::summary(t, ev));
+                let _ = writeln!(out, "    {}", report::with_note(t, ev));
             }
             (None, None) => {}
         }
@@ -219,18 +210,7 @@ pub fn talk(s: &Scenario, to: &str, seed: Option<u64>) -> ExitCode {
     }
     c.close();
     let checked = check::check(c.sim());
-    if !checked.is_empty() {
-        let _ = writeln!(out, "\nExpectations:");
-        for e in &checked {
-            let mark = if e.ok { "✓" } else { "✗" };
-            let _ = write!(out, "  {mark} {}", e.text);
-            let _ = if e.ok {
-                writeln!(out)
-            } else {
-                writeln!(out, "  (found {})", e.found)
-            };
-        }
-    }
+    let _ = report::write_expectations(&mut out, &checked);
     if checked.iter().all(|e| e.ok) {
         ExitCode::SUCCESS
     } else {

@@ -256,6 +256,11 @@ pub fn write_text(
         }
         write_event(out, trace, ev, omit.further_lines)?;
     }
+    write_expectations(out, checked)
+}
+
+/// Writes `Expectations:` and each one with ✓ or ✗ (and what was found), if there are any.
+pub fn write_expectations(out: &mut impl Write, checked: &[Checked]) -> io::Result<()> {
     if !checked.is_empty() {
         writeln!(out, "\nExpectations:")?;
         for c in checked {
@@ -269,6 +274,17 @@ pub fn write_text(
         }
     }
     Ok(())
+}
+
+/// An event in one line with what it means: `#37: S: 550 5.1.1 … — no such user here [RFC …]`
+/// (the note and RFC for packets), for a question's answer and a comparison.
+pub fn with_note(t: &Trace, ev: &TraceEvent) -> String {
+    let note = match &ev.kind {
+        EventKind::Segment(s) => format!(" — {} [{}]", s.explain.note, s.explain.rfc),
+        EventKind::Datagram(d) => format!(" — {} [{}]", d.explain.note, d.explain.rfc),
+        _ => String::new(),
+    };
+    format!("#{}: {}{note}", ev.id, summary(t, ev))
 }
 
 fn endpoint_json(t: &Trace, e: Endpoint) -> Value {

@@ -229,21 +229,6 @@ pub(super) fn plugin(app: &mut App) {
         );
 }
 
-/// A one-line description of the answering event, with its note and RFC.
-fn answering(model: &Model, i: usize) -> Option<String> {
-    let ev = model.trace.events.get(i)?;
-    let note = match &ev.kind {
-        crate::EventKind::Segment(s) => format!(" — {} [{}]", s.explain.note, s.explain.rfc),
-        crate::EventKind::Datagram(d) => format!(" — {} [{}]", d.explain.note, d.explain.rfc),
-        _ => String::new(),
-    };
-    Some(format!(
-        "#{}: {}{note}",
-        ev.id,
-        crate::report::summary(&model.trace, ev)
-    ))
-}
-
 /// The question window, in the lower right corner of the diagram (`area`: where hosts and packet
 /// labels are least often), while a question is open.
 pub(super) fn question_ui(
@@ -290,10 +275,11 @@ pub(super) fn question_ui(
                             RichText::new(format!("✗ The answer is {}", p.answer)).size(16.0),
                         );
                     }
-                    let why = q
-                        .why
-                        .clone()
-                        .or_else(|| p.answered_by.and_then(|i| answering(model, i)));
+                    let why = q.why.clone().or_else(|| {
+                        p.answered_by
+                            .and_then(|i| model.trace.events.get(i))
+                            .map(|ev| crate::report::with_note(&model.trace, ev))
+                    });
                     if let Some(why) = why {
                         ui.add(egui::Label::new(why).wrap());
                     }
