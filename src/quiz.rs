@@ -70,6 +70,16 @@ pub fn reply_code(ev: &TraceEvent) -> Option<String> {
 
 /// Where `q` is asked: after this event (`Some`), before every event (`None`), or never (`Err`).
 fn moment(q: &QuestionDef, t: &Trace) -> Result<Option<usize>, String> {
+    if let Some(b) = q.before {
+        return match b {
+            _ if b >= t.events.len() => Err(format!(
+                "`before = {b}`, but the run's events are numbered 0 to {}",
+                t.events.len().saturating_sub(1)
+            )),
+            0 => Ok(None),
+            _ => Ok(Some(b - 1)),
+        };
+    }
     match &q.on {
         Some(on) => t
             .events
@@ -272,4 +282,51 @@ pub fn check_questions(s: &Scenario, t: &Trace) -> Vec<ScenarioError> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walkthrough with one question of the teacher's added at the end.
+    fn with_question(q: &str) -> (Scenario, Trace) {
+        let text = format!("{}\n[[question]]\n{q}\n", crate::WALKTHROUGH);
+        let s = crate::scenario::parse("w", &text).unwrap();
+        let mut sim = crate::engine::sim::Sim::new(&s, None);
+        sim.run_to_end();
+        let t = sim.trace().clone();
+        (s, t)
+    }
+
+    #[test]
+    fn a_question_before_an_event_is_asked_right_before_it_and_that_event_answers() {
+        let (s, t) = with_question(
+            "before = 12\nask = \"What does A's server answer?\"\nkind = \"next_reply\"\nhost = \"smtp.a.example\"",
+        );
+        let (posed, _) = pose(&s, &t);
+        let p = posed.last().unwrap();
+        assert_eq!(p.index, s.questions.len() - 1);
+        assert_eq!(p.after, Some(11));
+        assert_eq!(p.answered_by, Some(12));
+        assert_eq!(p.answer, reply_code(&t.events[12]).unwrap());
+        // `#0` and "#12" are read too; before the first event there is nothing to wait for.
+        let (s, t) = with_question("before = \"#0\"\nask = \"?\"\nkind = \"next_host\"");
+        let (posed, _) = pose(&s, &t);
+        assert_eq!(posed.last().unwrap().after, None);
+    }
+
+    #[test]
+    fn a_question_before_an_event_the_run_never_has_is_never_asked() {
+        let (s, t) = with_question("before = 100000\nask = \"?\"\nkind = \"next_host\"");
+        let (_, unasked) = pose(&s, &t);
+        let u = unasked.last().unwrap();
+        assert_eq!(u.index, s.questions.len() - 1);
+        assert_eq!(
+            u.why,
+            format!(
+                "`before = 100000`, but the run's events are numbered 0 to {}",
+                t.events.len() - 1
+            )
+        );
+    }
 }

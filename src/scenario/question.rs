@@ -23,6 +23,7 @@ use super::{ScenarioError, SimTime, Validator, words};
 pub(super) struct RawQuestion {
     at: Option<Spanned<String>>,
     on: Option<Spanned<String>>,
+    before: Option<Spanned<toml::Value>>,
     ask: Option<Spanned<String>>,
     kind: Option<Spanned<String>>,
     choices: Option<Spanned<Vec<String>>>,
@@ -64,6 +65,8 @@ pub struct QuestionDef {
     pub on: Option<Trigger>,
     /// ...at or after this time (without `on`: right before the first event at or after it).
     pub at: SimTime,
+    /// Or right before the event with this id (`before = 41`, as the event list numbers them).
+    pub before: Option<usize>,
     /// The question's text.
     pub ask: String,
     /// What it asks.
@@ -135,10 +138,42 @@ impl Validator<'_> {
             );
             return None;
         };
-        let Some(anchor) = q.on.as_ref().or(q.at.as_ref()).map(|x| x.span()) else {
+        let before = match &q.before {
+            Some(b) => {
+                let id = match b.get_ref() {
+                    toml::Value::Integer(n) => usize::try_from(*n).ok(),
+                    toml::Value::String(s) => s.trim().trim_start_matches('#').parse().ok(),
+                    _ => None,
+                };
+                let Some(id) = id else {
+                    self.err(
+                        b.span(),
+                        "`before` needs an event's number, as the event list shows it",
+                        Some("for example before = 41 (asked right before event #41)".into()),
+                    );
+                    return None;
+                };
+                if let Some(other) = q.on.as_ref().or(q.at.as_ref()) {
+                    self.err(
+                        other.span(),
+                        "a question is placed by `before` or by `on`/`at`, not both",
+                        Some("keep one of them".into()),
+                    );
+                    return None;
+                }
+                Some(id)
+            }
+            None => None,
+        };
+        let Some(anchor) =
+            q.on.as_ref()
+                .or(q.at.as_ref())
+                .map(|x| x.span())
+                .or(q.before.as_ref().map(|b| b.span()))
+        else {
             self.err(
                 ask.span(),
-                "a question needs `on` (the event after which it is asked) or `at` (a time)",
+                "a question needs `on` (the event after which it is asked), `at` (a time) or `before` (an event's number)",
                 Some("for example on = \"smtp.a.example sends RCPT TO\"".into()),
             );
             return None;
@@ -285,6 +320,7 @@ impl Validator<'_> {
         Some(QuestionDef {
             on,
             at,
+            before,
             ask: ask.get_ref().clone(),
             kind,
             typed: if typed_site.is_some() { typed } else { None },
