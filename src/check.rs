@@ -81,6 +81,15 @@ fn with_flags(
     }
 }
 
+/// `once`, `twice`, `3 times`.
+fn times(n: usize) -> String {
+    match n {
+        1 => "once".into(),
+        2 => "twice".into(),
+        _ => format!("{n} times"),
+    }
+}
+
 /// Checks every expectation of the simulated scenario against the world as it is now.
 pub fn check(sim: &Sim) -> Vec<Checked> {
     let hosts = sim.hosts();
@@ -162,6 +171,28 @@ pub fn check(sim: &Sim) -> Vec<Checked> {
                         "empty".into()
                     } else {
                         list.join(", ")
+                    },
+                    line: 0,
+                }
+            }
+            ExpectDef::Happened { what, count } => {
+                let n = sim
+                    .trace()
+                    .events
+                    .iter()
+                    .filter(|e| what.matches(e))
+                    .count();
+                let done = what.done(|h| hosts[h].def.name.clone());
+                Checked {
+                    text: match count {
+                        Some(c) => format!("{done}, {}", times(*c)),
+                        None => done,
+                    },
+                    ok: count.map_or(n > 0, |c| n == c),
+                    found: if n == 0 {
+                        "it never happened".into()
+                    } else {
+                        format!("it happened {}", times(n))
                     },
                     line: 0,
                 }

@@ -42,6 +42,37 @@ pub struct Console {
     pub server: String,
     /// The connection is over (the server closed it, or the student did).
     pub closed: bool,
+    /// Where the student is in the conversation, for [`Console::next_step`].
+    stage: Stage,
+    /// The server's index and port.
+    at: (usize, u16),
+}
+
+/// Where a student is in a conversation: what the last accepted command achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Not connected.
+    Closed,
+    /// Connected; the server greeted.
+    Greeted,
+    /// SMTP: EHLO (or HELO) accepted.
+    Helo,
+    /// SMTP: MAIL FROM accepted.
+    Mail,
+    /// SMTP: at least one RCPT TO accepted.
+    Rcpt,
+    /// SMTP: after 354, the message's lines.
+    Data,
+    /// SMTP: the message accepted (250 after the dot).
+    Sent,
+    /// POP3: USER accepted.
+    User,
+    /// POP3 or IMAP: logged in.
+    LoggedIn,
+    /// POP3: a message read (RETR); IMAP: a mailbox selected.
+    Read,
+    /// IMAP: a message fetched.
+    Fetched,
 }
 
 /// How long the simulation runs after each line: far more than any reply takes.
@@ -89,6 +120,12 @@ fn hint(first: &str, last_command: &str) -> Option<String> {
             "this server wants you to log in first (AUTH), as a submission server does for mail programs (RFC 4954)"
         }
         ("554", _) => "the server refused the whole transaction; its text says why",
+        _ if first.starts_with("-ERR [AUTH]") => {
+            "wrong user name or password; after a failed PASS the server wants USER again (RFC 1939 §7)"
+        }
+        _ if first.starts_with("-ERR") && cmd == "PASS" => {
+            "PASS comes right after USER name, once the server said +OK to it (RFC 1939 §7)"
+        }
         _ if first.starts_with("-ERR") => {
             "POP3 said no: after USER comes PASS; STAT, LIST, RETR n and DELE n work only once logged in; QUIT ends (RFC 1939)"
         }
@@ -132,6 +169,8 @@ impl Console {
             seen,
             server: String::new(),
             closed: true,
+            stage: Stage::Closed,
+            at: (0, 0),
         };
         let greeting = c.connect(server, port)?;
         Ok((c, greeting))
@@ -150,7 +189,14 @@ impl Console {
         self.conn = self.sim.connect_external(self.me, h, port);
         self.closed = self.conn.is_none();
         self.server = format!("{server}:{port}");
-        Ok(self.settle(""))
+        self.at = (h, port);
+        let greeting = self.settle("");
+        self.stage = if self.closed {
+            Stage::Closed
+        } else {
+            Stage::Greeted
+        };
+        Ok(greeting)
     }
 
     /// The host `server` if it offers `port`.
@@ -190,7 +236,101 @@ impl Console {
             return Vec::new();
         }
         self.sim.external_send(c, format!("{line}\r\n").as_bytes());
-        self.settle(line)
+        let replies = self.settle(line);
+        self.advance(line, &replies);
+        replies
+    }
+
+    /// Moves the conversation on by what `line` achieved (its reply accepted it, or not).
+    fn advance(&mut self, line: &str, replies: &[Reply]) {
+        if self.closed {
+            self.stage = Stage::Closed;
+            return;
+        }
+        let words: Vec<String> = line
+            .split_whitespace()
+            .map(|w| w.to_ascii_uppercase())
+            .collect();
+        let status = |r: &Reply| match self.at.1 {
+            143 => r.text.lines().last().unwrap_or("").to_string(),
+            _ => r.text.lines().next().unwrap_or("").to_string(),
+        };
+        let last = replies.last().map(status).unwrap_or_default();
+        let ok = replies.last().is_some_and(|r| r.hint.is_none())
+            && (last.starts_with(['2', '3', '+']) || last.split(' ').nth(1) == Some("OK"));
+        let word = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+        self.stage = match (self.at.1, self.stage) {
+            // The message's lines get no reply until the line with only a dot.
+            (25 | 587, Stage::Data) if replies.is_empty() => Stage::Data,
+            (25 | 587, Stage::Data) if ok => Stage::Sent,
+            (25 | 587, Stage::Data) => Stage::Helo,
+            (25 | 587, st) if ok => match word(0) {
+                "EHLO" | "HELO" | "RSET" => Stage::Helo,
+                "MAIL" => Stage::Mail,
+                "RCPT" => Stage::Rcpt,
+                "DATA" => Stage::Data,
+                _ => st,
+            },
+            // A failed login forgets the USER: start again.
+            (110, _) if word(0) == "PASS" && !ok => Stage::Greeted,
+            (110, st) if ok => match word(0) {
+                "USER" => Stage::User,
+                "PASS" => Stage::LoggedIn,
+                "RETR" => Stage::Read,
+                _ => st,
+            },
+            (143, st) if ok => match word(1) {
+                "LOGIN" | "AUTHENTICATE" => Stage::LoggedIn,
+                "SELECT" | "EXAMINE" => Stage::Read,
+                "FETCH" | "UID" => Stage::Fetched,
+                _ => st,
+            },
+            (_, st) => st,
+        };
+    }
+
+    /// What a student could type next, by where the conversation is: a guide for a first
+    /// session (`None` once there is nothing obvious to suggest).
+    pub fn next_step(&self) -> Option<String> {
+        let def = &self.scenario.hosts[self.at.0];
+        let user = def
+            .accounts
+            .first()
+            .map(|a| a.user.as_str())
+            .unwrap_or("bob");
+        let to = match &def.domain {
+            Some(d) => format!("{user}@{d}"),
+            None => "someone@b.example".into(),
+        };
+        let s = match (self.at.1, self.stage) {
+            (_, Stage::Closed) => "Connect again, to this server or another (POP3 is port 110)".into(),
+            (25 | 587, Stage::Greeted) => "say who you are: EHLO me.example".into(),
+            (25 | 587, Stage::Helo) => "name the sender: MAIL FROM:<you@you.example>".into(),
+            (25 | 587, Stage::Mail) => format!("name a recipient: RCPT TO:<{to}>"),
+            (25 | 587, Stage::Rcpt) => {
+                "another RCPT TO:<…>, or DATA to send the message itself".into()
+            }
+            (25 | 587, Stage::Data) => "type the message: Subject: Hello, an empty line, some text, then a line with only a dot (.)".into(),
+            (25 | 587, Stage::Sent) => {
+                "the server has the mail: QUIT to end, or MAIL FROM:<…> for another".into()
+            }
+            (110, Stage::Greeted) => format!("log in: USER {user}"),
+            (110, Stage::User) => "now the password: PASS and the password".into(),
+            (110, Stage::LoggedIn) => {
+                "STAT (how many, how big), LIST (each one's size), RETR 1 (read the first)".into()
+            }
+            (110, Stage::Read) => {
+                "DELE 1 would mark it for deletion; QUIT ends the session (and only then deletes)".into()
+            }
+            (143, Stage::Greeted) => format!("log in, with a tag of your own: a1 LOGIN {user} PASSWORD"),
+            (143, Stage::LoggedIn) => "open the inbox: a2 SELECT INBOX".into(),
+            (143, Stage::Read) => "read the first message: a3 FETCH 1 BODY[]".into(),
+            (143, Stage::Fetched) => {
+                "it stays on the server, now \\Seen: a4 LOGOUT ends the session".into()
+            }
+            _ => return None,
+        };
+        Some(s)
     }
 
     /// Lets the network carry everything, then collects what the server sent the student.
@@ -279,13 +419,75 @@ mod tests {
             assert!(r[0].text.starts_with(code), "{line}: {r:?}");
             assert!(r[0].hint.is_none());
         }
+        assert_eq!(c.stage, Stage::Data);
         c.send("Subject: By hand\r\n\r\nI typed this.\r\n.");
+        assert!(
+            c.next_step()
+                .unwrap()
+                .starts_with("the server has the mail: QUIT")
+        );
         let r = c.send("QUIT");
         assert!(r.iter().any(|x| x.text.starts_with("221")), "{r:?}");
         c.close();
         let mx = s.host_index("mx.b.example").unwrap();
         let bob = &c.sim().hosts()[mx].mailboxes["bob"];
         assert!(bob.messages.iter().any(|m| m.subject == "By hand"));
+    }
+
+    /// The guide follows what the server accepted, not what was typed: a refused command
+    /// leaves the suggestion where it was.
+    #[test]
+    fn the_next_step_follows_the_conversation() {
+        let s = crate::scenario::parse(
+            "talk-smtp-yourself.toml",
+            include_str!("../exercises/talk-smtp-yourself.toml"),
+        )
+        .unwrap();
+        let (mut c, _) = Console::open(&s, None, "mx.b.example", 25).unwrap();
+        let next = |c: &Console| c.next_step().unwrap();
+        assert_eq!(next(&c), "say who you are: EHLO me.example");
+        c.send("RCPT TO:<bob@b.example>");
+        assert_eq!(next(&c), "say who you are: EHLO me.example");
+        c.send("EHLO me.example");
+        assert!(next(&c).starts_with("name the sender: MAIL FROM"));
+        c.send("MAIL FROM:<me@you.example>");
+        assert_eq!(next(&c), "name a recipient: RCPT TO:<bob@b.example>");
+        c.send("RCPT TO:<nobody@b.example>");
+        assert_eq!(next(&c), "name a recipient: RCPT TO:<bob@b.example>");
+        c.send("RCPT TO:<bob@b.example>");
+        assert!(next(&c).contains("DATA"));
+        c.send("DATA");
+        c.send("Subject: guided");
+        c.send("");
+        assert!(next(&c).starts_with("type the message"));
+        c.send(".");
+        assert!(next(&c).starts_with("the server has the mail"));
+        c.send("QUIT");
+        assert!(next(&c).starts_with("Connect again"));
+        // POP3: log in, read, and what DELE and QUIT would do.
+        c.connect("mx.b.example", 110).unwrap();
+        assert_eq!(next(&c), "log in: USER bob");
+        c.send("USER bob");
+        assert!(next(&c).starts_with("now the password"));
+        let r = c.send("PASS wrong");
+        assert!(
+            r[0].hint.as_ref().unwrap().contains("wants USER again"),
+            "{r:?}"
+        );
+        assert_eq!(next(&c), "log in: USER bob");
+        c.send("USER bob");
+        c.send("PASS bob-secret");
+        assert!(next(&c).contains("RETR 1"));
+        c.send("RETR 1");
+        assert!(next(&c).starts_with("DELE 1 would mark it"));
+        // IMAP: tagged commands.
+        c.connect("mx.b.example", 143).unwrap();
+        assert!(next(&c).contains("a1 LOGIN bob"));
+        c.send("a1 LOGIN bob bob-secret");
+        assert_eq!(next(&c), "open the inbox: a2 SELECT INBOX");
+        c.send("a2 SELECT INBOX");
+        c.send("a3 FETCH 1 BODY[]");
+        assert!(next(&c).contains("a4 LOGOUT"));
     }
 
     #[test]

@@ -195,10 +195,16 @@ pub fn fields(ev: &TraceEvent) -> Vec<(String, String)> {
                 (Protocol::Smtp | Protocol::Pop3, Direction::ClientToServer)
                     if split_message(&s.payload).is_none() =>
                 {
-                    let (verb, arg) = first.split_once(' ').unwrap_or((&first, ""));
-                    push("command", verb.to_ascii_uppercase());
-                    if !arg.is_empty() {
-                        push("argument", arg.to_string());
+                    // A line of a message sent bit by bit (a student typing after DATA) is not
+                    // a command: only a verb of the protocols is called one.
+                    if crate::protocols::known_verb(&s.payload).is_empty() {
+                        push("line", first.clone());
+                    } else {
+                        let (verb, arg) = first.split_once(' ').unwrap_or((&first, ""));
+                        push("command", verb.to_ascii_uppercase());
+                        if !arg.is_empty() {
+                            push("argument", arg.to_string());
+                        }
                     }
                 }
                 (Protocol::Pop3, Direction::ServerToClient) => {
@@ -306,5 +312,44 @@ mod tests {
         assert_eq!((h.as_str(), b.as_str()), ("Subject: hi", "body\r\n"));
         assert!(split_message(b"250-a\r\n250 b\r\n").is_none());
         assert_eq!(visible_lines(b"a\r\nb"), vec!["a␍␊", "b"]);
+    }
+}
+
+#[cfg(test)]
+mod typed {
+    use super::*;
+    use crate::engine::trace::EventKind;
+
+    /// A student typing a message line by line after DATA: the lines are not commands, the
+    /// verbs before them are.
+    #[test]
+    fn a_message_line_sent_alone_is_not_called_a_command() {
+        let s = crate::scenario::parse("w", crate::WALKTHROUGH).unwrap();
+        let (mut c, _) = crate::console::Console::open(&s, None, "mx.b.example", 25).unwrap();
+        for line in [
+            "EHLO me",
+            "MAIL FROM:<me@you.example>",
+            "RCPT TO:<bob@b.example>",
+        ] {
+            c.send(line);
+        }
+        c.send("DATA");
+        c.send("Subject: typed");
+        let t = c.sim().trace();
+        let sent = |text: &[u8]| {
+            t.events
+                .iter()
+                .rev()
+                .find(|e| matches!(&e.kind, EventKind::Segment(s) if s.payload.starts_with(text)))
+                .unwrap()
+        };
+        let f = fields(sent(b"Subject: typed"));
+        assert!(f.iter().all(|(k, _)| k != "command"), "{f:?}");
+        assert!(
+            f.contains(&("line".into(), "Subject: typed".into())),
+            "{f:?}"
+        );
+        let f = fields(sent(b"RCPT TO"));
+        assert!(f.contains(&("command".into(), "RCPT".into())), "{f:?}");
     }
 }

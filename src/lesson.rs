@@ -151,9 +151,9 @@ fn host_port(s: &str) -> Result<(&str, u16), String> {
 }
 
 /// `mailsim talk`: the student is the mail program.
-pub fn talk(s: &Scenario, to: &str, seed: Option<u64>) -> ExitCode {
+pub fn talk(s: &Scenario, to: Option<&str>, seed: Option<u64>) -> ExitCode {
     use mailsim::console::{Console, Reply};
-    let show = |out: &mut io::StdoutLock, replies: &[Reply]| {
+    let show = |out: &mut io::StdoutLock, replies: &[Reply], c: &Console| {
         for r in replies {
             for line in r.text.lines() {
                 let _ = writeln!(out, "S: {line}");
@@ -163,6 +163,18 @@ pub fn talk(s: &Scenario, to: &str, seed: Option<u64>) -> ExitCode {
                 let _ = writeln!(out, "   hint: {h}");
             }
         }
+        // What to type next, once per reply (the lines of a message get none).
+        if let Some(n) = c.next_step().filter(|_| !replies.is_empty()) {
+            let _ = writeln!(out, "   next: {n}");
+        }
+    };
+    let exercise = s.talk.map(|(h, p)| format!("{}:{p}", s.hosts[h].name));
+    let Some(to) = to.or(exercise.as_deref()) else {
+        eprintln!(
+            "mailsim talk: name the server to talk to, HOST:PORT (for example mx.b.example:25); \
+             this scenario has no `talk` of its own"
+        );
+        return ExitCode::from(2);
     };
     let opened = host_port(to).and_then(|(h, p)| Console::open(s, seed, h, p));
     let (mut c, greeting) = match opened {
@@ -179,14 +191,14 @@ pub fn talk(s: &Scenario, to: &str, seed: Option<u64>) -> ExitCode {
          Type a line and Enter to send it; /connect HOST PORT for another server; Ctrl-D to end.",
         s.title, c.server
     );
-    show(&mut out, &greeting);
+    show(&mut out, &greeting, &c);
     for line in io::stdin().lines() {
         let Ok(line) = line else { break };
         if let Some(rest) = line.strip_prefix("/connect ") {
             match host_port(rest).and_then(|(h, p)| c.connect(h, p)) {
                 Ok(g) => {
                     let _ = writeln!(out, "── connected to {} ──", c.server);
-                    show(&mut out, &g);
+                    show(&mut out, &g, &c);
                 }
                 Err(e) => {
                     let _ = writeln!(out, "   {e}");
@@ -203,7 +215,7 @@ pub fn talk(s: &Scenario, to: &str, seed: Option<u64>) -> ExitCode {
             continue;
         }
         let replies = c.send(&line);
-        show(&mut out, &replies);
+        show(&mut out, &replies, &c);
         if c.closed {
             let _ = writeln!(out, "── {} closed the connection ──", c.server);
         }

@@ -111,8 +111,9 @@ enum Command {
     Talk {
         /// The scenario file (.toml).
         file: PathBuf,
-        /// The server to talk to, HOST:PORT (mx.b.example:25, mx.b.example:110, ...).
-        to: String,
+        /// The server to talk to, HOST:PORT (mx.b.example:25, mx.b.example:110, ...); an
+        /// exercise's own `talk` server when left out.
+        to: Option<String>,
         /// Use this seed instead of the scenario's.
         #[arg(long)]
         seed: Option<u64>,
@@ -260,6 +261,12 @@ enum Command {
         /// With the What if… comparison of this change open (its number in the menu, from 1).
         #[arg(long, value_name = "N")]
         what_if: Option<usize>,
+        /// With the console open at this server, HOST:PORT (an exercise's own by default).
+        #[arg(long, value_name = "HOST:PORT")]
+        talk: Option<String>,
+        /// A line to type in the console (again for more lines, in order).
+        #[arg(long, value_name = "LINE")]
+        say: Vec<String>,
     },
     /// Measure frame times: play for N frames and print time to first frame, p50, p95, max.
     #[cfg(feature = "gui")]
@@ -473,6 +480,8 @@ fn main() -> ExitCode {
             ask,
             present,
             what_if,
+            talk,
+            say,
         }) => {
             // What the command line asked for must exist before any window opens.
             let s = match load(&file) {
@@ -482,10 +491,13 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            if let Err(e) = screenshot_args(&s, event, host.as_deref(), what_if) {
-                eprintln!("mailsim screenshot: {e}");
-                return ExitCode::from(2);
-            }
+            let talk = match screenshot_args(&s, event, host.as_deref(), what_if, talk, say) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("mailsim screenshot: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             window_with(Launch {
                 file: Some(file),
                 screenshot: Some((event, out)),
@@ -497,6 +509,7 @@ fn main() -> ExitCode {
                 ask,
                 present,
                 what_if,
+                talk,
                 ..Launch::default()
             })
         }
@@ -566,7 +579,7 @@ fn main() -> ExitCode {
             }
         },
         Some(Command::Talk { file, to, seed }) => match load(&file) {
-            Ok(s) => talk(&s, &to, seed),
+            Ok(s) => talk(&s, to.as_deref(), seed),
             Err(e) => {
                 eprintln!("{e}");
                 ExitCode::from(2)

@@ -9,14 +9,17 @@ use mailsim::{Scenario, Sim, report};
 
 use super::{Format, ViewArg, load, run, started, walkthrough};
 
-/// `screenshot --event N --host NAME --what-if K`: N is an event of the run, NAME one of its
-/// hosts, K one of the changes What if… offers.
+/// `screenshot --event N --host NAME --what-if K --talk HOST:PORT --say LINE`: N is an event of
+/// the run, NAME one of its hosts, K one of the changes What if… offers, HOST:PORT a server the
+/// console can reach (an exercise's own when left out). Returns the console's script.
 pub(super) fn screenshot_args(
     s: &Scenario,
     event: usize,
     host: Option<&str>,
     what_if: Option<usize>,
-) -> Result<(), String> {
+    talk: Option<String>,
+    say: Vec<String>,
+) -> Result<Option<(String, Vec<String>)>, String> {
     let mut sim = Sim::new(s, None);
     sim.run_to_end();
     let n = sim.trace().events.len();
@@ -42,7 +45,23 @@ pub(super) fn screenshot_args(
             "there is no change {k} in What if…: this scenario offers 1 to {offered}"
         ));
     }
-    Ok(())
+    let exercise = s.talk.map(|(h, p)| format!("{}:{p}", s.hosts[h].name));
+    let target = match (talk, exercise) {
+        (Some(t), _) => t,
+        (None, Some(e)) if !say.is_empty() => e,
+        (None, _) if !say.is_empty() => {
+            return Err("--say needs --talk HOST:PORT: the server the console talks to".into());
+        }
+        (None, _) => return Ok(None),
+    };
+    let (h, p) = target
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+        .ok_or_else(|| {
+            format!("--talk `{target}` is not HOST:PORT (for example mx.b.example:25)")
+        })?;
+    mailsim::console::Console::open(s, None, h, p).map_err(|e| format!("--talk: {e}"))?;
+    Ok(Some((target, say)))
 }
 
 /// Why no window can open here, if that is so.
@@ -83,6 +102,7 @@ pub(super) struct Launch {
     pub(super) ask: bool,
     pub(super) present: bool,
     pub(super) what_if: Option<usize>,
+    pub(super) talk: Option<(String, Vec<String>)>,
 }
 
 pub(super) fn window_with(l: Launch) -> ExitCode {
@@ -100,6 +120,7 @@ pub(super) fn window_with(l: Launch) -> ExitCode {
         ask,
         present,
         what_if,
+        talk,
     } = l;
     // A missing or bad file is said first, whatever the display.
     if let Some(f) = &file
@@ -149,6 +170,7 @@ pub(super) fn window_with(l: Launch) -> ExitCode {
         ask,
         present,
         what_if,
+        talk,
     };
     // A machine with a display but no usable GPU adapter makes the renderer panic: say so in one
     // line instead of a backtrace.

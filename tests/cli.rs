@@ -603,12 +603,9 @@ fn talk_carries_typed_commands_to_the_server_and_checks_the_exercise() {
     let session = "RCPT TO:<bob@b.example>\nEHLO me.example\nMAIL FROM:<you@you.example>\n\
                    RCPT TO:<bob@b.example>\nDATA\nSubject: Hello by hand\n\nI typed this.\n.\n\
                    QUIT\n/connect mx.b.example 110\nUSER bob\nPASS bob-secret\nRETR 1\nQUIT\n";
+    // The exercise names its own server (`talk = "mx.b.example:25"`).
     let mut child = mailsim()
-        .args([
-            "talk",
-            "exercises/talk-smtp-yourself.toml",
-            "mx.b.example:25",
-        ])
+        .args(["talk", "exercises/talk-smtp-yourself.toml"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -639,12 +636,37 @@ fn talk_carries_typed_commands_to_the_server_and_checks_the_exercise() {
     );
     assert!(text.contains("S: I typed this."));
     assert!(text.contains("✓ bob@b.example has 1 message, \"Hello by hand\" on mx.b.example"));
+    assert!(text.contains("✓ someone sent `RETR`\n"), "{text}");
+    // A guide: what to type next, after each reply (and none after the message's own lines).
+    assert!(text.contains("S: 220 mx.b.example ESMTP mailsim ready\n   — "));
+    assert!(
+        text.contains("   next: say who you are: EHLO me.example\n"),
+        "{text}"
+    );
+    assert!(text.contains("   next: log in: USER bob\n"), "{text}");
+    assert_eq!(
+        text.matches("   next: type the message").count(),
+        1,
+        "{text}"
+    );
     // Without the student, the exercise is not done.
     let out = mailsim()
         .args(["run", "exercises/talk-smtp-yourself.toml"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("✗ someone sent `RETR`  (found it never happened)"),
+        "{text}"
+    );
+    // A scenario that is not an exercise needs the server named.
+    let out = mailsim()
+        .args(["talk", "scenarios/walkthrough.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("name the server to talk to, HOST:PORT"));
     // A server that does not offer the port: one plain line.
     let out = mailsim()
         .args([

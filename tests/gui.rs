@@ -549,6 +549,93 @@ fn the_console_sends_typed_lines_and_the_run_grows_by_them() {
     assert_eq!((q.open, q.enabled, q.posed.len()), (None, false, 5));
 }
 
+/// An exercise (`talk = "HOST:PORT"`) opens the console at its server by itself; a script types
+/// one line a frame; the next step and the checklist follow what the student has done.
+#[test]
+fn an_exercise_opens_the_console_and_its_checklist_fills_in() {
+    use mailsim::app::console::ConsoleUi;
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("exercises/talk-smtp-yourself.toml");
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .insert_resource(Model::load(&path).unwrap());
+    logic_plugin(&mut app);
+    app.update();
+    {
+        let c = app.world().resource::<ConsoleUi>();
+        assert!(c.open);
+        assert_eq!(c.target, "mx.b.example:25");
+        assert!(
+            c.lines
+                .iter()
+                .any(|(w, t)| *w == 'S' && t.starts_with("220 "))
+        );
+        assert_eq!(c.next(), Some("say who you are: EHLO me.example"));
+        assert_eq!(
+            c.checklist().iter().map(|(ok, _)| *ok).collect::<Vec<_>>(),
+            [false, false]
+        );
+    }
+    let mail = [
+        "EHLO me.example",
+        "MAIL FROM:<you@you.example>",
+        "RCPT TO:<bob@b.example>",
+        "DATA",
+        "Subject: Hello by hand",
+        "",
+        "Typed in the window.",
+        ".",
+    ];
+    let name = app.world().resource::<Model>().name.clone();
+    app.world_mut().resource_mut::<ConsoleUi>().script(
+        &name,
+        "mx.b.example:25",
+        mail.iter().map(|l| l.to_string()).collect(),
+    );
+    // The connect, then one line a frame.
+    for _ in 0..=mail.len() {
+        app.update();
+    }
+    {
+        let c = app.world().resource::<ConsoleUi>();
+        let typed: Vec<&str> = c
+            .lines
+            .iter()
+            .filter(|(w, _)| *w == 'C')
+            .map(|(_, t)| t.as_str())
+            .collect();
+        assert_eq!(typed, mail);
+        assert!(c.next().unwrap().starts_with("the server has the mail"));
+        assert_eq!(
+            c.checklist().iter().map(|(ok, _)| *ok).collect::<Vec<_>>(),
+            [true, false],
+            "{:?}",
+            c.checklist()
+        );
+    }
+    app.world_mut().resource_mut::<ConsoleUi>().script(
+        &name,
+        "mx.b.example:110",
+        ["USER bob", "PASS bob-secret", "RETR 1", "QUIT"]
+            .map(String::from)
+            .to_vec(),
+    );
+    for _ in 0..=4 {
+        app.update();
+    }
+    let c = app.world().resource::<ConsoleUi>();
+    assert_eq!(
+        c.checklist().to_vec(),
+        [
+            (
+                true,
+                "bob@b.example has 1 message, \"Hello by hand\" on mx.b.example".to_string()
+            ),
+            (true, "someone sent `RETR`".to_string())
+        ]
+    );
+}
+
 /// What if? A change is compared with the run on screen (where they part, how each ends), the
 /// changed run can be played, and the original comes back.
 #[test]

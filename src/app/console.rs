@@ -26,6 +26,14 @@ pub struct ConsoleUi {
     pending: Option<Action>,
     /// The scenario the session belongs to (another one opened ends it).
     for_model: String,
+    /// Lines still to send, one a frame (`screenshot --talk … --say …`).
+    script: std::collections::VecDeque<String>,
+    /// What the student could type next ([`Console::next_step`]).
+    next: Option<String>,
+    /// The scenario's expectations, checked against the session after each line: (holds, text).
+    checklist: Vec<(bool, String)>,
+    /// The exercise whose own server (`talk = …`) the console last opened at, by model name.
+    opened_for: String,
 }
 
 /// What the console's buttons ask for.
@@ -46,6 +54,37 @@ impl ConsoleUi {
     pub fn ask_send(&mut self, line: &str) {
         self.input = line.to_string();
         self.pending = Some(Action::Send);
+    }
+
+    /// What the student could type next, as the console shows it.
+    pub fn next(&self) -> Option<&str> {
+        self.next.as_deref()
+    }
+
+    /// The exercise's checklist: each expectation, and whether it holds now.
+    pub fn checklist(&self) -> &[(bool, String)] {
+        &self.checklist
+    }
+
+    /// Connects to `target`, then sends `lines` one a frame, as a student typing them would
+    /// (in place of an exercise's own opening, for the scenario named `model`).
+    pub fn script(&mut self, model: &str, target: &str, lines: Vec<String>) {
+        self.open = true;
+        self.opened_for = model.to_string();
+        self.ask_connect(target);
+        self.script = lines.into();
+    }
+
+    /// After each line: what to type next, and how far the exercise's expectations are.
+    fn review(&mut self) {
+        let Some(c) = &self.session else {
+            return;
+        };
+        self.next = c.next_step();
+        self.checklist = crate::check::check(c.sim())
+            .into_iter()
+            .map(|x| (x.ok, x.text))
+            .collect();
     }
 
     fn said(&mut self, replies: Vec<Reply>) {
@@ -174,6 +213,27 @@ pub(super) fn console_ui(ctx: &egui::Context, ui_state: &mut ConsoleUi, model: &
                         .weak(),
                 );
             }
+            if let Some(n) = ui_state
+                .next
+                .as_ref()
+                .filter(|_| ui_state.session.is_some())
+            {
+                ui.label(
+                    RichText::new(format!("Next: {n}")).color(Color32::from_rgb(140, 200, 140)),
+                );
+            }
+            if !ui_state.checklist.is_empty() {
+                ui.separator();
+                ui.label(RichText::new("The exercise:").strong());
+                for (ok, text) in &ui_state.checklist {
+                    let (mark, color) = if *ok {
+                        ("✓", Color32::from_rgb(120, 210, 120))
+                    } else {
+                        ("☐", Color32::GRAY)
+                    };
+                    ui.label(RichText::new(format!("{mark} {text}")).color(color));
+                }
+            }
         });
     if !open {
         ui_state.open = false;
@@ -190,9 +250,25 @@ fn apply(
     // Another scenario opened (or the file reloaded): the session was of the old one.
     if ui_state.for_model != model.name && ui_state.session.is_some() {
         ui_state.session = None;
+        ui_state.next = None;
+        ui_state.checklist.clear();
         ui_state
             .lines
             .push(('·', "── another scenario: connect again ──".into()));
+    }
+    // An exercise (`talk = "HOST:PORT"`) opens the console at its server, once per opening.
+    if let Some((h, port)) = model.scenario.talk
+        && ui_state.opened_for != model.name
+    {
+        ui_state.opened_for = model.name.clone();
+        ui_state.open = true;
+        let target = format!("{}:{port}", model.scenario.hosts[h].name);
+        ui_state.ask_connect(&target);
+    }
+    if ui_state.pending.is_none()
+        && let Some(line) = ui_state.script.pop_front()
+    {
+        ui_state.ask_send(&line);
     }
     let Some(action) = ui_state.pending.take() else {
         return;
@@ -208,14 +284,19 @@ fn apply(
         Action::Connect => connect(&mut ui_state, &mut model, &mut cursor),
         Action::Send => send(&mut ui_state, &mut model, &mut cursor),
     }
+    ui_state.review();
 }
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<ConsoleUi>().add_systems(
         Update,
-        apply
-            .before(super::model::apply_commands)
-            .run_if(|ui: Res<ConsoleUi>| ui.pending.is_some() || ui.session.is_some()),
+        apply.before(super::model::apply_commands).run_if(
+            |ui: Res<ConsoleUi>, model: Res<Model>| {
+                ui.pending.is_some()
+                    || ui.session.is_some()
+                    || (model.scenario.talk.is_some() && ui.opened_for != model.name)
+            },
+        ),
     );
 }
 

@@ -61,6 +61,8 @@ pub struct Options {
     pub present: bool,
     /// Open the What if… comparison for this change (its number in the menu, from 1).
     pub what_if: Option<usize>,
+    /// Open the console at this server (`host:port`) and type these lines, one a frame.
+    pub talk: Option<(String, Vec<String>)>,
 }
 
 /// The window-free part: the model, the cursor and the commands (what tests drive headless).
@@ -179,6 +181,12 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
         app.world_mut()
             .resource_mut::<whatif::WhatIf>()
             .ask_compare(c);
+    }
+    if let Some((target, lines)) = opts.talk.clone() {
+        let name = app.world().resource::<Model>().name.clone();
+        app.world_mut()
+            .resource_mut::<console::ConsoleUi>()
+            .script(&name, &target, lines);
     }
     if let Some(subject) = &opts.follow {
         app.world_mut()

@@ -6,6 +6,7 @@
 //! problem with its file:line:col. The format is documented in `docs/scenarios.md`.
 
 mod error;
+mod expect;
 pub mod on;
 mod question;
 pub mod warn;
@@ -19,6 +20,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use error::{ScenarioError, ScenarioErrors};
+pub use expect::ExpectDef;
+use expect::RawExpect;
 pub use question::{KINDS as QUESTION_KINDS, QuestionDef, QuestionKind};
 
 use crate::engine::time::{SimDuration, SimTime, days_from_civil, parse_duration};
@@ -42,6 +45,7 @@ struct RawFile {
     #[serde(default)]
     seed: u64,
     start: Option<Spanned<toml::value::Datetime>>,
+    talk: Option<Spanned<String>>,
     #[serde(default)]
     network: RawNetwork,
     #[serde(default, rename = "host")]
@@ -175,18 +179,6 @@ struct RawStep {
     method: Option<Spanned<String>>,
     path: Option<Spanned<String>>,
     form: Option<Spanned<BTreeMap<String, String>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawExpect {
-    mailbox: Option<Spanned<String>>,
-    inbox: Option<Spanned<String>>,
-    queue: Option<Spanned<String>>,
-    host: Option<Spanned<String>>,
-    count: Option<usize>,
-    subject: Option<String>,
-    flags: Option<Spanned<Vec<String>>>,
 }
 
 // ---------------------------------------------------------------- the checked model
@@ -436,31 +428,6 @@ pub struct StepDef {
     pub on: Option<on::Trigger>,
 }
 
-/// What must hold at the end.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExpectDef {
-    /// The mailbox of `user` on `host`.
-    Mailbox {
-        host: usize,
-        user: String,
-        address: String,
-        count: Option<usize>,
-        subject: Option<String>,
-        /// The flags the message with `subject` has (IMAP).
-        flags: Option<Vec<String>>,
-    },
-    /// What a computer's mail program has downloaded (POP3) or lists (IMAP).
-    Inbox {
-        host: usize,
-        count: Option<usize>,
-        subject: Option<String>,
-        /// The flags the message with `subject` shows (IMAP).
-        flags: Option<Vec<String>>,
-    },
-    /// A server's outgoing queue.
-    Queue { host: usize, count: usize },
-}
-
 /// A link with its own latency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkDef {
@@ -617,6 +584,9 @@ pub struct Scenario {
     pub domain_labels: BTreeMap<String, String>,
     /// Questions asked during the run (`[[question]]`), in the file's order.
     pub questions: Vec<QuestionDef>,
+    /// An exercise in being the mail program (`talk = "mx.b.example:25"`): the server (its
+    /// index) and port the window's console opens at, and `mailsim talk` talks to.
+    pub talk: Option<(usize, u16)>,
 }
 
 impl HostDef {
@@ -981,13 +951,7 @@ impl Validator<'_> {
             .expects
             .iter()
             .filter_map(|e| {
-                let first = [&e.mailbox, &e.inbox, &e.queue, &e.host]
-                    .into_iter()
-                    .flatten()
-                    .map(|s| s.span().start)
-                    .min()
-                    .unwrap_or(0);
-                let line = self.line_of(first);
+                let line = self.line_of(e.first());
                 self.expect(e, &names, &hosts).map(|x| (x, line))
             })
             .unzip();
@@ -1002,6 +966,7 @@ impl Validator<'_> {
             .iter()
             .filter_map(|q| self.question(q, &names))
             .collect();
+        let talk = raw.talk.as_ref().and_then(|t| self.talk(t, &names, &hosts));
         Scenario {
             title: raw.title,
             description: raw.description,
@@ -1018,7 +983,53 @@ impl Validator<'_> {
             faults,
             domain_labels,
             questions,
+            talk,
         }
+    }
+
+    /// `talk = "HOST:PORT"`: a server of the scenario and one of its services' ports.
+    fn talk(
+        &mut self,
+        t: &Spanned<String>,
+        names: &[String],
+        hosts: &[HostDef],
+    ) -> Option<(usize, u16)> {
+        let Some((host, port)) = t
+            .get_ref()
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h, p.trim().parse::<u16>().ok()?)))
+        else {
+            self.err(
+                t.span(),
+                "`talk` names a server and a port, HOST:PORT",
+                Some("for example talk = \"mx.b.example:25\"".into()),
+            );
+            return None;
+        };
+        let host_span = t.span().start + 1..t.span().start + 1 + host.len();
+        let h = self.host_ref(
+            names,
+            &Spanned::new(host_span, host.to_string()),
+            "`talk`'s server",
+        )?;
+        if !hosts[h].services.iter().any(|s| s.port() == port) {
+            let ports: Vec<String> = hosts[h]
+                .services
+                .iter()
+                .map(|s| format!("{} ({})", s.port(), s.name()))
+                .collect();
+            self.err(
+                t.span(),
+                format!("{host} has no service on port {port}"),
+                Some(if ports.is_empty() {
+                    format!("{host} offers no service: add services = [\"smtp\"] to it")
+                } else {
+                    format!("it offers {}", ports.join(", "))
+                }),
+            );
+            return None;
+        }
+        Some((h, port))
     }
 
     /// `[[domain]]` entries: each names a domain some host belongs to, once.
@@ -1711,111 +1722,5 @@ impl Validator<'_> {
             return None;
         }
         Some(h)
-    }
-
-    /// `flags`, which only make sense with the `subject` they are about.
-    fn flags_of(&mut self, e: &RawExpect) -> Option<Vec<String>> {
-        let f = e.flags.as_ref()?;
-        if e.subject.is_none() {
-            self.err(
-                f.span(),
-                "`flags` are those of one message: give its `subject` too",
-                None,
-            );
-        }
-        for flag in f.get_ref() {
-            if !flag.starts_with('\\') && flag.contains(['(', ')', ' ', '\\']) {
-                self.err(
-                    f.span(),
-                    format!("`{flag}` is not an IMAP flag"),
-                    Some("expected e.g. flags = [\"\\\\Seen\"]".into()),
-                );
-            }
-        }
-        Some(crate::protocols::imap::server::normalize_flags(
-            f.get_ref().clone(),
-        ))
-    }
-
-    fn expect(&mut self, e: &RawExpect, names: &[String], hosts: &[HostDef]) -> Option<ExpectDef> {
-        let set = [e.mailbox.is_some(), e.inbox.is_some(), e.queue.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
-        if set != 1 {
-            let span = e
-                .mailbox
-                .as_ref()
-                .or(e.inbox.as_ref())
-                .or(e.queue.as_ref())
-                .map(|s| s.span())
-                .unwrap_or(0..0);
-            self.err(
-                span,
-                "an expectation names exactly one of `mailbox`, `inbox` or `queue`",
-                None,
-            );
-            return None;
-        }
-        if let Some(m) = &e.mailbox {
-            let addr = self.address(m)?;
-            let user = addr.local.to_ascii_lowercase();
-            let domain = addr.domain_lower();
-            let has = |h: &HostDef| {
-                h.domain.as_deref() == Some(domain.as_str())
-                    && h.accounts.iter().any(|a| a.user == user)
-            };
-            let host = match &e.host {
-                Some(h) => self.host_ref(names, h, "host")?,
-                None => match hosts.iter().position(has) {
-                    Some(i) => i,
-                    None => {
-                        self.err(
-                            m.span(),
-                            format!("no host of this scenario keeps a mailbox for `{addr}`"),
-                            Some(format!(
-                                "add account `{user}` to a host with domain = \"{domain}\""
-                            )),
-                        );
-                        return None;
-                    }
-                },
-            };
-            let flags = self.flags_of(e);
-            return Some(ExpectDef::Mailbox {
-                host,
-                user,
-                address: addr.to_string(),
-                count: e.count,
-                subject: e.subject.clone(),
-                flags,
-            });
-        }
-        if let Some(i) = &e.inbox {
-            let host = self.host_ref(names, i, "inbox host")?;
-            if hosts[host].client.is_none() {
-                self.err(
-                    i.span(),
-                    format!("`{}` has no mail program, so no inbox", hosts[host].name),
-                    None,
-                );
-            }
-            let flags = self.flags_of(e);
-            return Some(ExpectDef::Inbox {
-                host,
-                count: e.count,
-                subject: e.subject.clone(),
-                flags,
-            });
-        }
-        let q = e.queue.as_ref()?;
-        let host = self.host_ref(names, q, "queue host")?;
-        if e.subject.is_some() || e.flags.is_some() {
-            self.err(q.span(), "a queue expectation takes `count` only", None);
-        }
-        Some(ExpectDef::Queue {
-            host,
-            count: e.count.unwrap_or(0),
-        })
     }
 }

@@ -112,6 +112,30 @@ pub fn parse(text: &str, hosts: &[String]) -> Result<Trigger, OnError> {
 }
 
 impl Trigger {
+    /// What it waits for, as done: `mx.b.example sent 250`, `someone sent RETR`,
+    /// `smtp.a.example queried DNS`; `name` names a host.
+    pub fn done(&self, name: impl Fn(usize) -> String) -> String {
+        let who = self.host.map_or_else(|| "someone".to_string(), name);
+        match &self.what {
+            Happening::QueriesDns => format!("{who} queried DNS"),
+            Happening::QueuesMail => format!("{who} queued a mail"),
+            Happening::StoresMail => format!("{who} stored a mail"),
+            Happening::DownloadsMail => format!("{who} downloaded a mail"),
+            Happening::Sends(t) if t.is_empty() => format!("{who} sent something"),
+            // The text as written (its case), not the lower case it is compared in.
+            Happening::Sends(t) => {
+                let written = self
+                    .text
+                    .len()
+                    .checked_sub(t.len())
+                    .and_then(|i| self.text.get(i..))
+                    .filter(|w| w.eq_ignore_ascii_case(t))
+                    .unwrap_or(t);
+                format!("{who} sent `{written}`")
+            }
+        }
+    }
+
     /// Whether `ev` is what the step waits for.
     pub fn matches(&self, ev: &TraceEvent) -> bool {
         let host_is = |h: usize| self.host.is_none_or(|x| x == h);

@@ -64,7 +64,7 @@ pub fn warnings(s: &Scenario) -> Vec<Warning> {
             ExpectDef::Mailbox { subject, count, .. } | ExpectDef::Inbox { subject, count, .. } => {
                 (subject, count)
             }
-            ExpectDef::Queue { .. } => continue,
+            ExpectDef::Queue { .. } | ExpectDef::Happened { .. } => continue,
         };
         if let Some(subject) = subject
             && *count != Some(0)
@@ -107,7 +107,7 @@ pub fn warnings(s: &Scenario) -> Vec<Warning> {
                 ExpectDef::Mailbox { address, .. } => {
                     address.eq_ignore_ascii_case(&rcpt.to_string())
                 }
-                ExpectDef::Queue { .. } => false,
+                ExpectDef::Queue { .. } | ExpectDef::Happened { .. } => false,
             });
             let name = &s.hosts[h].name;
             if !looks && !expected && !told.contains(name) {

@@ -50,9 +50,13 @@ pub fn client_bytes(bytes: &[u8]) -> Explanation {
 pub fn server_bytes(bytes: &[u8], answering: &str) -> Explanation {
     if bytes.starts_with(b"-ERR") {
         return match answering {
-            "PASS" => ex(
+            "PASS" if bytes.windows(6).any(|w| w == b"[AUTH]") => ex(
                 "the login failed: wrong user name or password",
                 "RFC 1939 §7; RFC 3206 §4",
+            ),
+            "PASS" => ex(
+                "PASS refused: it must come right after a USER the server accepted",
+                "RFC 1939 §7",
             ),
             _ => ex("-ERR: the command failed; the text says why", "RFC 1939 §3"),
         };
