@@ -715,3 +715,88 @@ fn what_if_saves_the_changed_scenario_beside_the_file() {
     assert_eq!(back.faults.len(), s.faults.len() + 1);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Every symbol the window writes has a glyph in egui's fonts: a check mark or arrow that no
+/// font has is drawn as an empty box. Reads the string literals of the code whose text the window
+/// shows, and the scenarios' narrations, and asks egui's own fonts.
+#[test]
+fn every_symbol_the_window_writes_has_a_glyph() {
+    use bevy_egui::egui;
+    let ctx = egui::Context::default();
+    // The font atlas's texture delta of this frame is not drawn anywhere: cleared, as egui asks.
+    ctx.run_ui(egui::RawInput::default(), |_| {})
+        .textures_delta
+        .clear();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    let mut dirs = vec![
+        root.join("src"),
+        root.join("scenarios"),
+        root.join("exercises"),
+    ];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    // Written only to a terminal, never to the window.
+    let terminal = ["lesson.rs", "report.rs", "main.rs", "window.rs"];
+    // Marks the byte view turns into drawn badges (CR, LF) before any font sees them.
+    let badges = ['␍', '␊'];
+    let fonts = [
+        egui::FontId::proportional(14.0),
+        egui::FontId::monospace(14.0),
+    ];
+    // egui draws a character no font has as its replacement square, '◻' (its own `has_glyph`
+    // also says no for characters of the font that holds that square, so it cannot tell).
+    let glyph = |id: &egui::FontId, c: char| {
+        ctx.fonts_mut(|fs| {
+            let g = fs.layout_no_wrap(c.to_string(), id.clone(), egui::Color32::WHITE);
+            g.rows[0].glyphs[0].uv_rect
+        })
+    };
+    let drawn = |id: &egui::FontId, c: char| c == '◻' || glyph(id, c) != glyph(id, '◻');
+    assert!(
+        !drawn(&fonts[0], '\u{2713}'),
+        "a check mark no font has is caught"
+    );
+    let mut missing = Vec::new();
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        if terminal.contains(&name.as_str()) || f.extension().is_some_and(|x| x == "png") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let t = line.trim_start();
+            if t.starts_with("//") || t.starts_with('#') {
+                continue;
+            }
+            // In Rust, what is between quotes; in a scenario, the whole line.
+            let shown: String = if name.ends_with(".rs") {
+                line.split('"').skip(1).step_by(2).collect()
+            } else {
+                line.to_string()
+            };
+            for c in shown
+                .chars()
+                .filter(|c| !c.is_ascii() && !badges.contains(c))
+            {
+                if !fonts.iter().any(|id| drawn(id, c)) {
+                    missing.push(format!(
+                        "{}:{}: {c} (U+{:04X})",
+                        f.display(),
+                        n + 1,
+                        c as u32
+                    ));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no font has these: {missing:#?}");
+}

@@ -227,7 +227,7 @@ pub(super) fn console_ui(ctx: &egui::Context, ui_state: &mut ConsoleUi, model: &
                 ui.label(RichText::new("The exercise:").strong());
                 for (ok, text) in &ui_state.checklist {
                     let (mark, color) = if *ok {
-                        ("✓", Color32::from_rgb(120, 210, 120))
+                        ("✔", Color32::from_rgb(120, 210, 120))
                     } else {
                         ("☐", Color32::GRAY)
                     };

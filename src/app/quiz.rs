@@ -267,12 +267,12 @@ pub(super) fn question_ui(
                     if g.right {
                         ui.colored_label(
                             egui::Color32::from_rgb(40, 150, 60),
-                            RichText::new(format!("✓ Right: {}", p.answer)).size(16.0),
+                            RichText::new(format!("✔ Right: {}", p.answer)).size(16.0),
                         );
                     } else {
                         ui.colored_label(
                             egui::Color32::from_rgb(200, 60, 50),
-                            RichText::new(format!("✗ The answer is {}", p.answer)).size(16.0),
+                            RichText::new(format!("✖ The answer is {}", p.answer)).size(16.0),
                         );
                     }
                     let why = q.why.clone().or_else(|| {
@@ -326,14 +326,47 @@ fn answer_ui(
                 }
             });
         }
+        QuestionKind::Order { items } => {
+            ui.label("Drag them into the order they are sent (or use ⬆ ⬇), then Answer:");
+            let mut order = order_of(input, items.len());
+            let mut moved = None;
+            for (pos, &i) in order.iter().enumerate() {
+                let row = ui.horizontal(|ui| {
+                    if ui
+                        .add_enabled(pos > 0, egui::Button::new("⬆").small())
+                        .clicked()
+                    {
+                        moved = Some((pos, pos - 1));
+                    }
+                    if ui
+                        .add_enabled(pos + 1 < items.len(), egui::Button::new("⬇").small())
+                        .clicked()
+                    {
+                        moved = Some((pos, pos + 1));
+                    }
+                    ui.dnd_drag_source(egui::Id::new(("order-item", i)), pos, |ui| {
+                        ui.label(format!("☰ {}. {}", i + 1, items[i]));
+                    });
+                });
+                if let Some(from) = row.response.dnd_release_payload::<usize>() {
+                    moved = Some((*from, pos));
+                }
+            }
+            if let Some((from, to)) = moved {
+                let it = order.remove(from);
+                order.insert(to, it);
+            }
+            // The order as the items' numbers (what a student could also type: 4312).
+            *input = order.iter().map(|i| (i + 1).to_string()).collect();
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(format!("your order: {input}")).weak());
+                if ui.button("Answer").clicked() {
+                    out.push(QuizCommand::Answer(input.clone()));
+                }
+            });
+        }
         kind => {
             let hint = match kind {
-                QuestionKind::Order { items } => {
-                    for (i, it) in items.iter().enumerate() {
-                        ui.label(format!("{}. {it}", i + 1));
-                    }
-                    "their numbers in order, e.g. 2134"
-                }
                 QuestionKind::Count { .. } => "a number",
                 _ => "a reply code: 250, 354, +OK, -ERR, OK, NO...",
             };
@@ -353,6 +386,24 @@ fn answer_ui(
                 }
             });
         }
+    }
+}
+
+/// The order a student has put `n` items in so far, from their numbers (`"4312"`: the fourth
+/// first), or as listed when that is not an order of all of them.
+fn order_of(input: &str, n: usize) -> Vec<usize> {
+    let order: Vec<usize> = input
+        .chars()
+        .filter_map(|c| c.to_digit(10))
+        .map(|d| d as usize)
+        .filter_map(|d| d.checked_sub(1))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    if sorted == (0..n).collect::<Vec<_>>() {
+        order
+    } else {
+        (0..n).collect()
     }
 }
 
@@ -376,5 +427,21 @@ pub(super) fn toolbar_ui(ui: &mut egui::Ui, quiz: &Quiz, out: &mut Vec<QuizComma
         if answered == n && ui.small_button("Try again").clicked() {
             out.push(QuizCommand::Again);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::order_of;
+
+    #[test]
+    fn an_order_is_read_from_the_items_numbers_or_starts_as_listed() {
+        assert_eq!(order_of("", 4), [0, 1, 2, 3]);
+        assert_eq!(order_of("4312", 4), [3, 2, 0, 1]);
+        assert_eq!(order_of("4 3 1 2", 4), [3, 2, 0, 1]);
+        // Not an order of all four: one missing, one twice, one out of range.
+        assert_eq!(order_of("431", 4), [0, 1, 2, 3]);
+        assert_eq!(order_of("4311", 4), [0, 1, 2, 3]);
+        assert_eq!(order_of("4315", 4), [0, 1, 2, 3]);
     }
 }
