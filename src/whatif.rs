@@ -9,8 +9,12 @@ use crate::scenario::{FaultDef, FaultKind, IncomingProtocol, Scenario, Service, 
 /// One change to a scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// Host `host` is down (refuses connections) from `from` on.
-    Down { host: usize, from: SimTime },
+    /// Host `host` is down (refuses connections) from `from` on, or until `until`.
+    Down {
+        host: usize,
+        from: SimTime,
+        until: Option<SimTime>,
+    },
     /// The first recipient of step `step` (a send) gets one letter too many.
     Mistype { step: usize },
     /// Computer `host` fetches with the other protocol (POP3 ↔ IMAP).
@@ -25,12 +29,30 @@ pub enum Change {
     Full { host: usize },
 }
 
+/// How long "down for a while" lasts: long enough for a retry or two (the first after 10 s,
+/// then 20 s more), short enough that the mail gets through in the end.
+const DOWN_A_WHILE: crate::engine::time::SimDuration =
+    crate::engine::time::SimDuration::from_secs(60);
+
 impl Change {
     /// The change in words: "mx.b.example is down from 0.500s".
     pub fn describe(&self, s: &Scenario) -> String {
         let name = |h: usize| s.hosts[h].name.as_str();
         match self {
-            Change::Down { host, from } => format!("{} is down from {from} on", name(*host)),
+            Change::Down {
+                host,
+                from,
+                until: None,
+            } => format!("{} is down from {from} on", name(*host)),
+            Change::Down {
+                host,
+                from,
+                until: Some(u),
+            } => format!(
+                "{} is down for {} from {from}",
+                name(*host),
+                crate::engine::time::SimDuration(u.0 - from.0)
+            ),
             Change::Mistype { step } => match &s.steps[*step].action {
                 StepAction::Send { to, .. } => {
                     format!(
@@ -77,8 +99,11 @@ impl Change {
             until: None,
         };
         match self {
-            Change::Down { host, from } => {
-                s.faults.push(fault(*host, FaultKind::Down, *from));
+            Change::Down { host, from, until } => {
+                s.faults.push(FaultDef {
+                    until: *until,
+                    ..fault(*host, FaultKind::Down, *from)
+                });
             }
             Change::Mistype { step } => {
                 let StepAction::Send { to, .. } = &mut s.steps.get_mut(*step)?.action else {
@@ -157,7 +182,17 @@ impl Change {
                 )
             });
             if mail_server {
-                out.push(Change::Down { host: h, from: now });
+                out.push(Change::Down {
+                    host: h,
+                    from: now,
+                    until: None,
+                });
+                // For a while: the mail waits in a queue and is sent again (RFC 5321 §4.5.4.1).
+                out.push(Change::Down {
+                    host: h,
+                    from: now,
+                    until: Some(now + DOWN_A_WHILE),
+                });
                 // Greylisting and full mailboxes matter to a server mail is sent to.
                 let receives = s.steps.iter().any(|st| match &st.action {
                     StepAction::Send { to, cc, bcc, .. } => {
@@ -210,9 +245,12 @@ impl Change {
             )
         };
         match self {
-            Change::Down { host, from } => Some(fault(
+            Change::Down { host, from, until } => Some(fault(
                 *host,
-                &format!("kind = \"down\"\nfrom = \"{}\"", from),
+                &match until {
+                    None => format!("kind = \"down\"\nfrom = \"{from}\""),
+                    Some(u) => format!("kind = \"down\"\nfrom = \"{from}\"\nuntil = \"{u}\""),
+                },
             )),
             Change::Greylist { host } => Some(fault(*host, "kind = \"greylist\"\nfrom = \"0s\"")),
             Change::Full { host } => Some(fault(
@@ -308,6 +346,7 @@ fn mistyped(address: &str) -> String {
 mod tests {
     use super::*;
     use crate::Sim;
+    use crate::engine::trace::{EventKind, MailboxChange};
 
     fn run(s: &Scenario) -> Sim {
         let mut sim = Sim::new(s, None);
@@ -353,6 +392,38 @@ mod tests {
         let mx = s.host_index("mx.b.example").unwrap();
         assert_eq!(kept.hosts()[mx].mailboxes["bob"].messages.len(), 1);
         assert_eq!(base_count(&s, mx), 0);
+    }
+
+    /// B's server down for a while: A's server keeps the mail and tries again, and it arrives
+    /// after the server is back; down for good, it never does.
+    #[test]
+    fn a_server_down_for_a_while_gets_the_mail_late_and_one_down_for_good_never() {
+        let s = crate::scenario::parse("w", crate::WALKTHROUGH).unwrap();
+        let mx = s.host_index("mx.b.example").unwrap();
+        let now = SimTime(100_000);
+        let downs: Vec<Change> = Change::offered(&s, now)
+            .into_iter()
+            .filter(|c| matches!(c, Change::Down { host, .. } if *host == mx))
+            .collect();
+        assert_eq!(downs.len(), 2, "{downs:?}");
+        assert_eq!(
+            downs[1].describe(&s),
+            "mx.b.example is down for 60s from 0.100s"
+        );
+        let stored = |c: &Change| {
+            let sim = run(&c.apply(&s).unwrap());
+            sim.trace().events.iter().find_map(|e| match &e.kind {
+                EventKind::Mailbox {
+                    host,
+                    change: MailboxChange::Stored { .. },
+                    ..
+                } if *host == mx => Some(e.time),
+                _ => None,
+            })
+        };
+        assert_eq!(stored(&downs[0]), None);
+        let late = stored(&downs[1]).expect("stored once the server is back");
+        assert!(late >= now + DOWN_A_WHILE, "{late}");
     }
 
     /// A saved change is a file that parses and runs exactly as the change applied does.

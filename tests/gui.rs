@@ -294,23 +294,38 @@ fn a_lost_packet_stops_half_way_and_its_retransmission_goes_all_the_way() {
 
 #[test]
 fn the_scenarios_menu_offers_every_bundled_scenario_with_its_title() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".toml"))
-        .collect();
-    files.sort();
-    let mut menu: Vec<String> = mailsim::app::model::BUNDLED
-        .iter()
-        .map(|(_, f, _)| f.to_string())
-        .collect();
-    menu.sort();
-    assert_eq!(menu, files);
-    for (title, file, source) in mailsim::app::model::BUNDLED {
-        assert_eq!(*source, std::fs::read_to_string(dir.join(file)).unwrap());
+    use mailsim::app::model::{BUNDLED, EXERCISES_FROM};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = |dir: &str| {
+        let mut f: Vec<String> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+        f.sort();
+        f
+    };
+    let menu = |part: &[(&str, &str, &str)]| {
+        let mut m: Vec<String> = part.iter().map(|(_, f, _)| f.to_string()).collect();
+        m.sort();
+        m
+    };
+    // The lessons, then the exercises (each a file with `talk`: the console opens by itself).
+    assert_eq!(menu(&BUNDLED[..EXERCISES_FROM]), files("scenarios"));
+    assert_eq!(menu(&BUNDLED[EXERCISES_FROM..]), files("exercises"));
+    for (i, (title, file, source)) in BUNDLED.iter().enumerate() {
+        let dir = if i < EXERCISES_FROM {
+            "scenarios"
+        } else {
+            "exercises"
+        };
+        assert_eq!(
+            *source,
+            std::fs::read_to_string(root.join(dir).join(file)).unwrap()
+        );
         let s = mailsim::scenario::parse(file, source).unwrap();
         assert_eq!(s.title, *title, "{file}");
+        assert_eq!(s.talk.is_some(), i >= EXERCISES_FROM, "{file}");
     }
 }
 

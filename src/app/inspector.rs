@@ -226,13 +226,17 @@ pub(super) fn inspector_ui(
     egui::CollapsingHeader::new("Decoded fields")
         .default_open(true)
         .show(ui, |ui| {
+            // A long name ("enhanced status code (RFC 3463)") wraps instead of pushing its value
+            // out of a narrow inspector.
+            let half = (ui.available_width() / 2.0).max(60.0);
             egui::Grid::new("fields")
                 .num_columns(2)
                 .striped(true)
+                .max_col_width(half)
                 .show(ui, |ui| {
                     for (k, v) in inspect::fields(ev) {
-                        ui.label(k);
-                        ui.add(egui::Label::new(plain(&v)).extend());
+                        ui.add(egui::Label::new(k).wrap());
+                        ui.add(egui::Label::new(plain(&v)).wrap());
                         ui.end_row();
                     }
                 });

@@ -10,7 +10,8 @@ use bevy::prelude::*;
 use crate::view::{WorldView, view_at};
 use crate::{EventKind, Scenario, Sim, Trace};
 
-/// The scenarios that come with mailsim, for the menu (name, file name, source).
+/// The scenarios that come with mailsim, for the menu (name, file name, source): the lessons of
+/// scenarios/, then from [`EXERCISES_FROM`] on the exercises of exercises/ (the student types).
 pub const BUNDLED: &[(&str, &str, &str)] = &[
     (
         "How email works",
@@ -72,7 +73,15 @@ pub const BUNDLED: &[(&str, &str, &str)] = &[
         "classroom.toml",
         include_str!("../../scenarios/classroom.toml"),
     ),
+    (
+        "Talk SMTP yourself",
+        "talk-smtp-yourself.toml",
+        include_str!("../../exercises/talk-smtp-yourself.toml"),
+    ),
 ];
+
+/// Where the exercises begin in [`BUNDLED`].
+pub const EXERCISES_FROM: usize = 12;
 
 /// The loaded scenario and everything derived from it.
 #[derive(Resource)]

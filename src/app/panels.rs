@@ -304,6 +304,10 @@ fn toolbar_ui(
         }
         ui.menu_button("Scenarios", |ui| {
             for (i, (title, file, _)) in BUNDLED.iter().enumerate() {
+                if i == super::model::EXERCISES_FROM {
+                    ui.separator();
+                    ui.label("Exercises: you are the mail program");
+                }
                 if ui.button(format!("{title}  ({file})")).clicked() {
                     out.push(UiCommand::OpenBundled(i));
                     ui.close();
