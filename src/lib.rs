@@ -38,8 +38,8 @@ pub use engine::rng::{SimRng, fork, stable_hash};
 pub use engine::sim::{HostState, LocalMessage, QueuedMail, Sim};
 pub use engine::time::{SimDuration, SimTime, parse_duration, rfc5322_date};
 pub use engine::trace::{
-    Datagram, Direction, Endpoint, EventKind, HostInfo, MailboxChange, Segment, TcpFlags, Trace,
-    TraceEvent,
+    Datagram, Direction, Endpoint, EventKind, HostInfo, ListChange, MailboxChange, Segment,
+    TcpFlags, Trace, TraceEvent,
 };
 pub use scenario::{Scenario, ScenarioError, ScenarioErrors};
 

@@ -217,6 +217,24 @@ impl Sim {
         }
         let ip = self.hosts[inc].def.ip;
         let name = self.hosts[inc].def.name.clone();
+        // One check at a time, as a real mail program does: two sessions at once would both see
+        // the same new message (keeping mail on the server) and download it twice.
+        let checking = self.conns.iter().any(|c| {
+            c.ends[0].host == h
+                && matches!(c.client, ClientApp::Pop3(_))
+                && !c.fin_sent[0]
+                && !c.closed[0]
+        });
+        if checking {
+            self.note(
+                h,
+                format!(
+                    "{}'s mail program is still checking {name} (the last check has not finished), so it does not start another",
+                    cl.address
+                ),
+            );
+            return;
+        }
         self.note(
             h,
             format!(
