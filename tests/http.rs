@@ -30,8 +30,17 @@ fn http_transcript(sim: &Sim, host: &str) -> String {
         if t.host_name(client.host) != host {
             continue;
         }
+        // Each line as sent; how it ends is written out unless it is CRLF: ` <LF>` for a bare
+        // LF, ` <no end>` for bytes the segment ends with (a form body has no line end).
         for line in String::from_utf8_lossy(&s.payload).split_inclusive('\n') {
-            out.push_str(&format!("{who}: {}\n", line.trim_end_matches(['\r', '\n'])));
+            let (text, end) = if let Some(t) = line.strip_suffix("\r\n") {
+                (t, "")
+            } else if let Some(t) = line.strip_suffix('\n') {
+                (t, " <LF>")
+            } else {
+                (line, " <no end>")
+            };
+            out.push_str(&format!("{who}: {text}{end}\n"));
         }
     }
     out
@@ -47,8 +56,10 @@ fn the_browser_conversation_is_byte_exact() {
     );
     if std::env::var_os("MAILSIM_BLESS").is_some() {
         // Rewrites the expected bytes after an intended change; read the diff before committing.
-        let head = "# User A's browser and the webmail server: log in, compose, send (scenarios/webmail.toml).\n";
+        // A run that wrote the file compares nothing, so it never passes.
+        let head = "# User A's browser and the webmail server: log in, compose, send (scenarios/webmail.toml).\n# Captured from mailsim's own output; each line ends in CRLF unless marked <LF> or <no end>.\n";
         std::fs::write(file, format!("{head}{got}")).unwrap();
+        panic!("wrote {file}; nothing was compared: run again without MAILSIM_BLESS");
     }
     let want = std::fs::read_to_string(file).unwrap();
     assert_eq!(
@@ -528,7 +539,7 @@ fn the_browser_posts_the_token_of_the_form_it_was_given() {
     let alice = http_transcript(&sim, "alice-pc.a.example");
     let token = token_of(&alice);
     assert!(
-        alice.contains(&format!("&token={token}\n")),
+        alice.contains(&format!("&token={token} <no end>\n")),
         "the POST /send body ends with the token: {alice}"
     );
     assert!(alice.contains("C: Origin: http://webmail.example\n"));

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Checks screenshots: PNGs of the given size, not blank (many distinct colours), all different.
 
+The pixels are decoded (the five PNG row filters undone, RFC 2083 §6), so colours and
+differences are of the picture, not of its compressed or filtered bytes.
+
 Usage: check_png.py WIDTH HEIGHT FILE... Standard library only.
 """
 import struct
@@ -8,31 +11,71 @@ import sys
 import zlib
 
 
-def check(path, want_w, want_h):
+def paeth(a, b, c):
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    if pa <= pb and pa <= pc:
+        return a
+    return b if pb <= pc else c
+
+
+def pixels(path):
+    """(width, height, channels, rows of unfiltered bytes) of an 8-bit RGB or RGBA PNG."""
     data = open(path, "rb").read()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, idat, w = 8, b"", 0
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path}: not a PNG"
+    pos, idat, w, h, ctype, depth, interlace = 8, b"", 0, 0, None, 0, 0
     while pos < len(data):
         n, kind = struct.unpack(">I4s", data[pos:pos + 8])
         body = data[pos + 8:pos + 8 + n]
         if kind == b"IHDR":
-            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body[:13])
         elif kind == b"IDAT":
             idat += body
         pos += 12 + n
-    assert (w, h) == (want_w, want_h), f"size {w}x{h}, expected {want_w}x{want_h}"
-    channels = {2: 3, 6: 4}[ctype]
+    assert depth == 8 and ctype in (2, 6) and interlace == 0, \
+        f"{path}: depth {depth}, colour type {ctype}, interlace {interlace}: not 8-bit RGB(A)"
+    bpp = {2: 3, 6: 4}[ctype]
     raw = zlib.decompress(idat)
-    stride = w * channels + 1
+    stride = w * bpp
+    assert len(raw) == h * (stride + 1), f"{path}: {len(raw)} bytes of image data for {w}x{h}"
+    rows, prev = [], bytearray(stride)
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        if f == 1:
+            for i in range(bpp, stride):
+                line[i] = (line[i] + line[i - bpp]) & 0xFF
+        elif f == 2:
+            for i in range(stride):
+                line[i] = (line[i] + prev[i]) & 0xFF
+        elif f == 3:
+            for i in range(stride):
+                left = line[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 0xFF
+        elif f == 4:
+            for i in range(stride):
+                left = line[i - bpp] if i >= bpp else 0
+                up_left = prev[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + paeth(left, prev[i], up_left)) & 0xFF
+        else:
+            assert f == 0, f"{path}: row {y} has filter type {f}"
+        rows.append(bytes(line))
+        prev = line
+    return w, h, bpp, rows
+
+
+def check(path, want_w, want_h):
+    w, h, bpp, rows = pixels(path)
+    assert (w, h) == (want_w, want_h), f"size {w}x{h}, expected {want_w}x{want_h}"
     colours = set()
-    # Sample every 7th row, raw bytes (filters make this approximate, but a blank image stays tiny).
-    for y in range(0, h, 7):
-        row = raw[y * stride + 1:(y + 1) * stride]
-        for x in range(0, w * channels, channels * 5):
+    for y in range(0, h, 3):
+        row = rows[y]
+        for x in range(0, w * bpp, bpp * 3):
             colours.add(row[x:x + 3])
-    assert len(colours) > 50, f"the screenshot looks blank ({len(colours)} colours)"
-    print(f"{path}: {w}x{h}, {len(colours)} sampled colours: ok")
-    return raw
+    assert len(colours) > 50, f"{path}: the screenshot looks blank ({len(colours)} colours)"
+    print(f"{path}: {w}x{h}, {len(colours)} colours: ok")
+    # The picture itself, without alpha, to compare with the others.
+    return b"".join(bytes(b for i, b in enumerate(r) if bpp == 3 or i % 4 != 3) for r in rows[::2])
 
 
 def main():

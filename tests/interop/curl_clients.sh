@@ -16,11 +16,13 @@ for _ in $(seq 100); do
 done
 
 printf 'From: alice@a.example\nTo: bob@b.example\nSubject: via curl\n\n.a dot line\nhello\n' > "$work/mail.txt"
-if curl -sS --url "smtp://127.0.0.1:$((base + 587))" --mail-from alice@a.example \
-    --mail-rcpt bob@b.example --upload-file "$work/mail.txt" --crlf 2> /dev/null; then
-    echo "submission took mail without AUTH"; exit 1
-fi
-echo "ok   curl smtp:// without a login is refused"
+# A refusal for the right reason: the server's 530 at MAIL FROM (curl exits 55, a failed send),
+# not any failure (a connection refused would be 7).
+rc=0; curl -sS -v --url "smtp://127.0.0.1:$((base + 587))" --mail-from alice@a.example \
+    --mail-rcpt bob@b.example --upload-file "$work/mail.txt" --crlf 2> "$work/curl.err" || rc=$?
+{ [ "$rc" = 55 ] && grep -q '^< 530 5.7.0 ' "$work/curl.err"; } \
+    || { echo "submission without AUTH: curl exit $rc, expected 55 after 530 5.7.0"; cat "$work/curl.err"; exit 1; }
+echo "ok   curl smtp:// without a login is refused (530 5.7.0)"
 curl -sS --url "smtp://127.0.0.1:$((base + 587))" -u alice:alice-secret --mail-from alice@a.example \
     --mail-rcpt bob@b.example --upload-file "$work/mail.txt" --crlf
 echo "ok   curl smtp:// with -u (AUTH) sent a mail"
@@ -37,10 +39,10 @@ echo "ok   curl imap:// SEARCH ALL"
 curl -sS "imap://127.0.0.1:$((base + 10143))/INBOX;UID=1" -u bob:bob-secret | grep -q '^Subject: via curl' \
     || { echo "imap FETCH failed"; exit 1; }
 echo "ok   curl imap://.../INBOX;UID=1 fetches it"
-if curl -sS "pop3://127.0.0.1:$((base + 10110))/" -u bob:wrong 2> /dev/null; then
-    echo "a wrong password was accepted"; exit 1
-fi
-echo "ok   curl pop3:// with a wrong password fails"
+rc=0; curl -sS -v "pop3://127.0.0.1:$((base + 10110))/" -u bob:wrong 2> "$work/curl.err" > /dev/null || rc=$?
+{ [ "$rc" = 67 ] && grep -q '^< -ERR \[AUTH\]' "$work/curl.err"; } \
+    || { echo "pop3 with a wrong password: curl exit $rc, expected 67 (login denied) after -ERR [AUTH]"; cat "$work/curl.err"; exit 1; }
+echo "ok   curl pop3:// with a wrong password is denied (-ERR [AUTH], curl 67)"
 if command -v swaks > /dev/null; then
     swaks_to() { swaks --server 127.0.0.1 --port "$1" --from "$2" --to "$3" "${@:4}" > "$work/swaks.log" 2>&1; }
     swaks_to $((base + 587)) alice@a.example bob@b.example --auth PLAIN --auth-user alice \
