@@ -4,6 +4,7 @@
 //! Everything on screen is derived from the trace and the cursor ([`model`]); panels and keys
 //! only send [`model::UiCommand`]s, which one system applies.
 
+#[cfg(not(target_arch = "wasm32"))]
 mod bench;
 pub mod console;
 mod diagram;
@@ -11,18 +12,25 @@ mod files;
 mod input;
 mod inspector;
 mod ladder;
+#[cfg(not(target_arch = "wasm32"))]
 mod live;
 pub mod model;
 mod overlay;
 mod panels;
 pub mod quiz;
+#[cfg(not(target_arch = "wasm32"))]
 mod screenshot;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 pub mod whatif;
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::path::PathBuf;
 
 use bevy::prelude::*;
+#[cfg(not(target_arch = "wasm32"))]
 use bevy::window::{PresentMode, WindowResolution};
+#[cfg(not(target_arch = "wasm32"))]
 use bevy_egui::{EguiGlobalSettings, EguiPlugin};
 
 pub use diagram::{DiagramLayout, PacketView, packets_in_flight, world_of};
@@ -30,6 +38,7 @@ pub use model::{AtCursor, Cursor, Model, Selection, Settings, UiCommand, visible
 pub use quiz::{Quiz, QuizCommand};
 
 /// How to open the window.
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug, Clone)]
 pub struct Options {
     /// The scenario file; `None` for the built-in walkthrough.
@@ -75,7 +84,7 @@ pub fn logic_plugin(app: &mut App) {
 
 /// bevy_egui 0.42 tells egui the modifier keys every frame, changed or not, and egui repaints on
 /// any input event, so a reactive window never rests. Drop the report when nothing changed.
-fn drop_unchanged_modifiers(
+pub(crate) fn drop_unchanged_modifiers(
     mut inputs: Query<&mut bevy_egui::EguiInput>,
     mut last: Local<Option<bevy_egui::egui::Modifiers>>,
 ) {
@@ -92,13 +101,17 @@ fn drop_unchanged_modifiers(
 }
 
 /// Asks for the next frame while something moves.
-fn keep_animating(cursor: Res<Cursor>, mut redraw: MessageWriter<bevy::window::RequestRedraw>) {
+pub(crate) fn keep_animating(
+    cursor: Res<Cursor>,
+    mut redraw: MessageWriter<bevy::window::RequestRedraw>,
+) {
     if cursor.playing || cursor.progress < 1.0 {
         redraw.write(bevy::window::RequestRedraw);
     }
 }
 
 /// Opens the window; returns when it closes. A bad file is an error before anything opens.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run(opts: Options) -> Result<AppExit, String> {
     let model = match (&opts.source, &opts.file) {
         (Some((name, text)), _) => {

@@ -404,6 +404,9 @@ pub enum UiCommand {
     Open(PathBuf),
     /// Open a bundled scenario by index.
     OpenBundled(usize),
+    /// Open a scenario given as text (in the browser: a file picked or dropped, or fetched from
+    /// `?scenario=URL`), named for its errors.
+    OpenText { name: String, text: String },
     /// Close the load-error window.
     DismissError,
     /// Follow the mail with this subject: highlight its journey.
@@ -511,6 +514,22 @@ pub fn apply_commands(
                     model.error = Some(e);
                 }
             },
+            UiCommand::OpenText { name, text } => {
+                match crate::scenario::parse_bytes(name, text.as_bytes()) {
+                    Ok(s) => {
+                        *model = Model::new(s, name.clone(), None);
+                        *cursor = Cursor {
+                            speed: cursor.speed,
+                            ..Cursor::default()
+                        };
+                        *selection = Selection::default();
+                    }
+                    Err(e) => {
+                        warn!("{name}: not loaded, the previous scenario stays");
+                        model.error = Some(e.to_string());
+                    }
+                }
+            }
             UiCommand::DismissError => model.error = None,
             UiCommand::Follow(_) | UiCommand::FollowQueued(_) => {
                 let subject = match c {

@@ -300,7 +300,16 @@ fn toolbar_ui(
             .on_hover_text("Open a scenario file (or drop a .toml onto the window)")
             .clicked()
         {
-            browser.open = true;
+            // In the browser, the page's own file picker: the window cannot list folders there.
+            #[cfg(target_arch = "wasm32")]
+            {
+                let _ = &browser;
+                super::web::pick_file();
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                browser.open = true;
+            }
         }
         ui.menu_button("Scenarios", |ui| {
             for (i, (title, file, _)) in BUNDLED.iter().enumerate() {

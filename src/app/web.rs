@@ -1,0 +1,190 @@
+//! The window in a web page (wasm32): the same app, drawn with WebGL2 in the page's canvas. The
+//! page hands it scenarios (a file picked or dropped, or fetched from `?scenario=URL`) and a
+//! moment (`#event=41`), and reads back the cursor for its address bar and title. What needs real
+//! sockets (`serve`) is native only.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use bevy::prelude::*;
+use bevy::window::WindowResolution;
+use bevy_egui::{EguiGlobalSettings, EguiPlugin};
+use wasm_bindgen::prelude::*;
+
+use super::model::{Cursor, Model, UiCommand};
+
+/// What the page asked for, carried out on the next frame.
+enum Asked {
+    Open { name: String, text: String },
+    Seek(usize),
+}
+
+static ASKED: Mutex<Vec<Asked>> = Mutex::new(Vec::new());
+/// The cursor as the page reads it: the event's id, or -1 before the first event.
+static CURSOR: AtomicI64 = AtomicI64::new(-1);
+/// How many events the run has.
+static EVENTS: AtomicI64 = AtomicI64::new(0);
+/// Why the last scenario the page gave was not opened (file:line:col and what is wrong).
+static ERROR: Mutex<Option<String>> = Mutex::new(None);
+/// The open scenario's title.
+static TITLE: Mutex<String> = Mutex::new(String::new());
+
+fn ask(a: Asked) {
+    if let Ok(mut q) = ASKED.lock() {
+        q.push(a);
+    }
+}
+
+/// Opens a scenario given as text; `name` (its file name or URL) names it in errors.
+#[wasm_bindgen]
+pub fn open_scenario(name: String, text: String) {
+    ask(Asked::Open { name, text });
+}
+
+/// Moves the cursor to event `event` (as `#event=41` in the address does).
+#[wasm_bindgen]
+pub fn seek(event: u32) {
+    ask(Asked::Seek(event as usize));
+}
+
+/// The cursor: the current event's id, or -1 before the first event.
+#[wasm_bindgen]
+pub fn cursor() -> i32 {
+    CURSOR.load(Ordering::Relaxed) as i32
+}
+
+/// How many events the open run has.
+#[wasm_bindgen]
+pub fn events() -> u32 {
+    EVENTS.load(Ordering::Relaxed) as u32
+}
+
+/// The open scenario's title.
+#[wasm_bindgen]
+pub fn title() -> String {
+    TITLE.lock().map(|t| t.clone()).unwrap_or_default()
+}
+
+/// Why the last scenario given was not opened, if it was not.
+#[wasm_bindgen]
+pub fn error() -> Option<String> {
+    ERROR.lock().ok().and_then(|e| e.clone())
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The page's file picker (index.html): its choice comes back through [`open_scenario`].
+    #[wasm_bindgen(js_namespace = window, js_name = mailsimPickFile)]
+    fn pick_file_js();
+}
+
+/// Opens the page's file picker (the toolbar's Open… in the browser).
+pub fn pick_file() {
+    pick_file_js();
+}
+
+/// Hands what the page asked for to the window as commands. A moment (`#event=41`) waits until
+/// the scenario opened before it has been posed its questions (two frames), so that it lands in
+/// the run it belongs to.
+fn apply(
+    mut out: MessageWriter<UiCommand>,
+    mut quiz: ResMut<super::quiz::Quiz>,
+    mut waiting: Local<(Option<usize>, u32)>,
+) {
+    let asked: Vec<Asked> = ASKED
+        .lock()
+        .map(|mut q| q.drain(..).collect())
+        .unwrap_or_default();
+    waiting.1 = waiting.1.saturating_add(1);
+    for a in asked {
+        match a {
+            Asked::Open { name, text } => {
+                if let Ok(mut e) = ERROR.lock() {
+                    *e = None;
+                }
+                out.write(UiCommand::OpenText { name, text });
+                waiting.1 = 0;
+            }
+            Asked::Seek(i) => waiting.0 = Some(i),
+        }
+    }
+    if waiting.1 >= 2
+        && let Some(i) = waiting.0.take()
+    {
+        // A link to a moment shows that moment: the questions before it would stop the cursor
+        // on the way (the toolbar's ? asks them again).
+        quiz.enabled = false;
+        quiz.open = None;
+        out.write(UiCommand::SelectEvent(i));
+    }
+}
+
+/// Tells the page where the cursor is and what is open.
+fn publish(cursor: Res<Cursor>, model: Res<Model>) {
+    CURSOR.store(cursor.index.map_or(-1, |i| i as i64), Ordering::Relaxed);
+    EVENTS.store(model.trace.events.len() as i64, Ordering::Relaxed);
+    if model.is_changed() {
+        if let Ok(mut t) = TITLE.lock() {
+            t.clone_from(&model.scenario.title);
+        }
+        if let Ok(mut e) = ERROR.lock() {
+            e.clone_from(&model.error);
+        }
+    }
+}
+
+/// Starts the window in the page's `<canvas id="mailsim">`, on the walkthrough; the page then
+/// opens what its address asks for.
+pub fn start() {
+    let model = Model::walkthrough();
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: Some(Window {
+                    title: format!("mailsim — {}", model.scenario.title),
+                    canvas: Some("#mailsim".into()),
+                    fit_canvas_to_parent: true,
+                    prevent_default_event_handling: true,
+                    resolution: WindowResolution::new(1280, 720),
+                    ..default()
+                }),
+                ..default()
+            })
+            // The page is served as static files: no .meta files next to the assets.
+            .set(AssetPlugin {
+                meta_check: bevy::asset::AssetMetaCheck::Never,
+                ..default()
+            }),
+    )
+    .add_plugins(EguiPlugin::default())
+    .insert_resource(EguiGlobalSettings {
+        auto_create_primary_context: false,
+        ..default()
+    })
+    .insert_resource(model);
+    super::logic_plugin(&mut app);
+    app.add_plugins((
+        super::diagram::plugin,
+        super::panels::plugin,
+        super::files::plugin,
+        super::input::plugin,
+    ))
+    .add_systems(Update, apply.before(super::model::apply_commands))
+    .add_systems(Last, (publish, super::keep_animating))
+    // As natively: frames only when something moves or the student acts (a paused page costs a
+    // laptop nothing), and twice a second for what the page asks.
+    .insert_resource(bevy::winit::WinitSettings {
+        focused_mode: bevy::winit::UpdateMode::reactive(std::time::Duration::from_millis(200)),
+        unfocused_mode: bevy::winit::UpdateMode::reactive_low_power(
+            std::time::Duration::from_millis(500),
+        ),
+    })
+    .add_systems(
+        PreUpdate,
+        super::drop_unchanged_modifiers
+            .after(bevy_egui::EguiPreUpdateSet::ProcessInput)
+            .before(bevy_egui::EguiPreUpdateSet::BeginPass),
+    );
+    app.run();
+}
