@@ -28,6 +28,17 @@ static EVENTS: AtomicI64 = AtomicI64::new(0);
 static ERROR: Mutex<Option<String>> = Mutex::new(None);
 /// The open scenario's title.
 static TITLE: Mutex<String> = Mutex::new(String::new());
+/// The text of each file the page opened, by name (for What if…'s Save as scenario).
+static SOURCES: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+/// The text of a file the page opened, as (its name, its text).
+pub fn source_of(name: &str) -> Option<(String, String)> {
+    let s = SOURCES.lock().ok()?;
+    s.iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(n, t)| (n.clone(), t.clone()))
+}
 
 fn ask(a: Asked) {
     if let Ok(mut q) = ASKED.lock() {
@@ -38,6 +49,9 @@ fn ask(a: Asked) {
 /// Opens a scenario given as text; `name` (its file name or URL) names it in errors.
 #[wasm_bindgen]
 pub fn open_scenario(name: String, text: String) {
+    if let Ok(mut s) = SOURCES.lock() {
+        s.push((name.clone(), text.clone()));
+    }
     ask(Asked::Open { name, text });
 }
 
@@ -76,6 +90,14 @@ extern "C" {
     /// The page's file picker (index.html): its choice comes back through [`open_scenario`].
     #[wasm_bindgen(js_namespace = window, js_name = mailsimPickFile)]
     fn pick_file_js();
+    /// The page saves `text` as a download named `name`.
+    #[wasm_bindgen(js_namespace = window, js_name = mailsimDownload)]
+    fn download_js(name: &str, text: &str);
+}
+
+/// Offers `text` as a file to download (What if…'s Save as scenario in the browser).
+pub fn download(name: &str, text: &str) {
+    download_js(name, text);
 }
 
 /// Opens the page's file picker (the toolbar's Open… in the browser).

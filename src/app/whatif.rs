@@ -168,13 +168,26 @@ fn save(model: &Model, change: Option<Change>) -> Result<String, String> {
             (source, p.with_file_name(format!("{stem}-what-if.toml")))
         }
         None => {
-            let (_, file, source) = super::model::BUNDLED
+            let (file, source) = match super::model::BUNDLED
                 .iter()
                 .find(|(title, _, _)| *title == model.name)
-                .ok_or("the scenario's file is not known")?;
-            let stem = file.trim_end_matches(".toml");
+            {
+                Some((_, file, source)) => (file.to_string(), source.to_string()),
+                // In the browser, a file the page opened: its text was kept.
+                #[cfg(target_arch = "wasm32")]
+                None => {
+                    super::web::source_of(&model.name).ok_or("the scenario's file is not known")?
+                }
+                #[cfg(not(target_arch = "wasm32"))]
+                None => return Err("the scenario's file is not known".into()),
+            };
+            let stem = file
+                .rsplit('/')
+                .next()
+                .unwrap_or(&file)
+                .trim_end_matches(".toml");
             (
-                source.to_string(),
+                source,
                 std::path::PathBuf::from(format!("{stem}-what-if.toml")),
             )
         }
@@ -182,8 +195,18 @@ fn save(model: &Model, change: Option<Change>) -> Result<String, String> {
     let text = change
         .write_into(&model.scenario, &source)
         .ok_or("the file is laid out in a way this change cannot be written into")?;
-    std::fs::write(&target, text).map_err(|e| e.to_string())?;
-    Ok(target.display().to_string())
+    // In the browser there is no folder to write to: the page downloads the file.
+    #[cfg(target_arch = "wasm32")]
+    {
+        let name = target.display().to_string();
+        super::web::download(&name, &text);
+        Ok(format!("{name} (downloaded)"))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::fs::write(&target, text).map_err(|e| e.to_string())?;
+        Ok(target.display().to_string())
+    }
 }
 
 pub(super) fn plugin(app: &mut App) {
