@@ -30,8 +30,6 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 #[cfg(not(target_arch = "wasm32"))]
 use bevy::window::{PresentMode, WindowResolution};
-#[cfg(not(target_arch = "wasm32"))]
-use bevy_egui::{EguiGlobalSettings, EguiPlugin};
 
 pub use diagram::{DiagramLayout, PacketView, packets_in_flight, world_of};
 pub use model::{AtCursor, Cursor, Model, Selection, Settings, UiCommand, visible_rows};
@@ -80,6 +78,18 @@ pub fn logic_plugin(app: &mut App) {
     quiz::plugin(app);
     console::plugin(app);
     whatif::plugin(app);
+}
+
+/// egui (its camera is spawned by the diagram, with PrimaryEguiContext), the run to show, and the
+/// window-free logic: what the native window and the web page share.
+pub(crate) fn egui_and_logic(app: &mut App, model: Model) {
+    app.add_plugins(bevy_egui::EguiPlugin::default())
+        .insert_resource(bevy_egui::EguiGlobalSettings {
+            auto_create_primary_context: false,
+            ..default()
+        })
+        .insert_resource(model);
+    logic_plugin(app);
 }
 
 /// bevy_egui 0.42 tells egui the modifier keys every frame, changed or not, and egui repaints on
@@ -163,15 +173,8 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
             ..default()
         }),
         ..default()
-    }))
-    .add_plugins(EguiPlugin::default())
-    // The egui camera is spawned by the diagram with PrimaryEguiContext.
-    .insert_resource(EguiGlobalSettings {
-        auto_create_primary_context: false,
-        ..default()
-    })
-    .insert_resource(model);
-    logic_plugin(&mut app);
+    }));
+    egui_and_logic(&mut app, model);
     {
         let mut settings = app.world_mut().resource_mut::<Settings>();
         settings.large_text = opts.large_text;

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
-use bevy_egui::{EguiGlobalSettings, EguiPlugin};
 use wasm_bindgen::prelude::*;
 
 use super::model::{Cursor, Model, UiCommand};
@@ -178,14 +177,8 @@ pub fn start() {
                 meta_check: bevy::asset::AssetMetaCheck::Never,
                 ..default()
             }),
-    )
-    .add_plugins(EguiPlugin::default())
-    .insert_resource(EguiGlobalSettings {
-        auto_create_primary_context: false,
-        ..default()
-    })
-    .insert_resource(model);
-    super::logic_plugin(&mut app);
+    );
+    super::egui_and_logic(&mut app, model);
     app.add_plugins((
         super::diagram::plugin,
         super::panels::plugin,

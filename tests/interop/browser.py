@@ -7,83 +7,14 @@ Usage: browser.py MAILSIM_BINARY [CHROMIUM] [CHROMEDRIVER]
 Binds 127.0.0.1 only; stops what it starts by PID. Exits non-zero, saying what failed.
 """
 
-import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
+
+from webdriver import Driver, check, free_port, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_for(port, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listens on port {port}")
-
-
-class Driver:
-    def __init__(self, port, chromium):
-        self.base = f"http://127.0.0.1:{port}"
-        caps = {
-            "capabilities": {
-                "alwaysMatch": {
-                    "browserName": "chrome",
-                    "goog:chromeOptions": {
-                        "binary": chromium,
-                        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-                    },
-                }
-            }
-        }
-        self.sid = self.call("POST", "/session", caps)["sessionId"]
-
-    def call(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return json.loads(r.read())["value"]
-
-    def s(self, path):
-        return f"/session/{self.sid}{path}"
-
-    def go(self, url):
-        self.call("POST", self.s("/url"), {"url": url})
-
-    def title(self):
-        return self.call("GET", self.s("/title"))
-
-    def source(self):
-        return self.call("GET", self.s("/source"))
-
-    def find(self, css):
-        return self.call("POST", self.s("/element"), {"using": "css selector", "value": css})[ELEMENT]
-
-    def type(self, css, text):
-        self.call("POST", self.s(f"/element/{self.find(css)}/value"), {"text": text})
-
-    def click(self, css):
-        self.call("POST", self.s(f"/element/{self.find(css)}/click"), {})
-
-    def quit(self):
-        self.call("DELETE", self.s(""))
 
 
 def wait_title(d, title, timeout=10):
@@ -92,12 +23,6 @@ def wait_title(d, title, timeout=10):
     while time.time() < end and d.title() != title:
         time.sleep(0.1)
     check(d.title() == title, f"the page {title!r} came (got {d.title()!r})")
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-    print("ok  ", what)
 
 
 def main():
@@ -119,7 +44,7 @@ def main():
     try:
         wait_for(base + 80)
         wait_for(dport)
-        d = Driver(dport, chromium)
+        d = Driver(dport, chromium, ["--disable-gpu"])
         try:
             run(d, f"http://127.0.0.1:{base + 80}")
         finally:

@@ -11,118 +11,16 @@ Usage: web_page.py DIST [CHROMIUM] [CHROMEDRIVER] [SCREENSHOT.png]
 Binds 127.0.0.1 only; stops what it starts by PID. Exits non-zero, saying what failed.
 """
 
-import base64
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
+
+from webdriver import Driver, check, free_port, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_for(port, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listens on port {port}")
-
-
-class Driver:
-    def __init__(self, port, chromium):
-        self.base = f"http://127.0.0.1:{port}"
-        caps = {
-            "capabilities": {
-                "alwaysMatch": {
-                    "browserName": "chrome",
-                    "goog:loggingPrefs": {"browser": "ALL"},
-                    "goog:chromeOptions": {
-                        "binary": chromium,
-                        "args": [
-                            "--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                            "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-                            "--window-size=1280,720",
-                        ],
-                    },
-                }
-            }
-        }
-        self.sid = self.call("POST", "/session", caps)["sessionId"]
-
-    def call(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(req, timeout=120) as r:
-            return json.loads(r.read())["value"]
-
-    def s(self, path):
-        return f"/session/{self.sid}{path}"
-
-    def go(self, url):
-        self.call("POST", self.s("/url"), {"url": url})
-
-    def title(self):
-        return self.call("GET", self.s("/title"))
-
-    def url(self):
-        return self.call("GET", self.s("/url"))
-
-    def js(self, script, *args):
-        return self.call("POST", self.s("/execute/sync"), {"script": script, "args": list(args)})
-
-    def js_async(self, script):
-        return self.call("POST", self.s("/execute/async"), {"script": script, "args": []})
-
-    def key(self, k):
-        """Presses and releases a key (WebDriver's code for it), on whatever has the focus."""
-        self.call("POST", self.s("/actions"), {"actions": [{
-            "type": "key", "id": "keyboard",
-            "actions": [{"type": "keyDown", "value": k}, {"type": "keyUp", "value": k}],
-        }]})
-
-    def click_canvas(self):
-        canvas = self.call("POST", self.s("/element"), {"using": "css selector", "value": "#mailsim"})[ELEMENT]
-        self.call("POST", self.s("/actions"), {"actions": [{
-            "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
-            "actions": [
-                {"type": "pointerMove", "origin": {ELEMENT: canvas}, "x": 0, "y": 200},
-                {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0},
-            ],
-        }]})
-
-    def screenshot(self, path):
-        with open(path, "wb") as f:
-            f.write(base64.b64decode(self.call("GET", self.s("/screenshot"))))
-
-    def console(self):
-        return self.call("POST", self.s("/se/log"), {"type": "browser"})
-
-    def quit(self):
-        self.call("DELETE", self.s(""))
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-    print("ok  ", what)
 
 
 def wait_until(d, cond, timeout, what):
@@ -155,7 +53,9 @@ def main():
     try:
         wait_for(port)
         wait_for(dport)
-        d = Driver(dport, chromium)
+        d = Driver(dport, chromium, [
+            "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--window-size=1280,720",
+        ])
         try:
             run(d, f"http://127.0.0.1:{port}", shot)
         finally:
