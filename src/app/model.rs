@@ -104,6 +104,8 @@ pub struct Model {
     pub max_flight: u64,
     /// The last load error (the previous scenario stays).
     pub error: Option<String>,
+    /// The file's text when it was given as text (in the browser), for What if…'s Save.
+    pub source: Option<String>,
     /// Each fault as the events it spans (first, end) and words for it.
     pub fault_spans: Vec<(usize, usize, String)>,
     /// A live classroom's computers, drawn together (`open --serve`).
@@ -141,6 +143,7 @@ impl Model {
             links: Vec::new(),
             max_flight: 0,
             error: None,
+            source: None,
             fault_spans: Vec::new(),
             room: None,
             open_by_server: Vec::new(),
@@ -518,6 +521,7 @@ pub fn apply_commands(
                 match crate::scenario::parse_bytes(name, text.as_bytes()) {
                     Ok(s) => {
                         *model = Model::new(s, name.clone(), None);
+                        model.source = Some(text.clone());
                         *cursor = Cursor {
                             speed: cursor.speed,
                             ..Cursor::default()

@@ -27,17 +27,11 @@ static EVENTS: AtomicI64 = AtomicI64::new(0);
 static ERROR: Mutex<Option<String>> = Mutex::new(None);
 /// The open scenario's title.
 static TITLE: Mutex<String> = Mutex::new(String::new());
-/// The text of each file the page opened, by name (for What if…'s Save as scenario).
-static SOURCES: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
-
-/// The text of a file the page opened, as (its name, its text).
-pub fn source_of(name: &str) -> Option<(String, String)> {
-    let s = SOURCES.lock().ok()?;
-    s.iter()
-        .rev()
-        .find(|(n, _)| n == name)
-        .map(|(n, t)| (n.clone(), t.clone()))
-}
+/// How many scenarios the page has given, and how many of them the window has taken in (its
+/// error, if any, is then the one [`error`] reports).
+static GIVEN: AtomicI64 = AtomicI64::new(0);
+static TAKEN: AtomicI64 = AtomicI64::new(0);
+static APPLIED: AtomicI64 = AtomicI64::new(0);
 
 fn ask(a: Asked) {
     if let Ok(mut q) = ASKED.lock() {
@@ -46,12 +40,18 @@ fn ask(a: Asked) {
 }
 
 /// Opens a scenario given as text; `name` (its file name or URL) names it in errors.
+/// Returns its number: once [`taken`] reaches it, [`error`] says whether it opened.
 #[wasm_bindgen]
-pub fn open_scenario(name: String, text: String) {
-    if let Ok(mut s) = SOURCES.lock() {
-        s.push((name.clone(), text.clone()));
-    }
+pub fn open_scenario(name: String, text: String) -> u32 {
+    let n = GIVEN.fetch_add(1, Ordering::Relaxed) + 1;
     ask(Asked::Open { name, text });
+    n as u32
+}
+
+/// How many of the scenarios given the window has taken in (opened, or refused with an error).
+#[wasm_bindgen]
+pub fn taken() -> u32 {
+    TAKEN.load(Ordering::Relaxed) as u32
 }
 
 /// Moves the cursor to event `event` (as `#event=41` in the address does).
@@ -124,6 +124,7 @@ fn apply(
                     *e = None;
                 }
                 out.write(UiCommand::OpenText { name, text });
+                APPLIED.fetch_add(1, Ordering::Relaxed);
                 waiting.1 = 0;
             }
             Asked::Seek(i) => waiting.0 = Some(i),
@@ -144,13 +145,19 @@ fn apply(
 fn publish(cursor: Res<Cursor>, model: Res<Model>) {
     CURSOR.store(cursor.index.map_or(-1, |i| i as i64), Ordering::Relaxed);
     EVENTS.store(model.trace.events.len() as i64, Ordering::Relaxed);
-    if model.is_changed() {
-        if let Ok(mut t) = TITLE.lock() {
-            t.clone_from(&model.scenario.title);
-        }
+    if model.is_changed()
+        && let Ok(mut t) = TITLE.lock()
+    {
+        t.clone_from(&model.scenario.title);
+    }
+    // The opens handed over this frame have been applied by now (this runs in Last): what they
+    // left in the model's error is theirs.
+    let applied = APPLIED.load(Ordering::Relaxed);
+    if TAKEN.load(Ordering::Relaxed) != applied {
         if let Ok(mut e) = ERROR.lock() {
             e.clone_from(&model.error);
         }
+        TAKEN.store(applied, Ordering::Relaxed);
     }
 }
 

@@ -173,18 +173,20 @@ fn save(model: &Model, change: Option<Change>) -> Result<String, String> {
                 .find(|(title, _, _)| *title == model.name)
             {
                 Some((_, file, source)) => (file.to_string(), source.to_string()),
-                // In the browser, a file the page opened: its text was kept.
-                #[cfg(target_arch = "wasm32")]
-                None => {
-                    super::web::source_of(&model.name).ok_or("the scenario's file is not known")?
-                }
-                #[cfg(not(target_arch = "wasm32"))]
-                None => return Err("the scenario's file is not known".into()),
+                // A file given as text (in the browser): its name may be a URL.
+                None => (
+                    model.name.clone(),
+                    model
+                        .source
+                        .clone()
+                        .ok_or("the scenario's file is not known")?,
+                ),
             };
+            let file = file.split(['?', '#']).next().unwrap_or(&file);
             let stem = file
                 .rsplit('/')
                 .next()
-                .unwrap_or(&file)
+                .unwrap_or(file)
                 .trim_end_matches(".toml");
             (
                 source,
@@ -300,6 +302,7 @@ pub(super) fn comparison_ui(ctx: &egui::Context, model: &Model, w: &mut WhatIf) 
                     play = true;
                 }
                 let known = model.path.is_some()
+                    || model.source.is_some()
                     || super::model::BUNDLED.iter().any(|b| b.0 == model.name);
                 if known
                     && ui

@@ -88,6 +88,8 @@ def run(d, site, shot):
         " else done(n * 1000 / (performance.now() - t)); } requestAnimationFrame(f);"
     )
     d.key("\ue00d")  # space: pause
+    played = d.js("return document.title")
+    check("event #" in played, f"playing moved the cursor ({played!r})")
     print(f"web page: {fps:.1f} frames per second while playing (headless, SwiftShader)")
     # The → key moves the cursor one event on; the page says where in its title and address.
     d.key("\ue011")  # Home: before the first event
@@ -98,8 +100,8 @@ def run(d, site, shot):
     wait_until(d, lambda t: t.endswith("event #1"), 10, "→ again, event #1")
     check(d.url().endswith("#event=1"), "the address keeps the place (#event=1)")
     # A link to one moment of the run.
+    d.go("about:blank")
     d.go(site + "/#event=41")
-    d.js("location.reload()")
     wait_until(d, lambda t: t.endswith("event #41"), 120, "#event=41 opens that moment")
     check(True, "a link with #event=41 opens event 41")
     # A scenario the teacher hosts next to the site.
