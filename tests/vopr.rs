@@ -15,6 +15,8 @@
 //!   excuses; what no server took, the mail program told its user ("sent" or "sending failed");
 //! - nothing is still queued when nothing more is scheduled (it would wait for ever);
 //! - mail is stored only for its recipients, bounces only for the sender of the mail they name;
+//! - every mail's body (two of its lines begin with a dot) is stored, and downloaded by POP3, as
+//!   it was sent;
 //! - no mailbox holds the same mail twice; a POP3 program never downloads one twice, an IMAP
 //!   program never lists one twice;
 //! - UIDs of a mailbox strictly increase; UIDVALIDITY never changes, in the store or as told to
@@ -41,7 +43,9 @@
 //!   fixed): seed 3, "pc0-u0.d0.example downloaded \"m3-8\" (uid 2) twice";
 //! - a mail program that does not tell its user a failure (nodes/client.rs `client_sent`):
 //!   seed 4, "pc0-u1.d0.example's mail program set out to send 1 mails and told its user about 0";
-//! - IMAP telling a UIDVALIDITY other than the store's (imap/server.rs SELECT): seed 1.
+//! - IMAP telling a UIDVALIDITY other than the store's (imap/server.rs SELECT): seed 1;
+//! - a POP3 server that does not byte-stuff (pop3/wire.rs `emit_multiline`): seed 2,
+//!   "pc0-u1.d0.example has \"m2-10\" with another body than was sent".
 
 mod common;
 #[path = "vopr/read.rs"]
@@ -61,6 +65,9 @@ struct Sent {
 }
 
 const BOUNCE: &str = "Undelivered Mail Returned to Sender";
+/// How every generated mail's body ends, on the wire and in a mailbox: two of its lines begin with
+/// a dot.
+const BODY: &[u8] = b"line one\r\n.\r\n.dot line\r\n";
 
 /// A random network and its traffic as a scenario file, and what was sent.
 fn generate(seed: u64) -> (String, Vec<Sent>) {
@@ -307,6 +314,26 @@ fn run(seed: u64) -> Result<Stats, String> {
     let mut dsns: Vec<(usize, String, read::Dsn)> = Vec::new();
     while let Some(new) = sim.step() {
         for i in new {
+            // A mail's body as sent, with its lines that begin with a dot: byte-stuffed on the
+            // way (RFC 5321 §4.5.2) and unstuffed again, they arrive as they left.
+            if let EventKind::Mailbox {
+                host,
+                user,
+                change: MailboxChange::Stored { uid, subject, .. },
+            } = &sim.trace().events[i].kind
+                && subject != BOUNCE
+                && let Some(m) = sim.hosts()[*host].mailboxes[user]
+                    .messages
+                    .iter()
+                    .find(|m| m.uid == *uid)
+                && !m.data.ends_with(BODY)
+            {
+                return Err(format!(
+                    "\"{subject}\" stored for {user} on {} does not end with the body sent: {:?}",
+                    sim.trace().host_name(*host),
+                    String::from_utf8_lossy(&m.data[m.data.len().saturating_sub(40)..])
+                ));
+            }
             if let EventKind::Mailbox {
                 host,
                 user,
@@ -560,6 +587,20 @@ fn run(seed: u64) -> Result<Stats, String> {
             _ => {}
         }
     }
+    // What the mail programs downloaded or fetched is the body sent too.
+    for h in sim.hosts() {
+        if let Some(m) = h
+            .inbox
+            .iter()
+            // (an IMAP program lists mail and keeps no body: only POP3's downloads have one)
+            .find(|m| m.subject != BOUNCE && !m.data.is_empty() && !m.data.ends_with(BODY))
+        {
+            return Err(format!(
+                "{} has \"{}\" with another body than was sent",
+                h.def.name, m.subject
+            ));
+        }
+    }
     // The mailboxes at the end: UIDVALIDITY as at the start, every UID below the next, no mail
     // twice (unless a server took it twice), and what the trace says they hold.
     let mut deleted: BTreeMap<(usize, String), usize> = BTreeMap::new();
@@ -576,10 +617,19 @@ fn run(seed: u64) -> Result<Stats, String> {
     for (i, h) in sim.hosts().iter().enumerate() {
         for (user, mb) in &h.mailboxes {
             if validity.get(&(i, user.clone())) != Some(&mb.uid_validity) {
-                return Err(format!("{user}'s UIDVALIDITY changed"));
+                return Err(format!(
+                    "{user}'s UIDVALIDITY on {} changed from {:?} to {}",
+                    t.host_name(i),
+                    validity.get(&(i, user.clone())),
+                    mb.uid_validity
+                ));
             }
             if mb.messages.iter().any(|m| m.uid >= mb.uid_next) {
-                return Err(format!("{user}'s mailbox holds a uid at or above uid_next"));
+                return Err(format!(
+                    "{user}'s mailbox on {} holds a uid at or above uid_next {}",
+                    t.host_name(i),
+                    mb.uid_next
+                ));
             }
             let mut subjects: Vec<&str> = mb
                 .messages
