@@ -20,6 +20,7 @@ mod panels;
 pub mod quiz;
 #[cfg(not(target_arch = "wasm32"))]
 mod screenshot;
+mod toolbar;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 pub mod whatif;

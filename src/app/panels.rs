@@ -1,4 +1,4 @@
-//! The egui around the diagram: toolbar, narration and host panel, inspector, timeline and event
+//! The egui around the diagram (the toolbar and presenter caption are in [`super::toolbar`]): narration and host panel, inspector, timeline and event
 //! list, plus the diagram's labels and clicks. Panels only read the model and push [`UiCommand`]s.
 
 use bevy::prelude::*;
@@ -8,8 +8,7 @@ use egui::{Color32, LayerId, RichText, Sense, Stroke, UiBuilder};
 use super::diagram::{CentralRect, DiagramLayout, ViewTransform, protocol_color};
 use super::files::FileBrowser;
 use super::model::{
-    AtCursor, BUNDLED, Cursor, FILTERS, Model, Selection, Settings, UiCommand, View, filter_of,
-    visible_rows,
+    AtCursor, Cursor, FILTERS, Model, Selection, Settings, UiCommand, View, filter_of, visible_rows,
 };
 use crate::protocols::Protocol;
 use crate::{EventKind, report};
@@ -103,11 +102,11 @@ fn ui_system(
     if settings.presenter {
         // The diagram (or ladder) fills the screen; the narration is a caption below it.
         egui::Panel::bottom("caption").show(&mut root, |ui| {
-            presenter_caption_ui(ui, &model, &cursor, &at, &mut settings, &mut out)
+            super::toolbar::presenter_caption_ui(ui, &model, &cursor, &at, &mut settings, &mut out)
         });
     } else {
         egui::Panel::top("toolbar").show(&mut root, |ui| {
-            toolbar_ui(
+            super::toolbar::toolbar_ui(
                 ui,
                 &model,
                 &cursor,
@@ -283,183 +282,6 @@ fn follow_bar_ui(
         );
         let _ = model;
     });
-}
-
-fn toolbar_ui(
-    ui: &mut egui::Ui,
-    model: &Model,
-    cursor: &Cursor,
-    settings: &mut Settings,
-    browser: &mut FileBrowser,
-    out: &mut Vec<UiCommand>,
-    more: impl FnOnce(&mut egui::Ui),
-) {
-    ui.horizontal_wrapped(|ui| {
-        if ui
-            .button("Open…")
-            .on_hover_text("Open a scenario file (or drop a .toml onto the window)")
-            .clicked()
-        {
-            // In the browser, the page's own file picker: the window cannot list folders there.
-            #[cfg(target_arch = "wasm32")]
-            {
-                let _ = &browser;
-                super::web::pick_file();
-            }
-            #[cfg(not(target_arch = "wasm32"))]
-            {
-                browser.open = true;
-            }
-        }
-        ui.menu_button("Scenarios", |ui| {
-            for (i, (title, file, _)) in BUNDLED.iter().enumerate() {
-                if i == super::model::EXERCISES_FROM {
-                    ui.separator();
-                    ui.label("Exercises: you are the mail program");
-                }
-                if ui.button(format!("{title}  ({file})")).clicked() {
-                    out.push(UiCommand::OpenBundled(i));
-                    ui.close();
-                }
-            }
-        });
-        ui.separator();
-        if ui.button("⏮").on_hover_text("Start (Home)").clicked() {
-            out.push(UiCommand::Start);
-        }
-        if ui.button("◀").on_hover_text("Step back (←)").clicked() {
-            out.push(UiCommand::StepBack);
-        }
-        let play = if cursor.playing {
-            "⏸ Pause"
-        } else {
-            "▶ Play"
-        };
-        if ui
-            .button(play)
-            .on_hover_text("Play / pause (Space)")
-            .clicked()
-        {
-            out.push(UiCommand::TogglePlay);
-        }
-        if ui.button("▶|").on_hover_text("Step forward (→)").clicked() {
-            out.push(UiCommand::StepForward);
-        }
-        if ui.button("⏭").on_hover_text("End (End)").clicked() {
-            out.push(UiCommand::End);
-        }
-        let mut speed = cursor.speed;
-        if ui
-            .add(
-                egui::Slider::new(&mut speed, 0.1..=10.0)
-                    .logarithmic(true)
-                    .suffix("×"),
-            )
-            .on_hover_text("Playback speed (+ / −)")
-            .changed()
-        {
-            out.push(UiCommand::Speed(speed));
-        }
-        ui.separator();
-        // Events by their ids, as the event list, the inspector and `mailsim run` call them.
-        let n = model.trace.events.len();
-        let at = match cursor.index {
-            Some(i) => format!("event #{i}"),
-            None => "before event #0".into(),
-        };
-        let t = cursor
-            .index
-            .map_or("0.000s".into(), |i| model.trace.events[i].time.to_string());
-        ui.label(format!("{at} · {t}")).on_hover_text(format!(
-            "This run's events are #0 to #{}, as the event list, the inspector and \
-             `mailsim run` number them",
-            n.saturating_sub(1)
-        ));
-        ui.separator();
-        ui.toggle_value(&mut settings.large_text, "A+")
-            .on_hover_text("Larger text, for projectors (Ctrl +)");
-        more(ui);
-        ui.toggle_value(&mut settings.presenter, "Present")
-            .on_hover_text("Presenter mode (P): the diagram fills the screen, the narration as a caption, playing pauses at each narrated step");
-        if settings.live {
-            ui.toggle_value(&mut settings.show_passwords, "Show passwords")
-                .on_hover_text(
-                    "Passwords and AUTH lines the real programs send show as •••• on screen \
-                     (the projector is public); this shows them",
-                );
-        }
-        ui.separator();
-        for (v, name) in [
-            (View::Diagram, "Diagram"),
-            (View::Ladder, "Ladder"),
-            (View::Both, "Both"),
-        ] {
-            ui.selectable_value(&mut settings.view, v, name)
-                .on_hover_text("The network, the ladder (a sequence diagram), or both (L)");
-        }
-    });
-}
-
-/// Presenter mode's caption: the narration in large type, the step, and the keys.
-fn presenter_caption_ui(
-    ui: &mut egui::Ui,
-    model: &Model,
-    cursor: &Cursor,
-    at: &AtCursor,
-    settings: &mut Settings,
-    out: &mut Vec<UiCommand>,
-) {
-    let total = model.scenario.steps.len();
-    ui.add_space(4.0);
-    match at.0.step {
-        Some(s) => {
-            let n = at.0.step_number.unwrap_or(s + 1);
-            ui.horizontal(|ui| {
-                ui.label(
-                    RichText::new(format!("Step {n} of {total}"))
-                        .size(16.0)
-                        .strong(),
-                );
-                if let Some(ev) = cursor.index.and_then(|i| model.trace.events.get(i)) {
-                    ui.label(RichText::new(format!("· #{} · {}", ev.id, ev.time)).weak());
-                }
-            });
-            ui.add(
-                egui::Label::new(RichText::new(&model.scenario.steps[s].narration).size(22.0))
-                    .wrap(),
-            );
-        }
-        None => {
-            ui.label(RichText::new(&model.scenario.title).size(22.0).strong());
-            ui.add(egui::Label::new(RichText::new(&model.scenario.description).size(17.0)).wrap());
-        }
-    }
-    ui.horizontal(|ui| {
-        let play = if cursor.playing {
-            "⏸ Pause"
-        } else {
-            "▶ Play"
-        };
-        if ui.button(play).clicked() {
-            out.push(UiCommand::TogglePlay);
-        }
-        if ui.button("◀ step").clicked() {
-            out.push(UiCommand::PrevStep);
-        }
-        if ui.button("step ▶").clicked() {
-            out.push(UiCommand::NextStep);
-        }
-        if ui.button("Panels (P)").clicked() {
-            settings.presenter = false;
-        }
-        ui.label(
-            RichText::new(
-                "Space: play · PgUp/PgDn: step · Left/Right: event · P: panels · L: ladder",
-            )
-            .weak(),
-        );
-    });
-    ui.add_space(2.0);
 }
 
 fn narration_ui(ui: &mut egui::Ui, model: &Model, at: &AtCursor, out: &mut Vec<UiCommand>) {
