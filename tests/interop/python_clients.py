@@ -19,6 +19,8 @@ import sys
 import time
 import urllib.parse
 
+from webdriver import wait_for
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -40,17 +42,6 @@ def free_base():
             for s in socks:
                 s.close()
     raise SystemExit("no free ports")
-
-
-def wait_for(port, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"the bridge did not open port {port}")
 
 
 def check(cond, what):
