@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::engine::sim::Sim;
+use crate::Sim;
 use crate::scenario::ExpectDef;
 
 /// One checked expectation.

@@ -5,7 +5,7 @@
 
 use std::net::Ipv4Addr;
 
-use crate::engine::sim::Sim;
+use crate::Sim;
 use crate::engine::time::SimDuration;
 use crate::engine::trace::{Direction, EventKind};
 use crate::scenario::{HostDef, Scenario};

@@ -1,7 +1,7 @@
 //! What if? Two runs side by side: where they part (the first event that differs) and how each
 //! ends (where every mail is, what bounced, what is still queued). `mailsim diff A B` prints it.
 
-use crate::engine::sim::Sim;
+use crate::Sim;
 use crate::engine::trace::{EventKind, MailboxChange, Trace, TraceEvent};
 use crate::mail::BOUNCE_SUBJECT;
 

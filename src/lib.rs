@@ -24,6 +24,7 @@ pub mod ladder;
 pub mod layout;
 pub mod logins;
 pub mod mail;
+pub mod net;
 mod nodes;
 pub mod pcap;
 pub mod protocols;
@@ -35,12 +36,12 @@ pub mod view;
 pub mod whatif;
 
 pub use engine::rng::{SimRng, fork, stable_hash};
-pub use engine::sim::{HostState, LocalMessage, QueuedMail, Sim};
 pub use engine::time::{SimDuration, SimTime, parse_duration, rfc5322_date};
 pub use engine::trace::{
     Datagram, Direction, Endpoint, EventKind, HostInfo, ListChange, MailboxChange, Segment,
     TcpFlags, Trace, TraceEvent,
 };
+pub use nodes::{HostState, LocalMessage, QueuedMail, Sim};
 pub use scenario::{Scenario, ScenarioError, ScenarioErrors};
 
 /// The built-in walkthrough, the tutorial's story (also `scenarios/walkthrough.toml`).

@@ -292,7 +292,7 @@ mod tests {
     fn with_question(q: &str) -> (Scenario, Trace) {
         let text = format!("{}\n[[question]]\n{q}\n", crate::WALKTHROUGH);
         let s = crate::scenario::parse("w", &text).unwrap();
-        let mut sim = crate::engine::sim::Sim::new(&s, None);
+        let mut sim = crate::Sim::new(&s, None);
         sim.run_to_end();
         let t = sim.trace().clone();
         (s, t)

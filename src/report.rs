@@ -69,7 +69,7 @@ pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
                 "{}{}: …the rest, TCP cut it at {} bytes  ({lines} line{}, {} bytes)",
                 loss_tag(s.attempt, s.lost),
                 s.direction.letter(),
-                crate::engine::sim::MSS,
+                crate::net::MSS,
                 if lines == 1 { "" } else { "s" },
                 s.wire_len()
             )

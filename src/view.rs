@@ -207,7 +207,7 @@ pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> Wor
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::sim::Sim;
+    use crate::Sim;
 
     #[test]
     fn the_view_follows_the_walkthrough_forwards_and_backwards() {
@@ -243,7 +243,7 @@ mod tests {
         );
         // The view at the store is what the simulated world held right then (not the view
         // compared with itself): a fresh run stepped up to that event.
-        let mut fresh = crate::engine::sim::Sim::new(&s, None);
+        let mut fresh = crate::Sim::new(&s, None);
         while fresh.trace().events.len() <= stored {
             fresh.step().expect("the run reaches the event");
         }

@@ -1,8 +1,7 @@
-//! The engine: simulated time, the event queue, seeded randomness, the world and its trace.
+//! The engine: simulated time, the event queue, seeded randomness and the trace. It knows nothing
+//! of hosts, networks or scenarios (those are built on it: [`crate::net`], the world in `nodes`).
 
-mod keep;
 pub mod queue;
 pub mod rng;
-pub mod sim;
 pub mod time;
 pub mod trace;

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use rand::RngExt;
 
-use crate::engine::sim::{LocalMessage, Sim};
+use super::host::LocalMessage;
+use super::world::Sim;
 use crate::engine::trace::EventKind;
 use crate::mail::{Draft, build_message, subject_of};
 use crate::nodes::{ClientApp, SmtpPurpose};
@@ -31,9 +32,10 @@ fn helo_name(def: &crate::scenario::HostDef, style: ClientStyle) -> String {
 impl Sim {
     /// The password host `h`'s user types: the right one, unless a `wrong_password` fault holds.
     pub(crate) fn typed_password(&self, h: usize, right: &str) -> String {
-        let wrong = self.scenario.faults.iter().any(|f| {
-            f.host == h && f.kind == crate::scenario::FaultKind::WrongPassword && f.active(self.now)
-        });
+        let wrong = self
+            .net
+            .faults
+            .holds(h, &crate::scenario::FaultKind::WrongPassword, self.now);
         if wrong {
             format!("{right}-typo")
         } else {
@@ -188,7 +190,7 @@ impl Sim {
     }
 
     pub(crate) fn client_sent(&mut self, c: usize, o: Outcome) {
-        let h = self.conns[c].ends[0].host;
+        let h = self.net.conns[c].ends[0].host;
         let text = if o.delivered {
             let mut t = format!(
                 "mail program: sent; the server took the message ({})",
@@ -219,9 +221,9 @@ impl Sim {
         let name = self.hosts[inc].def.name.clone();
         // One check at a time, as a real mail program does: two sessions at once would both see
         // the same new message (keeping mail on the server) and download it twice.
-        let checking = self.conns.iter().any(|c| {
+        let checking = self.net.conns.iter().zip(&self.apps).any(|(c, apps)| {
             c.ends[0].host == h
-                && matches!(c.client, ClientApp::Pop3(_))
+                && matches!(apps.client, ClientApp::Pop3(_))
                 && !c.fin_sent[0]
                 && !c.closed[0]
         });
@@ -252,7 +254,7 @@ impl Sim {
     }
 
     pub(crate) fn client_pop3_event(&mut self, c: usize, ev: ClientEvent) {
-        let h = self.conns[c].ends[0].host;
+        let h = self.net.conns[c].ends[0].host;
         match ev {
             ClientEvent::Retrieved { uid, data } => {
                 let subject = subject_of(&data);

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use rand::RngExt;
 
-use crate::engine::sim::{HostState, LocalMessage, Sim};
+use super::host::{HostState, LocalMessage};
+use super::world::Sim;
 use crate::engine::time::SimTime;
 use crate::engine::trace::{EventKind, ListChange, MailboxChange};
 use crate::mail::Mailbox;
@@ -152,10 +153,10 @@ fn flag_text(flags: &[String]) -> String {
 impl Sim {
     /// Bytes for the IMAP server of connection `c`.
     pub(crate) fn imap_server_input(&mut self, c: usize, bytes: &[u8]) {
-        let h = self.conns[c].ends[1].host;
+        let h = self.net.conns[c].ends[1].host;
         let (now, start) = (self.now, self.scenario.start_unix);
         let mut store = HostStore::new(&mut self.hosts[h], now, start);
-        if let ServerApp::Imap(m) = &mut self.conns[c].server {
+        if let ServerApp::Imap(m) = &mut self.apps[c].server {
             m.handle_input(bytes, &mut store);
         }
         let changes = store.changes;
@@ -231,11 +232,14 @@ impl Sim {
         if self.hosts[h].imap_cfg.is_none() {
             return;
         }
-        for k in 0..self.conns.len() {
-            if Some(k) == except || self.conns[k].ends[1].host != h || self.conns[k].closed[1] {
+        for k in 0..self.net.conns.len() {
+            if Some(k) == except
+                || self.net.conns[k].ends[1].host != h
+                || self.net.conns[k].closed[1]
+            {
                 continue;
             }
-            let selected = matches!(&self.conns[k].server,
+            let selected = matches!(&self.apps[k].server,
                 ServerApp::Imap(m) if m.selected() == Some((user, folder)));
             if !selected {
                 continue;
@@ -243,7 +247,7 @@ impl Sim {
             let before = self.app_state(k, 1);
             let (now, start) = (self.now, self.scenario.start_unix);
             let mut store = HostStore::new(&mut self.hosts[h], now, start);
-            if let ServerApp::Imap(m) = &mut self.conns[k].server {
+            if let ServerApp::Imap(m) = &mut self.apps[k].server {
                 m.mailbox_changed(&mut store);
             }
             self.pump(k, 1, before);
@@ -257,16 +261,16 @@ impl Sim {
             return;
         };
         let Some(inc) = cl.incoming else { return };
-        let open = (0..self.conns.len()).find(|&k| {
-            let conn = &self.conns[k];
+        let open = (0..self.net.conns.len()).find(|&k| {
+            let conn = &self.net.conns[k];
             conn.ends[0].host == h
                 && !conn.closed[0]
                 && !conn.fin_sent[0]
-                && matches!(&conn.client, ClientApp::Imap(m) if m.is_open())
+                && matches!(&self.apps[k].client, ClientApp::Imap(m) if m.is_open())
         });
         if let Some(k) = open {
             let before = self.app_state(k, 0);
-            if let ClientApp::Imap(m) = &mut self.conns[k].client {
+            if let ClientApp::Imap(m) = &mut self.apps[k].client {
                 m.push_job(job);
             }
             self.pump(k, 0, before);
@@ -318,7 +322,7 @@ impl Sim {
     }
 
     pub(crate) fn client_imap_event(&mut self, c: usize, ev: ClientEvent) {
-        let h = self.conns[c].ends[0].host;
+        let h = self.net.conns[c].ends[0].host;
         let (uid, subject, change) = match ev {
             ClientEvent::Note(text) => return self.note(h, text),
             ClientEvent::Body { .. } | ClientEvent::LoginFailed(_) | ClientEvent::Finished => {

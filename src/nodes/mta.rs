@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use rand::RngExt;
 
-use crate::engine::sim::{QueuedMail, Sim};
+use super::host::QueuedMail;
+use super::world::Sim;
 use crate::engine::trace::{Endpoint, EventKind, MailboxChange};
 use crate::mail::{Hop, received_header};
 use crate::nodes::{ClientApp, Lookup, LookupStage, SmtpPurpose};
@@ -19,7 +20,7 @@ use crate::protocols::smtp::wire::Address;
 
 impl Sim {
     pub(crate) fn mta_accepted(&mut self, c: usize, env: Envelope) {
-        let [peer, me] = self.conns[c].ends;
+        let [peer, me] = self.net.conns[c].ends;
         let h = me.host;
         let date = self.scenario.start_unix + self.now.whole_secs() as i64;
         let peer_def = &self.hosts[peer.host].def;
@@ -148,7 +149,7 @@ impl Sim {
             );
             return;
         };
-        let port = self.hosts[h].ephemeral_port();
+        let port = self.net.ephemeral_port(h);
         let id: u16 = self.hosts[h].rng.random();
         let ip = self.hosts[resolver].def.ip;
         let query = dns::build_query(id, name, qtype);
@@ -169,15 +170,10 @@ impl Sim {
     /// Where datagrams can be lost (a scenario with a `loss` or `unreachable` fault), the
     /// resolver waits for its answer only so long.
     fn dns_timer(&mut self, h: usize, port: u16, id: u16, attempt: u8) {
-        if self.scenario.faults.iter().any(|f| {
-            matches!(
-                f.kind,
-                crate::scenario::FaultKind::Loss { .. } | crate::scenario::FaultKind::Unreachable
-            )
-        }) {
+        if self.net.faults.datagrams_can_be_lost() {
             self.queue.push(
                 self.now + crate::nodes::DNS_TIMEOUT,
-                crate::engine::sim::Ev::DnsTimeout {
+                super::world::Ev::DnsTimeout {
                     host: h,
                     port,
                     id,
@@ -253,7 +249,7 @@ impl Sim {
         self.set_status(h, id, status);
         self.queue.push(
             at,
-            crate::engine::sim::Ev::Retry {
+            super::world::Ev::Retry {
                 host: h,
                 id: id.to_string(),
             },
@@ -517,8 +513,8 @@ impl Sim {
     }
 
     pub(crate) fn mta_relay_finished(&mut self, c: usize, id: &str, o: Outcome) {
-        let h = self.conns[c].ends[0].host;
-        let peer = self.hosts[self.conns[c].ends[1].host].def.name.clone();
+        let h = self.net.conns[c].ends[0].host;
+        let peer = self.hosts[self.net.conns[c].ends[1].host].def.name.clone();
         let Some(i) = self.hosts[h].queue.iter().position(|q| q.id == id) else {
             return;
         };

@@ -1,13 +1,13 @@
 //! The mail store: mailboxes served over POP3, locked per session (RFC 1939 §8).
 
-use crate::engine::sim::Sim;
+use super::world::Sim;
 use crate::engine::trace::{EventKind, MailboxChange};
 use crate::nodes::ServerApp;
 use crate::protocols::pop3::server::{PopMessage, ServerEvent};
 
 impl Sim {
     pub(crate) fn store_event(&mut self, c: usize, ev: ServerEvent) {
-        let h = self.conns[c].ends[1].host;
+        let h = self.net.conns[c].ends[1].host;
         match ev {
             ServerEvent::LockMaildrop { user } => {
                 let host = &mut self.hosts[h];
@@ -29,7 +29,7 @@ impl Sim {
                 } else {
                     None
                 };
-                if let ServerApp::Pop3(m) = &mut self.conns[c].server {
+                if let ServerApp::Pop3(m) = &mut self.apps[c].server {
                     m.handle_maildrop(msgs);
                 }
             }

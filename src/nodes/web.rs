@@ -10,7 +10,7 @@
 //! is another site's gets 403, and logging out is a POST, never a link. Logging in takes no
 //! token (there is no session yet); the `Origin` check covers it.
 
-use crate::engine::sim::Sim;
+use super::world::Sim;
 use crate::engine::trace::EventKind;
 use crate::mail::subject_of;
 use crate::nodes::{ClientApp, ServerApp, SmtpPurpose};
@@ -182,7 +182,7 @@ impl Sim {
     }
 
     pub(crate) fn browser_event(&mut self, c: usize, ev: BrowserEvent) {
-        let [me, peer] = self.conns[c].ends;
+        let [me, peer] = self.net.conns[c].ends;
         let h = me.host;
         match ev {
             BrowserEvent::Cookie(k, v) => {
@@ -219,11 +219,11 @@ impl Sim {
     }
 
     fn respond(&mut self, c: usize, resp: Response) {
-        if c >= self.conns.len() || self.conns[c].closed[1] {
+        if c >= self.net.conns.len() || self.net.conns[c].closed[1] {
             return;
         }
         let before = self.app_state(c, 1);
-        if let ServerApp::Http(m) = &mut self.conns[c].server {
+        if let ServerApp::Http(m) = &mut self.apps[c].server {
             m.respond(resp);
         }
         self.pump(c, 1, before);
@@ -231,7 +231,7 @@ impl Sim {
 
     /// A browser's request reached the webmail server on connection `c`.
     pub(crate) fn webmail_request(&mut self, c: usize, req: Request) {
-        let h = self.conns[c].ends[1].host;
+        let h = self.net.conns[c].ends[1].host;
         let sid = req
             .cookie("session")
             .filter(|s| self.hosts[h].web_sessions.contains_key(s));
@@ -387,7 +387,7 @@ impl Sim {
 
     /// An IMAP session for the logged-in user of session `sid`.
     fn webmail_imap_as(&mut self, c: usize, sid: &str, jobs: Vec<Job>, kind: WebKind) {
-        let h = self.conns[c].ends[1].host;
+        let h = self.net.conns[c].ends[1].host;
         let s = self.hosts[h].web_sessions[sid].clone();
         self.webmail_imap(c, &s.domain(), &s.user, &s.password, jobs, kind);
     }
@@ -402,7 +402,7 @@ impl Sim {
         jobs: Vec<Job>,
         kind: WebKind,
     ) {
-        let h = self.conns[c].ends[1].host;
+        let h = self.net.conns[c].ends[1].host;
         let server = (0..self.hosts.len()).find(|&i| {
             let d = &self.hosts[i].def;
             d.domain
@@ -445,7 +445,7 @@ impl Sim {
     }
 
     pub(crate) fn webmail_imap_event(&mut self, k: usize, ev: ClientEvent) {
-        let h = self.conns[k].ends[0].host;
+        let h = self.net.conns[k].ends[0].host;
         let Some(job) = self.web_jobs.get_mut(&k) else {
             return;
         };
@@ -585,7 +585,7 @@ impl Sim {
 
     /// POST /send: the form becomes a mail, handed to the user's SMTP server.
     fn webmail_send(&mut self, c: usize, sid: &str, req: &Request) {
-        let h = self.conns[c].ends[1].host;
+        let h = self.net.conns[c].ends[1].host;
         let get = |k: &str| req.form_field(k);
         let s = self.hosts[h].web_sessions[sid].clone();
         let to: Vec<Address> = get("to")
@@ -675,7 +675,7 @@ impl Sim {
 
     /// The webmail's SMTP hand-over ended: tell the browser with 303 → /sent.
     pub(crate) fn webmail_sent(&mut self, k: usize, o: Outcome) {
-        let h = self.conns[k].ends[0].host;
+        let h = self.net.conns[k].ends[0].host;
         let Some(job) = self.web_jobs.remove(&k) else {
             return;
         };

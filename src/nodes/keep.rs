@@ -1,11 +1,13 @@
 //! A bounded trace for a long live run (`mailsim serve`): long payloads are cut to their first
 //! bytes with their size noted, and the oldest events are forgotten (summarised in
-//! [`Trace::forgotten`](super::trace::Trace)) — never an event still on its way, whose bytes the
+//! [`Trace::forgotten`](crate::engine::trace::Trace)) — never an event still on its way, whose bytes the
 //! receiver has yet to take from the trace.
 
-use super::sim::{Ev, Sim};
-use super::trace::{Budget, Direction, EventKind};
-use crate::nodes::{ClientApp, ServerApp};
+use super::apps::{ClientApp, ServerApp};
+use super::world::{Ev, Sim};
+use crate::engine::time::{SimDuration, SimTime};
+use crate::engine::trace::{Budget, Direction, EventKind};
+use crate::net::NetEv;
 
 /// The budget and what is kept under it.
 #[derive(Debug, Clone)]
@@ -20,7 +22,7 @@ pub(crate) struct Keeper {
     /// The event count at which forgetting is looked at again.
     next_check: usize,
     /// When closed connections are looked at again.
-    next_reclaim: super::time::SimTime,
+    next_reclaim: SimTime,
     /// Connections whose state was freed, by id; all before `first_open` were.
     reclaimed: Vec<bool>,
     first_open: usize,
@@ -35,7 +37,7 @@ impl Sim {
             total: 0,
             cursor: self.trace.next_id(),
             next_check: 0,
-            next_reclaim: super::time::SimTime::ZERO,
+            next_reclaim: SimTime::ZERO,
             reclaimed: Vec::new(),
             first_open: 0,
         });
@@ -81,9 +83,7 @@ impl Sim {
             .queue
             .iter()
             .filter_map(|ev| match ev {
-                Ev::Tcp { event, .. } | Ev::Udp { event, .. } | Ev::Retransmit { event, .. } => {
-                    Some(*event)
-                }
+                Ev::Net(n) => n.payload_event(),
                 _ => None,
             })
             .min()
@@ -140,22 +140,22 @@ impl Sim {
         if self.now < k.next_reclaim {
             return;
         }
-        k.next_reclaim = self.now + super::time::SimDuration::from_millis(100);
-        k.reclaimed.resize(self.conns.len(), false);
-        while k.first_open < self.conns.len() && k.reclaimed[k.first_open] {
+        k.next_reclaim = self.now + SimDuration::from_millis(100);
+        k.reclaimed.resize(self.net.conns.len(), false);
+        while k.first_open < self.net.conns.len() && k.reclaimed[k.first_open] {
             k.first_open += 1;
         }
-        let closed = |c: &super::sim::Conn| c.closed == [true, true];
-        if !self.conns[k.first_open..].iter().any(closed) {
+        let closed = |c: &crate::net::Conn| c.closed == [true, true];
+        if !self.net.conns[k.first_open..].iter().any(closed) {
             return;
         }
         let mut busy = std::collections::BTreeSet::new();
         for ev in self.queue.iter() {
             match ev {
-                Ev::Tcp { conn, .. } | Ev::ConnectTimeout { conn } => {
+                Ev::Net(NetEv::Tcp { conn, .. } | NetEv::ConnectTimeout { conn }) => {
                     busy.insert(*conn);
                 }
-                Ev::Retransmit { event, .. } => {
+                Ev::Net(NetEv::Retransmit { event, .. }) => {
                     if let Some(EventKind::Segment(s)) = self.trace.get(*event).map(|e| &e.kind) {
                         busy.insert(s.conn as usize);
                     }
@@ -163,15 +163,15 @@ impl Sim {
                 _ => {}
             }
         }
-        for c in k.first_open..self.conns.len() {
+        for c in k.first_open..self.net.conns.len() {
             if k.reclaimed[c]
-                || !closed(&self.conns[c])
+                || !closed(&self.net.conns[c])
                 || busy.contains(&c)
                 || self.web_jobs.contains_key(&c)
             {
                 continue;
             }
-            let conn = &mut self.conns[c];
+            let conn = &mut self.apps[c];
             if let ClientApp::External(x) = &conn.client
                 && !x.to_real.is_empty()
             {
@@ -188,7 +188,6 @@ impl Sim {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::time::{SimDuration, SimTime};
     use crate::engine::trace::MailboxChange;
 
     fn world(budget: Option<Budget>) -> (Sim, usize) {
@@ -327,13 +326,13 @@ mod tests {
         }
         let later = sim.now + crate::engine::time::SimDuration::from_secs(1);
         sim.run_until(later);
-        let closed: Vec<usize> = (0..sim.conns.len())
-            .filter(|&c| sim.conns[c].closed == [true, true])
+        let closed: Vec<usize> = (0..sim.net.conns.len())
+            .filter(|&c| sim.net.conns[c].closed == [true, true])
             .collect();
         assert!(closed.len() >= 3, "{closed:?}");
         for c in closed {
             assert!(
-                matches!(sim.conns[c].server, ServerApp::Pending),
+                matches!(sim.apps[c].server, ServerApp::Pending),
                 "connection {c} still holds its server's state"
             );
         }
