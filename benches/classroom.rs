@@ -2,6 +2,12 @@
 //! downloads with POP3. Prints trace events per second (not a timed test; run with
 //! `cargo bench --bench classroom`).
 
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    reason = "a benchmark times itself"
+)]
+
 use std::time::Instant;
 
 use mailsim::{Sim, scenario};

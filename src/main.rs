@@ -1,5 +1,11 @@
 //! The `mailsim` command: run and check scenarios in the terminal.
 
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    reason = "the command line times itself and serves the bridge in real time"
+)]
+
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;

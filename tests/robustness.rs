@@ -11,6 +11,12 @@
 //! many inputs it tried in all and how many per second. By hand:
 //! `MAILSIM_FUZZ_INPUTS=100000 cargo test --release --test robustness -- --nocapture`.
 
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    reason = "prints how long the garbage took, as a figure"
+)]
+
 mod common;
 
 use std::time::Instant;

@@ -47,6 +47,12 @@
 //! - a POP3 server that does not byte-stuff (pop3/wire.rs `emit_multiline`): seed 2,
 //!   "pc0-u1.d0.example has \"m2-10\" with another body than was sent".
 
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    reason = "prints how long the seeds took, as a figure"
+)]
+
 mod common;
 #[path = "vopr/read.rs"]
 mod read;

@@ -4,6 +4,12 @@
 //! Everything on screen is derived from the trace and the cursor ([`model`]); panels and keys
 //! only send [`model::UiCommand`]s, which one system applies.
 
+#![allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    reason = "the window runs in real time: frame times, hot reload, play speed"
+)]
+
 #[cfg(not(target_arch = "wasm32"))]
 mod bench;
 pub mod console;
