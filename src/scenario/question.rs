@@ -16,7 +16,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::on::{self, Trigger};
-use super::{ScenarioError, SimTime, Validator, words};
+use super::{ScenarioError, Validator, words};
+use crate::engine::time::SimTime;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
