@@ -1,6 +1,13 @@
 //! A classroom-sized run: 1,000 users on 10 mail domains each send 10 mails, then everyone
-//! downloads with POP3. Prints trace events per second (not a timed test; run with
-//! `cargo bench --bench classroom`).
+//! downloads with POP3. Prints figures, side by side in one run (not a timed test; run with
+//! `cargo bench --bench classroom`):
+//!
+//! - trace events per second, and the same for a skeleton event loop (a heap of timed events,
+//!   each popped one pushing the next and appending a trace record) as the ratio ours ÷ skeleton;
+//! - the heap bytes per trace event beyond the payload bytes, counted by this binary's allocator:
+//!   the trace alone (a copy, without spare capacity) and the whole world after the run;
+//! - the world at a cursor: replayed from the start ([`view_at`]) against [`ViewCache`], at the
+//!   end and at random cursors (the window's stepping back and forth).
 
 #![allow(
     clippy::disallowed_types,
@@ -8,13 +15,75 @@
     reason = "a benchmark times itself"
 )]
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
-use mailsim::{Sim, scenario};
+use mailsim::view::{ViewCache, view_at};
+use mailsim::{EventKind, Sim, scenario};
 
 const DOMAINS: usize = 10;
 const USERS: usize = 1000;
 const MAILS_PER_USER: usize = 10;
+
+/// The system allocator, counting the bytes live.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// The least an event loop does per event: pop the earliest of a heap of timed events, push the
+/// next one a pseudo-random delay later, append a small record. Returns events per second.
+fn skeleton(events: usize) -> f64 {
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    struct Ev(std::cmp::Reverse<(u64, u64)>, u32);
+    let t = Instant::now();
+    let mut heap = BinaryHeap::new();
+    let mut trace: Vec<(u64, u32, u64)> = Vec::new();
+    let mut x: u64 = 1;
+    for i in 0..1000u64 {
+        heap.push(Ev(std::cmp::Reverse((i, i)), i as u32));
+    }
+    let mut seq = 1000;
+    while trace.len() < events {
+        let Some(Ev(std::cmp::Reverse((at, _)), who)) = heap.pop() else {
+            break;
+        };
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        heap.push(Ev(std::cmp::Reverse((at + 1 + x % 5000, seq)), who));
+        seq += 1;
+        trace.push((at, who, x));
+    }
+    std::hint::black_box(&trace);
+    events as f64 / t.elapsed().as_secs_f64()
+}
 
 fn main() {
     let source = mailsim::generate::classroom(USERS, DOMAINS, MAILS_PER_USER);
@@ -23,31 +92,106 @@ fn main() {
     let parse = t0.elapsed();
     let mut best = f64::MAX;
     let mut setup = f64::MAX;
-    let mut events = 0;
+    let mut skeleton_best: f64 = 0.0;
+    let mut world_bytes = 0;
+    let mut sim = None;
     for _ in 0..5 {
+        drop(sim.take());
+        let before = live();
         let t = Instant::now();
-        let mut sim = Sim::new(&sc, None);
+        let mut s = Sim::new(&sc, None);
         setup = setup.min(t.elapsed().as_secs_f64());
         let t = Instant::now();
-        sim.run_to_end();
+        s.run_to_end();
         best = best.min(t.elapsed().as_secs_f64());
-        events = sim.trace().events.len();
-        let downloaded: usize = sim.hosts().iter().map(|h| h.inbox.len()).sum();
+        world_bytes = live() - before;
+        let downloaded: usize = s.hosts().iter().map(|h| h.inbox.len()).sum();
         assert_eq!(
             downloaded,
             USERS * MAILS_PER_USER,
             "every mail must be downloaded"
         );
+        sim = Some(s);
+        // The skeleton between our runs, so that both see the same machine.
+        skeleton_best = skeleton_best.max(skeleton(sim.as_ref().unwrap().trace().events.len()));
     }
+    let sim = sim.unwrap();
+    let events = sim.trace().events.len();
+    let ours = events as f64 / best;
     println!(
         "classroom: {USERS} users x {MAILS_PER_USER} mails, {} bytes of TOML parsed in {:.3}s",
         source.len(),
         parse.as_secs_f64()
     );
     println!(
-        "classroom: {events} trace events in {best:.3}s = {:.0} events/s (Sim::run_to_end, best of 5; Sim::new took {:.1} ms more)",
-        events as f64 / best,
+        "classroom: {events} trace events in {best:.3}s = {ours:.0} events/s (Sim::run_to_end, best of 5; Sim::new took {:.1} ms more)",
         setup * 1000.0
+    );
+    println!(
+        "classroom: skeleton event loop {skeleton_best:.0} events/s; ours / skeleton = {:.3}",
+        ours / skeleton_best
+    );
+
+    // Memory: the bytes the trace holds beyond its payloads, per event.
+    let payload: usize = sim
+        .trace()
+        .events
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::Segment(s) => s.payload.len(),
+            EventKind::Datagram(d) => d.payload.len(),
+            _ => 0,
+        })
+        .sum();
+    let before = live();
+    let copy = sim.trace().clone();
+    let trace_bytes = live() - before;
+    println!(
+        "classroom: trace {:.0} bytes per event beyond {:.1} MB of payload ({} bytes inline per event; {:.1} MB in all); the world after the run: {:.0} bytes per event beyond the payload",
+        (trace_bytes as f64 - payload as f64) / events as f64,
+        payload as f64 / 1e6,
+        size_of::<mailsim::TraceEvent>(),
+        trace_bytes as f64 / 1e6,
+        (world_bytes as f64 - payload as f64) / events as f64,
+    );
+    drop(copy);
+
+    // The world at a cursor.
+    let (s, t) = (sim.scenario(), sim.trace());
+    let time = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64() * 1e3
+    };
+    let full = time(&mut || {
+        std::hint::black_box(view_at(s, t, Some(events - 1)));
+    });
+    let mut cache = ViewCache::default();
+    let before = live();
+    let first = time(&mut || {
+        std::hint::black_box(cache.view_at(s, t, Some(events - 1)));
+    });
+    let kept = live() - before;
+    let mut x: u64 = 7;
+    let mut times: Vec<f64> = (0..300)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let c = (x % events as u64) as usize;
+            time(&mut || {
+                std::hint::black_box(cache.view_at(s, t, Some(c)));
+            })
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "view: replayed from the start at the last event {full:.1} ms; cached: the first view (keeps a replay every {} events, {:.1} MB) {first:.1} ms, then at 300 random cursors p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        ViewCache::EVERY,
+        kept as f64 / 1e6,
+        times[times.len() / 2],
+        times[times.len() * 95 / 100],
+        times[times.len() - 1],
     );
 
     let walk = scenario::parse("walkthrough", mailsim::WALKTHROUGH).unwrap();

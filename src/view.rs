@@ -5,8 +5,11 @@
 //! earlier cursor, which is exact by construction.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::engine::trace::{EventKind, ListChange, MailboxChange, Trace};
+use crate::engine::trace::{
+    Direction, EventKind, ListChange, MailboxChange, TcpFlags, Trace, TraceEvent,
+};
 use crate::protocols::Protocol;
 use crate::scenario::Scenario;
 
@@ -42,7 +45,7 @@ pub struct SessionView {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostView {
     /// Mailboxes by user.
-    pub mailboxes: BTreeMap<String, Vec<MessageLine>>,
+    pub mailboxes: BTreeMap<String, Arc<Vec<MessageLine>>>,
     /// Outgoing queue: (id, what).
     pub queue: Vec<(String, String)>,
     /// The mail program's inbox.
@@ -56,65 +59,133 @@ pub struct HostView {
 /// Every host at the cursor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorldView {
-    /// By host index.
-    pub hosts: Vec<HostView>,
+    /// By host index (shared with the view's cache until they change).
+    pub hosts: Vec<Arc<HostView>>,
     /// The current step (index), if one has begun.
     pub step: Option<usize>,
     /// Its number in the order steps began ("Step n of m").
     pub step_number: Option<usize>,
 }
 
-/// The world after the events `0..=cursor` (`None`: before the first event).
+/// The world after the events `0..=cursor` (`None`: before the first event), replayed from the
+/// start. [`ViewCache`] gives the same answer without replaying everything each time.
 pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> WorldView {
-    let mut hosts: Vec<HostView> = scenario
-        .hosts
-        .iter()
-        .map(|h| HostView {
-            mailboxes: h
-                .accounts
-                .iter()
-                .map(|a| (a.user.clone(), Vec::new()))
-                .collect(),
-            ..HostView::default()
-        })
-        .collect();
-    let mut step = None;
-    let mut step_number = None;
-    // conn → [client end, server end] as (host, port, state, fin)
-    let mut conns: BTreeMap<u32, [(usize, u16, &'static str, bool); 2]> = BTreeMap::new();
-    let mut protocols: BTreeMap<u32, Protocol> = BTreeMap::new();
+    let mut r = Replay::new(scenario);
     let end = cursor.map_or(0, |c| (c + 1).min(trace.events.len()));
     for ev in &trace.events[..end] {
+        r.apply(ev);
+    }
+    r.view()
+}
+
+/// One end of an open connection, as the replay knows it: host, port, its state after the last
+/// segment it sent, and whether it has sent a FIN.
+type End = (usize, u16, &'static str, bool);
+
+/// A connection that has not closed at both ends.
+#[derive(Debug, Clone)]
+struct OpenConn {
+    /// Client end, server end.
+    ends: [End; 2],
+    /// The protocol of the last segment with bytes.
+    protocol: Option<Protocol>,
+}
+
+/// What a replay of the trace holds between two events. Cheap to clone: hosts are shared until
+/// one changes, and closed connections are one bit each.
+#[derive(Debug, Clone)]
+struct Replay {
+    /// Each host without its sessions (those come from `conns` at the end).
+    hosts: Vec<Arc<HostView>>,
+    step: Option<usize>,
+    step_number: Option<usize>,
+    /// The connections still open at one end at least, by id.
+    conns: BTreeMap<u32, OpenConn>,
+    /// Connections closed at both ends (a bit per id): never shown again, whatever comes later.
+    closed: Vec<u64>,
+}
+
+impl Replay {
+    fn new(scenario: &Scenario) -> Replay {
+        Replay {
+            hosts: scenario
+                .hosts
+                .iter()
+                .map(|h| {
+                    Arc::new(HostView {
+                        mailboxes: h
+                            .accounts
+                            .iter()
+                            .map(|a| (a.user.clone(), Arc::default()))
+                            .collect(),
+                        ..HostView::default()
+                    })
+                })
+                .collect(),
+            step: None,
+            step_number: None,
+            conns: BTreeMap::new(),
+            closed: Vec::new(),
+        }
+    }
+
+    fn is_closed(&self, conn: u32) -> bool {
+        let c = conn as usize;
+        self.closed
+            .get(c / 64)
+            .is_some_and(|w| w & (1 << (c % 64)) != 0)
+    }
+
+    fn host(&mut self, h: usize) -> &mut HostView {
+        Arc::make_mut(&mut self.hosts[h])
+    }
+
+    /// The world after one more event.
+    fn apply(&mut self, ev: &TraceEvent) {
         match &ev.kind {
             EventKind::Step { index, number, .. } => {
-                step = Some(*index);
-                step_number = Some(*number);
+                self.step = Some(*index);
+                self.step_number = Some(*number);
             }
             EventKind::Segment(s) => {
-                let side =
-                    usize::from(s.direction == crate::engine::trace::Direction::ServerToClient);
-                let entry = conns.entry(s.conn).or_insert_with(|| {
+                if self.is_closed(s.conn) {
+                    return;
+                }
+                let side = usize::from(s.direction == Direction::ServerToClient);
+                let open = self.conns.entry(s.conn).or_insert_with(|| {
                     let (c, v) = if side == 0 {
                         (s.from, s.to)
                     } else {
                         (s.to, s.from)
                     };
-                    [(c.host, c.port, "", false), (v.host, v.port, "", false)]
+                    OpenConn {
+                        ends: [(c.host, c.port, "", false), (v.host, v.port, "", false)],
+                        protocol: None,
+                    }
                 });
-                entry[side].2 = s.state_after;
-                if s.flags.has(crate::engine::trace::TcpFlags::FIN) {
-                    entry[side].3 = true;
+                open.ends[side].2 = s.state_after;
+                if s.flags.has(TcpFlags::FIN) {
+                    open.ends[side].3 = true;
                 }
-                if s.flags.has(crate::engine::trace::TcpFlags::RST) {
-                    entry[0].3 = true;
-                    entry[1].3 = true;
+                if s.flags.has(TcpFlags::RST) {
+                    open.ends[0].3 = true;
+                    open.ends[1].3 = true;
                 }
                 if !s.payload.is_empty() {
-                    protocols.insert(s.conn, s.protocol);
+                    open.protocol = Some(s.protocol);
+                }
+                if open.ends[0].3 && open.ends[1].3 {
+                    self.conns.remove(&s.conn);
+                    let c = s.conn as usize;
+                    if self.closed.len() <= c / 64 {
+                        self.closed.resize(c / 64 + 1, 0);
+                    }
+                    self.closed[c / 64] |= 1 << (c % 64);
                 }
             }
             EventKind::Mailbox { host, user, change } => {
-                let list = hosts[*host].mailboxes.entry(user.clone()).or_default();
+                let list =
+                    Arc::make_mut(self.host(*host).mailboxes.entry(user.clone()).or_default());
                 match change {
                     MailboxChange::Stored { uid, subject, .. } => list.push(MessageLine {
                         uid: uid.to_string(),
@@ -136,7 +207,7 @@ pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> Wor
                 added,
                 text,
             } => {
-                let q = &mut hosts[*host].queue;
+                let q = &mut self.host(*host).queue;
                 if *added {
                     q.push((id.clone(), text.clone()));
                 } else {
@@ -144,7 +215,7 @@ pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> Wor
                 }
             }
             EventKind::Downloaded { host, uid, subject } => {
-                hosts[*host].inbox.push(MessageLine {
+                self.host(*host).inbox.push(MessageLine {
                     uid: uid.clone(),
                     subject: subject.clone(),
                     flags: String::new(),
@@ -156,7 +227,7 @@ pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> Wor
                 subject,
                 change,
             } => {
-                let inbox = &mut hosts[*host].inbox;
+                let inbox = &mut self.host(*host).inbox;
                 match change {
                     ListChange::Listed { flags } => inbox.push(MessageLine {
                         uid: uid.clone(),
@@ -176,31 +247,81 @@ pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> Wor
                 url,
                 status,
                 html,
-            } => hosts[*host].page = Some((url.clone(), *status, html.clone())),
+            } => self.host(*host).page = Some((url.clone(), *status, html.clone())),
             EventKind::Datagram(_) | EventKind::Note { .. } => {}
         }
     }
-    for (conn, ends) in conns {
-        if ends[0].3 && ends[1].3 {
-            continue;
+
+    /// The world as the replay has it now.
+    fn view(&self) -> WorldView {
+        let mut hosts = self.hosts.clone();
+        for (&conn, open) in &self.conns {
+            let protocol = open.protocol.unwrap_or(Protocol::Tcp);
+            for (i, &(host, port, state, _)) in open.ends.iter().enumerate() {
+                let other = open.ends[1 - i];
+                Arc::make_mut(&mut hosts[host]).sessions.push(SessionView {
+                    conn,
+                    port,
+                    peer: (other.0, other.1),
+                    protocol,
+                    is_client: i == 0,
+                    state,
+                });
+            }
         }
-        let protocol = protocols.get(&conn).copied().unwrap_or(Protocol::Tcp);
-        for (i, &(host, port, state, _)) in ends.iter().enumerate() {
-            let other = ends[1 - i];
-            hosts[host].sessions.push(SessionView {
-                conn,
-                port,
-                peer: (other.0, other.1),
-                protocol,
-                is_client: i == 0,
-                state,
-            });
+        WorldView {
+            hosts,
+            step: self.step,
+            step_number: self.step_number,
         }
     }
-    WorldView {
-        hosts,
-        step,
-        step_number,
+}
+
+/// The world at any cursor of a big trace in about the same time: replays kept every
+/// [`ViewCache::EVERY`] events, so a view replays at most that many (and stepping back is as
+/// quick as stepping forward). Made for one trace, which may grow: for another trace (another
+/// run, a trace that forgot events) make a new cache. It starts again by itself when it sees
+/// another host count, another first event id, or fewer events than it has replayed.
+#[derive(Debug, Default)]
+pub struct ViewCache {
+    /// The replay after `k * EVERY` events, for k = 0, 1, ...
+    checkpoints: Vec<Replay>,
+    /// The scenario's host count and the trace's first id the checkpoints were made with.
+    made_of: Option<(usize, usize)>,
+}
+
+impl ViewCache {
+    /// Events between two kept replays: a view replays at most this many.
+    pub const EVERY: usize = 2048;
+
+    /// The world after the events `0..=cursor`, equal to [`view_at`].
+    pub fn view_at(
+        &mut self,
+        scenario: &Scenario,
+        trace: &Trace,
+        cursor: Option<usize>,
+    ) -> WorldView {
+        let made_of = (scenario.hosts.len(), trace.first_id());
+        let replayed = self.checkpoints.len().saturating_sub(1) * Self::EVERY;
+        if self.made_of != Some(made_of) || trace.events.len() < replayed {
+            self.checkpoints = vec![Replay::new(scenario)];
+            self.made_of = Some(made_of);
+        }
+        let end = cursor.map_or(0, |c| (c + 1).min(trace.events.len()));
+        while self.checkpoints.len() <= end / Self::EVERY {
+            let k = self.checkpoints.len();
+            let mut r = self.checkpoints[k - 1].clone();
+            for ev in &trace.events[(k - 1) * Self::EVERY..k * Self::EVERY] {
+                r.apply(ev);
+            }
+            self.checkpoints.push(r);
+        }
+        let k = end / Self::EVERY;
+        let mut r = self.checkpoints[k].clone();
+        for ev in &trace.events[k * Self::EVERY..end] {
+            r.apply(ev);
+        }
+        r.view()
     }
 }
 
@@ -271,5 +392,101 @@ mod tests {
         assert_eq!(v.hosts[alice].sessions[0].state, "expect MAIL reply");
         // Step 0 is the opening narration ("what a protocol and an RFC are"); step 1 sends.
         assert_eq!(v.step, Some(1));
+    }
+
+    /// The cache's view is the full replay's, at every cursor (a few thousand events, crossing
+    /// several kept replays), forwards, backwards, and while the trace grows; for scenarios with
+    /// IMAP flags and deletions, webmail pages, lost segments and a classroom.
+    #[test]
+    fn the_cached_view_is_the_full_replay_at_every_cursor() {
+        let mut sources: Vec<(String, String)> = [
+            "walkthrough",
+            "imap-two-computers",
+            "webmail",
+            "packet-loss",
+            "server-down-retry",
+        ]
+        .iter()
+        .map(|n| {
+            let path = format!("{}/scenarios/{n}.toml", env!("CARGO_MANIFEST_DIR"));
+            (path.clone(), std::fs::read_to_string(path).unwrap())
+        })
+        .collect();
+        sources.push(("classroom".into(), crate::generate::classroom(40, 4, 3)));
+        let mut longest = 0;
+        for (name, text) in &sources {
+            let s = crate::scenario::parse(name, text).unwrap();
+            let mut sim = Sim::new(&s, None);
+            sim.run_to_end();
+            let t = sim.trace();
+            let n = t.events.len();
+            longest = longest.max(n);
+            let mut cache = ViewCache::default();
+            let stride = (n / 1500).max(1);
+            let mut cursors: Vec<Option<usize>> = vec![None];
+            cursors.extend((0..n).step_by(stride).map(Some));
+            // Around each kept replay, and backwards.
+            for k in 1..=n / ViewCache::EVERY {
+                let b = k * ViewCache::EVERY;
+                cursors.extend(
+                    [b - 2, b - 1, b, b + 1]
+                        .iter()
+                        .filter(|&&c| c < n)
+                        .map(|&c| Some(c)),
+                );
+            }
+            let backwards: Vec<_> = cursors.iter().rev().copied().collect();
+            cursors.extend(backwards);
+            for c in cursors {
+                assert_eq!(
+                    cache.view_at(&s, t, c),
+                    view_at(&s, t, c),
+                    "{name}: the view at {c:?}"
+                );
+            }
+            // A growing trace (a live run): a cache made on a part of it goes on.
+            let mut part = t.clone();
+            part.events.truncate(n / 2);
+            let mut growing = ViewCache::default();
+            growing.view_at(&s, &part, Some(part.events.len() - 1));
+            for c in [n / 2, n - 1] {
+                assert_eq!(
+                    growing.view_at(&s, t, Some(c)),
+                    view_at(&s, t, Some(c)),
+                    "{name}"
+                );
+            }
+        }
+        assert!(
+            longest > 2 * ViewCache::EVERY,
+            "a trace crosses kept replays: {longest}"
+        );
+    }
+
+    /// A segment of a connection already closed at both ends (a FIN sent again on a lossy link)
+    /// does not bring its session back.
+    #[test]
+    fn a_late_segment_does_not_reopen_a_closed_connection() {
+        let s = crate::scenario::parse("w", crate::WALKTHROUGH).unwrap();
+        let mut sim = Sim::new(&s, None);
+        sim.run_to_end();
+        let mut t = sim.trace().clone();
+        let fin = t
+            .events
+            .iter()
+            .rev()
+            .find(|e| matches!(&e.kind, EventKind::Segment(s) if s.flags.has(TcpFlags::FIN)))
+            .unwrap()
+            .clone();
+        let last = t.events.len() - 1;
+        assert!(
+            view_at(&s, &t, Some(last))
+                .hosts
+                .iter()
+                .all(|h| h.sessions.is_empty())
+        );
+        t.push(fin.time, fin.kind);
+        let end = view_at(&s, &t, Some(last + 1));
+        assert!(end.hosts.iter().all(|h| h.sessions.is_empty()), "{end:?}");
     }
 }

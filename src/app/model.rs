@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use bevy::prelude::*;
 
-use crate::view::{WorldView, view_at};
+use crate::view::{ViewCache, WorldView};
 use crate::{EventKind, Scenario, Sim, Trace};
 
 /// The scenarios that come with mailsim, for the menu (name, file name, source): the lessons of
@@ -112,7 +112,13 @@ pub struct Model {
     pub room: Option<crate::layout::Room>,
     /// Real connections open now, by server host (a live run's badges).
     pub open_by_server: Vec<(usize, usize)>,
+    /// Which model this is: a new one for every trace that does not only grow (another file, a
+    /// reload, What if…, a live run that forgot events). The view's cache keeps to one.
+    pub generation: u64,
 }
+
+/// The generation of the next model made.
+static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Model {
     /// Runs `scenario` to the end and prepares it for display.
@@ -147,6 +153,7 @@ impl Model {
             fault_spans: Vec::new(),
             room: None,
             open_by_server: Vec::new(),
+            generation: GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         m.modified = m
             .path
@@ -656,16 +663,21 @@ pub fn step_pause(text: &str) -> f32 {
     (text.chars().count() as f32 / 15.0).clamp(3.0, 20.0)
 }
 
-/// Recomputes the world at the cursor when the cursor or the scenario changes.
+/// Recomputes the world at the cursor when the cursor or the scenario changes, from the replays
+/// the cache keeps (a few milliseconds at most, however long the trace).
 pub fn update_view(
     model: Res<Model>,
     cursor: Res<Cursor>,
     mut at: ResMut<AtCursor>,
     mut last: Local<Option<(Option<usize>, usize)>>,
+    mut cache: Local<(u64, ViewCache)>,
 ) {
     let key = (cursor.index, model.trace.events.len());
     if model.is_changed() || *last != Some(key) {
-        at.0 = view_at(&model.scenario, &model.trace, cursor.index);
+        if cache.0 != model.generation {
+            *cache = (model.generation, ViewCache::default());
+        }
+        at.0 = cache.1.view_at(&model.scenario, &model.trace, cursor.index);
         *last = Some(key);
     }
 }

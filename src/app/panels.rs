@@ -416,7 +416,7 @@ fn host_ui(
             ))
             .strong(),
         );
-        for m in msgs {
+        for m in msgs.iter() {
             let flags = if def.has(crate::scenario::Service::Imap) {
                 flags_text(&m.flags)
             } else {
