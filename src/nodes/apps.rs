@@ -15,14 +15,16 @@ pub(crate) enum SmtpPurpose {
 /// The client-side machine of a connection.
 pub(crate) enum ClientApp {
     Smtp {
-        m: smtp::client::SmtpClient,
+        m: Box<smtp::client::SmtpClient>,
         purpose: SmtpPurpose,
     },
-    Pop3(pop3::client::Pop3Client),
-    Imap(imap_proto::client::ImapClient),
-    Http(http::client::HttpClient),
+    Pop3(Box<pop3::client::Pop3Client>),
+    Imap(Box<imap_proto::client::ImapClient>),
+    Http(Box<http::client::HttpClient>),
     /// A real program's connection through the bridge: bytes pass through untouched.
     External(External),
+    /// The connection is over: what the machine held is given back.
+    Done,
 }
 
 /// The client side of a connection a real program opened through the bridge.
@@ -42,10 +44,12 @@ pub struct External {
 pub(crate) enum ServerApp {
     /// Handshake not finished.
     Pending,
-    Smtp(smtp::server::SmtpServer),
-    Pop3(pop3::server::Pop3Server),
-    Imap(imap_proto::server::ImapServer),
-    Http(http::server::HttpServer),
+    Smtp(Box<smtp::server::SmtpServer>),
+    Pop3(Box<pop3::server::Pop3Server>),
+    Imap(Box<imap_proto::server::ImapServer>),
+    Http(Box<http::server::HttpServer>),
+    /// The connection is over: what the machine held is given back.
+    Done,
 }
 
 /// The machines of one connection (its network side is in [`crate::net::Conn`], by the same id).
@@ -77,10 +81,12 @@ impl Sim {
                 ClientApp::Imap(m) => m.state_name(),
                 ClientApp::Http(m) => m.state_name(),
                 ClientApp::External(_) => "a real program",
+                ClientApp::Done => "CLOSED",
             }
         } else {
             match &conn.server {
                 ServerApp::Pending => "accepting",
+                ServerApp::Done => "CLOSED",
                 ServerApp::Smtp(m) => m.state_name(),
                 ServerApp::Pop3(m) => m.state_name(),
                 ServerApp::Imap(m) => m.state_name(),
@@ -101,10 +107,11 @@ impl Sim {
                 ClientApp::Imap(m) => m.handle_input(bytes),
                 ClientApp::Http(m) => m.handle_input(bytes),
                 ClientApp::External(x) => x.to_real.extend_from_slice(bytes),
+                ClientApp::Done => {}
             }
         } else {
             match &mut conn.server {
-                ServerApp::Pending => {}
+                ServerApp::Pending | ServerApp::Done => {}
                 ServerApp::Smtp(m) => m.handle_input(bytes),
                 ServerApp::Pop3(m) => m.handle_input(bytes),
                 ServerApp::Imap(_) => {}
@@ -124,10 +131,11 @@ impl Sim {
                 ClientApp::External(x) => {
                     (x.open && !x.from_real.is_empty()).then(|| std::mem::take(&mut x.from_real))
                 }
+                ClientApp::Done => None,
             }
         } else {
             match &mut conn.server {
-                ServerApp::Pending => None,
+                ServerApp::Pending | ServerApp::Done => None,
                 ServerApp::Smtp(m) => m.poll_transmit(),
                 ServerApp::Pop3(m) => m.poll_transmit(),
                 ServerApp::Imap(m) => m.poll_transmit(),
@@ -145,10 +153,11 @@ impl Sim {
                 ClientApp::Imap(m) => m.wants_close(),
                 ClientApp::Http(m) => m.wants_close(),
                 ClientApp::External(x) => x.closed_by_real && x.from_real.is_empty(),
+                ClientApp::Done => false,
             }
         } else {
             match &conn.server {
-                ServerApp::Pending => false,
+                ServerApp::Pending | ServerApp::Done => false,
                 ServerApp::Smtp(m) => m.wants_close(),
                 ServerApp::Pop3(m) => m.wants_close(),
                 ServerApp::Imap(m) => m.wants_close(),
@@ -174,11 +183,11 @@ impl Sim {
                 ClientApp::Http(m) => {
                     out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::HttpClient))
                 }
-                ClientApp::External(_) => {}
+                ClientApp::External(_) | ClientApp::Done => {}
             }
         } else {
             match &mut conn.server {
-                ServerApp::Pending | ServerApp::Imap(_) => {}
+                ServerApp::Pending | ServerApp::Imap(_) | ServerApp::Done => {}
                 ServerApp::Smtp(m) => {
                     out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::SmtpServer))
                 }

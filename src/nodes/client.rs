@@ -183,7 +183,7 @@ impl Sim {
             cl.outgoing_port,
             Protocol::Smtp,
             ClientApp::Smtp {
-                m,
+                m: Box::new(m),
                 purpose: SmtpPurpose::Submit,
             },
         );
@@ -250,7 +250,13 @@ impl Sim {
             keep_on_server: cl.keep_on_server,
             known_uids: self.hosts[h].known_uids.clone(),
         });
-        self.connect(h, ip, cl.incoming_port, Protocol::Pop3, ClientApp::Pop3(m));
+        self.connect(
+            h,
+            ip,
+            cl.incoming_port,
+            Protocol::Pop3,
+            ClientApp::Pop3(Box::new(m)),
+        );
     }
 
     pub(crate) fn client_pop3_event(&mut self, c: usize, ev: ClientEvent) {

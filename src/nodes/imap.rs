@@ -318,7 +318,13 @@ impl Sim {
             },
             jobs,
         );
-        self.connect(h, ip, cl.incoming_port, Protocol::Imap, ClientApp::Imap(m));
+        self.connect(
+            h,
+            ip,
+            cl.incoming_port,
+            Protocol::Imap,
+            ClientApp::Imap(Box::new(m)),
+        );
     }
 
     pub(crate) fn client_imap_event(&mut self, c: usize, ev: ClientEvent) {

@@ -504,7 +504,7 @@ impl Sim {
                     25,
                     Protocol::Smtp,
                     ClientApp::Smtp {
-                        m,
+                        m: Box::new(m),
                         purpose: SmtpPurpose::Relay { queue_id: id },
                     },
                 );

@@ -178,7 +178,7 @@ impl Sim {
             format!("the browser asks for http://{name}{path} ({method})"),
         );
         let m = HttpClient::new(&name, cookies, req);
-        self.connect(h, ip, 80, Protocol::Http, ClientApp::Http(m));
+        self.connect(h, ip, 80, Protocol::Http, ClientApp::Http(Box::new(m)));
     }
 
     pub(crate) fn browser_event(&mut self, c: usize, ev: BrowserEvent) {
@@ -439,7 +439,7 @@ impl Sim {
             },
             jobs,
         );
-        if let Some(k) = self.connect(h, ip, 143, Protocol::Imap, ClientApp::Imap(m)) {
+        if let Some(k) = self.connect(h, ip, 143, Protocol::Imap, ClientApp::Imap(Box::new(m))) {
             self.web_jobs.insert(k, WebJob::new(c, kind));
         }
     }
@@ -657,7 +657,7 @@ impl Sim {
             587,
             Protocol::Smtp,
             ClientApp::Smtp {
-                m,
+                m: Box::new(m),
                 purpose: SmtpPurpose::Submit,
             },
         ) {

@@ -75,6 +75,7 @@ impl Stack for Sim {
 
     fn closed(&mut self, c: usize, side: usize, why: &str) {
         self.app_closed(c, side, why);
+        self.release_if_over(c);
     }
 
     fn datagram(&mut self, from: Endpoint, to: Endpoint, payload: &[u8]) {
@@ -146,19 +147,19 @@ impl Sim {
                 let host = &mut self.hosts[server.host];
                 use rand::RngExt;
                 let base = format!("{:04X}", host.rng.random::<u16>());
-                ServerApp::Smtp(smtp::server::SmtpServer::new(cfg, base))
+                ServerApp::Smtp(Box::new(smtp::server::SmtpServer::new(cfg, base)))
             }
             110 => match host.pop3_cfg.clone() {
-                Some(cfg) => ServerApp::Pop3(pop3::server::Pop3Server::new(cfg)),
+                Some(cfg) => ServerApp::Pop3(Box::new(pop3::server::Pop3Server::new(cfg))),
                 None => return,
             },
             143 => match host.imap_cfg.clone() {
-                Some(cfg) => ServerApp::Imap(imap_proto::server::ImapServer::new(cfg)),
+                Some(cfg) => ServerApp::Imap(Box::new(imap_proto::server::ImapServer::new(cfg))),
                 None => return,
             },
-            80 if host.def.has(crate::scenario::Service::Http) => {
-                ServerApp::Http(http::server::HttpServer::new("mailsim-webmail/1.0"))
-            }
+            80 if host.def.has(crate::scenario::Service::Http) => ServerApp::Http(Box::new(
+                http::server::HttpServer::new("mailsim-webmail/1.0"),
+            )),
             _ => return,
         };
         self.apps[c].server = app;
@@ -173,7 +174,7 @@ impl Sim {
                 ClientApp::Pop3(m) => m.handle_closed(why),
                 ClientApp::Imap(m) => m.handle_closed(why),
                 ClientApp::Http(m) => m.handle_closed(why),
-                ClientApp::External(_) => {}
+                ClientApp::External(_) | ClientApp::Done => {}
             },
             (_, conn) => match &mut conn.server {
                 ServerApp::Pop3(m) => m.handle_closed(),
