@@ -117,6 +117,9 @@ pub(crate) fn drop_unchanged_modifiers(
     }
 }
 
+/// The longest a paused window sleeps when nothing wakes it (input, the file watcher).
+const REST: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Asks for the next frame while something moves.
 pub(crate) fn keep_animating(
     cursor: Res<Cursor>,
@@ -228,19 +231,22 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
     if let Some(l) = live {
         app.insert_resource(l);
     }
-    // Redraw only when something changes (input, playback, a packet still moving) and twice a
-    // second for hot reload: a paused window costs a classroom laptop nothing. Screenshots and
-    // the frame bench run continuously.
+    // Redraw only when something changes (input, playback, a packet still moving, the open file
+    // changed on disk: the file watcher wakes the window): a paused window costs a classroom
+    // laptop nothing. Screenshots and the frame bench run continuously.
     if opts.bench_frames.is_none() && opts.screenshot.is_none() {
+        // Serving, the bridge is polled every 10 ms even when nothing moves on screen.
+        let rest = if serving {
+            std::time::Duration::from_millis(10)
+        } else {
+            REST
+        };
         app.insert_resource(bevy::winit::WinitSettings {
-            // Serving, the bridge is polled every 10 ms even when nothing moves on screen.
-            focused_mode: bevy::winit::UpdateMode::reactive(std::time::Duration::from_millis(
-                if serving { 10 } else { 500 },
-            )),
+            focused_mode: bevy::winit::UpdateMode::reactive(rest),
             unfocused_mode: if serving {
-                bevy::winit::UpdateMode::reactive(std::time::Duration::from_millis(10))
+                bevy::winit::UpdateMode::reactive(rest)
             } else {
-                bevy::winit::UpdateMode::reactive_low_power(std::time::Duration::from_millis(500))
+                bevy::winit::UpdateMode::reactive_low_power(rest)
             },
         })
         .add_systems(Last, keep_animating)
