@@ -24,8 +24,15 @@ use mailsim::view::{ViewCache, view_at};
 use mailsim::{EventKind, Sim, scenario};
 
 const DOMAINS: usize = 10;
-const USERS: usize = 1000;
 const MAILS_PER_USER: usize = 10;
+
+/// A number from the environment (for a smaller run under `valgrind --tool=callgrind`).
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 /// The system allocator, counting the bytes live.
 struct Counting;
@@ -86,7 +93,10 @@ fn skeleton(events: usize) -> f64 {
 }
 
 fn main() {
-    let source = mailsim::generate::classroom(USERS, DOMAINS, MAILS_PER_USER);
+    // MAILSIM_BENCH_USERS=100 MAILSIM_BENCH_RUNS=1 for a run small enough for callgrind.
+    let users = env("MAILSIM_BENCH_USERS", 1000);
+    let runs = env("MAILSIM_BENCH_RUNS", 5);
+    let source = mailsim::generate::classroom(users, DOMAINS, MAILS_PER_USER);
     let t0 = Instant::now();
     let sc = scenario::parse("classroom.toml", &source).unwrap_or_else(|e| panic!("{e}"));
     let parse = t0.elapsed();
@@ -95,7 +105,7 @@ fn main() {
     let mut skeleton_best: f64 = 0.0;
     let mut world_bytes = 0;
     let mut sim = None;
-    for _ in 0..5 {
+    for _ in 0..runs {
         drop(sim.take());
         let before = live();
         let t = Instant::now();
@@ -108,7 +118,7 @@ fn main() {
         let downloaded: usize = s.hosts().iter().map(|h| h.inbox.len()).sum();
         assert_eq!(
             downloaded,
-            USERS * MAILS_PER_USER,
+            users * MAILS_PER_USER,
             "every mail must be downloaded"
         );
         sim = Some(s);
@@ -119,12 +129,12 @@ fn main() {
     let events = sim.trace().events.len();
     let ours = events as f64 / best;
     println!(
-        "classroom: {USERS} users x {MAILS_PER_USER} mails, {} bytes of TOML parsed in {:.3}s",
+        "classroom: {users} users x {MAILS_PER_USER} mails, {} bytes of TOML parsed in {:.3}s",
         source.len(),
         parse.as_secs_f64()
     );
     println!(
-        "classroom: {events} trace events in {best:.3}s = {ours:.0} events/s (Sim::run_to_end, best of 5; Sim::new took {:.1} ms more)",
+        "classroom: {events} trace events in {best:.3}s = {ours:.0} events/s (Sim::run_to_end, best of {runs}; Sim::new took {:.1} ms more)",
         setup * 1000.0
     );
     println!(

@@ -289,6 +289,12 @@ enum Command {
         /// Window size, WIDTHxHEIGHT.
         #[arg(long, default_value = "1280x720", value_parser = parse_size)]
         size: (u32, u32),
+        /// The baseline: the same bevy + egui window drawing nothing of ours.
+        #[arg(long, conflicts_with = "vs_bare")]
+        bare: bool,
+        /// Ours and the bare window, twice each in turn (fresh processes), and ours ÷ bare.
+        #[arg(long)]
+        vs_bare: bool,
     },
 }
 
@@ -520,11 +526,16 @@ fn main() -> ExitCode {
             })
         }
         #[cfg(feature = "gui")]
+        #[cfg(feature = "gui")]
+        Some(Command::BenchWindow { vs_bare: true, .. }) => window::bench_vs_bare(),
+        #[cfg(feature = "gui")]
         Some(Command::BenchWindow {
             file,
             busy,
             frames,
             size,
+            bare,
+            vs_bare: false,
         }) => {
             let source = busy.map(|n| {
                 (
@@ -536,6 +547,7 @@ fn main() -> ExitCode {
                 file,
                 size,
                 bench_frames: Some(frames),
+                bench_bare: bare,
                 source,
                 ..Launch::default()
             })

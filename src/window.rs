@@ -94,6 +94,7 @@ pub(super) struct Launch {
     pub(super) screenshot_host: Option<String>,
     pub(super) size: (u32, u32),
     pub(super) bench_frames: Option<u32>,
+    pub(super) bench_bare: bool,
     pub(super) source: Option<(String, String)>,
     pub(super) serve: Option<mailsim::bridge::Options>,
     pub(super) large_text: bool,
@@ -112,6 +113,7 @@ pub(super) fn window_with(l: Launch) -> ExitCode {
         screenshot_host,
         size,
         bench_frames,
+        bench_bare,
         source,
         serve,
         large_text,
@@ -161,6 +163,7 @@ pub(super) fn window_with(l: Launch) -> ExitCode {
         screenshot: screenshot.clone(),
         screenshot_host,
         bench_frames,
+        bench_bare,
         source,
         started: started(),
         serve,
@@ -242,3 +245,67 @@ pub(super) fn window_failure(panic: &str) -> String {
 
 /// The message of the last panic, for the one-line explanation.
 static PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+/// `bench-window --vs-bare`: the bare bevy + egui window and ours, in turn, twice each, each a
+/// fresh process with the same arguments; then each one's median p50 and p95 and ours ÷ bare.
+/// On a software renderer most of a frame is the renderer's: the ratio is what is ours.
+pub(super) fn bench_vs_bare() -> ExitCode {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--vs-bare")
+        .collect();
+    let Ok(me) = std::env::current_exe() else {
+        eprintln!("mailsim: cannot find its own program to run again");
+        return ExitCode::from(2);
+    };
+    let mut runs: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..4 {
+        let bare = round % 2 == 0;
+        let mut cmd = std::process::Command::new(&me);
+        cmd.args(&args);
+        if bare {
+            cmd.arg("--bare");
+        }
+        let out = match cmd.output() {
+            Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+            Ok(o) => {
+                eprint!("{}", String::from_utf8_lossy(&o.stderr));
+                eprintln!("mailsim bench-window: a run failed ({})", o.status);
+                return ExitCode::from(1);
+            }
+            Err(e) => {
+                eprintln!("mailsim bench-window: cannot run {}: {e}", me.display());
+                return ExitCode::from(2);
+            }
+        };
+        let mut figures = None;
+        for line in out.lines() {
+            if let Some(rest) = line.strip_prefix("frame-times ") {
+                let w: Vec<&str> = rest.split_whitespace().collect();
+                if let [_, p50, _, p95] = w[..] {
+                    figures = p50.parse().ok().zip(p95.parse().ok());
+                }
+            } else {
+                println!("{line}");
+            }
+        }
+        let Some(f) = figures else {
+            eprintln!("mailsim bench-window: a run printed no frame times");
+            return ExitCode::from(1);
+        };
+        runs[usize::from(!bare)].push(f);
+    }
+    let median = |v: &[(f64, f64)], pick: fn(&(f64, f64)) -> f64| {
+        let mut x: Vec<f64> = v.iter().map(pick).collect();
+        x.sort_by(f64::total_cmp);
+        (x[(x.len() - 1) / 2] + x[x.len() / 2]) / 2.0
+    };
+    let (b50, b95) = (median(&runs[0], |f| f.0), median(&runs[0], |f| f.1));
+    let (o50, o95) = (median(&runs[1], |f| f.0), median(&runs[1], |f| f.1));
+    println!(
+        "ours ÷ bare: p50 {o50:.1} / {b50:.1} ms = {:.2}x, p95 {o95:.1} / {b95:.1} ms = {:.2}x (medians of 2 runs each, in turn)",
+        o50 / b50,
+        o95 / b95
+    );
+    ExitCode::SUCCESS
+}

@@ -67,38 +67,115 @@ fn record(
     cursor: Res<Cursor>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    let now = Instant::now();
-    if bench.first_frame.is_none() {
-        bench.first_frame = Some(now - bench.started);
-    } else if let Some(last) = bench.last {
-        let ms = (now - last).as_secs_f32() * 1000.0;
-        bench.times.push(ms);
+    bench.tick();
+    if bench.last.is_some() && bench.times.len() > bench.in_flight.len() {
         let k = packets_in_flight(&model, &layout.0, &cursor).len();
         bench.in_flight.push(k);
     }
-    bench.last = Some(now);
     if bench.times.len() as u32 >= bench.frames {
-        let mut t = bench.times.clone();
-        t.sort_by(f32::total_cmp);
-        let pct = |p: f32| t[((t.len() as f32 - 1.0) * p).round() as usize];
         let flying_max = bench.in_flight.iter().copied().max().unwrap_or(0);
         let flying_mean =
             bench.in_flight.iter().sum::<usize>() as f32 / bench.in_flight.len().max(1) as f32;
-        println!(
-            "{}: {} hosts, {} events; first frame after {:.0} ms; {} frames: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; packets in flight: mean {:.0}, max {}",
+        let what = format!(
+            "{}: {} hosts, {} events",
             model.scenario.title,
             model.scenario.hosts.len(),
-            model.trace.events.len(),
-            bench.first_frame.unwrap_or_default().as_secs_f64() * 1000.0,
+            model.trace.events.len()
+        );
+        bench.report(
+            &what,
+            &format!("; packets in flight: mean {flying_mean:.0}, max {flying_max}"),
+        );
+        exit.write(AppExit::Success);
+    }
+}
+
+impl FrameBench {
+    /// Prints the figures: a line for people, and one `frame-times p50 P p95 Q` line for
+    /// `bench-window --vs-bare`, which runs this twice and compares.
+    fn report(&self, what: &str, more: &str) {
+        let mut t = self.times.clone();
+        t.sort_by(f32::total_cmp);
+        let pct = |p: f32| t[((t.len() as f32 - 1.0) * p).round() as usize];
+        println!(
+            "{what}; first frame after {:.0} ms; {} frames: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms{more}",
+            self.first_frame.unwrap_or_default().as_secs_f64() * 1000.0,
             t.len(),
             pct(0.5),
             pct(0.95),
             t[t.len() - 1],
-            flying_mean,
-            flying_max
         );
-        exit.write(AppExit::Success);
+        println!("frame-times p50 {:.3} p95 {:.3}", pct(0.5), pct(0.95));
     }
+
+    /// One more frame: its time since the last.
+    fn tick(&mut self) {
+        let now = Instant::now();
+        if self.first_frame.is_none() {
+            self.first_frame = Some(now - self.started);
+        } else if let Some(last) = self.last {
+            self.times.push((now - last).as_secs_f32() * 1000.0);
+        }
+        self.last = Some(now);
+    }
+}
+
+/// The baseline (`bench-window --bare`): the same window, renderer and egui setup as ours (one
+/// egui camera with the same settings, an egui pass each frame), drawing nothing of ours. What
+/// our frames cost beyond it is ours.
+pub(crate) fn run_bare(size: (u32, u32), frames: u32, started: Instant) -> AppExit {
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title: "mailsim — bare bevy + egui window".into(),
+            resolution: bevy::window::WindowResolution::new(size.0, size.1),
+            present_mode: bevy::window::PresentMode::AutoNoVsync,
+            ..default()
+        }),
+        ..default()
+    }))
+    .add_plugins(bevy_egui::EguiPlugin::default())
+    .insert_resource(bevy_egui::EguiGlobalSettings {
+        auto_create_primary_context: false,
+        ..default()
+    })
+    .insert_resource(FrameBench::new(frames, started))
+    .add_systems(Startup, |mut commands: Commands| {
+        commands.spawn((
+            Camera2d,
+            bevy_egui::PrimaryEguiContext,
+            Msaa::Off,
+            bevy::core_pipeline::tonemapping::Tonemapping::None,
+            bevy::core_pipeline::tonemapping::DebandDither::Disabled,
+        ));
+    })
+    .add_systems(
+        bevy_egui::EguiPrimaryContextPass,
+        |mut contexts: bevy_egui::EguiContexts| {
+            // A root area as ours has, with nothing in it.
+            if let Ok(ctx) = contexts.ctx_mut() {
+                use bevy_egui::egui;
+                let _root = egui::Ui::new(
+                    ctx.clone(),
+                    "root".into(),
+                    egui::UiBuilder::new()
+                        .layer_id(egui::LayerId::background())
+                        .max_rect(ctx.viewport_rect()),
+                );
+            }
+        },
+    )
+    .add_systems(
+        Last,
+        |mut bench: ResMut<FrameBench>, mut exit: MessageWriter<AppExit>| {
+            bench.tick();
+            if bench.times.len() as u32 >= bench.frames {
+                bench.report("bare bevy + egui window", "");
+                exit.write(AppExit::Success);
+            }
+        },
+    );
+    app.run()
 }
 
 pub(super) fn plugin(app: &mut App) {

@@ -56,6 +56,8 @@ pub struct Options {
     pub screenshot_host: Option<String>,
     /// Play for this many frames, print frame times, then quit.
     pub bench_frames: Option<u32>,
+    /// With `bench_frames`: the bare bevy + egui window instead of ours (the baseline).
+    pub bench_bare: bool,
     /// A scenario given as text instead of a file (generated ones), with its name.
     pub source: Option<(String, String)>,
     /// When the process started (for the time to the first frame).
@@ -133,6 +135,9 @@ pub(crate) fn keep_animating(
 /// Opens the window; returns when it closes. A bad file is an error before anything opens.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn run(opts: Options) -> Result<AppExit, String> {
+    if let (true, Some(frames)) = (opts.bench_bare, opts.bench_frames) {
+        return Ok(bench::run_bare(opts.size, frames, opts.started));
+    }
     let model = match (&opts.source, &opts.file) {
         (Some((name, text)), _) => {
             let s = crate::scenario::parse(name, text).map_err(|e| e.to_string())?;
