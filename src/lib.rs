@@ -1,13 +1,19 @@
 //! mailsim: an educational network simulator that shows how email really works.
 //!
-//! Hosts (users' computers, SMTP servers, mail stores, a DNS server) exchange real SMTP, POP3 and
-//! DNS bytes over a simulated network. A run is deterministic: the same scenario and seed give the
-//! same bytes. The pieces:
+//! Hosts (users' computers, SMTP servers, POP3/IMAP mail stores, a webmail server and a browser,
+//! a DNS server) exchange real SMTP, POP3, IMAP, HTTP and DNS bytes over a simulated network. A
+//! run is deterministic: the same scenario and seed give the same bytes. The pieces, from the
+//! bottom up:
 //!
+//! - the engine (private): simulated time, the event queue, seeded randomness and the [`Trace`];
+//! - [`protocols`]: sans-IO SMTP, POP3, IMAP, HTTP and DNS machines with plain-language
+//!   explanations and RFC references; [`mail`]: messages and mailboxes;
+//! - [`net`]: TCP connections, UDP datagrams, links and the scenario's faults;
+//! - [`Sim`]: the world (hosts and what they do, over the network) that runs a scenario;
 //! - [`scenario`]: the TOML files teachers write, checked with file:line:col errors;
-//! - [`Sim`]: the discrete-event world that runs a scenario and records a [`Trace`];
-//! - [`protocols`]: sans-IO SMTP, POP3 and DNS machines with plain-language explanations;
-//! - [`report`]: text and JSON transcripts; [`check`]: the scenario's expectations.
+//! - [`view`]: the world at any point of a trace; [`report`]: text and JSON transcripts;
+//!   [`check`]: the scenario's expectations; [`pcap`]: the packets for Wireshark;
+//! - `app` (feature `gui`): the window; `bridge`: real programs on real ports.
 
 #[cfg(feature = "gui")]
 pub mod app;
