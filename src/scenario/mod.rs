@@ -84,11 +84,7 @@ pub fn parse(file: &str, source: &str) -> Result<Scenario, ScenarioErrors> {
         let (msg, hint) = words::rewrite(source, &span, e.message());
         ScenarioErrors(vec![ScenarioError::at(file, source, span, msg, hint)])
     })?;
-    let mut v = Validator {
-        file,
-        source,
-        errors: Vec::new(),
-    };
+    let mut v = Validator::new(file, source);
     let scenario = v.scenario(raw);
     if v.errors.is_empty() {
         Ok(scenario)
