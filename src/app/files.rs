@@ -102,6 +102,7 @@ fn drop_files(mut drops: MessageReader<FileDragAndDrop>, mut out: MessageWriter<
 }
 
 /// How often the watcher looks at the open file's modification time.
+#[cfg(not(target_arch = "wasm32"))]
 const WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The open file as the watcher knows it: its path and modification time, and whether it changed.
