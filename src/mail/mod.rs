@@ -74,31 +74,67 @@ pub const BOUNCE_SUBJECT: &str = "Undelivered Mail Returned to Sender";
 /// Only the Subject field (with its folded lines) is handed to `mail-parser`, which decodes RFC 2047
 /// encoded words; parsing every header (Received lines included) just for this costs too much.
 pub fn subject_of(data: &[u8]) -> String {
-    let header_end = data
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(data.len(), |p| p + 2);
-    let header = &data[..header_end];
+    // One pass over the header's lines, which ends at the first CRLF CRLF (the whole message
+    // when there is none).
     let mut start = None;
     let mut at = 0;
-    for line in header.split_inclusive(|&b| b == b'\n') {
+    let mut after_crlf = false;
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        if after_crlf && line == b"\r\n" {
+            break;
+        }
         match start {
             None if line.len() >= 8 && line[..8].eq_ignore_ascii_case(b"subject:") => {
                 start = Some(at)
             }
             Some(s) if !line.starts_with(b" ") && !line.starts_with(b"\t") => {
-                return decode_subject(&header[s..at]);
+                return decode_subject(&data[s..at]);
             }
             _ => {}
         }
+        after_crlf = line.ends_with(b"\r\n");
         at += line.len();
     }
     start
-        .map(|s| decode_subject(&header[s..]))
+        .map(|s| decode_subject(&data[s..at]))
         .unwrap_or_default()
 }
 
 fn decode_subject(field: &[u8]) -> String {
+    if let Some(plain) = plain_subject(field) {
+        return plain.to_string();
+    }
+    parsed_subject(field)
+}
+
+/// The value of a Subject field (`Subject: ...` and its line end) that needs no decoding, as
+/// mail-parser gives it, without building a parser: one line of printable ASCII and spaces, with
+/// none of what unstructured text may hold to be decoded (encoded words
+/// begin with `=`; quotes, parentheses and backslashes are left to the parser too). Most
+/// subjects are such; the others go to [`parsed_subject`].
+fn plain_subject(field: &[u8]) -> Option<&str> {
+    let value = field.get(8..)?.strip_suffix(b"\r\n")?;
+    let start = value.iter().position(|&b| b != b' ').unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|&b| b != b' ')
+        .map_or(start, |i| i + 1);
+    let value = &value[start..end];
+    for &b in value {
+        let ok = match b {
+            b'=' | b'"' | b'(' | b')' | b'\\' => false,
+            b' ' | 0x21..=0x7e => true,
+            _ => false,
+        };
+        if !ok {
+            return None;
+        }
+    }
+    std::str::from_utf8(value).ok()
+}
+
+/// The value of a Subject field, decoded by mail-parser (RFC 2047 encoded words, folding).
+fn parsed_subject(field: &[u8]) -> String {
     let mut one = field.to_vec();
     one.extend_from_slice(b"\r\n");
     mail_parser::MessageParser::default()
@@ -212,6 +248,96 @@ impl Mailbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Where the quick path takes a subject, it reads it as mail-parser does: spaces, tabs,
+        /// encoded words, quotes, comments, backslashes and non-ASCII bytes in any order.
+        #[test]
+        fn a_plain_subject_reads_as_the_parser_reads_it(
+            value in proptest::collection::vec(
+                prop_oneof![
+                    Just(b' '), Just(b' '), Just(b'\t'), Just(b'='), Just(b'?'), Just(b'"'),
+                    Just(b'('), Just(b')'), Just(b'\\'), Just(b'Q'), Just(b'_'), Just(0xc3),
+                    Just(0xa9), Just(b':'), Just(b'a'), Just(b'b'), Just(b'.'), Just(b','),
+                ],
+                0..24,
+            )
+        ) {
+            let mut field = b"Subject:".to_vec();
+            field.extend_from_slice(&value);
+            field.extend_from_slice(b"\r\n");
+            if let Some(quick) = plain_subject(&field) {
+                prop_assert_eq!(quick, parsed_subject(&field));
+            }
+        }
+    }
+
+    /// How the subject was found before: the header cut at the first CRLF CRLF, then its lines.
+    fn subject_of_as_before(data: &[u8]) -> String {
+        let header_end = data
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(data.len(), |p| p + 2);
+        let header = &data[..header_end];
+        let mut start = None;
+        let mut at = 0;
+        for line in header.split_inclusive(|&b| b == b'\n') {
+            match start {
+                None if line.len() >= 8 && line[..8].eq_ignore_ascii_case(b"subject:") => {
+                    start = Some(at)
+                }
+                Some(s) if !line.starts_with(b" ") && !line.starts_with(b"\t") => {
+                    return parsed_subject(&header[s..at]);
+                }
+                _ => {}
+            }
+            at += line.len();
+        }
+        start
+            .map(|s| parsed_subject(&header[s..]))
+            .unwrap_or_default()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// The one-pass header scan finds what the two-pass one found, in messages made of
+        /// subject lines, folded lines, blank lines, CRLF and bare LF.
+        #[test]
+        fn the_subject_is_found_as_before(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Subject: hi", "subject:a b", "To: x", " more", "\tfold", "\r\n", "\n", "\r",
+                    "", "Body",
+                ]),
+                0..14,
+            )
+        ) {
+            let data: Vec<u8> = parts.concat().into_bytes();
+            prop_assert_eq!(subject_of(&data), subject_of_as_before(&data));
+        }
+    }
+
+    #[test]
+    fn most_subjects_take_the_quick_path() {
+        for s in [
+            "Lunch on Friday?",
+            "Re: [class] notes, week 3",
+            "  spaced  out ",
+            "a",
+        ] {
+            let field = format!("Subject: {s}\r\n");
+            let quick = plain_subject(field.as_bytes());
+            assert_eq!(
+                quick,
+                Some(parsed_subject(field.as_bytes()).as_str()),
+                "{s}"
+            );
+        }
+        assert_eq!(plain_subject(b"Subject: =?utf-8?q?caf=C3=A9?=\r\n"), None);
+        assert_eq!(plain_subject(b"Subject: folded\r\n more\r\n"), None);
+    }
 
     #[test]
     fn built_message_is_deterministic_and_parses() {
