@@ -2,7 +2,7 @@
 //! place that dispatches to them (their state, input, output, events, wish to close).
 
 use super::world::Sim;
-use crate::protocols::{http, imap as imap_proto, pop3, smtp};
+use crate::protocols::{Session, http, imap as imap_proto, pop3, smtp};
 
 /// Why a client-side SMTP session was opened.
 pub(crate) enum SmtpPurpose {

@@ -11,11 +11,11 @@ use crate::engine::time::SimTime;
 use crate::engine::trace::{EventKind, ListChange, MailboxChange};
 use crate::mail::Mailbox;
 use crate::nodes::{ClientApp, ServerApp};
-use crate::protocols::Protocol;
 use crate::protocols::imap::client::{
     ClientConfig, ClientEvent, Habits, ImapClient, Job, TagStyle,
 };
 use crate::protocols::imap::server::{MailStore, StoreChange};
+use crate::protocols::{Protocol, Session};
 use crate::scenario::ClientStyle;
 
 /// A host's mailboxes during one IMAP server call; the changes are collected for the trace.
@@ -157,7 +157,8 @@ impl Sim {
         let (now, start) = (self.now, self.scenario.start_unix);
         let mut store = HostStore::new(&mut self.hosts[h], now, start);
         if let ServerApp::Imap(m) = &mut self.apps[c].server {
-            m.handle_input(bytes, &mut store);
+            m.handle_input(bytes);
+            m.serve(&mut store);
         }
         let changes = store.changes;
         self.apply_store_changes(h, c, changes);

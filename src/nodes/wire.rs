@@ -10,7 +10,9 @@ use crate::engine::rng::SimRng;
 use crate::engine::time::SimTime;
 use crate::engine::trace::{Endpoint, EventKind, TcpFlags, TraceEvent};
 use crate::net::{self, MSS, Net, NetEv, Stack};
-use crate::protocols::{Explanation, Protocol, dns, http, imap as imap_proto, imap, pop3, smtp};
+use crate::protocols::{
+    Explanation, Protocol, Session, dns, http, imap as imap_proto, imap, pop3, smtp,
+};
 use crate::scenario::{FaultKind, Service};
 
 impl Stack for Sim {
@@ -177,9 +179,9 @@ impl Sim {
                 ClientApp::External(_) | ClientApp::Done => {}
             },
             (_, conn) => match &mut conn.server {
-                ServerApp::Pop3(m) => m.handle_closed(),
-                ServerApp::Imap(m) => m.handle_closed(),
-                ServerApp::Http(m) => m.handle_closed(),
+                ServerApp::Pop3(m) => m.handle_closed(why),
+                ServerApp::Imap(m) => m.handle_closed(why),
+                ServerApp::Http(m) => m.handle_closed(why),
                 _ => {}
             },
         }
