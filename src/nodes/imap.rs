@@ -11,11 +11,11 @@ use crate::engine::time::SimTime;
 use crate::engine::trace::{EventKind, ListChange, MailboxChange};
 use crate::mail::Mailbox;
 use crate::nodes::{ClientApp, ServerApp};
+use crate::protocols::Protocol;
 use crate::protocols::imap::client::{
     ClientConfig, ClientEvent, Habits, ImapClient, Job, TagStyle,
 };
 use crate::protocols::imap::server::{MailStore, StoreChange};
-use crate::protocols::{Protocol, Session};
 use crate::scenario::ClientStyle;
 
 /// A host's mailboxes during one IMAP server call; the changes are collected for the trace.
@@ -151,13 +151,13 @@ fn flag_text(flags: &[String]) -> String {
 }
 
 impl Sim {
-    /// Bytes for the IMAP server of connection `c`.
-    pub(crate) fn imap_server_input(&mut self, c: usize, bytes: &[u8]) {
+    /// The IMAP server of connection `c` answers the bytes it was just given, with its host's
+    /// mailboxes as the store; what it changed is recorded and told to the other sessions.
+    pub(crate) fn imap_serve(&mut self, c: usize) {
         let h = self.net.conns[c].ends[1].host;
         let (now, start) = (self.now, self.scenario.start_unix);
         let mut store = HostStore::new(&mut self.hosts[h], now, start);
         if let ServerApp::Imap(m) = &mut self.apps[c].server {
-            m.handle_input(bytes);
             m.serve(&mut store);
         }
         let changes = store.changes;

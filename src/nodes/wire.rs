@@ -10,9 +10,7 @@ use crate::engine::rng::SimRng;
 use crate::engine::time::SimTime;
 use crate::engine::trace::{Endpoint, EventKind, TcpFlags, TraceEvent};
 use crate::net::{self, MSS, Net, NetEv, Stack};
-use crate::protocols::{
-    Explanation, Protocol, Session, dns, http, imap as imap_proto, imap, pop3, smtp,
-};
+use crate::protocols::{Explanation, Protocol, dns, http, imap as imap_proto, imap, pop3, smtp};
 use crate::scenario::{FaultKind, Service};
 
 impl Stack for Sim {
@@ -170,20 +168,10 @@ impl Sim {
     /// Tells the app on `side` that the connection ended, then answers the FIN with our own.
     fn app_closed(&mut self, c: usize, side: usize, why: &str) {
         let before = self.app_state(c, side);
-        match (side, &mut self.apps[c]) {
-            (0, conn) => match &mut conn.client {
-                ClientApp::Smtp { m, .. } => m.handle_closed(why),
-                ClientApp::Pop3(m) => m.handle_closed(why),
-                ClientApp::Imap(m) => m.handle_closed(why),
-                ClientApp::Http(m) => m.handle_closed(why),
-                ClientApp::External(_) | ClientApp::Done => {}
-            },
-            (_, conn) => match &mut conn.server {
-                ServerApp::Pop3(m) => m.handle_closed(why),
-                ServerApp::Imap(m) => m.handle_closed(why),
-                ServerApp::Http(m) => m.handle_closed(why),
-                _ => {}
-            },
+        // A real program's side, a handshake not finished and a connection over have no machine
+        // to tell.
+        if let Some(m) = self.apps[c].machine_mut(side) {
+            m.handle_closed(why);
         }
         self.pump(c, side, before);
         let conn = &self.net.conns[c];
