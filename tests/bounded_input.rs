@@ -4,6 +4,7 @@
 
 mod common;
 
+use mailsim::protocols::Session;
 use mailsim::protocols::http::{Response, server as http};
 use mailsim::protocols::imap::server::MAX_LINE as IMAP_MAX_LINE;
 use mailsim::protocols::pop3::server::MAX_COMMAND_LINE as POP3_MAX_LINE;

@@ -8,6 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use common::ImapHarness;
+use mailsim::protocols::Session;
 use mailsim::protocols::imap::server::MailStore;
 use mailsim::protocols::pop3::server::{Pop3Server, PopMessage, ServerConfig as PopConfig};
 use mailsim::protocols::smtp::server::{Role, ServerEvent};

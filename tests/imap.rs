@@ -6,6 +6,7 @@ mod common;
 use std::cell::RefCell;
 
 use common::ImapHarness;
+use mailsim::protocols::Session;
 use mailsim::protocols::imap::server::MailStore;
 
 fn text(b: Vec<u8>) -> String {

@@ -3,6 +3,7 @@
 
 mod common;
 
+use mailsim::protocols::Session;
 use mailsim::protocols::dns;
 use mailsim::protocols::smtp::server::Role;
 use proptest::prelude::*;

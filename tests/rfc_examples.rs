@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use mailsim::SimTime;
+use mailsim::protocols::Session;
 use mailsim::protocols::imap::memstore::MemoryStore;
 use mailsim::protocols::imap::server::{ImapServer, ServerConfig as ImapConfig};
 use mailsim::protocols::pop3::server::{
@@ -369,7 +370,8 @@ fn rfc3501_section8_a_sample_imap4rev1_connection() {
         |b| {
             let mut x = s.borrow_mut();
             let (server, store, _) = &mut *x;
-            server.handle_input(b, store);
+            server.handle_input(b);
+            server.serve(store);
             drain(&mut x);
         },
         || std::mem::take(&mut s.borrow_mut().2),

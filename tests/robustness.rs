@@ -21,6 +21,7 @@ mod common;
 
 use std::time::Instant;
 
+use mailsim::protocols::Session;
 use mailsim::protocols::dns;
 use mailsim::protocols::smtp::server::Role;
 

@@ -4,6 +4,7 @@ mod common;
 
 use std::cell::RefCell;
 
+use mailsim::protocols::Session;
 use mailsim::protocols::smtp::server::Role;
 
 #[test]
@@ -57,7 +58,7 @@ fn pop3_session_deletes_only_at_quit() {
 fn pop3_without_quit_deletes_nothing() {
     let mut h = common::PopHarness::new();
     h.input(b"USER bob\r\nPASS secret\r\nDELE 1\r\nDELE 2\r\n");
-    h.server.handle_closed();
+    h.server.handle_closed("the client went away");
     h.drain();
     assert!(h.committed.is_empty());
 }

@@ -1,8 +1,14 @@
 //! What runs on each connection: the client's and the server's protocol machine, and the one
 //! place that dispatches to them (their state, input, output, events, wish to close).
+//!
+//! Every machine is a [`Session`](crate::protocols::Session); the world reaches it as a [`SessionDyn`] through
+//! [`ConnApps::machine`], and only its events, whose type differs per machine, need a match that
+//! names each kind. What is not a machine (a real program's side, a handshake not finished, a
+//! connection over) is handled on its own, in each method below.
 
 use super::world::Sim;
-use crate::protocols::{http, imap as imap_proto, pop3, smtp};
+use crate::protocols::session::drain_events;
+use crate::protocols::{SessionDyn, http, imap as imap_proto, pop3, smtp};
 
 /// Why a client-side SMTP session was opened.
 pub(crate) enum SmtpPurpose {
@@ -71,132 +77,147 @@ pub(crate) enum AppEvent {
     HttpClient(http::client::ClientEvent),
 }
 
+impl ClientApp {
+    /// The protocol machine; `None` for a real program's side or a connection over.
+    fn machine(&self) -> Option<&dyn SessionDyn> {
+        match self {
+            ClientApp::Smtp { m, .. } => Some(&**m),
+            ClientApp::Pop3(m) => Some(&**m),
+            ClientApp::Imap(m) => Some(&**m),
+            ClientApp::Http(m) => Some(&**m),
+            ClientApp::External(_) | ClientApp::Done => None,
+        }
+    }
+
+    /// [`ClientApp::machine`], to change.
+    fn machine_mut(&mut self) -> Option<&mut dyn SessionDyn> {
+        match self {
+            ClientApp::Smtp { m, .. } => Some(&mut **m),
+            ClientApp::Pop3(m) => Some(&mut **m),
+            ClientApp::Imap(m) => Some(&mut **m),
+            ClientApp::Http(m) => Some(&mut **m),
+            ClientApp::External(_) | ClientApp::Done => None,
+        }
+    }
+}
+
+impl ServerApp {
+    /// The protocol machine; `None` before the handshake is done or once the connection is over.
+    fn machine(&self) -> Option<&dyn SessionDyn> {
+        match self {
+            ServerApp::Smtp(m) => Some(&**m),
+            ServerApp::Pop3(m) => Some(&**m),
+            ServerApp::Imap(m) => Some(&**m),
+            ServerApp::Http(m) => Some(&**m),
+            ServerApp::Pending | ServerApp::Done => None,
+        }
+    }
+
+    /// [`ServerApp::machine`], to change.
+    fn machine_mut(&mut self) -> Option<&mut dyn SessionDyn> {
+        match self {
+            ServerApp::Smtp(m) => Some(&mut **m),
+            ServerApp::Pop3(m) => Some(&mut **m),
+            ServerApp::Imap(m) => Some(&mut **m),
+            ServerApp::Http(m) => Some(&mut **m),
+            ServerApp::Pending | ServerApp::Done => None,
+        }
+    }
+}
+
+impl ConnApps {
+    /// The protocol machine on `side` (0 the client, 1 the server), if that side has one.
+    pub(crate) fn machine(&self, side: usize) -> Option<&dyn SessionDyn> {
+        if side == 0 {
+            self.client.machine()
+        } else {
+            self.server.machine()
+        }
+    }
+
+    /// [`ConnApps::machine`], to change.
+    pub(crate) fn machine_mut(&mut self, side: usize) -> Option<&mut dyn SessionDyn> {
+        if side == 0 {
+            self.client.machine_mut()
+        } else {
+            self.server.machine_mut()
+        }
+    }
+}
+
 impl Sim {
+    /// The state of the machine on `side` of connection `c`, as the inspector and trace name it.
     pub(crate) fn app_state(&self, c: usize, side: usize) -> &'static str {
         let conn = &self.apps[c];
-        if side == 0 {
-            match &conn.client {
-                ClientApp::Smtp { m, .. } => m.state_name(),
-                ClientApp::Pop3(m) => m.state_name(),
-                ClientApp::Imap(m) => m.state_name(),
-                ClientApp::Http(m) => m.state_name(),
-                ClientApp::External(_) => "a real program",
-                ClientApp::Done => "CLOSED",
-            }
-        } else {
-            match &conn.server {
-                ServerApp::Pending => "accepting",
-                ServerApp::Done => "CLOSED",
-                ServerApp::Smtp(m) => m.state_name(),
-                ServerApp::Pop3(m) => m.state_name(),
-                ServerApp::Imap(m) => m.state_name(),
-                ServerApp::Http(m) => m.state_name(),
-            }
+        if let Some(m) = conn.machine(side) {
+            return m.state_name();
+        }
+        match (side, &conn.client, &conn.server) {
+            (0, ClientApp::External(_), _) => "a real program",
+            (1, _, ServerApp::Pending) => "accepting",
+            _ => "CLOSED", // ClientApp::Done, ServerApp::Done
         }
     }
 
+    /// Bytes that arrived for `side` of connection `c`.
     pub(crate) fn app_input(&mut self, c: usize, side: usize, bytes: &[u8]) {
-        if side == 1 && matches!(self.apps[c].server, ServerApp::Imap(_)) {
-            return self.imap_server_input(c, bytes);
-        }
         let conn = &mut self.apps[c];
-        if side == 0 {
-            match &mut conn.client {
-                ClientApp::Smtp { m, .. } => m.handle_input(bytes),
-                ClientApp::Pop3(m) => m.handle_input(bytes),
-                ClientApp::Imap(m) => m.handle_input(bytes),
-                ClientApp::Http(m) => m.handle_input(bytes),
-                ClientApp::External(x) => x.to_real.extend_from_slice(bytes),
-                ClientApp::Done => {}
-            }
-        } else {
-            match &mut conn.server {
-                ServerApp::Pending | ServerApp::Done => {}
-                ServerApp::Smtp(m) => m.handle_input(bytes),
-                ServerApp::Pop3(m) => m.handle_input(bytes),
-                ServerApp::Imap(_) => {}
-                ServerApp::Http(m) => m.handle_input(bytes),
-            }
+        if let Some(m) = conn.machine_mut(side) {
+            m.handle_input(bytes);
+        } else if let (0, ClientApp::External(x)) = (side, &mut conn.client) {
+            x.to_real.extend_from_slice(bytes);
+        }
+        // The IMAP server answers what it just took with its host's mailboxes as the store.
+        if side == 1 && matches!(conn.server, ServerApp::Imap(_)) {
+            self.imap_serve(c);
         }
     }
 
+    /// Bytes `side` of connection `c` has to send, if any.
     pub(crate) fn app_transmit(&mut self, c: usize, side: usize) -> Option<Vec<u8>> {
         let conn = &mut self.apps[c];
-        if side == 0 {
-            match &mut conn.client {
-                ClientApp::Smtp { m, .. } => m.poll_transmit(),
-                ClientApp::Pop3(m) => m.poll_transmit(),
-                ClientApp::Imap(m) => m.poll_transmit(),
-                ClientApp::Http(m) => m.poll_transmit(),
-                ClientApp::External(x) => {
-                    (x.open && !x.from_real.is_empty()).then(|| std::mem::take(&mut x.from_real))
-                }
-                ClientApp::Done => None,
+        if let Some(m) = conn.machine_mut(side) {
+            return m.poll_transmit();
+        }
+        match (side, &mut conn.client) {
+            (0, ClientApp::External(x)) => {
+                (x.open && !x.from_real.is_empty()).then(|| std::mem::take(&mut x.from_real))
             }
-        } else {
-            match &mut conn.server {
-                ServerApp::Pending | ServerApp::Done => None,
-                ServerApp::Smtp(m) => m.poll_transmit(),
-                ServerApp::Pop3(m) => m.poll_transmit(),
-                ServerApp::Imap(m) => m.poll_transmit(),
-                ServerApp::Http(m) => m.poll_transmit(),
-            }
+            _ => None,
         }
     }
 
+    /// Whether `side` of connection `c` is done and wants to close once its bytes are sent.
     pub(crate) fn app_wants_close(&self, c: usize, side: usize) -> bool {
         let conn = &self.apps[c];
-        if side == 0 {
-            match &conn.client {
-                ClientApp::Smtp { m, .. } => m.wants_close(),
-                ClientApp::Pop3(m) => m.wants_close(),
-                ClientApp::Imap(m) => m.wants_close(),
-                ClientApp::Http(m) => m.wants_close(),
-                ClientApp::External(x) => x.closed_by_real && x.from_real.is_empty(),
-                ClientApp::Done => false,
-            }
-        } else {
-            match &conn.server {
-                ServerApp::Pending | ServerApp::Done => false,
-                ServerApp::Smtp(m) => m.wants_close(),
-                ServerApp::Pop3(m) => m.wants_close(),
-                ServerApp::Imap(m) => m.wants_close(),
-                ServerApp::Http(m) => m.wants_close(),
-            }
+        if let Some(m) = conn.machine(side) {
+            return m.wants_close();
+        }
+        match (side, &conn.client) {
+            (0, ClientApp::External(x)) => x.closed_by_real && x.from_real.is_empty(),
+            _ => false,
         }
     }
 
+    /// The events of the machine on `side` of connection `c`, in order, each saying its kind.
     pub(crate) fn take_events(&mut self, c: usize, side: usize) -> Vec<AppEvent> {
         let conn = &mut self.apps[c];
         let mut out = Vec::new();
         if side == 0 {
             match &mut conn.client {
-                ClientApp::Smtp { m, .. } => {
-                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::SmtpClient))
-                }
-                ClientApp::Pop3(m) => {
-                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::Pop3Client))
-                }
-                ClientApp::Imap(m) => {
-                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::ImapClient))
-                }
-                ClientApp::Http(m) => {
-                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::HttpClient))
-                }
+                ClientApp::Smtp { m, .. } => drain_events(&mut **m, AppEvent::SmtpClient, &mut out),
+                ClientApp::Pop3(m) => drain_events(&mut **m, AppEvent::Pop3Client, &mut out),
+                ClientApp::Imap(m) => drain_events(&mut **m, AppEvent::ImapClient, &mut out),
+                ClientApp::Http(m) => drain_events(&mut **m, AppEvent::HttpClient, &mut out),
                 ClientApp::External(_) | ClientApp::Done => {}
             }
         } else {
             match &mut conn.server {
-                ServerApp::Pending | ServerApp::Imap(_) | ServerApp::Done => {}
-                ServerApp::Smtp(m) => {
-                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::SmtpServer))
-                }
-                ServerApp::Pop3(m) => {
-                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::Pop3Server))
-                }
-                ServerApp::Http(m) => {
-                    out.extend(std::iter::from_fn(|| m.poll_event()).map(AppEvent::HttpServer))
-                }
+                ServerApp::Smtp(m) => drain_events(&mut **m, AppEvent::SmtpServer, &mut out),
+                ServerApp::Pop3(m) => drain_events(&mut **m, AppEvent::Pop3Server, &mut out),
+                ServerApp::Imap(m) => drain_events(&mut **m, |never| match never {}, &mut out),
+                ServerApp::Http(m) => drain_events(&mut **m, AppEvent::HttpServer, &mut out),
+                ServerApp::Pending | ServerApp::Done => {}
             }
         }
         out

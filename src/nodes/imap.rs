@@ -151,13 +151,14 @@ fn flag_text(flags: &[String]) -> String {
 }
 
 impl Sim {
-    /// Bytes for the IMAP server of connection `c`.
-    pub(crate) fn imap_server_input(&mut self, c: usize, bytes: &[u8]) {
+    /// The IMAP server of connection `c` answers the bytes it was just given, with its host's
+    /// mailboxes as the store; what it changed is recorded and told to the other sessions.
+    pub(crate) fn imap_serve(&mut self, c: usize) {
         let h = self.net.conns[c].ends[1].host;
         let (now, start) = (self.now, self.scenario.start_unix);
         let mut store = HostStore::new(&mut self.hosts[h], now, start);
         if let ServerApp::Imap(m) = &mut self.apps[c].server {
-            m.handle_input(bytes, &mut store);
+            m.serve(&mut store);
         }
         let changes = store.changes;
         self.apply_store_changes(h, c, changes);

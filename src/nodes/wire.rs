@@ -168,20 +168,10 @@ impl Sim {
     /// Tells the app on `side` that the connection ended, then answers the FIN with our own.
     fn app_closed(&mut self, c: usize, side: usize, why: &str) {
         let before = self.app_state(c, side);
-        match (side, &mut self.apps[c]) {
-            (0, conn) => match &mut conn.client {
-                ClientApp::Smtp { m, .. } => m.handle_closed(why),
-                ClientApp::Pop3(m) => m.handle_closed(why),
-                ClientApp::Imap(m) => m.handle_closed(why),
-                ClientApp::Http(m) => m.handle_closed(why),
-                ClientApp::External(_) | ClientApp::Done => {}
-            },
-            (_, conn) => match &mut conn.server {
-                ServerApp::Pop3(m) => m.handle_closed(),
-                ServerApp::Imap(m) => m.handle_closed(),
-                ServerApp::Http(m) => m.handle_closed(),
-                _ => {}
-            },
+        // A real program's side, a handshake not finished and a connection over have no machine
+        // to tell.
+        if let Some(m) = self.apps[c].machine_mut(side) {
+            m.handle_closed(why);
         }
         self.pump(c, side, before);
         let conn = &self.net.conns[c];

@@ -1,5 +1,7 @@
 //! The protocols, as sans-IO state machines: bytes in, bytes and events out, no sockets, no clock.
 //!
+//! Every client and server machine has the same shape, the [`Session`] trait: start there.
+//!
 //! Each protocol keeps its wire types (parse and emit) apart from its client and server machines,
 //! and has an `explain` module that says in one sentence what a command or reply does and which RFC
 //! section defines it.
@@ -9,7 +11,10 @@ pub mod http;
 pub mod imap;
 pub mod line;
 pub mod pop3;
+pub mod session;
 pub mod smtp;
+
+pub use session::{Session, SessionDyn};
 
 use serde::Serialize;
 

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use mailsim::protocols::Session;
 use mailsim::protocols::pop3::server::{
     Pop3Server, PopMessage, ServerConfig as PopConfig, ServerEvent as PopEvent,
 };
@@ -176,7 +177,8 @@ impl ImapHarness {
 
     pub fn input(&mut self, i: usize, bytes: &[u8]) {
         let before = self.store.changes.len();
-        self.sessions[i].handle_input(bytes, &mut self.store);
+        self.sessions[i].handle_input(bytes);
+        self.sessions[i].serve(&mut self.store);
         self.drain(i);
         if self.store.changes.len() > before {
             for k in 0..self.sessions.len() {

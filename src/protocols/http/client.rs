@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 
 use super::{Request, Response};
+use crate::protocols::Session;
 
 /// Responses are at most this long; more is a broken server.
 const MAX_RESPONSE: usize = 4 * 1024 * 1024;
@@ -56,43 +57,6 @@ impl HttpClient {
         c
     }
 
-    /// The connection's state, for the inspector.
-    pub fn state_name(&self) -> &'static str {
-        if self.closed {
-            "done"
-        } else if self.waiting.is_some() {
-            "waiting for the response"
-        } else {
-            "idle"
-        }
-    }
-
-    /// Whether the browser is done with the connection.
-    pub fn wants_close(&self) -> bool {
-        self.closed
-    }
-
-    /// Bytes to send, if any.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
-    }
-
-    /// The next event for the host.
-    pub fn poll_event(&mut self) -> Option<ClientEvent> {
-        self.events.pop_front()
-    }
-
-    /// The connection ended.
-    pub fn handle_closed(&mut self, why: &str) {
-        if self.waiting.is_some() {
-            self.events.push_back(ClientEvent::Error(format!(
-                "the connection ended before the response: {why}"
-            )));
-        }
-        self.waiting = None;
-        self.closed = true;
-    }
-
     fn next(&mut self) {
         match self.queue.pop_front() {
             Some(mut req) => {
@@ -127,9 +91,50 @@ impl HttpClient {
             None => self.closed = true,
         }
     }
+}
+
+impl Session for HttpClient {
+    type Event = ClientEvent;
+
+    /// The connection's state, for the inspector.
+    fn state_name(&self) -> &'static str {
+        if self.closed {
+            "done"
+        } else if self.waiting.is_some() {
+            "waiting for the response"
+        } else {
+            "idle"
+        }
+    }
+
+    /// Whether the browser is done with the connection.
+    fn wants_close(&self) -> bool {
+        self.closed
+    }
+
+    /// Bytes to send, if any.
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+    }
+
+    /// The next event for the host.
+    fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// The connection ended.
+    fn handle_closed(&mut self, why: &str) {
+        if self.waiting.is_some() {
+            self.events.push_back(ClientEvent::Error(format!(
+                "the connection ended before the response: {why}"
+            )));
+        }
+        self.waiting = None;
+        self.closed = true;
+    }
 
     /// Bytes from the server.
-    pub fn handle_input(&mut self, bytes: &[u8]) {
+    fn handle_input(&mut self, bytes: &[u8]) {
         if self.closed {
             return;
         }

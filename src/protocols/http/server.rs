@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 
 use super::{Request, Response, html};
+use crate::protocols::Session;
 
 /// The request line and header fields are at most this long (431 beyond).
 pub const MAX_HEAD: usize = 8 * 1024;
@@ -45,64 +46,14 @@ impl HttpServer {
         }
     }
 
-    /// The connection's state, for the inspector.
-    pub fn state_name(&self) -> &'static str {
-        match self.state {
-            State::Reading => "waiting for a request",
-            State::Waiting { .. } => "working on a request",
-            State::Closed => "closed",
-        }
-    }
-
-    /// Whether the connection should be closed.
-    pub fn wants_close(&self) -> bool {
-        self.state == State::Closed
-    }
-
     /// Bytes held for a request not yet complete.
     pub fn buffered(&self) -> usize {
         self.buf.len()
     }
 
-    /// Bytes to send, if any.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
-    }
-
-    /// The next complete request for the host.
-    pub fn poll_event(&mut self) -> Option<Request> {
-        self.events.pop_front()
-    }
-
-    /// The connection ended.
-    pub fn handle_closed(&mut self) {
-        self.state = State::Closed;
-    }
-
     /// Whether a request is waiting for its response.
     pub fn is_waiting(&self) -> bool {
         matches!(self.state, State::Waiting { .. })
-    }
-
-    /// Bytes from the browser.
-    pub fn handle_input(&mut self, bytes: &[u8]) {
-        match self.state {
-            // After a request that ends the connection nothing more is read (RFC 9112 §9.6).
-            State::Closed | State::Waiting { close: true } => return,
-            // More than the next request may be, sent while the host works on this one: it is
-            // dropped, and the connection ends after the response, which says so; the browser
-            // sends what was not answered again (RFC 9112 §9.3.2).
-            State::Waiting { close: false }
-                if self.buf.len() + bytes.len() > MAX_HEAD + MAX_BODY =>
-            {
-                self.buf = Vec::new();
-                self.state = State::Waiting { close: true };
-                return;
-            }
-            _ => {}
-        }
-        self.buf.extend_from_slice(bytes);
-        self.parse();
     }
 
     /// The host's answer to the request it was given.
@@ -207,6 +158,60 @@ impl HttpServer {
             headers: fields,
             body,
         });
+    }
+}
+
+impl Session for HttpServer {
+    type Event = Request;
+
+    /// The connection's state, for the inspector.
+    fn state_name(&self) -> &'static str {
+        match self.state {
+            State::Reading => "waiting for a request",
+            State::Waiting { .. } => "working on a request",
+            State::Closed => "closed",
+        }
+    }
+
+    /// Whether the connection should be closed.
+    fn wants_close(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Bytes to send, if any.
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+    }
+
+    /// The next complete request for the host.
+    fn poll_event(&mut self) -> Option<Request> {
+        self.events.pop_front()
+    }
+
+    /// The connection ended.
+    fn handle_closed(&mut self, _why: &str) {
+        self.state = State::Closed;
+    }
+
+    /// Bytes from the browser.
+    fn handle_input(&mut self, bytes: &[u8]) {
+        match self.state {
+            // After a request that ends the connection nothing more is read (RFC 9112 §9.6).
+            State::Closed | State::Waiting { close: true } => return,
+            // More than the next request may be, sent while the host works on this one: it is
+            // dropped, and the connection ends after the response, which says so; the browser
+            // sends what was not answered again (RFC 9112 §9.3.2).
+            State::Waiting { close: false }
+                if self.buf.len() + bytes.len() > MAX_HEAD + MAX_BODY =>
+            {
+                self.buf = Vec::new();
+                self.state = State::Waiting { close: true };
+                return;
+            }
+            _ => {}
+        }
+        self.buf.extend_from_slice(bytes);
+        self.parse();
     }
 }
 

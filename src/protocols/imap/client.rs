@@ -13,6 +13,7 @@ use imap_codec::imap_types::flag::FlagFetch;
 use imap_codec::imap_types::response::{Data, Response, Status, StatusKind};
 
 use crate::mail::subject_of;
+use crate::protocols::Session;
 
 /// Replies held while incomplete are at most this long; more is a broken server.
 const MAX_BUFFER: usize = 16 * 1024 * 1024;
@@ -154,24 +155,6 @@ impl ImapClient {
         }
     }
 
-    /// The state's name (RFC 3501 §3).
-    pub fn state_name(&self) -> &'static str {
-        if self.closed {
-            "logout"
-        } else if self.idling {
-            "selected, idling"
-        } else if self.selected {
-            "selected"
-        } else if matches!(
-            self.pending,
-            Some((_, Pending::Select)) | Some((_, Pending::Logout))
-        ) {
-            "authenticated"
-        } else {
-            "not authenticated"
-        }
-    }
-
     /// Whether the session is still usable for more work.
     pub fn is_open(&self) -> bool {
         !self.closed && !matches!(self.pending, Some((_, Pending::Logout)))
@@ -183,34 +166,6 @@ impl ImapClient {
         if self.idling && !self.done_sent {
             self.send_done();
         }
-    }
-
-    /// Whether the session is over.
-    pub fn wants_close(&self) -> bool {
-        self.closed
-    }
-
-    /// Bytes to send, if any.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
-    }
-
-    /// The next event for the host.
-    pub fn poll_event(&mut self) -> Option<ClientEvent> {
-        self.events.pop_front()
-    }
-
-    /// The connection ended.
-    pub fn handle_closed(&mut self, why: &str) {
-        if !self.closed {
-            if !matches!(self.pending, Some((_, Pending::Logout))) {
-                self.events.push_back(ClientEvent::Note(format!(
-                    "mail program (IMAP): the connection ended early: {why}"
-                )));
-            }
-            self.events.push_back(ClientEvent::Finished);
-        }
-        self.closed = true;
     }
 
     fn send(&mut self, command: &str, p: Pending) {
@@ -250,40 +205,6 @@ impl ImapClient {
 
     fn note(&mut self, s: String) {
         self.events.push_back(ClientEvent::Note(s));
-    }
-
-    /// Bytes from the server.
-    pub fn handle_input(&mut self, bytes: &[u8]) {
-        if self.closed {
-            return;
-        }
-        self.buf.extend_from_slice(bytes);
-        loop {
-            let codec = ResponseCodec::default();
-            let (used, reply) = match codec.decode(&self.buf) {
-                Ok((rest, resp)) => (self.buf.len() - rest.len(), Reply::of(resp)),
-                Err(ResponseDecodeError::Incomplete)
-                | Err(ResponseDecodeError::LiteralFound { .. }) => {
-                    if self.buf.len() > MAX_BUFFER {
-                        self.fail("the server sent an endless reply");
-                    }
-                    return;
-                }
-                Err(ResponseDecodeError::Failed) => {
-                    let line = self.buf.split(|&b| b == b'\n').next().unwrap_or_default();
-                    let line = String::from_utf8_lossy(line).trim_end().to_string();
-                    self.fail(&format!(
-                        "the server sent something that is not IMAP: {line}"
-                    ));
-                    return;
-                }
-            };
-            self.buf.drain(..used);
-            self.on_reply(reply);
-            if self.closed {
-                return;
-            }
-        }
     }
 
     fn fail(&mut self, why: &str) {
@@ -558,6 +479,90 @@ impl ImapClient {
             },
             None if self.config.idle => self.send("IDLE", Pending::Idle),
             None => self.send("LOGOUT", Pending::Logout),
+        }
+    }
+}
+
+impl Session for ImapClient {
+    type Event = ClientEvent;
+
+    /// The state's name (RFC 3501 §3).
+    fn state_name(&self) -> &'static str {
+        if self.closed {
+            "logout"
+        } else if self.idling {
+            "selected, idling"
+        } else if self.selected {
+            "selected"
+        } else if matches!(
+            self.pending,
+            Some((_, Pending::Select)) | Some((_, Pending::Logout))
+        ) {
+            "authenticated"
+        } else {
+            "not authenticated"
+        }
+    }
+
+    /// Whether the session is over.
+    fn wants_close(&self) -> bool {
+        self.closed
+    }
+
+    /// Bytes to send, if any.
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+    }
+
+    /// The next event for the host.
+    fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// The connection ended.
+    fn handle_closed(&mut self, why: &str) {
+        if !self.closed {
+            if !matches!(self.pending, Some((_, Pending::Logout))) {
+                self.events.push_back(ClientEvent::Note(format!(
+                    "mail program (IMAP): the connection ended early: {why}"
+                )));
+            }
+            self.events.push_back(ClientEvent::Finished);
+        }
+        self.closed = true;
+    }
+
+    /// Bytes from the server.
+    fn handle_input(&mut self, bytes: &[u8]) {
+        if self.closed {
+            return;
+        }
+        self.buf.extend_from_slice(bytes);
+        loop {
+            let codec = ResponseCodec::default();
+            let (used, reply) = match codec.decode(&self.buf) {
+                Ok((rest, resp)) => (self.buf.len() - rest.len(), Reply::of(resp)),
+                Err(ResponseDecodeError::Incomplete)
+                | Err(ResponseDecodeError::LiteralFound { .. }) => {
+                    if self.buf.len() > MAX_BUFFER {
+                        self.fail("the server sent an endless reply");
+                    }
+                    return;
+                }
+                Err(ResponseDecodeError::Failed) => {
+                    let line = self.buf.split(|&b| b == b'\n').next().unwrap_or_default();
+                    let line = String::from_utf8_lossy(line).trim_end().to_string();
+                    self.fail(&format!(
+                        "the server sent something that is not IMAP: {line}"
+                    ));
+                    return;
+                }
+            };
+            self.buf.drain(..used);
+            self.on_reply(reply);
+            if self.closed {
+                return;
+            }
         }
     }
 }

@@ -8,6 +8,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use super::wire::{Command, parse_status};
+use crate::protocols::Session;
 use crate::protocols::line::{Framed, LineEnd, LineReader};
 
 /// The account and habits of the client.
@@ -85,43 +86,6 @@ impl Pop3Client {
         }
     }
 
-    /// The client's state, named by the RFC state it believes the server is in.
-    pub fn state_name(&self) -> &'static str {
-        match self.expect {
-            Expect::Greeting => "expect greeting",
-            Expect::User | Expect::Pass => "AUTHORIZATION",
-            Expect::Stat | Expect::List | Expect::Uidl | Expect::Retr(_) | Expect::Dele(_) => {
-                "TRANSACTION"
-            }
-            Expect::Quit => "expect QUIT reply",
-            Expect::Done => "done",
-        }
-    }
-
-    /// Whether the session is over.
-    pub fn wants_close(&self) -> bool {
-        self.expect == Expect::Done
-    }
-
-    /// Bytes waiting for the server.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
-    }
-
-    /// The next event.
-    pub fn poll_event(&mut self) -> Option<ClientEvent> {
-        self.events.pop_front()
-    }
-
-    /// The connection ended.
-    pub fn handle_closed(&mut self, why: &str) {
-        if self.expect != Expect::Done && self.error.is_none() {
-            self.error = Some(why.to_string());
-        }
-        self.expect = Expect::Done;
-        self.finish();
-    }
-
     fn finish(&mut self) {
         if !self.reported {
             self.reported = true;
@@ -139,53 +103,6 @@ impl Pop3Client {
 
     fn multiline(&self) -> bool {
         matches!(self.expect, Expect::List | Expect::Uidl | Expect::Retr(_))
-    }
-
-    /// Feeds bytes from the server.
-    pub fn handle_input(&mut self, bytes: &[u8]) {
-        self.reader.push(bytes);
-        while self.expect != Expect::Done {
-            if let Some(body) = &mut self.collecting {
-                // Lines of a multi-line response, lent (no copy per line); byte-stuffing undone
-                // (RFC 1939 §3).
-                let step = self.reader.with_next_line(|end, line| match end {
-                    LineEnd::Crlf if line == b"." => Some(true),
-                    LineEnd::Crlf => {
-                        body.extend_from_slice(line.strip_prefix(b".").unwrap_or(line));
-                        body.extend_from_slice(b"\r\n");
-                        Some(false)
-                    }
-                    _ => None,
-                });
-                match step {
-                    None => break,
-                    Some(Some(true)) => {
-                        let body = self.collecting.take().unwrap_or_default();
-                        self.multiline_done(body);
-                    }
-                    Some(Some(false)) => {}
-                    Some(None) => {
-                        return self.give_up(
-                            "the server sent a line that is not CRLF-terminated or too long",
-                        );
-                    }
-                }
-                continue;
-            }
-            let Some(framed) = self.reader.next_line() else {
-                break;
-            };
-            let Framed::Line(line) = framed else {
-                return self
-                    .give_up("the server sent a line that is not CRLF-terminated or too long");
-            };
-            match parse_status(&line) {
-                Some((true, _)) if self.multiline() => self.collecting = Some(Vec::new()),
-                Some((true, text)) => self.ok(&text),
-                Some((false, text)) => self.failed(&text),
-                None => return self.give_up("the server's reply is neither +OK nor -ERR"),
-            }
-        }
     }
 
     fn give_up(&mut self, why: &str) {
@@ -284,5 +201,93 @@ impl Pop3Client {
     /// Whether the last thing sent was a multi-line request being answered (for tests).
     pub fn is_collecting(&self) -> bool {
         self.collecting.is_some()
+    }
+}
+
+impl Session for Pop3Client {
+    type Event = ClientEvent;
+
+    /// The client's state, named by the RFC state it believes the server is in.
+    fn state_name(&self) -> &'static str {
+        match self.expect {
+            Expect::Greeting => "expect greeting",
+            Expect::User | Expect::Pass => "AUTHORIZATION",
+            Expect::Stat | Expect::List | Expect::Uidl | Expect::Retr(_) | Expect::Dele(_) => {
+                "TRANSACTION"
+            }
+            Expect::Quit => "expect QUIT reply",
+            Expect::Done => "done",
+        }
+    }
+
+    /// Whether the session is over.
+    fn wants_close(&self) -> bool {
+        self.expect == Expect::Done
+    }
+
+    /// Bytes waiting for the server.
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+    }
+
+    /// The next event.
+    fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// The connection ended.
+    fn handle_closed(&mut self, why: &str) {
+        if self.expect != Expect::Done && self.error.is_none() {
+            self.error = Some(why.to_string());
+        }
+        self.expect = Expect::Done;
+        self.finish();
+    }
+
+    /// Feeds bytes from the server.
+    fn handle_input(&mut self, bytes: &[u8]) {
+        self.reader.push(bytes);
+        while self.expect != Expect::Done {
+            if let Some(body) = &mut self.collecting {
+                // Lines of a multi-line response, lent (no copy per line); byte-stuffing undone
+                // (RFC 1939 §3).
+                let step = self.reader.with_next_line(|end, line| match end {
+                    LineEnd::Crlf if line == b"." => Some(true),
+                    LineEnd::Crlf => {
+                        body.extend_from_slice(line.strip_prefix(b".").unwrap_or(line));
+                        body.extend_from_slice(b"\r\n");
+                        Some(false)
+                    }
+                    _ => None,
+                });
+                match step {
+                    None => break,
+                    Some(Some(true)) => {
+                        let body = self.collecting.take().unwrap_or_default();
+                        self.multiline_done(body);
+                    }
+                    Some(Some(false)) => {}
+                    Some(None) => {
+                        return self.give_up(
+                            "the server sent a line that is not CRLF-terminated or too long",
+                        );
+                    }
+                }
+                continue;
+            }
+            let Some(framed) = self.reader.next_line() else {
+                break;
+            };
+            let Framed::Line(line) = framed else {
+                return self
+                    .give_up("the server sent a line that is not CRLF-terminated or too long");
+            };
+            match parse_status(&line) {
+                Some((true, _)) if self.multiline() => self.collecting = Some(Vec::new()),
+                Some((true, text)) => self.ok(&text),
+                Some((false, text)) => self.failed(&text),
+                None => return self.give_up("the server's reply is neither +OK nor -ERR"),
+            }
+        }
     }
 }

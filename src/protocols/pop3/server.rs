@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use super::wire::{Command, emit_multiline, emit_status};
+use crate::protocols::Session;
 use crate::protocols::line::{LineEnd, LineReader};
 
 /// Commands are at most 255 octets with CRLF (RFC 2449 §4).
@@ -90,43 +91,9 @@ impl Pop3Server {
         s
     }
 
-    /// The RFC's name for the state.
-    pub fn state_name(&self) -> &'static str {
-        match self.state {
-            State::Authorization { .. } | State::AwaitMaildrop { .. } => "AUTHORIZATION",
-            State::Transaction { .. } => "TRANSACTION",
-            State::Closed => "UPDATE/closed",
-        }
-    }
-
-    /// Whether the session is over and the connection should close.
-    pub fn wants_close(&self) -> bool {
-        matches!(self.state, State::Closed)
-    }
-
-    /// Bytes waiting for the client.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
-    }
-
-    /// The next event for the host.
-    pub fn poll_event(&mut self) -> Option<ServerEvent> {
-        self.events.pop_front()
-    }
-
     /// Bytes buffered that are not yet a line.
     pub fn buffered(&self) -> usize {
         self.reader.buffered()
-    }
-
-    /// The connection ended. Without QUIT nothing is deleted (RFC 1939 §6).
-    pub fn handle_closed(&mut self) {
-        match std::mem::replace(&mut self.state, State::Closed) {
-            State::Transaction { user, .. } | State::AwaitMaildrop { user } => {
-                self.events.push_back(ServerEvent::Release { user });
-            }
-            _ => {}
-        }
     }
 
     /// The host's answer to [`ServerEvent::LockMaildrop`]: the messages, or `None` if locked.
@@ -163,15 +130,6 @@ impl Pop3Server {
         self.process();
     }
 
-    /// Feeds bytes from the client.
-    pub fn handle_input(&mut self, bytes: &[u8]) {
-        if matches!(self.state, State::Closed) {
-            return;
-        }
-        self.reader.push(bytes);
-        self.process();
-    }
-
     fn process(&mut self) {
         while matches!(
             self.state,
@@ -204,7 +162,7 @@ impl Pop3Server {
         self.errors += 1;
         if self.errors >= MAX_ERRORS {
             emit_status(false, "too many errors, signing off", &mut self.out);
-            self.handle_closed();
+            self.handle_closed("too many errors");
         }
     }
 
@@ -360,6 +318,53 @@ impl Pop3Server {
         if let Err(text) = result {
             self.err(&text);
         }
+    }
+}
+
+impl Session for Pop3Server {
+    type Event = ServerEvent;
+
+    /// The RFC's name for the state.
+    fn state_name(&self) -> &'static str {
+        match self.state {
+            State::Authorization { .. } | State::AwaitMaildrop { .. } => "AUTHORIZATION",
+            State::Transaction { .. } => "TRANSACTION",
+            State::Closed => "UPDATE/closed",
+        }
+    }
+
+    /// Whether the session is over and the connection should close.
+    fn wants_close(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Bytes waiting for the client.
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+    }
+
+    /// The next event for the host.
+    fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// The connection ended. Without QUIT nothing is deleted (RFC 1939 §6).
+    fn handle_closed(&mut self, _why: &str) {
+        match std::mem::replace(&mut self.state, State::Closed) {
+            State::Transaction { user, .. } | State::AwaitMaildrop { user } => {
+                self.events.push_back(ServerEvent::Release { user });
+            }
+            _ => {}
+        }
+    }
+
+    /// Feeds bytes from the client.
+    fn handle_input(&mut self, bytes: &[u8]) {
+        if matches!(self.state, State::Closed) {
+            return;
+        }
+        self.reader.push(bytes);
+        self.process();
     }
 }
 

@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 
 use super::wire::{Address, Command, Reply, ReplyParser};
+use crate::protocols::Session;
 use crate::protocols::line::{LineEnd, LineReader, dot_stuff_into};
 
 /// What to send.
@@ -111,70 +112,9 @@ impl SmtpClient {
         }
     }
 
-    /// The state's name, as the inspector shows it.
-    pub fn state_name(&self) -> &'static str {
-        match self.state {
-            State::ExpectGreeting => "expect greeting",
-            State::ExpectEhlo => "expect EHLO reply",
-            State::ExpectHelo => "expect HELO reply",
-            State::ExpectMail => "expect MAIL reply",
-            State::ExpectAuth => "expect AUTH reply",
-            State::ExpectRcpt(_) => "expect RCPT reply",
-            State::ExpectData => "expect 354",
-            State::ExpectDataDone => "sent message, expect 250",
-            State::ExpectQuit => "expect 221",
-            State::Done => "done",
-        }
-    }
-
     /// Whether the client is sending the message body (used to explain that segment).
     pub fn is_sending_data(&self) -> bool {
         self.state == State::ExpectDataDone
-    }
-
-    /// Whether the session is over and the connection may close.
-    pub fn wants_close(&self) -> bool {
-        self.state == State::Done
-    }
-
-    /// Bytes waiting to go to the server.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
-    }
-
-    /// The next event, if any.
-    pub fn poll_event(&mut self) -> Option<ClientEvent> {
-        self.events.pop_front()
-    }
-
-    /// The connection ended (or could not be opened); reports the outcome if not yet reported.
-    pub fn handle_closed(&mut self, why: &str) {
-        if self.state != State::Done && !self.reported {
-            self.outcome.error = Some(why.to_string());
-        }
-        self.state = State::Done;
-        self.report();
-    }
-
-    /// Feeds bytes from the server.
-    pub fn handle_input(&mut self, bytes: &[u8]) {
-        self.reader.push(bytes);
-        while self.state != State::Done {
-            let replies = &mut self.replies;
-            let Some(fed) = self.reader.with_next_line(|end, line| match end {
-                LineEnd::Crlf => replies.feed(line),
-                _ => Err(
-                    "the server sent a line that is not CRLF-terminated or too long".to_string(),
-                ),
-            }) else {
-                break;
-            };
-            match fed {
-                Ok(Some(reply)) => self.reply(reply),
-                Ok(None) => {}
-                Err(e) => return self.violation(&e),
-            }
-        }
     }
 
     fn violation(&mut self, what: &str) {
@@ -309,6 +249,71 @@ impl SmtpClient {
             }
             State::Done => {}
             _ => self.fail(reply),
+        }
+    }
+}
+
+impl Session for SmtpClient {
+    type Event = ClientEvent;
+
+    /// The state's name, as the inspector shows it.
+    fn state_name(&self) -> &'static str {
+        match self.state {
+            State::ExpectGreeting => "expect greeting",
+            State::ExpectEhlo => "expect EHLO reply",
+            State::ExpectHelo => "expect HELO reply",
+            State::ExpectMail => "expect MAIL reply",
+            State::ExpectAuth => "expect AUTH reply",
+            State::ExpectRcpt(_) => "expect RCPT reply",
+            State::ExpectData => "expect 354",
+            State::ExpectDataDone => "sent message, expect 250",
+            State::ExpectQuit => "expect 221",
+            State::Done => "done",
+        }
+    }
+
+    /// Whether the session is over and the connection may close.
+    fn wants_close(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Bytes waiting to go to the server.
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+    }
+
+    /// The next event, if any.
+    fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// The connection ended (or could not be opened); reports the outcome if not yet reported.
+    fn handle_closed(&mut self, why: &str) {
+        if self.state != State::Done && !self.reported {
+            self.outcome.error = Some(why.to_string());
+        }
+        self.state = State::Done;
+        self.report();
+    }
+
+    /// Feeds bytes from the server.
+    fn handle_input(&mut self, bytes: &[u8]) {
+        self.reader.push(bytes);
+        while self.state != State::Done {
+            let replies = &mut self.replies;
+            let Some(fed) = self.reader.with_next_line(|end, line| match end {
+                LineEnd::Crlf => replies.feed(line),
+                _ => Err(
+                    "the server sent a line that is not CRLF-terminated or too long".to_string(),
+                ),
+            }) else {
+                break;
+            };
+            match fed {
+                Ok(Some(reply)) => self.reply(reply),
+                Ok(None) => {}
+                Err(e) => return self.violation(&e),
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use super::wire::{Address, Command, CommandError, Reply};
+use crate::protocols::Session;
 use crate::protocols::line::{LineEnd, LineReader};
 
 /// Takes one line of DATA; returns true at the terminating dot.
@@ -192,99 +193,9 @@ impl SmtpServer {
         s
     }
 
-    /// The state's name, as the inspector shows it.
-    pub fn state_name(&self) -> &'static str {
-        if self.auth_wait != AuthWait::None {
-            return "AUTH: expect credentials";
-        }
-        match self.state {
-            State::ExpectHelo => "expect HELO/EHLO",
-            State::ExpectMail => "expect MAIL",
-            State::ExpectRcpt(ref t) if t.rcpts.is_empty() => "expect RCPT",
-            State::ExpectRcpt(_) => "expect RCPT or DATA",
-            State::ReceivingData(_) => "receiving DATA",
-            State::Closed => "closed",
-        }
-    }
-
-    /// Whether the server has said goodbye (221 or 421) and wants the connection closed.
-    pub fn wants_close(&self) -> bool {
-        matches!(self.state, State::Closed)
-    }
-
-    /// Bytes waiting to go to the client, if any.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
-    }
-
-    /// The next event for the host, if any.
-    pub fn poll_event(&mut self) -> Option<ServerEvent> {
-        self.events.pop_front()
-    }
-
     /// Bytes buffered but not yet a whole line (for limits and tests).
     pub fn buffered(&self) -> usize {
         self.reader.buffered()
-    }
-
-    /// Feeds bytes received from the client; partial lines wait for the rest.
-    pub fn handle_input(&mut self, bytes: &[u8]) {
-        if matches!(self.state, State::Closed) {
-            return;
-        }
-        self.reader.push(bytes);
-        while !matches!(self.state, State::Closed) {
-            if let State::ReceivingData(ds) = &mut self.state {
-                let max = self.config.max_size;
-                match self
-                    .reader
-                    .with_next_line(|end, line| data_line(ds, max, end, line))
-                {
-                    None => break,
-                    Some(true) => self.end_of_data(),
-                    Some(false) => {}
-                }
-                continue;
-            }
-            if self.auth_wait != AuthWait::None {
-                let Some(line) = self.reader.with_next_line(|end, line| match end {
-                    LineEnd::Crlf => Ok(String::from_utf8_lossy(line).into_owned()),
-                    other => Err(other),
-                }) else {
-                    break;
-                };
-                match line {
-                    Ok(l) => self.auth_line(l),
-                    Err(LineEnd::TooLong) => {
-                        self.auth_wait = AuthWait::None;
-                        // RFC 4954 §6.
-                        self.error(Reply::new(
-                            500,
-                            "5.5.6 Authentication Exchange line is too long",
-                        ));
-                    }
-                    Err(_) => {
-                        self.auth_wait = AuthWait::None;
-                        self.error(Reply::new(
-                            501,
-                            "5.5.2 The credentials must be one line of base64 ending in CRLF",
-                        ));
-                    }
-                }
-                continue;
-            }
-            // The line is parsed where it lies in the buffer, without copying it.
-            let Some(parsed) = self.reader.with_next_line(|end, line| match end {
-                LineEnd::Crlf => Ok(Command::parse(line)),
-                other => Err(other),
-            }) else {
-                break;
-            };
-            self.command_line(parsed);
-        }
-        if matches!(self.state, State::Closed) {
-            self.reader.clear();
-        }
     }
 
     /// A one-line reply known in advance, without building a [`Reply`].
@@ -746,5 +657,103 @@ impl SmtpServer {
             return self.reply(Reply::new(250, format!("2.0.0 Ok: queued as {queue_id}")));
         };
         self.error(r);
+    }
+}
+
+impl Session for SmtpServer {
+    type Event = ServerEvent;
+
+    /// The state's name, as the inspector shows it.
+    fn state_name(&self) -> &'static str {
+        if self.auth_wait != AuthWait::None {
+            return "AUTH: expect credentials";
+        }
+        match self.state {
+            State::ExpectHelo => "expect HELO/EHLO",
+            State::ExpectMail => "expect MAIL",
+            State::ExpectRcpt(ref t) if t.rcpts.is_empty() => "expect RCPT",
+            State::ExpectRcpt(_) => "expect RCPT or DATA",
+            State::ReceivingData(_) => "receiving DATA",
+            State::Closed => "closed",
+        }
+    }
+
+    /// Whether the server has said goodbye (221 or 421) and wants the connection closed.
+    fn wants_close(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Bytes waiting to go to the client, if any.
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+    }
+
+    /// The next event for the host, if any.
+    fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// Nothing to do: a transaction not ended by the final dot is simply forgotten, and the
+    /// messages already accepted were reported when their DATA ended (RFC 5321 §3.3, §4.1.1.4).
+    fn handle_closed(&mut self, _why: &str) {}
+
+    /// Feeds bytes received from the client; partial lines wait for the rest.
+    fn handle_input(&mut self, bytes: &[u8]) {
+        if matches!(self.state, State::Closed) {
+            return;
+        }
+        self.reader.push(bytes);
+        while !matches!(self.state, State::Closed) {
+            if let State::ReceivingData(ds) = &mut self.state {
+                let max = self.config.max_size;
+                match self
+                    .reader
+                    .with_next_line(|end, line| data_line(ds, max, end, line))
+                {
+                    None => break,
+                    Some(true) => self.end_of_data(),
+                    Some(false) => {}
+                }
+                continue;
+            }
+            if self.auth_wait != AuthWait::None {
+                let Some(line) = self.reader.with_next_line(|end, line| match end {
+                    LineEnd::Crlf => Ok(String::from_utf8_lossy(line).into_owned()),
+                    other => Err(other),
+                }) else {
+                    break;
+                };
+                match line {
+                    Ok(l) => self.auth_line(l),
+                    Err(LineEnd::TooLong) => {
+                        self.auth_wait = AuthWait::None;
+                        // RFC 4954 §6.
+                        self.error(Reply::new(
+                            500,
+                            "5.5.6 Authentication Exchange line is too long",
+                        ));
+                    }
+                    Err(_) => {
+                        self.auth_wait = AuthWait::None;
+                        self.error(Reply::new(
+                            501,
+                            "5.5.2 The credentials must be one line of base64 ending in CRLF",
+                        ));
+                    }
+                }
+                continue;
+            }
+            // The line is parsed where it lies in the buffer, without copying it.
+            let Some(parsed) = self.reader.with_next_line(|end, line| match end {
+                LineEnd::Crlf => Ok(Command::parse(line)),
+                other => Err(other),
+            }) else {
+                break;
+            };
+            self.command_line(parsed);
+        }
+        if matches!(self.state, State::Closed) {
+            self.reader.clear();
+        }
     }
 }

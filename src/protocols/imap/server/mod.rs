@@ -3,9 +3,10 @@
 //! Commands are split into lines and literals by imap-codec's `Fragmentizer` (so literal bytes are
 //! never read as commands; each line is bounded by [`MAX_LINE`]) and parsed by its `CommandCodec`;
 //! replies are written here byte for byte.
-//! The mailboxes live in the host, reached through [`MailStore`] during each call; when a session
-//! changes a mailbox the host tells the other sessions on it ([`ImapServer::mailbox_changed`]), which
-//! report it as untagged EXISTS / EXPUNGE / FETCH FLAGS at once while IDLE, or with their next reply.
+//! The mailboxes live in the host, reached through [`MailStore`] during [`ImapServer::serve`]
+//! (which the host calls right after each [`Session::handle_input`]); when a session changes a
+//! mailbox the host tells the other sessions on it ([`ImapServer::mailbox_changed`]), which report
+//! it as untagged EXISTS / EXPUNGE / FETCH FLAGS at once while IDLE, or with their next reply.
 
 mod auth;
 mod fetch;
@@ -25,6 +26,7 @@ use imap_codec::{AuthenticateDataCodec, CommandCodec, IdleDoneCodec};
 use super::reader::{Read, Reader, too_long};
 use crate::engine::time::SimTime;
 use crate::mail::Mailbox;
+use crate::protocols::Session;
 
 pub use fetch::normalize_flags;
 pub use mailbox::wildcard_match;
@@ -62,6 +64,27 @@ pub enum StoreChange {
 
 /// The mailboxes of the host, as one session call sees them. Folder names are canonical: `INBOX`
 /// for the inbox (any case on the wire), the name as given for the others.
+///
+/// Why a trait the machine calls, and not an event and an answer as the POP3 server has
+/// (`ServerEvent::LockMaildrop`, answered by `Pop3Server::handle_maildrop`)?
+///
+/// - POP3 asks its host once. At PASS the host locks the maildrop for the session and hands over
+///   the messages as they are then (RFC 1939 §4: the exclusive-access lock is taken once the user
+///   is authenticated and held until the UPDATE state); from then on the session works on its
+///   copy, and only QUIT sends one more event (`ServerEvent::Commit`) back. One question, one
+///   answer, and the machine waits for it.
+/// - IMAP shares its mailboxes live. Other sessions and deliveries change them while this one has
+///   one selected, and the server must tell its client (untagged EXISTS, EXPUNGE and FETCH FLAGS:
+///   RFC 3501 §5.2, §7.3.1, §7.4.1, §7.4.2), so each command compares the mailbox as it is now
+///   with what the client was told ([`ImapServer::mailbox_changed`] does it at once in IDLE).
+/// - And an IMAP command reads or changes many things at once: a FETCH of a whole range reads
+///   every message in it, STORE changes the flags of many, COPY reads many and appends them to
+///   another mailbox, and one chunk of input may hold several such commands, pipelined. With
+///   events and answers the machine would stop in the middle of a command for each message and
+///   wait; with the store it answers each command whole, in one call ([`ImapServer::serve`]).
+///
+/// What a session changed it reports through [`MailStore::changed`], for the host to record and
+/// to tell the other sessions.
 pub trait MailStore {
     /// Now, in simulated time.
     fn now(&self) -> SimTime;
@@ -126,6 +149,8 @@ pub struct ImapServer {
     state: State,
     mode: Mode,
     input: Reader,
+    /// Bytes taken by [`Session::handle_input`] that [`ImapServer::serve`] has not read yet.
+    unserved: Vec<u8>,
     out: Vec<u8>,
     errors: u32,
 }
@@ -142,20 +167,9 @@ impl ImapServer {
             state: State::NotAuthenticated,
             mode: Mode::Command,
             input: Reader::new(MAX_MESSAGE, MAX_LINE),
+            unserved: Vec::new(),
             out: greeting.into_bytes(),
             errors: 0,
-        }
-    }
-
-    /// The state's name as RFC 3501 §3 calls it.
-    pub fn state_name(&self) -> &'static str {
-        match (&self.state, &self.mode) {
-            (State::Logout, _) => "logout",
-            (_, Mode::Idle { .. }) => "selected, idling",
-            (_, Mode::AuthData { .. }) => "not authenticated, authenticating",
-            (State::NotAuthenticated, _) => "not authenticated",
-            (State::Authenticated { .. }, _) => "authenticated",
-            (State::Selected { .. }, _) => "selected",
         }
     }
 
@@ -167,24 +181,21 @@ impl ImapServer {
         }
     }
 
-    /// Whether the session is over (after LOGOUT or BYE).
-    pub fn wants_close(&self) -> bool {
-        matches!(self.state, State::Logout)
-    }
-
-    /// Bytes to send, if any.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
-    }
-
-    /// Bytes held for a command not yet complete (bounded by [`MAX_MESSAGE`]).
+    /// Bytes held: taken but not yet served, or of a command not yet complete (bounded by
+    /// [`MAX_MESSAGE`] once served).
     pub fn buffered(&self) -> usize {
-        self.input.frag().message_bytes().len()
+        self.unserved.len() + self.input.frag().message_bytes().len()
     }
 
-    /// The connection ended.
-    pub fn handle_closed(&mut self) {
-        self.state = State::Logout;
+    /// Answers the commands in the bytes [`Session::handle_input`] took, reading and changing the
+    /// host's mailboxes through `store`. The host calls it right after each `handle_input`.
+    pub fn serve(&mut self, store: &mut dyn MailStore) {
+        let bytes = std::mem::take(&mut self.unserved);
+        // In pieces no longer than a line may be, so that a line too long is caught early.
+        for piece in bytes.chunks(MAX_LINE) {
+            self.input.enqueue(piece);
+            self.take_fragments(store);
+        }
     }
 
     /// Another session (or a delivery) changed the mailbox this one has selected: while IDLE the
@@ -192,18 +203,6 @@ impl ImapServer {
     pub fn mailbox_changed(&mut self, store: &mut dyn MailStore) {
         if matches!(self.mode, Mode::Idle { .. }) {
             self.report_updates(store, true);
-        }
-    }
-
-    /// Bytes from the client.
-    pub fn handle_input(&mut self, bytes: &[u8], store: &mut dyn MailStore) {
-        if matches!(self.state, State::Logout) {
-            return;
-        }
-        // In pieces no longer than a line may be, so that a line too long is caught early.
-        for piece in bytes.chunks(MAX_LINE) {
-            self.input.enqueue(piece);
-            self.take_fragments(store);
         }
     }
 
@@ -480,6 +479,51 @@ impl ImapServer {
         ));
         self.reply(tag, "OK", "LOGOUT completed");
         self.state = State::Logout;
+    }
+}
+
+impl Session for ImapServer {
+    type Event = std::convert::Infallible;
+
+    /// The state's name as RFC 3501 §3 calls it.
+    fn state_name(&self) -> &'static str {
+        match (&self.state, &self.mode) {
+            (State::Logout, _) => "logout",
+            (_, Mode::Idle { .. }) => "selected, idling",
+            (_, Mode::AuthData { .. }) => "not authenticated, authenticating",
+            (State::NotAuthenticated, _) => "not authenticated",
+            (State::Authenticated { .. }, _) => "authenticated",
+            (State::Selected { .. }, _) => "selected",
+        }
+    }
+
+    /// Whether the session is over (after LOGOUT or BYE).
+    fn wants_close(&self) -> bool {
+        matches!(self.state, State::Logout)
+    }
+
+    /// Bytes to send, if any.
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+    }
+
+    /// The connection ended.
+    fn handle_closed(&mut self, _why: &str) {
+        self.state = State::Logout;
+    }
+
+    /// Bytes from the client, kept until [`ImapServer::serve`] reads them with the host's store.
+    fn handle_input(&mut self, bytes: &[u8]) {
+        if matches!(self.state, State::Logout) {
+            return;
+        }
+        self.unserved.extend_from_slice(bytes);
+    }
+
+    /// Nothing: the IMAP server tells its host nothing by events. What it changes it tells the
+    /// store ([`MailStore::changed`]), and it needs no answer it could wait for (see [`MailStore`]).
+    fn poll_event(&mut self) -> Option<std::convert::Infallible> {
+        None
     }
 }
 
