@@ -85,7 +85,7 @@ fn rfc5321_appendix_d1_a_typical_smtp_transaction() {
         max_recipients: 10,
         accounts: BTreeMap::new(),
         require_auth: false,
-        greylist: None,
+        greylist: false,
         full: Default::default(),
     };
     let server = std::cell::RefCell::new(SmtpServer::new(Arc::new(cfg), "Q".into()));

@@ -5,7 +5,7 @@ mod common;
 use std::cell::RefCell;
 
 use mailsim::protocols::Session;
-use mailsim::protocols::smtp::server::Role;
+use mailsim::protocols::smtp::server::{Role, SmtpServer};
 
 #[test]
 fn smtp_mx_session() {
@@ -145,4 +145,71 @@ fn smtp_sender_must_be_the_logged_in_users_address() {
     assert_eq!(env.from.unwrap().to_string(), "Alice@B.Example");
     assert_eq!(env.rcpts.len(), 1);
     assert_eq!(s.poll_event(), None);
+}
+
+#[test]
+fn smtp_ten_errors_in_commands_end_the_session() {
+    // Errors found while a command is carried out (not only unparsable lines) count too, and
+    // the 421 is the last thing said: nothing after it is answered.
+    let mut s = common::smtp_server(Role::Mx);
+    s.poll_transmit();
+    s.handle_input(b"EHLO a.example\r\nMAIL FROM:<a@a.example>\r\n");
+    s.poll_transmit();
+    for _ in 0..10 {
+        s.handle_input(b"RCPT TO:<nobody@b.example>\r\n");
+    }
+    s.handle_input(b"RCPT TO:<bob@b.example>\r\n");
+    let out = String::from_utf8(s.poll_transmit().unwrap()).unwrap();
+    assert_eq!(out.matches("550 5.1.1").count(), 10, "{out}");
+    assert!(
+        out.ends_with("421 4.7.0 mx.b.example Too many errors, closing connection\r\n"),
+        "{out}"
+    );
+    assert!(s.wants_close());
+    assert_eq!(s.state_name(), "closed");
+}
+
+fn greylisting_server() -> SmtpServer {
+    let mut cfg = common::smtp_config(Role::Mx, false);
+    cfg.greylist = true;
+    let mut s = SmtpServer::new(std::sync::Arc::new(cfg), "Q".into());
+    s.poll_transmit();
+    s
+}
+
+#[test]
+fn smtp_greylisting_asks_the_host_and_waits_for_the_answer() {
+    use mailsim::protocols::smtp::server::ServerEvent;
+    let pipelined = b"EHLO relay.a.example\r\nMAIL FROM:<alice@a.example>\r\nRCPT TO:<Bob@b.example>\r\nDATA\r\n";
+    // A first try: the commands behind RCPT wait for the host, then 451 and no recipient.
+    let mut s = greylisting_server();
+    s.handle_input(pipelined);
+    let out = String::from_utf8(s.poll_transmit().unwrap()).unwrap();
+    assert!(out.ends_with("250 2.1.0 Ok\r\n"), "{out}");
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::Greylist {
+            client: "relay.a.example".into(),
+            sender: "alice@a.example".into(),
+            rcpt: "bob@b.example".into(),
+        })
+    );
+    assert_eq!(s.poll_transmit(), None, "nothing is said before the answer");
+    s.answer_greylist(false);
+    let out = String::from_utf8(s.poll_transmit().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "451 4.7.1 <Bob@b.example>: Recipient address rejected: Greylisted, please try again later\r\n554 5.5.1 No valid recipients\r\n"
+    );
+    // The retry: accepted, and DATA goes on.
+    let mut s = greylisting_server();
+    s.handle_input(pipelined);
+    s.poll_transmit();
+    assert!(matches!(s.poll_event(), Some(ServerEvent::Greylist { .. })));
+    s.answer_greylist(true);
+    let out = String::from_utf8(s.poll_transmit().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
+    );
 }

@@ -68,8 +68,9 @@ pub struct HostState {
     pub(crate) pop3_cfg: Option<Arc<pop3::server::ServerConfig>>,
     pub(crate) imap_cfg: Option<Arc<imap::server::ServerConfig>>,
     pub(crate) counter: u32,
-    /// The triples a greylisting MX has seen (shared by its sessions).
-    pub(crate) greylist: smtp::server::Greylist,
+    /// The (client, sender, recipient) triples a greylisting MX has seen: they outlive its
+    /// sessions, so a retry is known.
+    pub(crate) greylist: BTreeSet<(String, String, String)>,
     /// A browser's cookies, by web server host.
     pub(crate) cookies: BTreeMap<usize, Vec<(String, String)>>,
     /// A browser's memory of the forms on the pages it got: their hidden fields (the webmail's
@@ -104,7 +105,7 @@ impl HostState {
                 max_recipients: 100,
                 accounts: accounts.clone(),
                 require_auth: false,
-                greylist: None,
+                greylist: false,
                 full: BTreeMap::new(),
             })
         };

@@ -120,8 +120,7 @@ impl Sim {
                         .faults
                         .holds(server.host, &FaultKind::Greylist, self.now);
                 if greylisting {
-                    let g = self.hosts[server.host].greylist.clone();
-                    std::sync::Arc::make_mut(&mut cfg).greylist = Some(g);
+                    std::sync::Arc::make_mut(&mut cfg).greylist = true;
                 }
                 // So is a full mailbox, for the sessions that start while it holds.
                 let domain = self.hosts[server.host]
@@ -331,6 +330,17 @@ impl Sim {
         match e {
             AppEvent::SmtpServer(smtp::server::ServerEvent::Accepted(env)) => {
                 self.mta_accepted(c, env)
+            }
+            AppEvent::SmtpServer(smtp::server::ServerEvent::Greylist {
+                client,
+                sender,
+                rcpt,
+            }) => {
+                let h = self.net.conns[c].ends[1].host;
+                let first = self.hosts[h].greylist.insert((client, sender, rcpt));
+                if let ServerApp::Smtp(m) = &mut self.apps[c].server {
+                    m.answer_greylist(!first);
+                }
             }
             AppEvent::SmtpClient(smtp::client::ClientEvent::Finished(outcome)) => {
                 let purpose = match &self.apps[c].client {

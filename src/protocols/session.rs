@@ -13,8 +13,9 @@
 //! 1. Create the machine (`new`). A server usually has its greeting queued at once.
 //! 2. Drain it: take [`Session::poll_transmit`] and [`Session::poll_event`] until both are `None`,
 //!    sending the bytes and acting on the events (some events are questions the host answers by
-//!    calling a method of the machine, e.g. `Pop3Server::handle_maildrop`, after which it is
-//!    drained again).
+//!    calling a method of the machine, e.g. `Pop3Server::handle_maildrop` or
+//!    `SmtpServer::answer_greylist`, after which it is drained again; until the answer, a machine
+//!    reads no further command).
 //! 3. For every chunk of bytes that arrives, call [`Session::handle_input`], then drain again.
 //!    Chunks may split a line or a command anywhere: the machine keeps what is not yet whole.
 //! 4. When [`Session::wants_close`] is true, send what is left and close the connection.

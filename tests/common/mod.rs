@@ -16,7 +16,12 @@ pub fn smtp_server(role: Role) -> SmtpServer {
 
 /// As [`smtp_server`], with AUTH required or not.
 pub fn smtp_server_auth(role: Role, require_auth: bool) -> SmtpServer {
-    let cfg = ServerConfig {
+    SmtpServer::new(Arc::new(smtp_config(role, require_auth)), "Q".into())
+}
+
+/// The settings [`smtp_server_auth`] uses, to change before making a server.
+pub fn smtp_config(role: Role, require_auth: bool) -> ServerConfig {
+    ServerConfig {
         hostname: "mx.b.example".into(),
         role,
         local_domains: vec!["b.example".into()],
@@ -25,10 +30,9 @@ pub fn smtp_server_auth(role: Role, require_auth: bool) -> SmtpServer {
         max_recipients: 3,
         accounts: BTreeMap::from([("alice".to_string(), "secret".to_string())]),
         require_auth,
-        greylist: None,
+        greylist: false,
         full: Default::default(),
-    };
-    SmtpServer::new(Arc::new(cfg), "Q".into())
+    }
 }
 
 pub fn maildrop() -> Vec<PopMessage> {

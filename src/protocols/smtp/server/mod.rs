@@ -18,6 +18,11 @@ use super::wire::{Address, Command, CommandError, Reply};
 use crate::protocols::Session;
 use crate::protocols::line::{LineEnd, LineReader};
 
+mod auth;
+mod rcpt;
+
+use auth::AuthWait;
+
 /// Takes one line of DATA; returns true at the terminating dot.
 fn data_line(ds: &mut DataState, max_size: usize, end: LineEnd, line: &[u8]) -> bool {
     match end {
@@ -77,16 +82,14 @@ pub struct ServerConfig {
     /// Mail is taken only after AUTH (RFC 6409 §4.3): set when real programs connect through
     /// the bridge; AUTH is advertised then.
     pub require_auth: bool,
-    /// Greylisting: the first try of each (client, sender, recipient) is answered 451 4.7.1 and
-    /// remembered here, shared by the host's sessions; a retry is accepted. `None`: off.
-    pub greylist: Option<Greylist>,
+    /// Greylisting: for each recipient it would accept the server asks its host whether this
+    /// (client, sender, recipient) was tried before ([`ServerEvent::Greylist`]); a first try is
+    /// answered 451 4.7.1, a retry goes on.
+    pub greylist: bool,
     /// Full mailboxes (address → refused for good): RCPT gets 452 4.2.2, or 552 5.2.2 when
     /// permanent (RFC 3463 §3.3: mailbox full).
     pub full: BTreeMap<String, bool>,
 }
-
-/// The (client, sender, recipient) triples a greylisting server has seen once.
-pub type Greylist = std::sync::Arc<std::sync::Mutex<BTreeSet<(String, String, String)>>>;
 
 impl ServerConfig {
     fn is_local(&self, domain: &str) -> bool {
@@ -118,6 +121,17 @@ pub struct Envelope {
 pub enum ServerEvent {
     /// A message was accepted: the host must now deliver or relay it.
     Accepted(Envelope),
+    /// Greylisting asks: was this triple tried before? The host remembers the triples (they
+    /// outlive sessions) and answers with [`SmtpServer::answer_greylist`]; until then the server
+    /// reads no further command.
+    Greylist {
+        /// The name the client gave in HELO/EHLO.
+        client: String,
+        /// The reverse-path as written (`a@b`), empty for `<>`.
+        sender: String,
+        /// The recipient, lower-case.
+        rcpt: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -160,15 +174,8 @@ pub struct SmtpServer {
     authed: Option<String>,
     /// An AUTH exchange waiting for the client's next line.
     auth_wait: AuthWait,
-}
-
-/// Where an AUTH exchange stands (RFC 4954 §4: `334` asks for the next line).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum AuthWait {
-    None,
-    Plain,
-    LoginUser,
-    LoginPass(String),
+    /// A recipient waiting for the host's answer to [`ServerEvent::Greylist`].
+    greylist_wait: Option<Address>,
 }
 
 impl SmtpServer {
@@ -186,6 +193,7 @@ impl SmtpServer {
             errors: 0,
             authed: None,
             auth_wait: AuthWait::None,
+            greylist_wait: None,
             config,
         };
         let greeting = Reply::new(220, format!("{} ESMTP mailsim ready", s.config.hostname));
@@ -220,8 +228,12 @@ impl SmtpServer {
                 ),
             );
             self.reply(bye);
-            self.state = State::Closed;
         }
+    }
+
+    /// Whether the session is over: the client said QUIT, or made too many errors (421).
+    fn closed(&self) -> bool {
+        matches!(self.state, State::Closed) || self.errors >= MAX_ERRORS
     }
 
     fn command_line(&mut self, parsed: Result<Result<Command, CommandError>, LineEnd>) {
@@ -410,13 +422,7 @@ impl SmtpServer {
                 } else if txn.rcpts.len() >= self.config.max_recipients {
                     self.error(Reply::new(452, "4.5.3 Too many recipients"));
                 } else {
-                    match self.check_rcpt(txn.from.as_ref(), &to) {
-                        Ok(r) => {
-                            self.line(r);
-                            txn.rcpts.push(to);
-                        }
-                        Err(r) => self.error(r),
-                    }
+                    self.rcpt(&mut txn, to);
                 }
                 State::ExpectRcpt(txn)
             }
@@ -453,178 +459,6 @@ impl SmtpServer {
         };
     }
 
-    /// A line of an AUTH exchange: base64 of the credentials (or `*` to cancel).
-    fn auth_line(&mut self, line: String) {
-        use base64::Engine;
-        let wait = std::mem::replace(&mut self.auth_wait, AuthWait::None);
-        let wait = if wait == AuthWait::None {
-            AuthWait::Plain
-        } else {
-            wait
-        };
-        if line.trim() == "*" {
-            return self.error(Reply::new(501, "5.0.0 Authentication cancelled"));
-        }
-        let raw = if line.trim() == "=" {
-            Ok(Vec::new())
-        } else {
-            base64::engine::general_purpose::STANDARD.decode(line.trim())
-        };
-        let Ok(raw) = raw else {
-            return self.error(Reply::new(
-                501,
-                "5.5.2 Cannot decode the response: it must be base64",
-            ));
-        };
-        let check = |s: &mut Self, user: &str, pass: &[u8]| {
-            let account = s.account_name(user).filter(|u| {
-                s.config
-                    .accounts
-                    .get(*u)
-                    .is_some_and(|p| p.as_bytes() == pass)
-            });
-            if let Some(user) = account {
-                s.authed = Some(user.to_string());
-                s.line("235 2.7.0 Authentication successful");
-            } else {
-                s.error(Reply::new(535, "5.7.8 Authentication credentials invalid"));
-            }
-        };
-        match wait {
-            AuthWait::Plain => {
-                let parts: Vec<&[u8]> = raw.split(|&b| b == 0).collect();
-                match parts.as_slice() {
-                    [_, user, pass] => {
-                        let user = String::from_utf8_lossy(user).to_string();
-                        check(self, &user, pass);
-                    }
-                    _ => self.error(Reply::new(
-                        501,
-                        "5.5.2 PLAIN credentials are authzid NUL user NUL password (RFC 4616)",
-                    )),
-                }
-            }
-            AuthWait::LoginUser => {
-                // A user name of another domain is refused only after the password, like a
-                // wrong one: the reply does not tell which part was wrong.
-                let user = String::from_utf8_lossy(&raw).to_string();
-                // "Password:" in base64.
-                self.line("334 UGFzc3dvcmQ6");
-                self.auth_wait = AuthWait::LoginPass(user);
-            }
-            AuthWait::LoginPass(user) => check(self, &user, &raw),
-            AuthWait::None => {}
-        }
-    }
-
-    /// The account a SASL user name names: `alice`, or `alice@` one of this server's domains
-    /// (any case). A name in another domain names no account here (`None`).
-    fn account_name<'u>(&self, user: &'u str) -> Option<&'u str> {
-        match user.rsplit_once('@') {
-            None => Some(user),
-            Some((local, domain)) if self.config.is_local(domain) => Some(local),
-            Some(_) => None,
-        }
-    }
-
-    fn check_mail_params(&self, params: &[(String, Option<String>)]) -> Result<(), Reply> {
-        let esmtp = self.helo.as_ref().is_some_and(|h| h.1);
-        for (key, value) in params {
-            if !esmtp {
-                return Err(Reply::new(555, "5.5.4 MAIL parameters need EHLO, not HELO"));
-            }
-            match (key.as_str(), value.as_deref()) {
-                ("SIZE", Some(v)) => match v.parse::<usize>() {
-                    Ok(n) if n > self.config.max_size => {
-                        return Err(Reply::new(
-                            552,
-                            "5.3.4 Message size exceeds fixed maximum message size",
-                        ));
-                    }
-                    Ok(_) => {}
-                    Err(_) => return Err(Reply::new(501, "5.5.4 SIZE needs a number (RFC 1870)")),
-                },
-                ("BODY", Some(v))
-                    if v.eq_ignore_ascii_case("7BIT") || v.eq_ignore_ascii_case("8BITMIME") => {}
-                _ => {
-                    return Err(Reply::new(
-                        555,
-                        format!("5.5.4 Unsupported MAIL parameter {key}"),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// A logged-in user sends as their own address only (`<>` is allowed, for notifications),
-    /// refused at MAIL (RFC 5321 §4.2.2: 553, mailbox name not allowed; RFC 3463 X.7.1).
-    fn check_sender(&self, from: Option<&Address>) -> Result<(), Reply> {
-        let (Some(user), Some(from)) = (&self.authed, from) else {
-            return Ok(());
-        };
-        if from.local.eq_ignore_ascii_case(user) && self.config.is_local(&from.domain) {
-            return Ok(());
-        }
-        let owner = match self.config.local_domains.first() {
-            Some(d) => format!("{user}@{d}"),
-            None => user.clone(),
-        };
-        Err(Reply::new(
-            553,
-            format!("5.7.1 Sender address rejected: not owned by user {owner}"),
-        ))
-    }
-
-    fn check_rcpt(&self, from: Option<&Address>, to: &Address) -> Result<&'static str, Reply> {
-        let c = &self.config;
-        if c.is_local(&to.domain) {
-            if c.users.contains(&to.key()) {
-                if let Some(g) = &c.greylist {
-                    let client = self.helo.as_ref().map(|h| h.0.clone()).unwrap_or_default();
-                    let sender = from.map(ToString::to_string).unwrap_or_default();
-                    let first = g
-                        .lock()
-                        .map(|mut seen| seen.insert((client, sender, to.key())))
-                        .unwrap_or(false);
-                    if first {
-                        return Err(Reply::new(
-                            451,
-                            format!(
-                                "4.7.1 <{to}>: Recipient address rejected: Greylisted, please try again later"
-                            ),
-                        ));
-                    }
-                }
-                match c.full.get(&to.key()) {
-                    Some(false) => Err(Reply::new(
-                        452,
-                        format!("4.2.2 <{to}>: Mailbox full, try again later"),
-                    )),
-                    Some(true) => Err(Reply::new(
-                        552,
-                        format!("5.2.2 <{to}>: Mailbox full: over its storage allocation"),
-                    )),
-                    None => Ok("250 2.1.5 Ok"),
-                }
-            } else {
-                Err(Reply::new(
-                    550,
-                    format!(
-                        "5.1.1 <{to}>: Recipient address rejected: User unknown in local recipient table"
-                    ),
-                ))
-            }
-        } else if c.role == Role::Submission && from.is_some_and(|f| c.is_local(&f.domain)) {
-            Ok("250 2.1.5 Ok, will relay")
-        } else {
-            Err(Reply::new(
-                554,
-                format!("5.7.1 <{to}>: Relay access denied"),
-            ))
-        }
-    }
-
     fn end_of_data(&mut self) {
         self.reader.set_max_line(MAX_COMMAND_LINE);
         let State::ReceivingData(ds) = std::mem::replace(&mut self.state, State::ExpectMail) else {
@@ -658,52 +492,11 @@ impl SmtpServer {
         };
         self.error(r);
     }
-}
 
-impl Session for SmtpServer {
-    type Event = ServerEvent;
-
-    /// The state's name, as the inspector shows it.
-    fn state_name(&self) -> &'static str {
-        if self.auth_wait != AuthWait::None {
-            return "AUTH: expect credentials";
-        }
-        match self.state {
-            State::ExpectHelo => "expect HELO/EHLO",
-            State::ExpectMail => "expect MAIL",
-            State::ExpectRcpt(ref t) if t.rcpts.is_empty() => "expect RCPT",
-            State::ExpectRcpt(_) => "expect RCPT or DATA",
-            State::ReceivingData(_) => "receiving DATA",
-            State::Closed => "closed",
-        }
-    }
-
-    /// Whether the server has said goodbye (221 or 421) and wants the connection closed.
-    fn wants_close(&self) -> bool {
-        matches!(self.state, State::Closed)
-    }
-
-    /// Bytes waiting to go to the client, if any.
-    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
-    }
-
-    /// The next event for the host, if any.
-    fn poll_event(&mut self) -> Option<ServerEvent> {
-        self.events.pop_front()
-    }
-
-    /// Nothing to do: a transaction not ended by the final dot is simply forgotten, and the
-    /// messages already accepted were reported when their DATA ended (RFC 5321 §3.3, §4.1.1.4).
-    fn handle_closed(&mut self, _why: &str) {}
-
-    /// Feeds bytes received from the client; partial lines wait for the rest.
-    fn handle_input(&mut self, bytes: &[u8]) {
-        if matches!(self.state, State::Closed) {
-            return;
-        }
-        self.reader.push(bytes);
-        while !matches!(self.state, State::Closed) {
+    /// Reads the whole lines buffered, until none is left, the session ends or the host is asked
+    /// something (greylisting) that the next line must wait for.
+    fn process(&mut self) {
+        while !self.closed() && self.greylist_wait.is_none() {
             if let State::ReceivingData(ds) = &mut self.state {
                 let max = self.config.max_size;
                 match self
@@ -752,8 +545,58 @@ impl Session for SmtpServer {
             };
             self.command_line(parsed);
         }
-        if matches!(self.state, State::Closed) {
+        if self.closed() {
             self.reader.clear();
         }
+    }
+}
+
+impl Session for SmtpServer {
+    type Event = ServerEvent;
+
+    /// The state's name, as the inspector shows it.
+    fn state_name(&self) -> &'static str {
+        if self.closed() {
+            return "closed";
+        }
+        if self.auth_wait != AuthWait::None {
+            return "AUTH: expect credentials";
+        }
+        match self.state {
+            State::ExpectHelo => "expect HELO/EHLO",
+            State::ExpectMail => "expect MAIL",
+            State::ExpectRcpt(ref t) if t.rcpts.is_empty() => "expect RCPT",
+            State::ExpectRcpt(_) => "expect RCPT or DATA",
+            State::ReceivingData(_) => "receiving DATA",
+            State::Closed => "closed",
+        }
+    }
+
+    /// Whether the server has said goodbye (221 or 421) and wants the connection closed.
+    fn wants_close(&self) -> bool {
+        self.closed()
+    }
+
+    /// Bytes waiting to go to the client, if any.
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+    }
+
+    /// The next event for the host, if any.
+    fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// Nothing to do: a transaction not ended by the final dot is simply forgotten, and the
+    /// messages already accepted were reported when their DATA ended (RFC 5321 §3.3, §4.1.1.4).
+    fn handle_closed(&mut self, _why: &str) {}
+
+    /// Feeds bytes received from the client; partial lines wait for the rest.
+    fn handle_input(&mut self, bytes: &[u8]) {
+        if self.closed() {
+            return;
+        }
+        self.reader.push(bytes);
+        self.process();
     }
 }
