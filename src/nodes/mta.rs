@@ -13,7 +13,7 @@ use crate::engine::trace::{Endpoint, EventKind, MailboxChange};
 use crate::mail::{Hop, received_header};
 use crate::nodes::{ClientApp, Lookup, LookupStage, SmtpPurpose};
 use crate::protocols::Protocol;
-use crate::protocols::dns::{self, QType, Rcode};
+use crate::protocols::dns::{QType, Rcode};
 use crate::protocols::smtp::client::{ClientConfig, Job, Outcome, SmtpClient};
 use crate::protocols::smtp::server::Envelope;
 use crate::protocols::smtp::wire::Address;
@@ -152,7 +152,7 @@ impl Sim {
         let port = self.net.ephemeral_port(h);
         let id: u16 = self.hosts[h].rng.random();
         let ip = self.hosts[resolver].def.ip;
-        let query = dns::build_query(id, name, qtype);
+        let query = self.dns_memo.build_query(id, name, qtype);
         self.dns_pending.insert(
             (h, port, id),
             Lookup {
@@ -397,7 +397,7 @@ impl Sim {
     }
 
     pub(crate) fn on_dns_response(&mut self, to: Endpoint, bytes: &[u8]) {
-        let Ok(resp) = dns::parse_response(bytes) else {
+        let Ok(resp) = self.dns_memo.parse_response(bytes) else {
             self.note(
                 to.host,
                 "ignored a datagram that is not a DNS response".into(),

@@ -317,7 +317,7 @@ impl Sim {
     /// an answer at a resolver.
     pub(crate) fn datagram_arrived(&mut self, from: Endpoint, to: Endpoint, payload: &[u8]) {
         if to.port == 53 && self.hosts[to.host].def.has(Service::Dns) {
-            if let Some(answer) = dns::answer(&self.scenario.zone, payload) {
+            if let Some(answer) = self.dns_memo.answer(&self.scenario.zone, payload) {
                 let ip = self.hosts[from.host].def.ip;
                 self.send_udp(to, ip, from.port, answer, 0);
             }

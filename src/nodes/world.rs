@@ -17,6 +17,7 @@ use crate::engine::queue::EventQueue;
 use crate::engine::time::SimTime;
 use crate::engine::trace::{EventKind, HostInfo, TcpFlags, Trace};
 use crate::net::{self, Net, NetEv};
+use crate::protocols::dns;
 use crate::scenario::Scenario;
 
 /// What waits in the event queue.
@@ -49,6 +50,8 @@ pub struct Sim {
     pub(crate) apps: Vec<ConnApps>,
     pub(crate) trace: Trace,
     pub(crate) dns_pending: BTreeMap<(usize, u16, u16), super::Lookup>,
+    /// DNS messages built and read once for the run's zone (see [`dns::Memo`]).
+    pub(crate) dns_memo: dns::Memo,
     /// The next timed scenario step to fire, an index into `timed`. Steps are already in time
     /// order, so they wait here rather than in the queue; at equal times a step comes before
     /// network events.
@@ -110,6 +113,7 @@ impl Sim {
             apps: Vec::new(),
             trace,
             dns_pending: BTreeMap::new(),
+            dns_memo: Default::default(),
             next_step: 0,
             timed: (0..scenario.steps.len())
                 .filter(|&i| scenario.steps[i].on.is_none())

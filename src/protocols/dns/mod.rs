@@ -9,6 +9,9 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+mod memo;
+pub use memo::Memo;
+
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::{A, MX};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
