@@ -100,13 +100,15 @@ pub fn send<W: Stack>(
     // retransmission timer runs out (RFC 6298). Only what TCP retransmits can be lost here: data,
     // SYN and FIN. A pure ACK or an RST is never retransmitted (RFC 9293 §3.10.7), and modelling
     // what follows their loss (a duplicate SYN, ACK or data) is left out.
-    let mut sendings = vec![now];
+    // The sendings after the first (none unless the link loses it), and the last one.
+    let mut resent: Vec<SimTime> = Vec::new();
+    let mut last_sending = now;
     let opening = flags & TcpFlags::SYN != 0 && flags & TcpFlags::ACK == 0;
     let mut timed_out = false;
     if !payload.is_empty() || flags & (TcpFlags::SYN | TcpFlags::FIN) != 0 {
         let mut rto = RTO_INITIAL;
         loop {
-            let at = *sendings.last().unwrap();
+            let at = last_sending;
             let faults = &w.net().faults;
             // An unreachable host never answers a SYN: it is as good as lost.
             let per_mille =
@@ -119,24 +121,22 @@ pub fn send<W: Stack>(
             if !lost {
                 break;
             }
-            if opening && sendings.len() == SYN_SENDINGS {
+            let sendings = 1 + resent.len();
+            if opening && sendings == SYN_SENDINGS {
                 timed_out = true;
                 break;
             }
-            if sendings.len() == u8::MAX as usize {
+            if sendings == u8::MAX as usize {
                 break;
             }
-            sendings.push(at + rto);
+            last_sending = at + rto;
+            resent.push(last_sending);
             rto = SimDuration((rto.0 * 2).min(RTO_MAX.0));
         }
         if timed_out {
-            w.schedule(
-                *sendings.last().unwrap() + rto,
-                NetEv::ConnectTimeout { conn: c },
-            );
+            w.schedule(last_sending + rto, NetEv::ConnectTimeout { conn: c });
         }
     }
-    let last_sending = *sendings.last().unwrap();
     let delay = delay(w, from.host, to.host);
     let conn = &mut w.net().conns[c];
     // TCP delivers in order: a segment never overtakes the one before it (a receiver holds what
@@ -171,17 +171,17 @@ pub fn send<W: Stack>(
             },
         );
     }
-    for (n, &at) in sendings.iter().enumerate().skip(1) {
+    for (k, &at) in resent.iter().enumerate() {
         w.schedule(
             at,
             NetEv::Retransmit {
                 event,
-                attempt: n as u8,
-                arrive: (n + 1 == sendings.len() && !timed_out).then_some(arrive),
+                attempt: (k + 1) as u8,
+                arrive: (k + 1 == resent.len() && !timed_out).then_some(arrive),
             },
         );
     }
-    let lost = sendings.len() > 1 || timed_out;
+    let lost = !resent.is_empty() || timed_out;
     w.record_now(EventKind::Segment(Segment {
         conn: c as u32,
         from,

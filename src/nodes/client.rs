@@ -221,11 +221,12 @@ impl Sim {
         let name = self.hosts[inc].def.name.clone();
         // One check at a time, as a real mail program does: two sessions at once would both see
         // the same new message (keeping mail on the server) and download it twice.
-        let checking = self.net.conns.iter().zip(&self.apps).any(|(c, apps)| {
-            c.ends[0].host == h
-                && matches!(apps.client, ClientApp::Pop3(_))
-                && !c.fin_sent[0]
-                && !c.closed[0]
+        // Only the last check can still be going: none starts while one is.
+        let checking = self.hosts[h].pop3_check.is_some_and(|c| {
+            let conn = &self.net.conns[c];
+            matches!(self.apps[c].client, ClientApp::Pop3(_))
+                && !conn.fin_sent[0]
+                && !conn.closed[0]
         });
         if checking {
             self.note(
@@ -250,7 +251,7 @@ impl Sim {
             keep_on_server: cl.keep_on_server,
             known_uids: self.hosts[h].known_uids.clone(),
         });
-        self.connect(
+        self.hosts[h].pop3_check = self.connect(
             h,
             ip,
             cl.incoming_port,

@@ -62,6 +62,8 @@ pub struct HostState {
     /// What its mail program has downloaded.
     pub inbox: Vec<LocalMessage>,
     pub(crate) known_uids: BTreeSet<String>,
+    /// The connection of its mail program's last POP3 check, if it made one.
+    pub(crate) pop3_check: Option<usize>,
     pub(crate) pop_locks: BTreeSet<String>,
     pub(crate) smtp_cfg: Option<Arc<smtp::server::ServerConfig>>,
     pub(crate) submission_cfg: Option<Arc<smtp::server::ServerConfig>>,
@@ -144,6 +146,7 @@ impl HostState {
             queue: Vec::new(),
             inbox: Vec::new(),
             known_uids: BTreeSet::new(),
+            pop3_check: None,
             cookies: BTreeMap::new(),
             hidden_fields: BTreeMap::new(),
             web_sessions: BTreeMap::new(),

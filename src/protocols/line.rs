@@ -86,7 +86,7 @@ impl LineReader {
     /// line's bytes (without its line end) and how it ended. Hot paths (message bodies) use this.
     pub fn with_next_line<R>(&mut self, f: impl FnOnce(LineEnd, &[u8]) -> R) -> Option<R> {
         let rest = &self.buf[self.pos..];
-        match rest.iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', rest) {
             Some(i) => {
                 let bare = i == 0 || rest[i - 1] != b'\r';
                 let start = self.pos;
@@ -121,7 +121,7 @@ impl LineReader {
     /// The next complete line, or `None` when more input is needed.
     pub fn next_line(&mut self) -> Option<Framed> {
         let rest = &self.buf[self.pos..];
-        match rest.iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', rest) {
             Some(i) => {
                 let bare = i == 0 || rest[i - 1] != b'\r';
                 let content = if bare { &rest[..i] } else { &rest[..i - 1] };
@@ -145,7 +145,7 @@ pub fn past_skipped<'a>(skipping: &mut bool, bytes: &'a [u8]) -> Option<&'a [u8]
     if !*skipping {
         return Some(bytes);
     }
-    let i = bytes.iter().position(|&b| b == b'\n')?;
+    let i = memchr::memchr(b'\n', bytes)?;
     *skipping = false;
     Some(&bytes[i + 1..])
 }
@@ -154,12 +154,17 @@ pub fn past_skipped<'a>(skipping: &mut bool, bytes: &'a [u8]) -> Option<&'a [u8]
 /// Makes sure the data ends with CRLF, so the terminating `.` stands on its own line.
 pub fn dot_stuff_into(data: &[u8], out: &mut Vec<u8>) {
     out.reserve(data.len() + 8);
-    for line in data.split_inclusive(|&b| b == b'\n') {
-        if line.first() == Some(&b'.') {
-            out.push(b'.');
-        }
-        out.extend_from_slice(line);
+    if data.first() == Some(&b'.') {
+        out.push(b'.');
     }
+    // Copied in runs between the dots to double: each `.` that follows a LF.
+    let mut start = 0;
+    for lf in memchr::memmem::find_iter(data, b"\n.") {
+        out.extend_from_slice(&data[start..=lf]);
+        out.push(b'.');
+        start = lf + 1;
+    }
+    out.extend_from_slice(&data[start..]);
     if !data.is_empty() && !data.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
     }

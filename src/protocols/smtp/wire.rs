@@ -210,7 +210,9 @@ impl Command {
     /// Writes the command line, CRLF included.
     pub fn emit(&self, out: &mut Vec<u8>) {
         // Written straight into `out`: a client sends one of these per round trip.
+        // One allocation at most: the line's length is known before it is written.
         let mut put = |parts: &[&str]| {
+            out.reserve(parts.iter().map(|p| p.len()).sum::<usize>() + 2);
             parts
                 .iter()
                 .for_each(|p| out.extend_from_slice(p.as_bytes()))
@@ -344,16 +346,16 @@ impl Reply {
             b'0' + (self.code / 10 % 10) as u8,
             b'0' + (self.code % 10) as u8,
         ];
+        out.reserve(self.lines.iter().map(|l| l.len() + 6).sum());
+        let printable = |b: u8| b == b'\t' || (0x20..0x7f).contains(&b);
         for (i, line) in self.lines.iter().enumerate() {
             out.extend_from_slice(&code);
             out.push(if i + 1 == n { b' ' } else { b'-' });
-            out.extend(line.bytes().map(|b| {
-                if b == b'\t' || (0x20..0x7f).contains(&b) {
-                    b
-                } else {
-                    b'?'
-                }
-            }));
+            if line.bytes().all(printable) {
+                out.extend_from_slice(line.as_bytes());
+            } else {
+                out.extend(line.bytes().map(|b| if printable(b) { b } else { b'?' }));
+            }
             out.extend_from_slice(b"\r\n");
         }
     }
