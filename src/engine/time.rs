@@ -139,12 +139,39 @@ pub fn rfc5322_date(unix: i64) -> String {
     // 1970-01-01 was a Thursday.
     let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
     let month = month_abbrev(m);
-    format!(
-        "{weekday}, {d} {month} {y} {:02}:{:02}:{:02} +0000",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    if !(1000..=9999).contains(&y) {
+        return format!(
+            "{weekday}, {d} {month} {y} {:02}:{:02}:{:02} +0000",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        );
+    }
+    // Written out digit by digit: every mail gets one of these per server it passes.
+    let digit = |n: i64| char::from(b'0' + (n % 10) as u8);
+    let mut out = String::with_capacity(31);
+    out.push_str(weekday);
+    out.push_str(", ");
+    if d >= 10 {
+        out.push(digit(i64::from(d) / 10));
+    }
+    out.push(digit(i64::from(d)));
+    out.push(' ');
+    out.push_str(month);
+    out.push(' ');
+    for place in [1000, 100, 10, 1] {
+        out.push(digit(y / place));
+    }
+    for (k, n) in [secs / 3600, secs / 60 % 60, secs % 60]
+        .into_iter()
+        .enumerate()
+    {
+        out.push(if k == 0 { ' ' } else { ':' });
+        out.push(digit(n / 10));
+        out.push(digit(n));
+    }
+    out.push_str(" +0000");
+    out
 }
 
 /// `Jan` ... `Dec` for month 1 ... 12 (RFC 5322 §3.3 and IMAP's date-time use these).
@@ -214,5 +241,25 @@ mod tests {
         assert_eq!(rfc5322_date(t), "Fri, 27 Nov 2026 09:00:00 +0000");
         assert_eq!(rfc5322_date(0), "Thu, 1 Jan 1970 00:00:00 +0000");
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    }
+
+    proptest::proptest! {
+        /// Written digit by digit, a date reads as `format!` writes it, for any second of years
+        /// -5000 to 15000 (outside 1000..=9999 it is `format!`'s).
+        #[test]
+        fn rfc5322_date_as_format_writes_it(unix in -220_000_000_000i64..411_000_000_000) {
+            let days = unix.div_euclid(86_400);
+            let secs = unix.rem_euclid(86_400);
+            let (y, m, d) = civil_from_days(days);
+            let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+            let expected = format!(
+                "{weekday}, {d} {} {y} {:02}:{:02}:{:02} +0000",
+                month_abbrev(m),
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60
+            );
+            proptest::prop_assert_eq!(rfc5322_date(unix), expected);
+        }
     }
 }
