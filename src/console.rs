@@ -6,6 +6,7 @@
 use std::net::Ipv4Addr;
 
 use crate::Sim;
+use crate::engine::ids::{ConnId, EventId, HostId};
 use crate::engine::time::SimDuration;
 use crate::engine::trace::{Direction, EventKind};
 use crate::scenario::{HostDef, Scenario};
@@ -35,9 +36,9 @@ pub struct Reply {
 pub struct Console {
     scenario: Scenario,
     sim: Sim,
-    me: usize,
-    conn: Option<usize>,
-    seen: usize,
+    me: HostId,
+    conn: Option<ConnId>,
+    seen: EventId,
     /// The server's name and port, for messages.
     pub server: String,
     /// The connection is over (the server closed it, or the student did).
@@ -45,7 +46,7 @@ pub struct Console {
     /// Where the student is in the conversation, for [`Console::next_step`].
     stage: Stage,
     /// The server's index and port.
-    at: (usize, u16),
+    at: (HostId, u16),
 }
 
 /// Where a student is in a conversation: what the last accepted command achieved.
@@ -170,7 +171,7 @@ impl Console {
             server: String::new(),
             closed: true,
             stage: Stage::Closed,
-            at: (0, 0),
+            at: (HostId(0), 0),
         };
         let greeting = c.connect(server, port)?;
         Ok((c, greeting))
@@ -200,8 +201,8 @@ impl Console {
     }
 
     /// The host `server` if it offers `port`.
-    fn target(scenario: &Scenario, server: &str, port: u16) -> Result<usize, String> {
-        let Some(h) = scenario.host_index(server) else {
+    fn target(scenario: &Scenario, server: &str, port: u16) -> Result<HostId, String> {
+        let Some(h) = scenario.host_id(server) else {
             let names: Vec<&str> = scenario.hosts.iter().map(|h| h.name.as_str()).collect();
             return Err(format!(
                 "`{server}` is not a host of this scenario; the hosts are {}",
@@ -429,7 +430,7 @@ mod tests {
         let r = c.send("QUIT");
         assert!(r.iter().any(|x| x.text.starts_with("221")), "{r:?}");
         c.close();
-        let mx = s.host_index("mx.b.example").unwrap();
+        let mx = s.host_id("mx.b.example").unwrap();
         let bob = &c.sim().hosts()[mx].mailboxes["bob"];
         assert!(bob.messages.iter().any(|m| m.subject == "By hand"));
     }

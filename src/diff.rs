@@ -99,7 +99,7 @@ mod tests {
         assert!(
             before
                 .iter()
-                .all(|e| said(a.trace(), e) == said(b.trace(), &b.trace().events[e.id]))
+                .all(|e| said(a.trace(), e) == said(b.trace(), &b.trace().events[e.id.index()]))
         );
         let (ea, eb) = (&a.trace().events[i], &b.trace().events[i]);
         assert!(

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::engine::ids::HostId;
 use crate::engine::trace::{Direction, EventKind, TcpFlags, Trace};
 use crate::protocols::Protocol;
 
@@ -28,8 +29,8 @@ pub enum RowKind {
     Step(String),
     /// A message from one lifeline to another.
     Message {
-        from: usize,
-        to: usize,
+        from: HostId,
+        to: HostId,
         protocol: Protocol,
         /// Its first line (`MAIL FROM:<alice@a.example>`, `250 2.1.0 Ok`).
         label: String,
@@ -43,13 +44,13 @@ pub enum RowKind {
     },
     /// TCP's handshake or closing, folded into one mark.
     Connection {
-        from: usize,
-        to: usize,
+        from: HostId,
+        to: HostId,
         /// `connection opened`, `connection closed`, `connection refused (RST)`.
         label: String,
     },
     /// Something a host did (stored, queued, downloaded).
-    Note { host: usize, text: String },
+    Note { host: HostId, text: String },
 }
 
 /// One row: the event it stands for (clicking it selects that event) and what it shows.
@@ -207,7 +208,10 @@ pub fn rows(trace: &Trace, tcp: bool, hosts: bool) -> Vec<Row> {
             }
             _ => continue,
         };
-        out.push(Row { event: e.id, kind });
+        out.push(Row {
+            event: e.id.index(),
+            kind,
+        });
     }
     out
 }
@@ -215,6 +219,7 @@ pub fn rows(trace: &Trace, tcp: bool, hosts: bool) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ids::ConnId;
 
     #[test]
     fn the_walkthrough_as_a_ladder() {
@@ -277,7 +282,7 @@ mod tests {
             if label(r).contains("RST") {
                 let conn = |e: usize| match &sim.trace().events[e].kind {
                     EventKind::Segment(s) => s.conn,
-                    _ => u32::MAX,
+                    _ => ConnId(u32::MAX),
                 };
                 assert!(
                     !rows[..i]

@@ -262,10 +262,10 @@ pub fn diff(a: (&Scenario, &str), b: (&Scenario, &str), seed: Option<u64>) -> Ex
         let from = i.saturating_sub(1);
         let shown = t.events[from..]
             .iter()
-            .filter(|e| e.id < i || !report::is_tcp_control(e))
+            .filter(|e| e.id.index() < i || !report::is_tcp_control(e))
             .take(6);
         for e in shown {
-            if e.id == i {
+            if e.id.index() == i {
                 let _ = writeln!(out, "{:>14}  ── here the runs part ──", "");
             }
             let _ = report::write_event(&mut out, t, e, true);

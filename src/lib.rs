@@ -41,6 +41,7 @@ pub mod secrets;
 pub mod view;
 pub mod whatif;
 
+pub use engine::ids::{ConnId, EventId, HostId};
 pub use engine::rng::{SimRng, fork, stable_hash};
 pub use engine::time::{SimDuration, SimTime, parse_duration, rfc5322_date};
 pub use engine::trace::{

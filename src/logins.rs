@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 
+use crate::engine::ids::{ConnId, HostId};
 use crate::engine::trace::{Direction, EventKind, Trace, TraceEvent};
 use crate::protocols::Protocol;
 
@@ -148,7 +149,7 @@ impl Conn {
 }
 
 /// Each host whose programs logged in, with the user they last logged in as (by host index).
-pub fn logins(trace: &Trace) -> BTreeMap<usize, String> {
+pub fn logins(trace: &Trace) -> BTreeMap<HostId, String> {
     let mut l = Logins::default();
     l.read(&trace.events);
     l.found
@@ -157,9 +158,9 @@ pub fn logins(trace: &Trace) -> BTreeMap<usize, String> {
 /// Who logged in, read as a trace grows (a live run's newest events, a poll at a time).
 #[derive(Default)]
 pub struct Logins {
-    conns: BTreeMap<u32, Conn>,
+    conns: BTreeMap<ConnId, Conn>,
     /// Each host whose programs logged in, with the user they last logged in as.
-    pub found: BTreeMap<usize, String>,
+    pub found: BTreeMap<HostId, String>,
 }
 
 impl Logins {

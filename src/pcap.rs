@@ -9,17 +9,18 @@ use std::time::Duration;
 use etherparse::PacketBuilder;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 
+use crate::engine::ids::HostId;
 use crate::engine::trace::{EventKind, TcpFlags, Trace};
 
 /// A host's MAC address: locally administered, from its index.
-fn mac(host: usize) -> [u8; 6] {
-    let i = host as u32 + 1;
+fn mac(host: HostId) -> [u8; 6] {
+    let i = host.0 + 1;
     [0x02, 0x00, 0x00, (i >> 16) as u8, (i >> 8) as u8, i as u8]
 }
 
 /// One frame per segment and datagram, in trace order.
 pub fn frames(trace: &Trace) -> Vec<(crate::SimTime, Vec<u8>)> {
-    let ip = |h: usize| trace.hosts[h].ip.octets();
+    let ip = |h: HostId| trace.hosts[h].ip.octets();
     let mut out = Vec::new();
     for ev in &trace.events {
         let frame = match &ev.kind {

@@ -2,6 +2,7 @@
 //! (worked out from the trace, not typed), which event answers it, and grading a student's answer.
 //! `mailsim quiz` and the window ask them; `mailsim check` holds a typed answer against the run.
 
+use crate::engine::ids::HostId;
 use crate::engine::trace::{Direction, EventKind, Trace, TraceEvent};
 use crate::protocols::Protocol;
 use crate::scenario::{QuestionDef, QuestionKind, Scenario, ScenarioError};
@@ -85,20 +86,20 @@ fn moment(q: &QuestionDef, t: &Trace) -> Result<Option<usize>, String> {
             .events
             .iter()
             .find(|e| e.time >= q.at && on.matches(e))
-            .map(|e| Some(e.id))
+            .map(|e| Some(e.id.index()))
             .ok_or_else(|| format!("nothing in the run matched `on = \"{}\"`", on.text)),
         None => Ok(t
             .events
             .iter()
             .take_while(|e| e.time < q.at)
             .last()
-            .map(|e| e.id)),
+            .map(|e| e.id.index())),
     }
 }
 
 /// The packets with content a student would call "the next packet": a mail protocol's message
 /// or a DNS datagram, sent for the first time.
-fn packet_to(ev: &TraceEvent) -> Option<(usize, usize)> {
+fn packet_to(ev: &TraceEvent) -> Option<(HostId, HostId)> {
     match &ev.kind {
         EventKind::Segment(s) if !s.payload.is_empty() && s.attempt == 0 => {
             Some((s.from.host, s.to.host))
@@ -132,7 +133,7 @@ fn answer(s: &Scenario, t: &Trace, q: &QuestionDef) -> Result<Answer, String> {
     let after = moment(q, t)?;
     let from = after.map_or(0, |a| a + 1);
     let rest = &t.events[from.min(t.events.len())..];
-    let name = |h: usize| s.hosts[h].name.clone();
+    let name = |h: HostId| s.hosts[h].name.clone();
     match &q.kind {
         QuestionKind::Choice { choices, answer } => Ok((after, choices[*answer].clone(), None)),
         QuestionKind::NextReply { host } => rest
@@ -141,7 +142,7 @@ fn answer(s: &Scenario, t: &Trace, q: &QuestionDef) -> Result<Answer, String> {
                 (EventKind::Segment(seg), Some(h)) => seg.from.host == *h,
                 _ => true,
             })
-            .find_map(|e| reply_code(e).map(|c| (after, c, Some(e.id))))
+            .find_map(|e| reply_code(e).map(|c| (after, c, Some(e.id.index()))))
             .ok_or_else(|| {
                 let who = host.map_or("any server".into(), name);
                 format!("{who} sends no reply after this point")
@@ -151,7 +152,7 @@ fn answer(s: &Scenario, t: &Trace, q: &QuestionDef) -> Result<Answer, String> {
             .find_map(|e| {
                 let (from, to) = packet_to(e)?;
                 host.is_none_or(|h| h == from)
-                    .then(|| (after, name(to), Some(e.id)))
+                    .then(|| (after, name(to), Some(e.id.index())))
             })
             .ok_or_else(|| "no packet is sent after this point".into()),
         QuestionKind::Count { count, until } => {
@@ -164,7 +165,7 @@ fn answer(s: &Scenario, t: &Trace, q: &QuestionDef) -> Result<Answer, String> {
             let counted: Vec<usize> = rest[..end]
                 .iter()
                 .filter(|e| count.matches(e))
-                .map(|e| e.id)
+                .map(|e| e.id.index())
                 .collect();
             // The last one counted shows where the count ends.
             Ok((after, counted.len().to_string(), counted.last().copied()))
@@ -181,7 +182,7 @@ fn answer(s: &Scenario, t: &Trace, q: &QuestionDef) -> Result<Answer, String> {
                     _ => false,
                 });
                 match sent {
-                    Some(e) => firsts.push((e.id, item.clone())),
+                    Some(e) => firsts.push((e.id.index(), item.clone())),
                     None => return Err(format!("`{item}` is never sent after this point")),
                 }
             }

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::engine::ids::ConnId;
 use crate::engine::trace::{Direction, EventKind, Trace, TraceEvent};
 use crate::protocols::Protocol;
 
@@ -168,7 +169,7 @@ pub fn mask(trace: &mut Trace) -> usize {
 /// given next (a live run's newest events, a poll at a time).
 #[derive(Default)]
 pub struct Masker {
-    streams: BTreeMap<u32, Stream>,
+    streams: BTreeMap<ConnId, Stream>,
 }
 
 impl Masker {
@@ -214,6 +215,7 @@ impl Masker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ids::HostId;
     use crate::engine::time::SimTime;
     use crate::engine::trace::{Endpoint, Segment, TcpFlags};
     use crate::protocols::Explanation;
@@ -221,13 +223,16 @@ mod tests {
     fn seg(protocol: Protocol, from_client: bool, payload: &[u8]) -> EventKind {
         let (c, s) = (
             Endpoint {
-                host: 0,
+                host: HostId(0),
                 port: 49152,
             },
-            Endpoint { host: 1, port: 25 },
+            Endpoint {
+                host: HostId(1),
+                port: 25,
+            },
         );
         EventKind::Segment(Segment {
-            conn: 0,
+            conn: ConnId(0),
             from: if from_client { c } else { s },
             to: if from_client { s } else { c },
             flags: TcpFlags(TcpFlags::PSH | TcpFlags::ACK),

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::engine::ids::{ConnId, EventId, HostId};
 use crate::engine::trace::{
     Direction, EventKind, ListChange, MailboxChange, TcpFlags, Trace, TraceEvent,
 };
@@ -27,12 +28,12 @@ pub struct MessageLine {
 /// An open TCP connection as one of its ends sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionView {
-    /// The connection id.
-    pub conn: u32,
+    /// The connection.
+    pub conn: ConnId,
     /// This end's port.
     pub port: u16,
     /// The other host and its port.
-    pub peer: (usize, u16),
+    pub peer: (HostId, u16),
     /// The application protocol.
     pub protocol: Protocol,
     /// Whether this end opened it.
@@ -59,7 +60,7 @@ pub struct HostView {
 /// Every host at the cursor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorldView {
-    /// By host index (shared with the view's cache until they change).
+    /// By host (shared with the view's cache until they change).
     pub hosts: Vec<Arc<HostView>>,
     /// The current step (index), if one has begun.
     pub step: Option<usize>,
@@ -80,7 +81,7 @@ pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> Wor
 
 /// One end of an open connection, as the replay knows it: host, port, its state after the last
 /// segment it sent, and whether it has sent a FIN.
-type End = (usize, u16, &'static str, bool);
+type End = (HostId, u16, &'static str, bool);
 
 /// A connection that has not closed at both ends.
 #[derive(Debug, Clone)]
@@ -100,7 +101,7 @@ struct Replay {
     step: Option<usize>,
     step_number: Option<usize>,
     /// The connections still open at one end at least, by id.
-    conns: BTreeMap<u32, OpenConn>,
+    conns: BTreeMap<ConnId, OpenConn>,
     /// Connections closed at both ends (a bit per id): never shown again, whatever comes later.
     closed: Vec<u64>,
 }
@@ -129,14 +130,14 @@ impl Replay {
         }
     }
 
-    fn is_closed(&self, conn: u32) -> bool {
-        let c = conn as usize;
+    fn is_closed(&self, conn: ConnId) -> bool {
+        let c = conn.index();
         self.closed
             .get(c / 64)
             .is_some_and(|w| w & (1 << (c % 64)) != 0)
     }
 
-    fn host(&mut self, h: usize) -> &mut HostView {
+    fn host(&mut self, h: HostId) -> &mut HostView {
         Arc::make_mut(&mut self.hosts[h])
     }
 
@@ -176,7 +177,7 @@ impl Replay {
                 }
                 if open.ends[0].3 && open.ends[1].3 {
                     self.conns.remove(&s.conn);
-                    let c = s.conn as usize;
+                    let c = s.conn.index();
                     if self.closed.len() <= c / 64 {
                         self.closed.resize(c / 64 + 1, 0);
                     }
@@ -287,7 +288,7 @@ pub struct ViewCache {
     /// The replay after `k * EVERY` events, for k = 0, 1, ...
     checkpoints: Vec<Replay>,
     /// The scenario's host count and the trace's first id the checkpoints were made with.
-    made_of: Option<(usize, usize)>,
+    made_of: Option<(usize, EventId)>,
 }
 
 impl ViewCache {
@@ -336,8 +337,8 @@ mod tests {
         let mut sim = Sim::new(&s, None);
         sim.run_to_end();
         let t = sim.trace();
-        let mx = s.host_index("mx.b.example").unwrap();
-        let bob_pc = s.host_index("bob-pc.b.example").unwrap();
+        let mx = s.host_id("mx.b.example").unwrap();
+        let bob_pc = s.host_id("bob-pc.b.example").unwrap();
         let stored = t
             .events
             .iter()
@@ -387,7 +388,7 @@ mod tests {
             )
             .unwrap();
         let v = view_at(&s, t, Some(mid));
-        let alice = s.host_index("alice-pc.a.example").unwrap();
+        let alice = s.host_id("alice-pc.a.example").unwrap();
         assert_eq!(v.hosts[alice].sessions.len(), 1);
         assert_eq!(v.hosts[alice].sessions[0].state, "expect MAIL reply");
         // Step 0 is the opening narration ("what a protocol and an RFC are"); step 1 sends.

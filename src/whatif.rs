@@ -3,6 +3,7 @@
 //! recipient, a computer switched between POP3 and IMAP or between deleting and keeping, a lossy
 //! link, greylisting, a full mailbox.
 
+use crate::engine::ids::HostId;
 use crate::engine::time::SimTime;
 use crate::scenario::{FaultDef, FaultKind, IncomingProtocol, Scenario, Service, StepAction};
 
@@ -11,22 +12,22 @@ use crate::scenario::{FaultDef, FaultKind, IncomingProtocol, Scenario, Service, 
 pub enum Change {
     /// Host `host` is down (refuses connections) from `from` on, or until `until`.
     Down {
-        host: usize,
+        host: HostId,
         from: SimTime,
         until: Option<SimTime>,
     },
     /// The first recipient of step `step` (a send) gets one letter too many.
     Mistype { step: usize },
     /// Computer `host` fetches with the other protocol (POP3 ↔ IMAP).
-    Protocol { host: usize },
+    Protocol { host: HostId },
     /// Computer `host` keeps mail on the server (POP3) or deletes it, the other way round.
-    Keep { host: usize },
+    Keep { host: HostId },
     /// The links of `host` lose three segments in ten.
-    Loss { host: usize },
+    Loss { host: HostId },
     /// Server `host` greylists.
-    Greylist { host: usize },
+    Greylist { host: HostId },
     /// Every mailbox of server `host` is full for good (552 5.2.2).
-    Full { host: usize },
+    Full { host: HostId },
 }
 
 /// How long "down for a while" lasts: long enough for a retry or two (the first after 10 s,
@@ -37,7 +38,7 @@ const DOWN_A_WHILE: crate::engine::time::SimDuration =
 impl Change {
     /// The change in words: "mx.b.example is down from 0.500s".
     pub fn describe(&self, s: &Scenario) -> String {
-        let name = |h: usize| s.hosts[h].name.as_str();
+        let name = |h: HostId| s.hosts[h].name.as_str();
         match self {
             Change::Down {
                 host,
@@ -92,7 +93,7 @@ impl Change {
     /// The scenario with the change made; `None` when it does not apply there.
     pub fn apply(&self, s: &Scenario) -> Option<Scenario> {
         let mut s = s.clone();
-        let fault = |host: usize, kind: FaultKind, from: SimTime| FaultDef {
+        let fault = |host: HostId, kind: FaultKind, from: SimTime| FaultDef {
             host,
             kind,
             from,
@@ -175,6 +176,7 @@ impl Change {
             }
         }
         for (h, def) in s.hosts.iter().enumerate() {
+            let h = HostId::new(h);
             let mail_server = def.services.iter().any(|x| {
                 matches!(
                     x,
@@ -236,7 +238,7 @@ impl Change {
     /// `[host.client]` set. `None` when the file is not laid out as expected (then the change is
     /// not offered for saving).
     pub fn write_into(&self, s: &Scenario, source: &str) -> Option<String> {
-        let fault = |host: usize, body: &str| {
+        let fault = |host: HostId, body: &str| {
             format!(
                 "{}\n\n# What if: {}\n[[fault]]\nhost = \"{}\"\n{body}\n",
                 source.trim_end(),
@@ -383,13 +385,13 @@ mod tests {
         );
         let out = crate::diff::outcome(&run(&typo.apply(&s).unwrap()));
         assert!(out.iter().any(|l| l.contains("a bounce")), "{out:?}");
-        let bob_pc = s.host_index("bob-pc.b.example").unwrap();
+        let bob_pc = s.host_id("bob-pc.b.example").unwrap();
         let imap = Change::Protocol { host: bob_pc };
         // The walkthrough's server offers no IMAP: the change is not offered there.
         assert_eq!(imap.apply(&s), None);
         let keep = Change::Keep { host: bob_pc };
         let kept = run(&keep.apply(&s).unwrap());
-        let mx = s.host_index("mx.b.example").unwrap();
+        let mx = s.host_id("mx.b.example").unwrap();
         assert_eq!(kept.hosts()[mx].mailboxes["bob"].messages.len(), 1);
         assert_eq!(base_count(&s, mx), 0);
     }
@@ -399,7 +401,7 @@ mod tests {
     #[test]
     fn a_server_down_for_a_while_gets_the_mail_late_and_one_down_for_good_never() {
         let s = crate::scenario::parse("w", crate::WALKTHROUGH).unwrap();
-        let mx = s.host_index("mx.b.example").unwrap();
+        let mx = s.host_id("mx.b.example").unwrap();
         let now = SimTime(100_000);
         let downs: Vec<Change> = Change::offered(&s, now)
             .into_iter()
@@ -452,7 +454,7 @@ mod tests {
         }
     }
 
-    fn base_count(s: &Scenario, mx: usize) -> usize {
+    fn base_count(s: &Scenario, mx: HostId) -> usize {
         run(s).hosts()[mx].mailboxes["bob"].messages.len()
     }
 }

@@ -31,7 +31,7 @@ pub(super) fn screenshot_args(
         ));
     }
     if let Some(h) = host
-        && s.host_index(h).is_none()
+        && s.host_id(h).is_none()
     {
         let names: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
         return Err(format!(

@@ -86,7 +86,7 @@ fn worlds(m: &Model, mut at: impl FnMut(usize, &mailsim::Sim)) {
     let mut sim = mailsim::Sim::new(&m.scenario, None);
     while let Some(r) = sim.step() {
         if !r.is_empty() {
-            at(r.end - 1, &sim);
+            at(r.end.index() - 1, &sim);
         }
     }
 }
@@ -149,7 +149,7 @@ fn the_mailbox_at_the_cursor_matches_the_trace() {
                 )
             })
             .unwrap();
-        (stored, m.scenario.host_index("mx.b.example").unwrap())
+        (stored, m.scenario.host_id("mx.b.example").unwrap())
     };
     send(&mut app, UiCommand::Seek(stored - 1));
     assert!(app.world().resource::<AtCursor>().0.hosts[mx].mailboxes["bob"].is_empty());
@@ -328,7 +328,7 @@ fn a_lost_packet_stops_half_way_and_its_retransmission_goes_all_the_way() {
         .expect("and sends it again");
     let (from, to) = {
         let s = seg(lost).unwrap();
-        (s.from.host, s.to.host)
+        (s.from.host.index(), s.to.host.index())
     };
     let layout = mailsim::layout::Layout::new(&model.scenario, &model.links, (700.0, 470.0), 1.0);
     let path = layout.path(from, to);
@@ -500,9 +500,9 @@ fn questions_stop_the_run_until_answered_and_grade_the_answer() {
         .world()
         .resource::<Model>()
         .scenario
-        .host_index("ns.example")
+        .host_id("ns.example")
         .unwrap();
-    send(&mut app, UiCommand::SelectHost(Some(ns)));
+    send(&mut app, UiCommand::SelectHost(Some(ns.index())));
     let q = app.world().resource::<Quiz>();
     assert!(q.given[1].as_ref().is_some_and(|g| g.right && g.tries == 1));
     assert_eq!(q.score(), (1, 5));
@@ -588,7 +588,13 @@ fn the_console_sends_typed_lines_and_the_run_grows_by_them() {
     assert_eq!(m.scenario.hosts.len(), h0 + 1);
     assert_eq!(m.scenario.hosts[h0].name, "you.example");
     assert!(m.trace.events.len() > n0);
-    assert!(m.trace.events.iter().enumerate().all(|(i, e)| e.id == i));
+    assert!(
+        m.trace
+            .events
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.id.index() == i)
+    );
     let lines = app.world().resource::<ConsoleUi>().lines.clone();
     assert!(
         lines
@@ -620,7 +626,7 @@ fn the_console_sends_typed_lines_and_the_run_grows_by_them() {
     // The student's EHLO is in the run, sent from the student's computer.
     let m = app.world().resource::<Model>();
     assert!(m.trace.events[n0..].iter().any(|e| matches!(&e.kind,
-        EventKind::Segment(s) if s.payload.starts_with(b"EHLO me.example") && s.from.host == h0)));
+        EventKind::Segment(s) if s.payload.starts_with(b"EHLO me.example") && s.from.host.index() == h0)));
     // The cursor plays the new events; no question stops it, and the questions stay posed.
     assert!(app.world().resource::<Cursor>().playing);
     let q = app.world().resource::<mailsim::app::Quiz>();
@@ -770,7 +776,7 @@ fn what_if_saves_the_changed_scenario_beside_the_file() {
     *app.world_mut().resource_mut::<Model>() = Model::load(&f).unwrap();
     app.update();
     let s = app.world().resource::<Model>().scenario.clone();
-    let mx = s.host_index("mx.b.example").unwrap();
+    let mx = s.host_id("mx.b.example").unwrap();
     let change = Change::Full { host: mx };
     app.world_mut()
         .resource_mut::<WhatIf>()

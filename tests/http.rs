@@ -78,7 +78,7 @@ fn webmail_sends_with_smtp_and_reads_with_imap() {
         assert!(c.ok, "{} / {}", c.text, c.found);
     }
     let t = sim.trace();
-    let webmail = (0..t.hosts.len())
+    let webmail = mailsim::HostId::all(t.hosts.len())
         .find(|&i| t.host_name(i) == "webmail.example")
         .unwrap();
     let mut smtp_from_webmail = 0;
@@ -318,15 +318,15 @@ fn a_sim_stays_send_and_sync() {
 /// The webmail scenario, run to its end, with a real-program host to send raw HTTP from.
 struct Raw {
     sim: Sim,
-    outside: usize,
-    web: usize,
+    outside: mailsim::HostId,
+    web: mailsim::HostId,
 }
 
 impl Raw {
     fn new() -> Raw {
         let mut sim = webmail();
         let outside = sim.add_outside_host(mailsim::bridge::outside_host());
-        let web = (0..sim.hosts().len())
+        let web = mailsim::HostId::all(sim.hosts().len())
             .find(|&i| sim.hosts()[i].def.name == "webmail.example")
             .unwrap();
         Raw { sim, outside, web }

@@ -213,7 +213,7 @@ fn a_position_in_the_scenario_wins() {
     );
     let s = mailsim::scenario::parse("w", &text).unwrap();
     let w = for_window(&s, (1280.0, 720.0), false);
-    let ns = &w.layout.hosts[s.host_index("ns.example").unwrap()];
+    let ns = &w.layout.hosts[s.host_id("ns.example").unwrap()];
     assert!((ns.center.0 - (w.diagram.x0 + w.diagram.x1) / 2.0).abs() < 1.0);
     assert!((ns.center.1 - w.diagram.y0).abs() < 1.0);
     assert!(ns.placed);
@@ -263,8 +263,8 @@ fn a_packets_label_never_covers_a_host() {
                 .unwrap();
             for e in &sim.trace().events {
                 let (a, b) = match &e.kind {
-                    mailsim::EventKind::Segment(s) => (s.from.host, s.to.host),
-                    mailsim::EventKind::Datagram(d) => (d.from.host, d.to.host),
+                    mailsim::EventKind::Segment(s) => (s.from.host.index(), s.to.host.index()),
+                    mailsim::EventKind::Datagram(d) => (d.from.host.index(), d.to.host.index()),
                     _ => continue,
                 };
                 let at = mailsim::layout::point_along(&l.path(a, b), 0.5);

@@ -151,7 +151,7 @@ fn walkthrough_tells_the_story_in_order() {
 #[test]
 fn the_handshake_and_sequence_numbers_are_consistent() {
     let sim = run("walkthrough", mailsim::WALKTHROUGH, None);
-    let mut next: std::collections::BTreeMap<(u32, bool), u32> = Default::default();
+    let mut next: std::collections::BTreeMap<(mailsim::ConnId, bool), u32> = Default::default();
     for e in &sim.trace().events {
         if let EventKind::Segment(s) = &e.kind {
             let key = (s.conn, s.direction == mailsim::Direction::ClientToServer);
@@ -725,7 +725,7 @@ fn narration_on_an_event_lands_right_after_it_with_any_seed() {
                 .events
                 .iter()
                 .filter(|e| matches!(e.kind, EventKind::Step { index, .. } if index == i))
-                .map(|e| e.id)
+                .map(|e| e.id.index())
                 .collect();
             assert_eq!(
                 at.len(),

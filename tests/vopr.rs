@@ -61,7 +61,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use common::Rng;
-use mailsim::{EventKind, ListChange, MailboxChange, Sim, SimTime, scenario};
+use mailsim::{EventKind, HostId, ListChange, MailboxChange, Sim, SimTime, scenario};
 
 /// A sent mail: its unique subject and the recipients (user, domain index, known or not).
 /// Whether a server took it is read from the run, not guessed from here.
@@ -286,13 +286,13 @@ struct Stats {
 }
 
 /// The mailbox an address names: its domain's server and the user.
-fn mailbox_of(sim: &Sim, addr: &str) -> Option<(usize, String)> {
+fn mailbox_of(sim: &Sim, addr: &str) -> Option<(HostId, String)> {
     let (user, domain) = addr.rsplit_once('@')?;
     let h = sim
         .hosts()
         .iter()
         .position(|h| h.def.domain.as_deref() == Some(domain))?;
-    Some((h, user.to_string()))
+    Some((HostId::new(h), user.to_string()))
 }
 
 /// Runs one seed; `Err` says which invariant broke.
@@ -305,21 +305,21 @@ fn run(seed: u64) -> Result<Stats, String> {
     }
     let sc = scenario::parse("vopr.toml", &source).map_err(|e| format!("bad scenario: {e}"))?;
     let mut sim = Sim::new(&sc, None);
-    let validity: BTreeMap<(usize, String), u32> = sim
+    let validity: BTreeMap<(HostId, String), u32> = sim
         .hosts()
         .iter()
         .enumerate()
         .flat_map(|(i, h)| {
             h.mailboxes
                 .iter()
-                .map(move |(u, mb)| ((i, u.clone()), mb.uid_validity))
+                .map(move |(u, mb)| ((HostId::new(i), u.clone()), mb.uid_validity))
         })
         .collect();
     // Each bounce is read from its bytes the moment it is stored (a POP3 program may take it
     // away later): (mailbox host, user, what it says).
-    let mut dsns: Vec<(usize, String, read::Dsn)> = Vec::new();
+    let mut dsns: Vec<(HostId, String, read::Dsn)> = Vec::new();
     while let Some(new) = sim.step() {
-        for i in new {
+        for i in new.start.index()..new.end.index() {
             // A mail's body as sent, with its lines that begin with a dot: byte-stuffed on the
             // way (RFC 5321 §4.5.2) and unstuffed again, they arrive as they left.
             if let EventKind::Mailbox {
@@ -359,7 +359,7 @@ fn run(seed: u64) -> Result<Stats, String> {
     }
     let t = sim.trace();
     let conns = read::connections(t);
-    let address = |h: usize, user: &str| {
+    let address = |h: HostId, user: &str| {
         format!(
             "{user}@{}",
             sim.hosts()[h].def.domain.as_deref().unwrap_or("?")
@@ -383,8 +383,8 @@ fn run(seed: u64) -> Result<Stats, String> {
 
     // Stored mail per (host, user, subject); UIDs only grow; only recipients get a mail, and
     // only senders get bounces (about their own mail).
-    let mut stored: BTreeMap<(usize, String, String), usize> = BTreeMap::new();
-    let mut last_uid: BTreeMap<(usize, String), u32> = BTreeMap::new();
+    let mut stored: BTreeMap<(HostId, String, String), usize> = BTreeMap::new();
+    let mut last_uid: BTreeMap<(HostId, String), u32> = BTreeMap::new();
     for ev in &t.events {
         let EventKind::Mailbox {
             host,
@@ -462,7 +462,7 @@ fn run(seed: u64) -> Result<Stats, String> {
     }
     // What a server did not take, the mail program was told: every mail it set out to send
     // ends with it saying "sent" or "sending failed" (a refused recipient named there).
-    let mut told: BTreeMap<usize, (usize, usize)> = BTreeMap::new(); // host → (set out, told)
+    let mut told: BTreeMap<HostId, (usize, usize)> = BTreeMap::new(); // host → (set out, told)
     for ev in &t.events {
         if let EventKind::Note { host, text } = &ev.kind {
             let e = told.entry(*host).or_default();
@@ -495,7 +495,7 @@ fn run(seed: u64) -> Result<Stats, String> {
 
     // A message leaves a mailbox only when that user's own session says so: QUIT on their POP3
     // connection, EXPUNGE or CLOSE in their IMAP session, at the moment it reaches the server.
-    let mut closers: BTreeSet<(usize, String, SimTime)> = BTreeSet::new();
+    let mut closers: BTreeSet<(HostId, String, SimTime)> = BTreeSet::new();
     for c in conns.values() {
         let lines = c.up.lines();
         let user = lines.iter().find_map(|(l, _)| {
@@ -559,8 +559,8 @@ fn run(seed: u64) -> Result<Stats, String> {
         }
     }
     // A POP3 program never downloads a message twice; an IMAP program never lists one twice.
-    let mut downloaded: BTreeSet<(usize, String)> = BTreeSet::new();
-    let mut listed: BTreeSet<(usize, String)> = BTreeSet::new();
+    let mut downloaded: BTreeSet<(HostId, String)> = BTreeSet::new();
+    let mut listed: BTreeSet<(HostId, String)> = BTreeSet::new();
     for ev in &t.events {
         match &ev.kind {
             EventKind::Downloaded { host, uid, subject }
@@ -609,7 +609,7 @@ fn run(seed: u64) -> Result<Stats, String> {
     }
     // The mailboxes at the end: UIDVALIDITY as at the start, every UID below the next, no mail
     // twice (unless a server took it twice), and what the trace says they hold.
-    let mut deleted: BTreeMap<(usize, String), usize> = BTreeMap::new();
+    let mut deleted: BTreeMap<(HostId, String), usize> = BTreeMap::new();
     for ev in &t.events {
         if let EventKind::Mailbox {
             host,
@@ -621,6 +621,7 @@ fn run(seed: u64) -> Result<Stats, String> {
         }
     }
     for (i, h) in sim.hosts().iter().enumerate() {
+        let i = HostId::new(i);
         for (user, mb) in &h.mailboxes {
             if validity.get(&(i, user.clone())) != Some(&mb.uid_validity) {
                 return Err(format!(

@@ -120,7 +120,7 @@ fn targets(model: &Model) -> Vec<(String, String)> {
 fn show_in_run(c: &Console, model: &mut Model, cursor: &mut Cursor) {
     let t = c.sim().trace();
     let have = model.trace.events.len();
-    if t.next_id() <= have {
+    if t.next_id().index() <= have {
         return;
     }
     // The student's computer is a host of the run from the first session on.
@@ -128,7 +128,7 @@ fn show_in_run(c: &Console, model: &mut Model, cursor: &mut Cursor) {
         model.scenario.hosts.push(crate::console::students_host());
         model.trace.hosts = t.hosts.clone();
     }
-    model.extend(t.since(have).to_vec());
+    model.extend(t.since(crate::EventId(have)).to_vec());
     cursor.index = Some(have.saturating_sub(1));
     cursor.progress = 1.0;
     cursor.playing = true;

@@ -281,12 +281,12 @@ fn rebuild_scene(
 pub fn packet_of(model: &Model, index: Option<usize>) -> Option<(usize, usize, Protocol, bool)> {
     match &model.trace.events.get(index?)?.kind {
         EventKind::Segment(s) => Some((
-            s.from.host,
-            s.to.host,
+            s.from.host.index(),
+            s.to.host.index(),
             s.protocol,
             s.payload.is_empty() && !s.flags.has(TcpFlags::RST),
         )),
-        EventKind::Datagram(d) => Some((d.from.host, d.to.host, d.protocol, false)),
+        EventKind::Datagram(d) => Some((d.from.host.index(), d.to.host.index(), d.protocol, false)),
         _ => None,
     }
 }
@@ -344,13 +344,19 @@ pub fn packets_in_flight(model: &Model, layout: &Layout, cursor: &Cursor) -> Vec
         }
         let (from, to, arrive, protocol, control) = match &e.kind {
             EventKind::Segment(s) => (
-                s.from.host,
-                s.to.host,
+                s.from.host.index(),
+                s.to.host.index(),
                 s.arrive,
                 s.protocol,
                 s.payload.is_empty(),
             ),
-            EventKind::Datagram(d) => (d.from.host, d.to.host, d.arrive, d.protocol, false),
+            EventKind::Datagram(d) => (
+                d.from.host.index(),
+                d.to.host.index(),
+                d.arrive,
+                d.protocol,
+                false,
+            ),
             _ => continue,
         };
         if arrive <= now {
@@ -358,9 +364,9 @@ pub fn packets_in_flight(model: &Model, layout: &Layout, cursor: &Cursor) -> Vec
         }
         let f = (now.0 - e.time.0) as f32 / (arrive.0 - e.time.0).max(1) as f32;
         // A lost packet gets half-way and stays there, crossed out, until it would have arrived.
-        let lost = lost(model, e.id);
+        let lost = lost(model, e.id.index());
         out.push(PacketView {
-            event: e.id,
+            event: e.id.index(),
             pos: along(layout, from, to, if lost { f.min(0.5) } else { f }),
             protocol,
             control,
@@ -427,7 +433,7 @@ fn update_scene(
         .journey
         .iter()
         .flat_map(|j| j.hops.iter())
-        .map(|h| (drawn(h.from), drawn(h.to)))
+        .map(|h| (drawn(h.from.index()), drawn(h.to.index())))
         .filter(|(a, b)| a != b)
         .map(|(a, b)| (a.min(b), a.max(b)))
         .collect();
@@ -453,7 +459,7 @@ fn update_scene(
             | EventKind::Queue { host, .. }
             | EventKind::Downloaded { host, .. }
             | EventKind::Listed { host, .. }
-            | EventKind::Page { host, .. } => Some(*host),
+            | EventKind::Page { host, .. } => Some(host.index()),
             _ => None,
         });
     for (icon, mut sprite, mut t) in &mut icons {

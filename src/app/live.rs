@@ -14,11 +14,11 @@ pub struct Live {
     pub bridge: Bridge,
     /// The id of the first event the model holds (a long run forgets its oldest events; the
     /// model numbers what is kept from 0).
-    pub first: usize,
+    pub first: crate::EventId,
     /// Whether the model's trace has its passwords hidden.
     pub masked: bool,
     /// The id of the next event the model is to take.
-    next: usize,
+    next: crate::EventId,
     /// Hides passwords in what the model takes, carrying over from poll to poll.
     masker: crate::secrets::Masker,
     /// Who logged in from where, read as the trace grows.
@@ -33,9 +33,9 @@ impl Live {
     pub fn new(bridge: Bridge) -> Live {
         Live {
             bridge,
-            first: 0,
+            first: crate::EventId(0),
             masked: true,
-            next: 0,
+            next: crate::EventId(0),
             masker: Default::default(),
             logins: Default::default(),
             pending: true,
@@ -86,7 +86,7 @@ fn poll(
     if toggled || first != live.first {
         // Again from the first event kept.
         if let Some(i) = cursor.index {
-            cursor.index = Some(i.saturating_sub(first - live.first));
+            cursor.index = Some(i.saturating_sub(first.0 - live.first.0));
         }
         live.first = first;
         live.next = first;
@@ -108,7 +108,7 @@ fn poll(
     let mut new: Vec<crate::TraceEvent> = trace.since(live.next).to_vec();
     live.next = trace.next_id();
     for e in &mut new {
-        e.id -= first;
+        e.id.0 -= first.0;
     }
     live.logins.read(&new);
     if live.masked {
@@ -124,7 +124,7 @@ fn poll(
     // `real-client` (this computer's programs) first, then the room's computers.
     let members: Vec<usize> = (base + 1..trace.hosts.len()).collect();
     for &i in &members {
-        if let Some(user) = live.logins.found.get(&i) {
+        if let Some(user) = live.logins.found.get(&crate::HostId::new(i)) {
             let user = user.split('@').next().unwrap_or(user);
             model.scenario.hosts[i].label = format!("{user} · {}", added[i - base].label);
         }
@@ -133,7 +133,7 @@ fn poll(
     model.room = room(&model.trace, members);
     let mut open: std::collections::BTreeMap<usize, usize> = Default::default();
     for (_, server) in live.bridge.open_pairs() {
-        *open.entry(server).or_default() += 1;
+        *open.entry(server.index()).or_default() += 1;
     }
     model.open_by_server = open.into_iter().collect();
     if at_end && !model.trace.events.is_empty() {
@@ -152,13 +152,13 @@ fn room(trace: &crate::Trace, members: Vec<usize>) -> Option<Room> {
     let mut left = n;
     for e in trace.events.iter().rev() {
         let ends = match &e.kind {
-            crate::EventKind::Segment(s) => [s.from.host, s.to.host],
-            crate::EventKind::Datagram(d) => [d.from.host, d.to.host],
+            crate::EventKind::Segment(s) => [s.from.host.index(), s.to.host.index()],
+            crate::EventKind::Datagram(d) => [d.from.host.index(), d.to.host.index()],
             _ => continue,
         };
         for h in ends {
             if h >= lo && h < lo + n && last[h - lo].is_none() {
-                last[h - lo] = Some(e.id);
+                last[h - lo] = Some(e.id.index());
                 left -= 1;
             }
         }

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use bevy::prelude::*;
 
 use crate::view::{ViewCache, WorldView};
-use crate::{EventKind, Scenario, Sim, Trace};
+use crate::{EventKind, HostId, Scenario, Sim, Trace};
 
 /// The scenarios that come with mailsim, for the menu (name, file name, source): the lessons of
 /// scenarios/, then from [`EXERCISES_FROM`] on the exercises of exercises/ (the student types).
@@ -169,17 +169,17 @@ impl Model {
             let ends = match &e.kind {
                 EventKind::Step { index, .. } => {
                     if let Some(s) = self.step_starts.get_mut(*index) {
-                        *s = e.id;
+                        *s = e.id.index();
                     }
                     continue;
                 }
                 EventKind::Segment(s) => {
                     self.max_flight = self.max_flight.max(s.arrive.0 - e.time.0);
-                    (s.from.host, s.to.host)
+                    (s.from.host.index(), s.to.host.index())
                 }
                 EventKind::Datagram(d) => {
                     self.max_flight = self.max_flight.max(d.arrive.0 - e.time.0);
-                    (d.from.host, d.to.host)
+                    (d.from.host.index(), d.to.host.index())
                 }
                 _ => continue,
             };
@@ -362,12 +362,12 @@ pub fn visible_rows(trace: &Trace, settings: &Settings) -> Vec<usize> {
                     | EventKind::Listed { host, .. }
                     | EventKind::Page { host, .. }
                     | EventKind::Note { host, .. } => (*host, *host),
-                    EventKind::Step { .. } => (usize::MAX, usize::MAX),
+                    EventKind::Step { .. } => (HostId(u32::MAX), HostId(u32::MAX)),
                 };
-                let name = |h: usize| {
+                let name = |h: HostId| {
                     trace
                         .hosts
-                        .get(h)
+                        .get(h.index())
                         .map(|x| x.name.to_lowercase())
                         .unwrap_or_default()
                 };
@@ -378,7 +378,7 @@ pub fn visible_rows(trace: &Trace, settings: &Settings) -> Vec<usize> {
                     || name(b).contains(&search)
             }
         })
-        .map(|e| e.id)
+        .map(|e| e.id.index())
         .collect()
 }
 

@@ -109,7 +109,7 @@ pub(super) fn diagram_overlay_ui(
             .scenario
             .faults
             .iter()
-            .filter(|f| f.touches(i) && now.is_some_and(|t| f.active(t)))
+            .filter(|f| f.touches(crate::HostId::new(i)) && now.is_some_and(|t| f.active(t)))
             .map(|f| f.badge())
             .collect();
         for line in &h.lines {

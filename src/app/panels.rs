@@ -392,10 +392,12 @@ fn host_ui(
         .index
         .and_then(|c| model.trace.events.get(c))
         .map(|e| e.time);
-    for f in model.scenario.faults.iter().filter(|f| {
-        f.host == h
-            || matches!(f.kind, crate::scenario::FaultKind::Loss { peer: Some(p), .. } if p == h)
-    }) {
+    for f in model
+        .scenario
+        .faults
+        .iter()
+        .filter(|f| f.touches(crate::HostId::new(h)))
+    {
         let when = f.window();
         let words = f.describe(&model.scenario.hosts);
         if now.is_some_and(|t| f.active(t)) {
@@ -502,7 +504,7 @@ fn timeline_ui(
     let columns = (rect.width() - 12.0).max(1.0) as usize;
     let mut buckets: Vec<Option<Option<Protocol>>> = vec![None; columns.min(n)];
     for e in &model.trace.events {
-        let b = e.id * buckets.len() / n;
+        let b = e.id.index() * buckets.len() / n;
         let (_, proto) = filter_of(&e.kind);
         let slot = &mut buckets[b];
         if slot.is_none() || (proto.is_some() && proto != Some(Protocol::Tcp)) {
@@ -654,7 +656,7 @@ fn event_list_ui(
         .body(|body| {
             body.rows(18.0, rows.len(), |mut row| {
                 let e = &t.events[rows[row.index()]];
-                row.set_selected(selection.event == Some(e.id));
+                row.set_selected(selection.event == Some(e.id.index()));
                 let (from, to, proto) = match &e.kind {
                     EventKind::Segment(s) => (
                         report::endpoint(t, s.from),
@@ -676,14 +678,14 @@ fn event_list_ui(
                     }
                     EventKind::Step { .. } => (String::new(), String::new(), "STEP".into()),
                 };
-                let dim = cursor.index.is_none_or(|c| e.id > c);
+                let dim = cursor.index.is_none_or(|c| e.id.index() > c);
                 let color = if dim {
                     Color32::from_gray(120)
                 } else {
                     Color32::from_gray(225)
                 };
                 // The followed mail's events are marked in gold.
-                let followed = journey.binary_search(&e.id).is_ok();
+                let followed = journey.binary_search(&e.id.index()).is_ok();
                 row.col(|ui| {
                     if followed {
                         ui.label(
@@ -713,7 +715,7 @@ fn event_list_ui(
                     );
                 });
                 if row.response().clicked() {
-                    out.push(UiCommand::SelectEvent(e.id));
+                    out.push(UiCommand::SelectEvent(e.id.index()));
                 }
             });
         });

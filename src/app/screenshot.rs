@@ -52,9 +52,9 @@ fn drive(
     if plan.frames == 3
         && let Some(name) = &plan.host
     {
-        match model.scenario.host_index(name) {
+        match model.scenario.host_id(name) {
             Some(i) => {
-                out.write(UiCommand::SelectHost(Some(i)));
+                out.write(UiCommand::SelectHost(Some(i.index())));
             }
             None => {
                 error!("the scenario has no host {name}");

@@ -41,6 +41,7 @@ pub use log::Log;
 pub use ports::{Port, plan, service_name, table};
 
 use crate::Sim;
+use crate::engine::ids::{ConnId, EventId, HostId};
 use crate::engine::time::SimTime;
 use crate::report;
 use crate::scenario::{HostDef, Scenario, Service};
@@ -137,7 +138,7 @@ fn idle_limit(service: Service, opt: Option<Duration>) -> Duration {
 
 struct Client {
     stream: TcpStream,
-    conn: usize,
+    conn: ConnId,
     peer: SocketAddr,
     closed_by_real: bool,
     /// Which listener it came through.
@@ -227,9 +228,9 @@ pub fn computer_host(ip: IpAddr) -> HostDef {
 pub struct Bridge {
     sim: Sim,
     /// The host for this computer's own programs (loopback).
-    outside: usize,
+    outside: HostId,
     /// The hosts for other machines' programs, by address.
-    computers: std::collections::BTreeMap<IpAddr, usize>,
+    computers: std::collections::BTreeMap<IpAddr, HostId>,
     /// Every host added for real programs, in the order the simulation has them.
     outside_defs: Vec<HostDef>,
     listeners: Vec<(TcpListener, Port)>,
@@ -316,7 +317,7 @@ impl Bridge {
     }
 
     /// The simulated host that stands for programs at `ip`.
-    fn host_for(&mut self, ip: IpAddr) -> usize {
+    fn host_for(&mut self, ip: IpAddr) -> HostId {
         if ip.is_loopback() {
             return self.outside;
         }
@@ -345,7 +346,7 @@ impl Bridge {
 
     /// The real connections open now, as (simulated host of the program, server host): one
     /// entry per connection.
-    pub fn open_pairs(&self) -> Vec<(usize, usize)> {
+    pub fn open_pairs(&self) -> Vec<(HostId, HostId)> {
         let host = |c: &Client| match c.peer.ip() {
             ip if ip.is_loopback() => self.outside,
             // Past MAX_COMPUTERS, the last one stands for the rest (as in `host_for`).
@@ -624,13 +625,13 @@ pub fn serve(
         // `run_for` ends the loop.
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
     }
-    let mut printed = 0;
+    let mut printed = EventId(0);
     let mut idle_rounds = 0u32;
     while !stop.load(Ordering::SeqCst) && opts.run_for.is_none_or(|d| bridge.elapsed() < d) {
         let busy = bridge.poll()?;
         let trace = bridge.sim().trace();
         if printed < trace.first_id() {
-            let forgotten = trace.first_id() - printed;
+            let forgotten = trace.first_id().0 - printed.0;
             log.line(
                 format!("mailsim serve: {forgotten} events forgotten before they were logged\n")
                     .into_bytes(),

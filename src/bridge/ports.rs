@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use crate::engine::ids::HostId;
 use crate::scenario::{Scenario, Service};
 
 /// One listening port: which simulated host and service it leads to.
 #[derive(Debug, Clone)]
 pub struct Port {
     /// The simulated host.
-    pub host: usize,
+    pub host: HostId,
     /// The service.
     pub service: Service,
     /// The real port.
@@ -36,7 +37,7 @@ pub fn plan(s: &Scenario, base: u16) -> Result<Vec<Port>, String> {
             let real = u32::from(base) + offset;
             match u16::try_from(real) {
                 Ok(real) => ports.push(Port {
-                    host: i,
+                    host: HostId::new(i),
                     service: svc,
                     real,
                 }),

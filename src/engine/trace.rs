@@ -5,6 +5,7 @@
 
 use std::net::Ipv4Addr;
 
+use super::ids::{ConnId, EventId, HostId};
 use super::time::SimTime;
 use crate::protocols::{Explanation, Protocol};
 
@@ -22,8 +23,8 @@ pub struct HostInfo {
 /// A host and port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Endpoint {
-    /// Host index.
-    pub host: usize,
+    /// The host.
+    pub host: HostId,
     /// Port.
     pub port: u16,
 }
@@ -90,7 +91,7 @@ impl Direction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     /// The connection's id.
-    pub conn: u32,
+    pub conn: ConnId,
     /// Sender.
     pub from: Endpoint,
     /// Receiver.
@@ -203,33 +204,33 @@ pub enum EventKind {
     Datagram(Datagram),
     /// A mailbox changed.
     Mailbox {
-        host: usize,
+        host: HostId,
         user: String,
         change: MailboxChange,
     },
     /// A server's outgoing queue changed.
     Queue {
-        host: usize,
+        host: HostId,
         id: String,
         added: bool,
         text: String,
     },
     /// A computer's mail program downloaded a message into its inbox.
     Downloaded {
-        host: usize,
+        host: HostId,
         uid: String,
         subject: String,
     },
     /// A computer's IMAP mail program changed what it shows; the mail itself stays on the server.
     Listed {
-        host: usize,
+        host: HostId,
         uid: String,
         subject: String,
         change: ListChange,
     },
     /// A browser received a page.
     Page {
-        host: usize,
+        host: HostId,
         /// `http://server/path`.
         url: String,
         status: u16,
@@ -237,14 +238,14 @@ pub enum EventKind {
         html: String,
     },
     /// A host did something worth saying (a mail program shows new mail, a server gives up...).
-    Note { host: usize, text: String },
+    Note { host: HostId, text: String },
 }
 
 /// One entry of the trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceEvent {
     /// Its id: its index in the trace.
-    pub id: usize,
+    pub id: EventId,
     /// When it happened (for segments: when sent).
     pub time: SimTime,
     /// What happened.
@@ -305,37 +306,38 @@ pub struct Trace {
 
 impl Trace {
     /// Appends an event; returns its id.
-    pub fn push(&mut self, time: SimTime, kind: EventKind) -> usize {
+    pub fn push(&mut self, time: SimTime, kind: EventKind) -> EventId {
         let id = self.next_id();
         self.events.push(TraceEvent { id, time, kind });
         id
     }
 
     /// The id the next event will have: how many there have been.
-    pub fn next_id(&self) -> usize {
-        self.forgotten.events + self.events.len()
+    pub fn next_id(&self) -> EventId {
+        EventId(self.forgotten.events + self.events.len())
     }
 
     /// The id of the oldest event kept (0 unless some were forgotten).
-    pub fn first_id(&self) -> usize {
-        self.forgotten.events
+    pub fn first_id(&self) -> EventId {
+        EventId(self.forgotten.events)
     }
 
     /// Event `id`, if it is kept.
-    pub fn get(&self, id: usize) -> Option<&TraceEvent> {
-        self.events.get(id.checked_sub(self.forgotten.events)?)
+    pub fn get(&self, id: EventId) -> Option<&TraceEvent> {
+        self.events.get(id.0.checked_sub(self.forgotten.events)?)
     }
 
     /// Event `id`, if it is kept.
-    pub fn get_mut(&mut self, id: usize) -> Option<&mut TraceEvent> {
-        self.events.get_mut(id.checked_sub(self.forgotten.events)?)
+    pub fn get_mut(&mut self, id: EventId) -> Option<&mut TraceEvent> {
+        self.events
+            .get_mut(id.0.checked_sub(self.forgotten.events)?)
     }
 
     /// The kept events from id `id` on.
-    pub fn since(&self, id: usize) -> &[TraceEvent] {
-        let k = id
-            .saturating_sub(self.forgotten.events)
-            .min(self.events.len());
+    pub fn since(&self, id: EventId) -> &[TraceEvent] {
+        let k =
+            id.0.saturating_sub(self.forgotten.events)
+                .min(self.events.len());
         &self.events[k..]
     }
 
@@ -366,14 +368,14 @@ impl Trace {
         let mut t = self.clone();
         let first = t.forgotten.events;
         for e in &mut t.events {
-            e.id -= first;
+            e.id.0 -= first;
         }
         t.forgotten = Forgotten::default();
         t
     }
 
     /// The host's name.
-    pub fn host_name(&self, i: usize) -> &str {
-        &self.hosts[i].name
+    pub fn host_name(&self, h: HostId) -> &str {
+        &self.hosts[h].name
     }
 }

@@ -8,6 +8,7 @@ mod streams;
 
 use std::collections::BTreeMap;
 
+use crate::engine::ids::HostId;
 use crate::engine::trace::{EventKind, MailboxChange, Trace};
 use crate::protocols::Protocol;
 use streams::{Conn, Transaction, blocks_with, connections, header_of, quoted, transactions};
@@ -71,9 +72,9 @@ pub struct Hop {
     /// Every event that belongs to it (a session's segments, a lookup's datagrams, ...).
     pub events: Vec<usize>,
     /// Where from and to (the same host for queueing and storing).
-    pub from: usize,
+    pub from: HostId,
     /// See `from`.
-    pub to: usize,
+    pub to: HostId,
     /// The protocol that carried it, if any.
     pub protocol: Option<Protocol>,
     /// The envelope (SMTP hops).
@@ -89,7 +90,7 @@ pub struct Hop {
 
 impl Hop {
     /// A hop that happens on one host (queued, stored, a note): no protocol, no message.
-    fn on_host(kind: HopKind, events: Vec<usize>, host: usize, text: String) -> Hop {
+    fn on_host(kind: HopKind, events: Vec<usize>, host: HostId, text: String) -> Hop {
         Hop {
             kind,
             first: events[0],
@@ -218,7 +219,9 @@ pub fn follow(trace: &Trace, subject: &str) -> Option<Journey> {
                             }
                             | EventKind::Listed {
                                 host, subject: s, ..
-                            } if *host == c.client && s.eq_ignore_ascii_case(subject) => Some(e.id),
+                            } if *host == c.client && s.eq_ignore_ascii_case(subject) => {
+                                Some(e.id.index())
+                            }
                             _ => None,
                         }),
                 );
@@ -372,7 +375,7 @@ fn is_submission(c: &Conn, trace: &Trace) -> bool {
 fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) {
     let carried: Vec<Hop> = hops.clone();
     // Where it went and to whom: only there can it be stored, or be spoken of.
-    let reached: Vec<usize> = carried.iter().flat_map(|h| [h.from, h.to]).collect();
+    let reached: Vec<HostId> = carried.iter().flat_map(|h| [h.from, h.to]).collect();
     let addresses: Vec<String> = carried
         .iter()
         .filter_map(|h| h.envelope.as_ref())
@@ -411,7 +414,7 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
             {
                 let s = crate::protocols::dns::summary(&d.payload).to_ascii_lowercase();
                 if domains.iter().any(|dom| s.contains(dom.as_str())) {
-                    events.push(e.id);
+                    events.push(e.id.index());
                 }
             }
         }
@@ -444,8 +447,8 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
             Some(after.split([' ', ';']).next()?.to_string())
         })
         .collect();
-    let mut queued: BTreeMap<(usize, String), (usize, Vec<usize>)> = BTreeMap::new();
-    let mut stored: std::collections::BTreeSet<(usize, String)> = Default::default();
+    let mut queued: BTreeMap<(HostId, String), (usize, Vec<usize>)> = BTreeMap::new();
+    let mut stored: std::collections::BTreeSet<(HostId, String)> = Default::default();
     for e in &trace.events {
         match &e.kind {
             // One entry per destination domain: `23F81.1`, `23F81.2`.
@@ -457,9 +460,9 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
             {
                 queued
                     .entry((*host, id.clone()))
-                    .or_insert((e.id, Vec::new()))
+                    .or_insert((e.id.index(), Vec::new()))
                     .1
-                    .push(e.id);
+                    .push(e.id.index());
             }
             EventKind::Mailbox {
                 host,
@@ -474,7 +477,7 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
                 // the same subject for the same user may be stored later.
                 && carried.iter().any(|h| {
                     h.to == *host
-                        && h.first < e.id
+                        && h.first < e.id.index()
                         && h.envelope.as_ref().is_some_and(|en| {
                             en.to.iter().any(|(a, r)| {
                                 r.starts_with('2')
@@ -489,7 +492,7 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
             {
                 hops.push(Hop::on_host(
                     HopKind::Stored,
-                    vec![e.id],
+                    vec![e.id.index()],
                     *host,
                     format!("stored in {user}'s mailbox as uid {uid}"),
                 ))
@@ -506,7 +509,12 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
             && lower(text).contains(&quoted_subject)
             && addresses.iter().any(|a| lower(text).contains(a.as_str()))
         {
-            hops.push(Hop::on_host(HopKind::Note, vec![e.id], *host, text.clone()));
+            hops.push(Hop::on_host(
+                HopKind::Note,
+                vec![e.id.index()],
+                *host,
+                text.clone(),
+            ));
         }
     }
     for ((host, id), (_, events)) in queued {
@@ -520,7 +528,7 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
 }
 
 fn describe(trace: &Trace, h: &Hop) -> String {
-    let name = |i: usize| trace.hosts.get(i).map_or("?", |x| x.name.as_str());
+    let name = |h: HostId| trace.hosts.get(h.index()).map_or("?", |x| x.name.as_str());
     match h.kind {
         HopKind::Submit => format!(
             "{} hands it to {} (SMTP submission)",

@@ -5,26 +5,27 @@
 use std::collections::BTreeMap;
 
 use super::Header;
+use crate::engine::ids::{ConnId, HostId};
 use crate::engine::trace::{Direction, EventKind, Trace};
 use crate::protocols::Protocol;
 
 /// The bytes each way of every TCP connection, with the events that carried them, in order.
 /// Lost segments carry nothing (their retransmission does), and a retransmission's bytes count once.
 pub(super) struct Conn {
-    pub(super) client: usize,
-    pub(super) server: usize,
+    pub(super) client: HostId,
+    pub(super) server: HostId,
     pub(super) protocol: Protocol,
     pub(super) events: Vec<usize>,
     pub(super) up: Vec<u8>,
     pub(super) down: Vec<u8>,
 }
 
-pub(super) fn connections(trace: &Trace) -> BTreeMap<u32, Conn> {
-    let mut conns: BTreeMap<u32, Conn> = BTreeMap::new();
+pub(super) fn connections(trace: &Trace) -> BTreeMap<ConnId, Conn> {
+    let mut conns: BTreeMap<ConnId, Conn> = BTreeMap::new();
     // Each direction's pieces by sequence number (counted from that side's SYN, so that a
     // retransmission sent after later data still goes in its place), each once.
     type Pieces = BTreeMap<u32, Vec<u8>>;
-    let mut pieces: BTreeMap<(u32, bool), (Option<u32>, Pieces)> = BTreeMap::new();
+    let mut pieces: BTreeMap<(ConnId, bool), (Option<u32>, Pieces)> = BTreeMap::new();
     for e in &trace.events {
         let EventKind::Segment(s) = &e.kind else {
             continue;
@@ -41,7 +42,7 @@ pub(super) fn connections(trace: &Trace) -> BTreeMap<u32, Conn> {
             up: Vec::new(),
             down: Vec::new(),
         });
-        c.events.push(e.id);
+        c.events.push(e.id.index());
         let up = s.direction == Direction::ClientToServer;
         let side = pieces.entry((s.conn, up)).or_default();
         if s.flags.has(crate::engine::trace::TcpFlags::SYN) && side.0.is_none() {

@@ -545,8 +545,8 @@ pub fn talking_pairs(trace: &crate::Trace) -> Vec<(usize, usize)> {
         .events
         .iter()
         .filter_map(|e| match &e.kind {
-            crate::EventKind::Segment(s) => Some((s.from.host, s.to.host)),
-            crate::EventKind::Datagram(d) => Some((d.from.host, d.to.host)),
+            crate::EventKind::Segment(s) => Some((s.from.host.index(), s.to.host.index())),
+            crate::EventKind::Datagram(d) => Some((d.from.host.index(), d.to.host.index())),
             _ => None,
         })
         .map(|(a, b)| (a.min(b), a.max(b)))

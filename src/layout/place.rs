@@ -7,6 +7,7 @@ use super::{
     Detail, HostBox, Layout, Line, LineKind, Orientation, POSITION_BOX, ROOM_PLACE, Rect, Region,
     Room, text,
 };
+use crate::engine::ids::HostId;
 use crate::scenario::{HostKind, Scenario, StepAction};
 
 /// Icon size at scale 1, points, by detail: smaller icons leave room for labels on big networks.
@@ -143,7 +144,7 @@ fn cell(s: &Scenario, i: usize, detail: Detail, stand_in: bool) -> Cell {
             lines.push((h.ip.to_string(), LineKind::Ip, MONO, true));
         }
         let mut badges: Vec<&str> = Vec::new();
-        for f in s.faults.iter().filter(|f| f.touches(i)) {
+        for f in s.faults.iter().filter(|f| f.touches(HostId::new(i))) {
             if !badges.contains(&f.badge()) {
                 badges.push(f.badge());
             }

@@ -8,7 +8,7 @@ fn walkthrough() -> Scenario {
 fn walkthrough_goes_left_to_right() {
     let s = walkthrough();
     let l = Layout::new(&s, &[], (900.0, 500.0), 1.0);
-    let x = |name: &str| l.hosts[s.host_index(name).unwrap()].center.0;
+    let x = |name: &str| l.hosts[s.host_id(name).unwrap()].center.0;
     assert!(x("alice-pc.a.example") < x("smtp.a.example"));
     assert!(x("smtp.a.example") < x("ns.example"));
     assert!(x("ns.example") < x("mx.b.example"));
@@ -59,5 +59,5 @@ fn regions_are_titled_by_the_scenario_or_by_their_users() {
     let s = crate::scenario::parse("w", &text).unwrap();
     let l = Layout::new(&s, &[], (900.0, 500.0), 1.0);
     assert_eq!(l.regions[0].title, "a.example — Alice's school");
-    assert_eq!(l.hosts[s.host_index("ns.example").unwrap()].region, Some(2));
+    assert_eq!(l.hosts[s.host_id("ns.example").unwrap()].region, Some(2));
 }

@@ -21,6 +21,7 @@ use std::net::Ipv4Addr;
 
 use rand::RngExt;
 
+use crate::engine::ids::{ConnId, EventId, HostId};
 use crate::engine::rng::SimRng;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::trace::{Endpoint, EventKind, TraceEvent};
@@ -46,11 +47,11 @@ pub struct Net {
     /// Every connection opened so far, by id (ids stay: the trace names them).
     pub conns: Vec<Conn>,
     /// Latency and jitter of the links the scenario names, by (lower host, higher host).
-    links: BTreeMap<(usize, usize), (SimDuration, SimDuration)>,
+    links: BTreeMap<(HostId, HostId), (SimDuration, SimDuration)>,
     /// Latency and jitter of every other pair of hosts.
     default_link: (SimDuration, SimDuration),
     /// Which host has which address.
-    by_ip: BTreeMap<Ipv4Addr, usize>,
+    by_ip: BTreeMap<Ipv4Addr, HostId>,
     /// The scenario's faults, by host.
     pub faults: Faults,
     /// The next ephemeral port of each host (grown as hosts are added).
@@ -75,7 +76,7 @@ impl Net {
                 .hosts
                 .iter()
                 .enumerate()
-                .map(|(i, h)| (h.ip, i))
+                .map(|(i, h)| (h.ip, HostId::new(i)))
                 .collect(),
             faults: Faults::new(&scenario.faults, scenario.hosts.len()),
             next_port: Vec::new(),
@@ -83,9 +84,9 @@ impl Net {
     }
 
     /// A port for host `h` to send from: the next of its ephemeral ports, in turn.
-    pub fn ephemeral_port(&mut self, h: usize) -> u16 {
-        if self.next_port.len() <= h {
-            self.next_port.resize(h + 1, FIRST_EPHEMERAL_PORT);
+    pub fn ephemeral_port(&mut self, h: HostId) -> u16 {
+        if self.next_port.len() <= h.index() {
+            self.next_port.resize(h.index() + 1, FIRST_EPHEMERAL_PORT);
         }
         let p = self.next_port[h];
         self.next_port[h] = if p == u16::MAX {
@@ -97,7 +98,7 @@ impl Net {
     }
 
     /// The host with address `ip`.
-    pub fn host_at(&self, ip: Ipv4Addr) -> Option<usize> {
+    pub fn host_at(&self, ip: Ipv4Addr) -> Option<HostId> {
         self.by_ip.get(&ip).copied()
     }
 }
@@ -107,33 +108,33 @@ impl Net {
 pub enum NetEv {
     /// A segment arrives at side `to_side` of connection `conn`.
     Tcp {
-        conn: usize,
+        conn: ConnId,
         to_side: usize,
         flags: u8,
         seq: u32,
         /// The trace event that holds the payload (kept once, in the trace).
-        event: usize,
+        event: EventId,
     },
     /// A datagram arrives.
     Udp {
         from: Endpoint,
         to: Endpoint,
-        event: usize,
+        event: EventId,
     },
     /// A sender's retransmission timer fires: segment `event` (its first sending) goes again.
     Retransmit {
-        event: usize,
+        event: EventId,
         attempt: u8,
         /// When this sending arrives; `None`: it is lost too.
         arrive: Option<SimTime>,
     },
     /// No SYN of connection `conn` was answered: it times out.
-    ConnectTimeout { conn: usize },
+    ConnectTimeout { conn: ConnId },
 }
 
 impl NetEv {
     /// The trace event whose payload this event still needs.
-    pub fn payload_event(&self) -> Option<usize> {
+    pub fn payload_event(&self) -> Option<EventId> {
         match self {
             NetEv::Tcp { event, .. }
             | NetEv::Udp { event, .. }
@@ -150,32 +151,32 @@ pub trait Stack {
     /// The simulated time now.
     fn now(&self) -> SimTime;
     /// Host `h`'s seeded random numbers (loss, jitter, sequence numbers, ports).
-    fn rng(&mut self, h: usize) -> &mut SimRng;
+    fn rng(&mut self, h: HostId) -> &mut SimRng;
     /// Puts `ev` in the event queue at `at`.
     fn schedule(&mut self, at: SimTime, ev: NetEv);
     /// Adds an event to the trace now; returns its id.
-    fn record_now(&mut self, kind: EventKind) -> usize;
+    fn record_now(&mut self, kind: EventKind) -> EventId;
     /// The id the next trace event will have.
-    fn next_event_id(&self) -> usize;
+    fn next_event_id(&self) -> EventId;
     /// An event of the trace (a segment to send again).
-    fn event(&self, id: usize) -> Option<&TraceEvent>;
+    fn event(&self, id: EventId) -> Option<&TraceEvent>;
 
     /// Whether host `h` takes connections on TCP `port`.
-    fn listening(&self, h: usize, port: u16) -> bool;
+    fn listening(&self, h: HostId, port: u16) -> bool;
     /// The handshake of connection `c` is done at its client: the client may speak.
-    fn opened(&mut self, c: usize);
+    fn opened(&mut self, c: ConnId);
     /// A segment arrived at side `side` of connection `c` (the handshake's third ACK, or data):
     /// `payload` is its bytes, possibly none.
-    fn arrived(&mut self, c: usize, side: usize, payload: &[u8]);
+    fn arrived(&mut self, c: ConnId, side: usize, payload: &[u8]);
     /// Connection `c` ended for side `side`: a FIN, an RST or a time-out, as `why` says.
-    fn closed(&mut self, c: usize, side: usize, why: &str);
+    fn closed(&mut self, c: ConnId, side: usize, why: &str);
     /// A datagram arrived.
     fn datagram(&mut self, from: Endpoint, to: Endpoint, payload: &[u8]);
 }
 
 /// How long a packet from host `from` takes to reach host `to`: the link's latency, plus jitter
 /// drawn from the sender's random numbers.
-pub(crate) fn delay<W: Stack>(w: &mut W, from: usize, to: usize) -> SimDuration {
+pub(crate) fn delay<W: Stack>(w: &mut W, from: HostId, to: HostId) -> SimDuration {
     let net = w.net();
     let (lat, jit) = net
         .links
@@ -191,6 +192,6 @@ pub(crate) fn delay<W: Stack>(w: &mut W, from: usize, to: usize) -> SimDuration 
 }
 
 /// A note from host `host` in the trace.
-pub(crate) fn note<W: Stack>(w: &mut W, host: usize, text: String) {
+pub(crate) fn note<W: Stack>(w: &mut W, host: HostId, text: String) {
     w.record_now(EventKind::Note { host, text });
 }

@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use rand::RngExt;
 
 use super::{NetEv, RTO_INITIAL, RTO_MAX, SYN_SENDINGS, Stack, delay, note};
+use crate::engine::ids::{ConnId, EventId, HostId};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::trace::{Direction, Endpoint, EventKind, Segment, TcpFlags};
 use crate::protocols::{Explanation, Protocol};
@@ -35,15 +36,15 @@ impl Conn {
 /// Opens a connection from `host` to host `server`'s `port`; the SYN leaves now. Returns its id.
 pub fn connect<W: Stack>(
     w: &mut W,
-    host: usize,
-    server: usize,
+    host: HostId,
+    server: HostId,
     port: u16,
     protocol: Protocol,
-) -> usize {
+) -> ConnId {
     let local_port = w.net().ephemeral_port(host);
     let isn: u32 = w.rng(host).random();
     let net = w.net();
-    let id = net.conns.len();
+    let id = ConnId::new(net.conns.len());
     net.conns.push(Conn {
         ends: [
             Endpoint {
@@ -80,7 +81,7 @@ pub fn connect<W: Stack>(
 /// sender's seeded random numbers, and put in the trace when they happen.
 pub fn send<W: Stack>(
     w: &mut W,
-    c: usize,
+    c: ConnId,
     side: usize,
     flags: u8,
     payload: Vec<u8>,
@@ -183,7 +184,7 @@ pub fn send<W: Stack>(
     }
     let lost = !resent.is_empty() || timed_out;
     w.record_now(EventKind::Segment(Segment {
-        conn: c as u32,
+        conn: c,
         from,
         to,
         flags: TcpFlags(flags),
@@ -205,7 +206,7 @@ pub fn send<W: Stack>(
 /// Side `side` of connection `c` closes: a FIN.
 pub fn send_fin<W: Stack>(
     w: &mut W,
-    c: usize,
+    c: ConnId,
     side: usize,
     note: &'static str,
     states: (&'static str, &'static str),
@@ -226,7 +227,7 @@ pub fn send_fin<W: Stack>(
 }
 
 /// No SYN of connection `c` got an answer: the client gives up, as when refused.
-pub fn connect_timeout<W: Stack>(w: &mut W, c: usize) {
+pub fn connect_timeout<W: Stack>(w: &mut W, c: ConnId) {
     let conn = &mut w.net().conns[c];
     if conn.closed[0] {
         return;
@@ -245,7 +246,7 @@ pub fn connect_timeout<W: Stack>(w: &mut W, c: usize) {
 
 /// Sends segment `event` again: its retransmission timer ran out before an acknowledgment came.
 /// The arrival of the sending that gets through was queued with the first sending.
-pub fn retransmit<W: Stack>(w: &mut W, event: usize, attempt: u8, arrive: Option<SimTime>) {
+pub fn retransmit<W: Stack>(w: &mut W, event: EventId, attempt: u8, arrive: Option<SimTime>) {
     let Some(EventKind::Segment(first)) = w.event(event).map(|e| &e.kind) else {
         return;
     };
@@ -272,7 +273,7 @@ pub fn retransmit<W: Stack>(w: &mut W, event: usize, attempt: u8, arrive: Option
 /// host, a FIN or an RST closes.
 pub fn arrive<W: Stack>(
     w: &mut W,
-    c: usize,
+    c: ConnId,
     side: usize,
     flags: TcpFlags,
     seq: u32,
@@ -369,7 +370,7 @@ pub fn arrive<W: Stack>(
 }
 
 /// The address a connection to `ip` reaches, or a note that none does.
-pub fn reach<W: Stack>(w: &mut W, from: usize, ip: Ipv4Addr) -> Option<usize> {
+pub fn reach<W: Stack>(w: &mut W, from: HostId, ip: Ipv4Addr) -> Option<HostId> {
     let to = w.net().host_at(ip);
     if to.is_none() {
         note(

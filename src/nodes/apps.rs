@@ -7,6 +7,7 @@
 //! connection over) is handled on its own, in each method below.
 
 use super::world::Sim;
+use crate::engine::ids::ConnId;
 use crate::protocols::session::drain_events;
 use crate::protocols::{SessionDyn, http, imap as imap_proto, pop3, smtp};
 
@@ -147,7 +148,7 @@ impl ConnApps {
 
 impl Sim {
     /// The state of the machine on `side` of connection `c`, as the inspector and trace name it.
-    pub(crate) fn app_state(&self, c: usize, side: usize) -> &'static str {
+    pub(crate) fn app_state(&self, c: ConnId, side: usize) -> &'static str {
         let conn = &self.apps[c];
         if let Some(m) = conn.machine(side) {
             return m.state_name();
@@ -160,7 +161,7 @@ impl Sim {
     }
 
     /// Bytes that arrived for `side` of connection `c`.
-    pub(crate) fn app_input(&mut self, c: usize, side: usize, bytes: &[u8]) {
+    pub(crate) fn app_input(&mut self, c: ConnId, side: usize, bytes: &[u8]) {
         let conn = &mut self.apps[c];
         if let Some(m) = conn.machine_mut(side) {
             m.handle_input(bytes);
@@ -174,7 +175,7 @@ impl Sim {
     }
 
     /// Bytes `side` of connection `c` has to send, if any.
-    pub(crate) fn app_transmit(&mut self, c: usize, side: usize) -> Option<Vec<u8>> {
+    pub(crate) fn app_transmit(&mut self, c: ConnId, side: usize) -> Option<Vec<u8>> {
         let conn = &mut self.apps[c];
         if let Some(m) = conn.machine_mut(side) {
             return m.poll_transmit();
@@ -188,7 +189,7 @@ impl Sim {
     }
 
     /// Whether `side` of connection `c` is done and wants to close once its bytes are sent.
-    pub(crate) fn app_wants_close(&self, c: usize, side: usize) -> bool {
+    pub(crate) fn app_wants_close(&self, c: ConnId, side: usize) -> bool {
         let conn = &self.apps[c];
         if let Some(m) = conn.machine(side) {
             return m.wants_close();
@@ -200,7 +201,7 @@ impl Sim {
     }
 
     /// The events of the machine on `side` of connection `c`, in order, each saying its kind.
-    pub(crate) fn take_events(&mut self, c: usize, side: usize) -> Vec<AppEvent> {
+    pub(crate) fn take_events(&mut self, c: ConnId, side: usize) -> Vec<AppEvent> {
         let conn = &mut self.apps[c];
         let mut out = Vec::new();
         if side == 0 {

@@ -6,6 +6,7 @@ use rand::RngExt;
 
 use super::host::LocalMessage;
 use super::world::Sim;
+use crate::engine::ids::{ConnId, HostId};
 use crate::engine::trace::EventKind;
 use crate::mail::{Draft, build_message, subject_of};
 use crate::nodes::{ClientApp, SmtpPurpose};
@@ -31,7 +32,7 @@ fn helo_name(def: &crate::scenario::HostDef, style: ClientStyle) -> String {
 
 impl Sim {
     /// The password host `h`'s user types: the right one, unless a `wrong_password` fault holds.
-    pub(crate) fn typed_password(&self, h: usize, right: &str) -> String {
+    pub(crate) fn typed_password(&self, h: HostId, right: &str) -> String {
         let wrong = self
             .net
             .faults
@@ -48,7 +49,7 @@ impl Sim {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn compose(
         &mut self,
-        h: usize,
+        h: HostId,
         from: (&str, &str),
         id_domain: &str,
         (to, cc): (&[String], &[String]),
@@ -126,7 +127,7 @@ impl Sim {
     /// only `to` and `cc` are written in the header.
     fn client_send(
         &mut self,
-        h: usize,
+        h: HostId,
         [to, cc, bcc]: [&[crate::protocols::smtp::wire::Address]; 3],
         subject: &str,
         body: &str,
@@ -189,7 +190,7 @@ impl Sim {
         );
     }
 
-    pub(crate) fn client_sent(&mut self, c: usize, o: Outcome) {
+    pub(crate) fn client_sent(&mut self, c: ConnId, o: Outcome) {
         let h = self.net.conns[c].ends[0].host;
         let text = if o.delivered {
             let mut t = format!(
@@ -209,7 +210,7 @@ impl Sim {
         self.note(h, text);
     }
 
-    fn client_check(&mut self, h: usize) {
+    fn client_check(&mut self, h: HostId) {
         let Some(cl) = self.hosts[h].def.client.clone() else {
             return;
         };
@@ -260,7 +261,7 @@ impl Sim {
         );
     }
 
-    pub(crate) fn client_pop3_event(&mut self, c: usize, ev: ClientEvent) {
+    pub(crate) fn client_pop3_event(&mut self, c: ConnId, ev: ClientEvent) {
         let h = self.net.conns[c].ends[0].host;
         match ev {
             ClientEvent::Retrieved { uid, data } => {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rand::RngExt;
 
+use crate::engine::ids::{ConnId, HostId};
 use crate::engine::rng::{SimRng, fork};
 use crate::engine::time::SimTime;
 use crate::mail::Mailbox;
@@ -63,7 +64,7 @@ pub struct HostState {
     pub inbox: Vec<LocalMessage>,
     pub(crate) known_uids: BTreeSet<String>,
     /// The connection of its mail program's last POP3 check, if it made one.
-    pub(crate) pop3_check: Option<usize>,
+    pub(crate) pop3_check: Option<ConnId>,
     pub(crate) pop_locks: BTreeSet<String>,
     pub(crate) smtp_cfg: Option<Arc<smtp::server::ServerConfig>>,
     pub(crate) submission_cfg: Option<Arc<smtp::server::ServerConfig>>,
@@ -74,10 +75,10 @@ pub struct HostState {
     /// sessions, so a retry is known.
     pub(crate) greylist: BTreeSet<(String, String, String)>,
     /// A browser's cookies, by web server host.
-    pub(crate) cookies: BTreeMap<usize, Vec<(String, String)>>,
+    pub(crate) cookies: BTreeMap<HostId, Vec<(String, String)>>,
     /// A browser's memory of the forms on the pages it got: their hidden fields (the webmail's
     /// form token), by (web server host, form action). A POST sends them with the step's fields.
-    pub(crate) hidden_fields: BTreeMap<(usize, String), Vec<(String, String)>>,
+    pub(crate) hidden_fields: BTreeMap<(HostId, String), Vec<(String, String)>>,
     /// A webmail server's logged-in sessions, by session id.
     pub(crate) web_sessions: BTreeMap<String, super::WebSession>,
 }

@@ -7,6 +7,7 @@ use rand::RngExt;
 
 use super::host::{HostState, LocalMessage};
 use super::world::Sim;
+use crate::engine::ids::{ConnId, HostId};
 use crate::engine::time::SimTime;
 use crate::engine::trace::{EventKind, ListChange, MailboxChange};
 use crate::mail::Mailbox;
@@ -153,7 +154,7 @@ fn flag_text(flags: &[String]) -> String {
 impl Sim {
     /// The IMAP server of connection `c` answers the bytes it was just given, with its host's
     /// mailboxes as the store; what it changed is recorded and told to the other sessions.
-    pub(crate) fn imap_serve(&mut self, c: usize) {
+    pub(crate) fn imap_serve(&mut self, c: ConnId) {
         let h = self.net.conns[c].ends[1].host;
         let (now, start) = (self.now, self.scenario.start_unix);
         let mut store = HostStore::new(&mut self.hosts[h], now, start);
@@ -167,8 +168,8 @@ impl Sim {
     /// Records what an IMAP session changed and tells the other sessions on those mailboxes.
     fn apply_store_changes(
         &mut self,
-        h: usize,
-        c: usize,
+        h: HostId,
+        c: ConnId,
         changes: Vec<(String, String, StoreChange)>,
     ) {
         let mut touched: Vec<(String, String)> = Vec::new();
@@ -224,16 +225,16 @@ impl Sim {
     /// changed: a session in IDLE reports it at once.
     pub(crate) fn notify_imap(
         &mut self,
-        h: usize,
+        h: HostId,
         user: &str,
         folder: &str,
-        except: Option<usize>,
+        except: Option<ConnId>,
     ) {
         // Most servers have no IMAP: nothing to tell, and no need to look at every connection.
         if self.hosts[h].imap_cfg.is_none() {
             return;
         }
-        for k in 0..self.net.conns.len() {
+        for k in (0..self.net.conns.len()).map(ConnId::new) {
             if Some(k) == except
                 || self.net.conns[k].ends[1].host != h
                 || self.net.conns[k].closed[1]
@@ -257,12 +258,12 @@ impl Sim {
 
     /// The mail program on `h` does `job` over IMAP: on its open session if it has one (ending
     /// IDLE first), else on a new one.
-    pub(crate) fn client_imap(&mut self, h: usize, job: Job) {
+    pub(crate) fn client_imap(&mut self, h: HostId, job: Job) {
         let Some(cl) = self.hosts[h].def.client.clone() else {
             return;
         };
         let Some(inc) = cl.incoming else { return };
-        let open = (0..self.net.conns.len()).find(|&k| {
+        let open = (0..self.net.conns.len()).map(ConnId::new).find(|&k| {
             let conn = &self.net.conns[k];
             conn.ends[0].host == h
                 && !conn.closed[0]
@@ -328,7 +329,7 @@ impl Sim {
         );
     }
 
-    pub(crate) fn client_imap_event(&mut self, c: usize, ev: ClientEvent) {
+    pub(crate) fn client_imap_event(&mut self, c: ConnId, ev: ClientEvent) {
         let h = self.net.conns[c].ends[0].host;
         let (uid, subject, change) = match ev {
             ClientEvent::Note(text) => return self.note(h, text),

@@ -5,6 +5,9 @@
 
 use super::apps::{ClientApp, ServerApp};
 use super::world::{Ev, Sim};
+#[cfg(test)]
+use crate::engine::ids::HostId;
+use crate::engine::ids::{ConnId, EventId};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::trace::{Budget, Direction, EventKind};
 
@@ -17,9 +20,9 @@ pub(crate) struct Keeper {
     /// Payload bytes kept in all.
     total: usize,
     /// The next event the cutting of old payloads looks at.
-    cursor: usize,
-    /// The event count at which forgetting is looked at again.
-    next_check: usize,
+    cursor: EventId,
+    /// The event at which forgetting is looked at again.
+    next_check: EventId,
     /// When closed connections are looked at again.
     next_reclaim: SimTime,
     /// Connections whose state was freed, by id; all before `first_open` were.
@@ -35,7 +38,7 @@ impl Sim {
             per_conn: Vec::new(),
             total: 0,
             cursor: self.trace.next_id(),
-            next_check: 0,
+            next_check: EventId(0),
             next_reclaim: SimTime::ZERO,
             reclaimed: Vec::new(),
             first_open: 0,
@@ -43,7 +46,7 @@ impl Sim {
     }
 
     /// A segment's payload has been delivered and goes back into the trace: what of it to keep.
-    pub(crate) fn keep_payload(&mut self, event: usize, mut payload: Vec<u8>) -> Vec<u8> {
+    pub(crate) fn keep_payload(&mut self, event: EventId, mut payload: Vec<u8>) -> Vec<u8> {
         let Some(k) = &mut self.keep else {
             return payload;
         };
@@ -51,7 +54,7 @@ impl Sim {
             return payload;
         };
         let side = usize::from(s.direction == Direction::ServerToClient);
-        let c = s.conn as usize;
+        let c = s.conn.index();
         if k.per_conn.len() <= c {
             k.per_conn.resize(c + 1, [0, 0]);
         }
@@ -86,7 +89,7 @@ impl Sim {
                 _ => None,
             })
             .min()
-            .unwrap_or(usize::MAX);
+            .unwrap_or(EventId(usize::MAX));
         let Some(k) = &mut self.keep else { return };
         if over_bytes {
             let goal = k.budget.total / 4 * 3;
@@ -105,7 +108,7 @@ impl Sim {
                     s.elided += cut as u32;
                     k.total = k.total.saturating_sub(cut);
                 }
-                k.cursor += 1;
+                k.cursor = k.cursor.plus(1);
             }
         }
         if over_events {
@@ -123,12 +126,15 @@ impl Sim {
                 }
             }
             self.trace.forget(old);
-            k.cursor = k.cursor.max(first + old);
+            k.cursor = k.cursor.max(first.plus(old));
             // Looked at again only after some more events (a flood is not scanned for at every
             // step), sooner when events still on their way held it back.
             let every = (k.budget.events / 8).clamp(4, 4096);
             let blocked = old < k.budget.events / 4;
-            k.next_check = self.trace.next_id() + if blocked { every / 4 } else { every };
+            k.next_check = self
+                .trace
+                .next_id()
+                .plus(if blocked { every / 4 } else { every });
         }
     }
     /// Frees what closed connections still hold (a server machine's copy of a maildrop, a
@@ -146,7 +152,7 @@ impl Sim {
             }
             // Most were given back as they closed; these waited for the bridge or a webmail job.
             for c in k.first_open..self.net.conns.len() {
-                if !k.reclaimed[c] && self.release_if_over(c) {
+                if !k.reclaimed[c] && self.release_if_over(ConnId::new(c)) {
                     k.reclaimed[c] = true;
                 }
             }
@@ -158,7 +164,7 @@ impl Sim {
     /// ends and sequence numbers stay in the network: the trace names them), unless a webmail
     /// job still waits on it or the bridge has yet to take the server's last words (a 221, a
     /// BYE). A late segment for it is dropped by TCP, which never hands it up. Whether it did.
-    pub(crate) fn release_if_over(&mut self, c: usize) -> bool {
+    pub(crate) fn release_if_over(&mut self, c: ConnId) -> bool {
         if self.net.conns[c].closed != [true, true] || self.web_jobs.contains_key(&c) {
             return false;
         }
@@ -179,7 +185,7 @@ mod tests {
     use super::*;
     use crate::engine::trace::MailboxChange;
 
-    fn world(budget: Option<Budget>) -> (Sim, usize) {
+    fn world(budget: Option<Budget>) -> (Sim, HostId) {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/bridge.toml");
         let s = crate::scenario::parse(path, &std::fs::read_to_string(path).unwrap()).unwrap();
         let mut sim = Sim::new(&s, None);
@@ -192,9 +198,9 @@ mod tests {
 
     /// A real program's session into b.example's SMTP server: `body_lines` lines of 78 bytes to bob, one
     /// command at a time (each waits for its reply), then QUIT. Returns what the server said.
-    fn submit(sim: &mut Sim, outside: usize, body_lines: usize) -> String {
+    fn submit(sim: &mut Sim, outside: HostId, body_lines: usize) -> String {
         // Straight to b.example's MX on port 25: mail for its own user.
-        let c = sim.connect_external(outside, 2, 25).unwrap();
+        let c = sim.connect_external(outside, HostId(2), 25).unwrap();
         let mut t = sim.now;
         let mut said = Vec::new();
         let mut exchange = |sim: &mut Sim, bytes: &[u8]| {
@@ -302,7 +308,13 @@ mod tests {
         assert_eq!(wire(t), wire(all.trace()));
         assert_eq!(t.next_id(), all.trace().next_id());
         let renumbered = t.renumbered();
-        assert!(renumbered.events.iter().enumerate().all(|(i, e)| e.id == i));
+        assert!(
+            renumbered
+                .events
+                .iter()
+                .enumerate()
+                .all(|(i, e)| e.id == EventId(i))
+        );
         let _ = SimTime::ZERO;
     }
 
@@ -331,7 +343,7 @@ mod tests {
     #[test]
     fn a_servers_last_words_wait_for_the_bridge_to_take_them() {
         let (mut sim, o) = world(Some(Budget::LIVE));
-        let c = sim.connect_external(o, 2, 25).unwrap();
+        let c = sim.connect_external(o, HostId(2), 25).unwrap();
         let t = sim.now + crate::engine::time::SimDuration::from_secs(1);
         sim.run_until(t);
         let (greeting, _) = sim.external_take(c);

@@ -9,6 +9,7 @@ use rand::RngExt;
 
 use super::host::QueuedMail;
 use super::world::Sim;
+use crate::engine::ids::{ConnId, HostId};
 use crate::engine::trace::{Endpoint, EventKind, MailboxChange};
 use crate::mail::{Hop, received_header};
 use crate::nodes::{ClientApp, Lookup, LookupStage, SmtpPurpose};
@@ -19,7 +20,7 @@ use crate::protocols::smtp::server::Envelope;
 use crate::protocols::smtp::wire::Address;
 
 impl Sim {
-    pub(crate) fn mta_accepted(&mut self, c: usize, env: Envelope) {
+    pub(crate) fn mta_accepted(&mut self, c: ConnId, env: Envelope) {
         let [peer, me] = self.net.conns[c].ends;
         let h = me.host;
         let date = self.scenario.start_unix + self.now.whole_secs() as i64;
@@ -103,7 +104,7 @@ impl Sim {
         }
     }
 
-    fn deliver_local(&mut self, h: usize, user: &str, data: Vec<u8>) {
+    fn deliver_local(&mut self, h: HostId, user: &str, data: Vec<u8>) {
         let size = data.len();
         let now = self.now;
         let Some(mb) = self.hosts[h].mailboxes.get_mut(user) else {
@@ -128,7 +129,7 @@ impl Sim {
         self.notify_imap(h, user, "INBOX", None);
     }
 
-    fn set_status(&mut self, h: usize, id: &str, status: String) {
+    fn set_status(&mut self, h: HostId, id: &str, status: String) {
         if let Some(q) = self.hosts[h].queue.iter_mut().find(|q| q.id == id) {
             q.status = status;
         }
@@ -136,7 +137,7 @@ impl Sim {
 
     fn dns_query(
         &mut self,
-        h: usize,
+        h: HostId,
         queue_id: &str,
         name: &str,
         qtype: QType,
@@ -169,7 +170,7 @@ impl Sim {
 
     /// Where datagrams can be lost (a scenario with a `loss` or `unreachable` fault), the
     /// resolver waits for its answer only so long.
-    fn dns_timer(&mut self, h: usize, port: u16, id: u16, attempt: u8) {
+    fn dns_timer(&mut self, h: HostId, port: u16, id: u16, attempt: u8) {
         if self.net.faults.datagrams_can_be_lost() {
             self.queue.push(
                 self.now + crate::nodes::DNS_TIMEOUT,
@@ -185,7 +186,7 @@ impl Sim {
 
     /// No answer came to query `id` within the timeout: ask again, or after
     /// [`crate::nodes::DNS_TRIES`] give up for now (the mail stays queued and is retried).
-    pub(crate) fn dns_timeout(&mut self, h: usize, port: u16, id: u16, attempt: u8) {
+    pub(crate) fn dns_timeout(&mut self, h: HostId, port: u16, id: u16, attempt: u8) {
         let key = (h, port, id);
         let Some(lookup) = self.dns_pending.get_mut(&key) else {
             return; // answered
@@ -222,7 +223,7 @@ impl Sim {
         self.dns_timer(h, port, id, attempt + 1);
     }
 
-    fn queued_domain(&self, h: usize, id: &str) -> Option<String> {
+    fn queued_domain(&self, h: HostId, id: &str) -> Option<String> {
         self.hosts[h]
             .queue
             .iter()
@@ -231,7 +232,7 @@ impl Sim {
     }
 
     /// A temporary failure: try `id` again later, each time waiting twice as long.
-    fn schedule_retry(&mut self, h: usize, id: &str) {
+    fn schedule_retry(&mut self, h: HostId, id: &str) {
         let Some(q) = self.hosts[h].queue.iter().find(|q| q.id == id) else {
             return;
         };
@@ -257,7 +258,7 @@ impl Sim {
     }
 
     /// Time to try a queued mail again, or, past [`crate::nodes::GIVE_UP`], to bounce it.
-    pub(crate) fn mta_retry(&mut self, h: usize, id: &str) {
+    pub(crate) fn mta_retry(&mut self, h: HostId, id: &str) {
         let Some(i) = self.hosts[h].queue.iter().position(|q| q.id == id) else {
             return;
         };
@@ -296,7 +297,7 @@ impl Sim {
     }
 
     /// Takes entry `i` out of host `h`'s queue, saying why in the trace.
-    fn unqueue(&mut self, h: usize, i: usize, text: String) {
+    fn unqueue(&mut self, h: HostId, i: usize, text: String) {
         let q = self.hosts[h].queue.remove(i);
         self.record(
             self.now,
@@ -313,7 +314,7 @@ impl Sim {
     /// Mail with the null sender `<>` (a bounce itself) is never bounced (RFC 5321 §4.5.5).
     fn bounce(
         &mut self,
-        h: usize,
+        h: HostId,
         from: Option<crate::protocols::smtp::wire::Address>,
         original: &[u8],
         failed: &[(
@@ -389,7 +390,7 @@ impl Sim {
         }
     }
 
-    pub(crate) fn start_delivery(&mut self, h: usize, id: &str) {
+    pub(crate) fn start_delivery(&mut self, h: HostId, id: &str) {
         let Some(domain) = self.queued_domain(h, id) else {
             return;
         };
@@ -512,7 +513,7 @@ impl Sim {
         }
     }
 
-    pub(crate) fn mta_relay_finished(&mut self, c: usize, id: &str, o: Outcome) {
+    pub(crate) fn mta_relay_finished(&mut self, c: ConnId, id: &str, o: Outcome) {
         let h = self.net.conns[c].ends[0].host;
         let peer = self.hosts[self.net.conns[c].ends[1].host].def.name.clone();
         let Some(i) = self.hosts[h].queue.iter().position(|q| q.id == id) else {

@@ -4,6 +4,7 @@
 use super::apps::{ClientApp, External};
 use super::host::HostState;
 use super::world::Sim;
+use crate::engine::ids::{ConnId, HostId};
 use crate::engine::trace::HostInfo;
 use crate::protocols::Protocol;
 use crate::scenario::HostDef;
@@ -11,8 +12,8 @@ use crate::scenario::HostDef;
 impl Sim {
     /// Adds a host that is not in the scenario: the real world behind the bridge. Its
     /// connections carry a real program's bytes.
-    pub fn add_outside_host(&mut self, def: HostDef) -> usize {
-        let i = self.hosts.len();
+    pub fn add_outside_host(&mut self, def: HostDef) -> HostId {
+        let i = HostId::new(self.hosts.len());
         self.trace.hosts.push(HostInfo {
             name: def.name.clone(),
             label: def.label.clone(),
@@ -24,8 +25,13 @@ impl Sim {
 
     /// A real program connects to `port` of simulated host `server`, from `outside` (a host
     /// from [`Sim::add_outside_host`]): the SYN leaves now. Returns the connection.
-    pub fn connect_external(&mut self, outside: usize, server: usize, port: u16) -> Option<usize> {
-        let ip = self.hosts.get(server)?.def.ip;
+    pub fn connect_external(
+        &mut self,
+        outside: HostId,
+        server: HostId,
+        port: u16,
+    ) -> Option<ConnId> {
+        let ip = self.hosts.get(server.index())?.def.ip;
         let protocol = match port {
             25 | 587 => Protocol::Smtp,
             110 => Protocol::Pop3,
@@ -44,8 +50,8 @@ impl Sim {
 
     /// Bytes the real program sent on connection `c`: they leave as soon as the connection is
     /// open.
-    pub fn external_send(&mut self, c: usize, bytes: &[u8]) {
-        let Some(conn) = self.apps.get_mut(c) else {
+    pub fn external_send(&mut self, c: ConnId, bytes: &[u8]) {
+        let Some(conn) = self.apps.get_mut(c.index()) else {
             return;
         };
         let ClientApp::External(x) = &mut conn.client else {
@@ -59,8 +65,8 @@ impl Sim {
     }
 
     /// The real program closed its side of connection `c`.
-    pub fn external_close(&mut self, c: usize) {
-        let Some(conn) = self.apps.get_mut(c) else {
+    pub fn external_close(&mut self, c: ConnId) {
+        let Some(conn) = self.apps.get_mut(c.index()) else {
             return;
         };
         let ClientApp::External(x) = &mut conn.client else {
@@ -74,14 +80,19 @@ impl Sim {
     }
 
     /// Whether both sides of connection `c` have closed (or it never opened).
-    pub fn connection_over(&self, c: usize) -> bool {
-        self.net.conns.get(c).is_none_or(crate::net::Conn::over)
+    pub fn connection_over(&self, c: ConnId) -> bool {
+        self.net
+            .conns
+            .get(c.index())
+            .is_none_or(crate::net::Conn::over)
     }
 
     /// What the simulated server sent to the real program on connection `c` since the last
     /// call, and whether the simulated side has closed the connection.
-    pub fn external_take(&mut self, c: usize) -> (Vec<u8>, bool) {
-        let (Some(conn), Some(apps)) = (self.net.conns.get(c), self.apps.get_mut(c)) else {
+    pub fn external_take(&mut self, c: ConnId) -> (Vec<u8>, bool) {
+        let (Some(conn), Some(apps)) =
+            (self.net.conns.get(c.index()), self.apps.get_mut(c.index()))
+        else {
             return (Vec::new(), true);
         };
         let over = conn.closed[0] || conn.closed[1];

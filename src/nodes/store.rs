@@ -1,12 +1,13 @@
 //! The mail store: mailboxes served over POP3, locked per session (RFC 1939 §8).
 
 use super::world::Sim;
+use crate::engine::ids::ConnId;
 use crate::engine::trace::{EventKind, MailboxChange};
 use crate::nodes::ServerApp;
 use crate::protocols::pop3::server::{PopMessage, ServerEvent};
 
 impl Sim {
-    pub(crate) fn store_event(&mut self, c: usize, ev: ServerEvent) {
+    pub(crate) fn store_event(&mut self, c: ConnId, ev: ServerEvent) {
         let h = self.net.conns[c].ends[1].host;
         match ev {
             ServerEvent::LockMaildrop { user } => {

@@ -11,6 +11,7 @@
 //! token (there is no session yet); the `Origin` check covers it.
 
 use super::world::Sim;
+use crate::engine::ids::{ConnId, HostId};
 use crate::engine::trace::EventKind;
 use crate::mail::subject_of;
 use crate::nodes::{ClientApp, ServerApp, SmtpPurpose};
@@ -53,7 +54,7 @@ impl WebSession {
 /// What a webmail server is doing for a browser's request on a back-end connection.
 pub(crate) struct WebJob {
     /// The HTTP connection waiting for the answer.
-    http: usize,
+    http: ConnId,
     kind: WebKind,
     list: Vec<(u32, String, Vec<String>)>,
     body: Option<Vec<u8>>,
@@ -61,7 +62,7 @@ pub(crate) struct WebJob {
 }
 
 impl WebJob {
-    fn new(http: usize, kind: WebKind) -> Self {
+    fn new(http: ConnId, kind: WebKind) -> Self {
         WebJob {
             http,
             kind,
@@ -145,8 +146,8 @@ impl Sim {
     /// The browser on `h` asks `server` for a page (a step).
     pub(crate) fn browse(
         &mut self,
-        h: usize,
-        server: usize,
+        h: HostId,
+        server: HostId,
         method: &str,
         path: &str,
         form: &[(String, String)],
@@ -181,7 +182,7 @@ impl Sim {
         self.connect(h, ip, 80, Protocol::Http, ClientApp::Http(Box::new(m)));
     }
 
-    pub(crate) fn browser_event(&mut self, c: usize, ev: BrowserEvent) {
+    pub(crate) fn browser_event(&mut self, c: ConnId, ev: BrowserEvent) {
         let [me, peer] = self.net.conns[c].ends;
         let h = me.host;
         match ev {
@@ -218,8 +219,8 @@ impl Sim {
         }
     }
 
-    fn respond(&mut self, c: usize, resp: Response) {
-        if c >= self.net.conns.len() || self.net.conns[c].closed[1] {
+    fn respond(&mut self, c: ConnId, resp: Response) {
+        if c.index() >= self.net.conns.len() || self.net.conns[c].closed[1] {
             return;
         }
         let before = self.app_state(c, 1);
@@ -230,7 +231,7 @@ impl Sim {
     }
 
     /// A browser's request reached the webmail server on connection `c`.
-    pub(crate) fn webmail_request(&mut self, c: usize, req: Request) {
+    pub(crate) fn webmail_request(&mut self, c: ConnId, req: Request) {
         let h = self.net.conns[c].ends[1].host;
         let sid = req
             .cookie("session")
@@ -386,7 +387,7 @@ impl Sim {
     }
 
     /// An IMAP session for the logged-in user of session `sid`.
-    fn webmail_imap_as(&mut self, c: usize, sid: &str, jobs: Vec<Job>, kind: WebKind) {
+    fn webmail_imap_as(&mut self, c: ConnId, sid: &str, jobs: Vec<Job>, kind: WebKind) {
         let h = self.net.conns[c].ends[1].host;
         let s = self.hosts[h].web_sessions[sid].clone();
         self.webmail_imap(c, &s.domain(), &s.user, &s.password, jobs, kind);
@@ -395,7 +396,7 @@ impl Sim {
     /// Starts an IMAP session from the webmail server to the user's mail server.
     fn webmail_imap(
         &mut self,
-        c: usize,
+        c: ConnId,
         domain: &str,
         user: &str,
         password: &str,
@@ -444,7 +445,7 @@ impl Sim {
         }
     }
 
-    pub(crate) fn webmail_imap_event(&mut self, k: usize, ev: ClientEvent) {
+    pub(crate) fn webmail_imap_event(&mut self, k: ConnId, ev: ClientEvent) {
         let h = self.net.conns[k].ends[0].host;
         let Some(job) = self.web_jobs.get_mut(&k) else {
             return;
@@ -476,7 +477,7 @@ impl Sim {
     }
 
     /// The IMAP work is done: answer the browser.
-    fn webmail_answer(&mut self, h: usize, job: WebJob) {
+    fn webmail_answer(&mut self, h: HostId, job: WebJob) {
         let c = job.http;
         let resp = match job.kind {
             WebKind::Login {
@@ -584,7 +585,7 @@ impl Sim {
     }
 
     /// POST /send: the form becomes a mail, handed to the user's SMTP server.
-    fn webmail_send(&mut self, c: usize, sid: &str, req: &Request) {
+    fn webmail_send(&mut self, c: ConnId, sid: &str, req: &Request) {
         let h = self.net.conns[c].ends[1].host;
         let get = |k: &str| req.form_field(k);
         let s = self.hosts[h].web_sessions[sid].clone();
@@ -674,7 +675,7 @@ impl Sim {
     }
 
     /// The webmail's SMTP hand-over ended: tell the browser with 303 → /sent.
-    pub(crate) fn webmail_sent(&mut self, k: usize, o: Outcome) {
+    pub(crate) fn webmail_sent(&mut self, k: ConnId, o: Outcome) {
         let h = self.net.conns[k].ends[0].host;
         let Some(job) = self.web_jobs.remove(&k) else {
             return;

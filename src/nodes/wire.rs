@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 
 use super::apps::{AppEvent, ClientApp, ConnApps, ServerApp, SmtpPurpose};
 use super::world::{Ev, Sim};
+use crate::engine::ids::{ConnId, EventId, HostId};
 use crate::engine::rng::SimRng;
 use crate::engine::time::SimTime;
 use crate::engine::trace::{Endpoint, EventKind, TcpFlags, TraceEvent};
@@ -22,7 +23,7 @@ impl Stack for Sim {
         self.now
     }
 
-    fn rng(&mut self, h: usize) -> &mut SimRng {
+    fn rng(&mut self, h: HostId) -> &mut SimRng {
         &mut self.hosts[h].rng
     }
 
@@ -30,19 +31,19 @@ impl Stack for Sim {
         self.queue.push(at, Ev::Net(ev));
     }
 
-    fn record_now(&mut self, kind: EventKind) -> usize {
+    fn record_now(&mut self, kind: EventKind) -> EventId {
         self.record(self.now, kind)
     }
 
-    fn next_event_id(&self) -> usize {
+    fn next_event_id(&self) -> EventId {
         self.trace.next_id()
     }
 
-    fn event(&self, id: usize) -> Option<&TraceEvent> {
+    fn event(&self, id: EventId) -> Option<&TraceEvent> {
         self.trace.get(id)
     }
 
-    fn listening(&self, h: usize, port: u16) -> bool {
+    fn listening(&self, h: HostId, port: u16) -> bool {
         self.hosts[h]
             .def
             .services
@@ -50,7 +51,7 @@ impl Stack for Sim {
             .any(|s| s.port() == port && *s != Service::Dns)
     }
 
-    fn opened(&mut self, c: usize) {
+    fn opened(&mut self, c: ConnId) {
         if let ClientApp::External(x) = &mut self.apps[c].client {
             x.open = true;
         }
@@ -60,7 +61,7 @@ impl Stack for Sim {
         self.pump(c, 0, before);
     }
 
-    fn arrived(&mut self, c: usize, side: usize, payload: &[u8]) {
+    fn arrived(&mut self, c: ConnId, side: usize, payload: &[u8]) {
         if side == 1 && matches!(self.apps[c].server, ServerApp::Pending) {
             self.start_server_app(c);
             let before = self.app_state(c, 1);
@@ -73,7 +74,7 @@ impl Stack for Sim {
         }
     }
 
-    fn closed(&mut self, c: usize, side: usize, why: &str) {
+    fn closed(&mut self, c: ConnId, side: usize, why: &str) {
         self.app_closed(c, side, why);
         self.release_if_over(c);
     }
@@ -87,12 +88,12 @@ impl Sim {
     /// Opens a connection from `host` to `ip:port` for `client`; the SYN leaves now.
     pub(crate) fn connect(
         &mut self,
-        host: usize,
+        host: HostId,
         ip: Ipv4Addr,
         port: u16,
         protocol: Protocol,
         client: ClientApp,
-    ) -> Option<usize> {
+    ) -> Option<ConnId> {
         let server = net::tcp::reach(self, host, ip)?;
         self.apps.push(ConnApps {
             client,
@@ -102,7 +103,7 @@ impl Sim {
         Some(net::tcp::connect(self, host, server, port, protocol))
     }
 
-    pub(crate) fn start_server_app(&mut self, c: usize) {
+    pub(crate) fn start_server_app(&mut self, c: ConnId) {
         let server = self.net.conns[c].ends[1];
         let host = &mut self.hosts[server.host];
         let app = match server.port {
@@ -165,7 +166,7 @@ impl Sim {
     }
 
     /// Tells the app on `side` that the connection ended, then answers the FIN with our own.
-    fn app_closed(&mut self, c: usize, side: usize, why: &str) {
+    fn app_closed(&mut self, c: ConnId, side: usize, why: &str) {
         let before = self.app_state(c, side);
         // A real program's side, a handshake not finished and a connection over have no machine
         // to tell.
@@ -186,7 +187,7 @@ impl Sim {
     }
 
     /// Sends what the app on `side` has to send and handles its events, until it is quiet.
-    pub(crate) fn pump(&mut self, c: usize, side: usize, mut before: &'static str) {
+    pub(crate) fn pump(&mut self, c: ConnId, side: usize, mut before: &'static str) {
         loop {
             let events = self.take_events(c, side);
             let had_events = !events.is_empty();
@@ -246,7 +247,7 @@ impl Sim {
         }
     }
 
-    fn explain_out(&mut self, c: usize, side: usize, bytes: &[u8]) -> Explanation {
+    fn explain_out(&mut self, c: ConnId, side: usize, bytes: &[u8]) -> Explanation {
         let protocol = self.net.conns[c].protocol;
         let conn = &mut self.apps[c];
         match (protocol, side) {
@@ -326,7 +327,7 @@ impl Sim {
         }
     }
 
-    pub(crate) fn on_app_event(&mut self, c: usize, e: AppEvent) {
+    pub(crate) fn on_app_event(&mut self, c: ConnId, e: AppEvent) {
         match e {
             AppEvent::SmtpServer(smtp::server::ServerEvent::Accepted(env)) => {
                 self.mta_accepted(c, env)

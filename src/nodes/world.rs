@@ -13,6 +13,7 @@ use rand::Rng;
 
 use super::apps::ConnApps;
 use super::host::HostState;
+use crate::engine::ids::{ConnId, EventId, HostId};
 use crate::engine::queue::EventQueue;
 use crate::engine::time::SimTime;
 use crate::engine::trace::{EventKind, HostInfo, TcpFlags, Trace};
@@ -28,13 +29,13 @@ pub(crate) enum Ev {
     Net(NetEv),
     /// A resolver's wait for the answer to DNS query `id` runs out.
     DnsTimeout {
-        host: usize,
+        host: HostId,
         port: u16,
         id: u16,
         attempt: u8,
     },
     /// A mail server tries a queued mail again.
-    Retry { host: usize, id: String },
+    Retry { host: HostId, id: String },
 }
 
 /// A whole simulated world.
@@ -49,7 +50,7 @@ pub struct Sim {
     /// What runs on each connection of `net`, by the same id.
     pub(crate) apps: Vec<ConnApps>,
     pub(crate) trace: Trace,
-    pub(crate) dns_pending: BTreeMap<(usize, u16, u16), super::Lookup>,
+    pub(crate) dns_pending: BTreeMap<(HostId, u16, u16), super::Lookup>,
     /// DNS messages built and read once for the run's zone (see [`dns::Memo`]).
     pub(crate) dns_memo: dns::Memo,
     /// The next timed scenario step to fire, an index into `timed`. Steps are already in time
@@ -63,7 +64,7 @@ pub struct Sim {
     /// How many steps have begun (their "Step n of m" counts in the order they begin).
     pub(crate) steps_begun: usize,
     /// Work a webmail server does for a browser's request, by the connection doing it.
-    pub(crate) web_jobs: BTreeMap<usize, super::WebJob>,
+    pub(crate) web_jobs: BTreeMap<ConnId, super::WebJob>,
     /// What a long live run's trace keeps (`None`: everything).
     pub(crate) keep: Option<super::keep::Keeper>,
     /// Where secrets handed to clients come from when not from the seed: see
@@ -155,7 +156,7 @@ impl Sim {
 
     /// Handles the next event; returns the ids of the trace events it produced, or `None` when
     /// nothing is left to happen.
-    pub fn step(&mut self) -> Option<Range<usize>> {
+    pub fn step(&mut self) -> Option<Range<EventId>> {
         let step_at = self.next_timed_step();
         let (time, ev) = match (step_at, self.queue.peek_time()) {
             (Some(at), next) if next.is_none_or(|n| at <= n) => {
@@ -217,7 +218,7 @@ impl Sim {
 
     /// Adds an event to the trace, and right after it the narration of every narrate step that
     /// waits for it (`on`): the narration lands next to its event with any seed.
-    pub(crate) fn record(&mut self, time: SimTime, kind: EventKind) -> usize {
+    pub(crate) fn record(&mut self, time: SimTime, kind: EventKind) -> EventId {
         let id = self.trace.push(time, kind);
         while let Some(k) = self.waiting_for(id, true) {
             let i = self.waiting.remove(k);
@@ -228,7 +229,7 @@ impl Sim {
 
     /// Which waiting step (its place in `waiting`) event `id` begins: narrate steps only, or
     /// only those that do something.
-    fn waiting_for(&self, id: usize, narrate: bool) -> Option<usize> {
+    fn waiting_for(&self, id: EventId, narrate: bool) -> Option<usize> {
         let ev = self.trace.get(id)?;
         let steps = &self.scenario.steps;
         self.waiting.iter().position(|&i| {
@@ -242,7 +243,7 @@ impl Sim {
     /// among those from `first` on, once the event that began it has been handled: a user acts
     /// between the network's events, never in the middle of one. What a step does may be what
     /// another waits for, so events it adds are looked at too.
-    fn begin_waiting_steps(&mut self, first: usize) {
+    fn begin_waiting_steps(&mut self, first: EventId) {
         let mut id = first;
         while id < self.trace.next_id() && !self.waiting.is_empty() {
             if let Some(k) = self.waiting_for(id, false) {
@@ -251,7 +252,7 @@ impl Sim {
                 // The same event may start another waiting step.
                 continue;
             }
-            id += 1;
+            id = id.plus(1);
         }
     }
 
@@ -295,7 +296,7 @@ impl Sim {
 
     /// A new secret for host `h` to hand to a client: 128 bits from the secret source when one
     /// is set, else from the host's seeded generator; 32 lowercase hex digits.
-    pub(crate) fn secret(&mut self, h: usize) -> String {
+    pub(crate) fn secret(&mut self, h: HostId) -> String {
         let mut b = [0u8; SECRET_BYTES];
         match &mut self.secret_source {
             Some(f) => {
@@ -320,7 +321,7 @@ impl Sim {
 
     /// Runs everything due up to `t`, then sets the clock to `t` (the bridge follows the wall
     /// clock this way; scripted runs never call it). Returns the new trace events.
-    pub fn run_until(&mut self, t: SimTime) -> Range<usize> {
+    pub fn run_until(&mut self, t: SimTime) -> Range<EventId> {
         let first = self.trace.next_id();
         while self.next_time().is_some_and(|n| n <= t) {
             self.step();
@@ -333,11 +334,11 @@ impl Sim {
         first..self.trace.next_id()
     }
 
-    pub(crate) fn note(&mut self, host: usize, text: String) {
+    pub(crate) fn note(&mut self, host: HostId, text: String) {
         self.record(self.now, EventKind::Note { host, text });
     }
 
-    fn payload_slot(&mut self, event: usize) -> Option<&mut Vec<u8>> {
+    fn payload_slot(&mut self, event: EventId) -> Option<&mut Vec<u8>> {
         match &mut self.trace.get_mut(event)?.kind {
             EventKind::Segment(s) => Some(&mut s.payload),
             EventKind::Datagram(d) => Some(&mut d.payload),
@@ -345,13 +346,13 @@ impl Sim {
         }
     }
 
-    fn take_payload(&mut self, event: usize) -> Vec<u8> {
+    fn take_payload(&mut self, event: EventId) -> Vec<u8> {
         self.payload_slot(event)
             .map(std::mem::take)
             .unwrap_or_default()
     }
 
-    fn put_payload(&mut self, event: usize, payload: Vec<u8>) {
+    fn put_payload(&mut self, event: EventId, payload: Vec<u8>) {
         let payload = self.keep_payload(event, payload);
         if let Some(slot) = self.payload_slot(event) {
             *slot = payload;

@@ -6,6 +6,7 @@ use toml::Spanned;
 
 use super::on::Trigger;
 use super::{HostDef, Validator};
+use crate::engine::ids::HostId;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,7 +44,7 @@ impl RawExpect {
 pub enum ExpectDef {
     /// The mailbox of `user` on `host`.
     Mailbox {
-        host: usize,
+        host: HostId,
         user: String,
         address: String,
         count: Option<usize>,
@@ -53,14 +54,14 @@ pub enum ExpectDef {
     },
     /// What a computer's mail program has downloaded (POP3) or lists (IMAP).
     Inbox {
-        host: usize,
+        host: HostId,
         count: Option<usize>,
         subject: Option<String>,
         /// The flags the message with `subject` shows (IMAP).
         flags: Option<Vec<String>>,
     },
     /// A server's outgoing queue.
-    Queue { host: usize, count: usize },
+    Queue { host: HostId, count: usize },
     /// Something happened in the run (written as a step's `on`): at least once, or exactly
     /// `count` times. An exercise checks with it what the student did (`happened = "sends RETR"`).
     Happened { what: Trigger, count: Option<usize> },
@@ -147,7 +148,7 @@ impl Validator<'_> {
             let host = match &e.host {
                 Some(h) => self.host_ref(names, h, "host")?,
                 None => match hosts.iter().position(has) {
-                    Some(i) => i,
+                    Some(i) => HostId::new(i),
                     None => {
                         self.err(
                             m.span(),

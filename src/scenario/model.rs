@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::on;
 use super::{ExpectDef, QuestionDef};
+use crate::engine::ids::HostId;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::protocols::dns::Zone;
 use crate::protocols::smtp::wire::Address;
@@ -135,12 +136,12 @@ pub struct ClientDef {
     pub user: String,
     /// The password for the incoming server.
     pub password: String,
-    /// The outgoing (SMTP) server's host index.
-    pub outgoing: usize,
+    /// The outgoing (SMTP) server.
+    pub outgoing: HostId,
     /// Its port.
     pub outgoing_port: u16,
-    /// The incoming (POP3 or IMAP) server's host index.
-    pub incoming: Option<usize>,
+    /// The incoming (POP3 or IMAP) server.
+    pub incoming: Option<HostId>,
     /// Its port.
     pub incoming_port: u16,
     /// POP3 or IMAP.
@@ -174,8 +175,8 @@ pub struct HostDef {
     pub domain: Option<String>,
     /// Its accounts (with mailboxes).
     pub accounts: Vec<Account>,
-    /// The DNS server it asks (host index).
-    pub resolver: Option<usize>,
+    /// The DNS server it asks.
+    pub resolver: Option<HostId>,
     /// Its mail program, if it is a computer with one.
     pub client: Option<ClientDef>,
     /// Where the diagram draws it (in a 1000 × 600 box, y up), if the scenario says.
@@ -228,8 +229,8 @@ pub enum StepAction {
     Delete { subject: String },
     /// The host's user, in a web browser, requests a page of a web server (following 303s).
     Web {
-        /// The web server's host index.
-        server: usize,
+        /// The web server.
+        server: HostId,
         /// `GET` or `POST`.
         method: String,
         /// The path, e.g. `/compose`.
@@ -245,7 +246,7 @@ pub struct StepDef {
     /// When it happens.
     pub at: SimTime,
     /// Whose user acts (none for pure narration).
-    pub host: Option<usize>,
+    pub host: Option<HostId>,
     /// What it does.
     pub action: StepAction,
     /// What the narrator says.
@@ -261,7 +262,7 @@ pub struct StepDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkDef {
     /// The two hosts.
-    pub between: (usize, usize),
+    pub between: (HostId, HostId),
     /// One-way latency.
     pub latency: SimDuration,
     /// Extra random delay, up to this much.
@@ -272,7 +273,7 @@ pub struct LinkDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultDef {
     /// The host it hits.
-    pub host: usize,
+    pub host: HostId,
     /// What goes wrong.
     pub kind: FaultKind,
     /// From when.
@@ -304,7 +305,7 @@ pub enum FaultKind {
     /// which their sender retransmits, and DNS datagrams, which the resolver asks for again.
     Loss {
         /// The other end (`None`: any).
-        peer: Option<usize>,
+        peer: Option<HostId>,
         /// Segments lost per thousand sent.
         per_mille: u32,
     },
@@ -344,7 +345,7 @@ impl FaultDef {
     }
 
     /// Whether it concerns host `h`: its own host, or the other end of its lossy link.
-    pub fn touches(&self, h: usize) -> bool {
+    pub fn touches(&self, h: HostId) -> bool {
         self.host == h || matches!(self.kind, FaultKind::Loss { peer: Some(p), .. } if p == h)
     }
 
@@ -370,7 +371,7 @@ impl FaultDef {
 
     /// Whether it makes the link between hosts `a` and `b` lose segments at `t`; the share lost
     /// per thousand if so.
-    pub fn loss_between(&self, a: usize, b: usize, t: SimTime) -> Option<u32> {
+    pub fn loss_between(&self, a: HostId, b: HostId, t: SimTime) -> Option<u32> {
         let FaultKind::Loss { peer, per_mille } = self.kind else {
             return None;
         };
@@ -414,8 +415,8 @@ pub struct Scenario {
     /// Questions asked during the run (`[[question]]`), in the file's order.
     pub questions: Vec<QuestionDef>,
     /// An exercise in being the mail program (`talk = "mx.b.example:25"`): the server (its
-    /// index) and port the window's console opens at, and `mailsim talk` talks to.
-    pub talk: Option<(usize, u16)>,
+    /// id) and port the window's console opens at, and `mailsim talk` talks to.
+    pub talk: Option<(HostId, u16)>,
 }
 
 impl HostDef {
@@ -438,10 +439,11 @@ impl HostDef {
 }
 
 impl Scenario {
-    /// The index of the host called `name`.
-    pub fn host_index(&self, name: &str) -> Option<usize> {
+    /// The host called `name`.
+    pub fn host_id(&self, name: &str) -> Option<HostId> {
         self.hosts
             .iter()
             .position(|h| h.name.eq_ignore_ascii_case(name))
+            .map(HostId::new)
     }
 }

@@ -15,13 +15,14 @@
 //! The step begins right after the first such event (at or after its `at`, when it has one), and
 //! only once.
 
+use crate::engine::ids::HostId;
 use crate::engine::trace::{Direction, EventKind, MailboxChange, TraceEvent};
 
 /// What a step waits for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trigger {
-    /// Only events of this host (its index); any host when `None`.
-    pub host: Option<usize>,
+    /// Only events of this host; any host when `None`.
+    pub host: Option<HostId>,
     /// Which kind of event.
     pub what: Happening,
     /// The text as written, for messages.
@@ -61,7 +62,7 @@ pub fn parse(text: &str, hosts: &[String]) -> Result<Trigger, OnError> {
     let t = text.trim();
     let (host, rest) = match t.split_once(char::is_whitespace) {
         Some((first, rest)) => match hosts.iter().position(|h| h.eq_ignore_ascii_case(first)) {
-            Some(h) => (Some(h), rest.trim()),
+            Some(h) => (Some(HostId::new(h)), rest.trim()),
             None if first.contains('.')
                 && !first.chars().all(|c| c.is_ascii_digit() || c == '.') =>
             {
@@ -114,7 +115,7 @@ pub fn parse(text: &str, hosts: &[String]) -> Result<Trigger, OnError> {
 impl Trigger {
     /// What it waits for, as done: `mx.b.example sent 250`, `someone sent RETR`,
     /// `smtp.a.example queried DNS`; `name` names a host.
-    pub fn done(&self, name: impl Fn(usize) -> String) -> String {
+    pub fn done(&self, name: impl Fn(HostId) -> String) -> String {
         let who = self.host.map_or_else(|| "someone".to_string(), name);
         match &self.what {
             Happening::QueriesDns => format!("{who} queried DNS"),
@@ -138,7 +139,7 @@ impl Trigger {
 
     /// Whether `ev` is what the step waits for.
     pub fn matches(&self, ev: &TraceEvent) -> bool {
-        let host_is = |h: usize| self.host.is_none_or(|x| x == h);
+        let host_is = |h: HostId| self.host.is_none_or(|x| x == h);
         match (&self.what, &ev.kind) {
             (Happening::QueriesDns, EventKind::Datagram(d)) => {
                 d.direction == Direction::ClientToServer && d.attempt == 0 && host_is(d.from.host)
@@ -186,14 +187,14 @@ mod tests {
     #[test]
     fn a_host_then_what_it_does() {
         let t = parse("mx.b.example sends 550", &hosts()).unwrap();
-        assert_eq!(t.host, Some(1));
+        assert_eq!(t.host, Some(HostId(1)));
         assert_eq!(t.what, Happening::Sends("550".into()));
         let t = parse("Queries DNS", &hosts()).unwrap();
         assert_eq!((t.host, t.what), (None, Happening::QueriesDns));
         let t = parse("SMTP.A.EXAMPLE sends \"RCPT TO\"", &hosts()).unwrap();
         assert_eq!(
             (t.host, t.what),
-            (Some(0), Happening::Sends("rcpt to".into()))
+            (Some(HostId(0)), Happening::Sends("rcpt to".into()))
         );
     }
 

@@ -17,6 +17,7 @@ use toml::Spanned;
 
 use super::on::{self, Trigger};
 use super::{ScenarioError, Validator, words};
+use crate::engine::ids::HostId;
 use crate::engine::time::SimTime;
 
 #[derive(Deserialize)]
@@ -43,10 +44,10 @@ pub enum QuestionKind {
     Choice { choices: Vec<String>, answer: usize },
     /// The next reply (SMTP/HTTP code, POP3 `+OK`/`-ERR`, IMAP `OK`/`NO`/`BAD`) sent by `host`,
     /// or by any server.
-    NextReply { host: Option<usize> },
+    NextReply { host: Option<HostId> },
     /// The host that receives the next packet with content (a message of a mail protocol or a
     /// DNS datagram), of those `host` sends when given.
-    NextHost { host: Option<usize> },
+    NextHost { host: Option<HostId> },
     /// How many events like `count` happen from here until the first like `until` (or the end).
     Count {
         count: Trigger,

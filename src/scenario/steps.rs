@@ -8,6 +8,7 @@ use toml::Spanned;
 use super::raw::RawStep;
 use super::validate::Validator;
 use super::{HostDef, HostKind, IncomingProtocol, Service, StepAction, StepDef, words};
+use crate::engine::ids::HostId;
 use crate::engine::time::SimTime;
 use crate::protocols::smtp::wire::Address;
 
@@ -286,11 +287,11 @@ impl Validator<'_> {
     fn needs_client(
         &mut self,
         s: &RawStep,
-        host: Option<usize>,
+        host: Option<HostId>,
         hosts: &[HostDef],
         span: Range<usize>,
         what: &str,
-    ) -> Option<usize> {
+    ) -> Option<HostId> {
         let Some(h) = host else {
             if s.host.is_none() {
                 self.err(

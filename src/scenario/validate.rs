@@ -15,6 +15,7 @@ use super::{
     Account, DEFAULT_START, FORMAT, HostDef, HostKind, Scenario, ScenarioError, Service, StepDef,
     words,
 };
+use crate::engine::ids::HostId;
 use crate::engine::time::{SimDuration, days_from_civil, parse_duration};
 use crate::protocols::smtp::wire::{Address, is_domain};
 
@@ -78,10 +79,11 @@ impl Validator<'_> {
         names: &[String],
         s: &Spanned<String>,
         what: &str,
-    ) -> Option<usize> {
+    ) -> Option<HostId> {
         let i = names
             .iter()
-            .position(|n| n.eq_ignore_ascii_case(s.get_ref()));
+            .position(|n| n.eq_ignore_ascii_case(s.get_ref()))
+            .map(HostId::new);
         if i.is_none() {
             let known: Vec<&str> = names.iter().map(String::as_str).collect();
             let hint = words::suggest(s.get_ref(), &known, "the hosts are");
@@ -258,7 +260,7 @@ impl Validator<'_> {
         }
 
         // Resolvers and clients need every host known.
-        let dns_hosts: Vec<usize> = (0..hosts.len())
+        let dns_hosts: Vec<HostId> = HostId::all(hosts.len())
             .filter(|&i| hosts[i].has(Service::Dns))
             .collect();
         for (i, h) in raw.hosts.iter().enumerate() {
@@ -354,7 +356,7 @@ impl Validator<'_> {
         t: &Spanned<String>,
         names: &[String],
         hosts: &[HostDef],
-    ) -> Option<(usize, u16)> {
+    ) -> Option<(HostId, u16)> {
         let Some((host, port)) = t
             .get_ref()
             .rsplit_once(':')

@@ -2,6 +2,7 @@
 //! the one its teacher meant, found without running it. Each names the line it is about.
 
 use super::{ExpectDef, Scenario, StepAction};
+use crate::engine::ids::HostId;
 use crate::mail::BOUNCE_SUBJECT;
 
 /// One warning: a line of the file and what would go wrong there.
@@ -95,6 +96,7 @@ pub fn warnings(s: &Scenario) -> Vec<Warning> {
             }) else {
                 continue;
             };
+            let h = HostId::new(h);
             let looks = s.steps.iter().any(|x| {
                 x.host == Some(h)
                     && matches!(

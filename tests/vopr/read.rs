@@ -38,8 +38,8 @@ impl Stream {
 
 /// A TCP connection: the client's and server's hosts and server port, and both streams.
 pub struct Conn {
-    pub client: usize,
-    pub server: usize,
+    pub client: mailsim::HostId,
+    pub server: mailsim::HostId,
     pub port: u16,
     pub up: Stream,
     pub down: Stream,
@@ -50,10 +50,11 @@ type Pieces = BTreeMap<u32, (Vec<u8>, SimTime)>;
 
 /// Every connection of the run, by its id, reassembled from the segments that were not lost,
 /// by sequence number (a retransmission that arrived twice counts once).
-pub fn connections(t: &Trace) -> BTreeMap<u32, Conn> {
+pub fn connections(t: &Trace) -> BTreeMap<mailsim::ConnId, Conn> {
     // (conn, client-to-server) → (first seq sent, seq relative to it → (payload, arrival))
-    let mut parts: BTreeMap<(u32, bool), (u32, Pieces)> = BTreeMap::new();
-    let mut ends: BTreeMap<u32, (usize, usize, u16)> = BTreeMap::new();
+    let mut parts: BTreeMap<(mailsim::ConnId, bool), (u32, Pieces)> = BTreeMap::new();
+    let mut ends: BTreeMap<mailsim::ConnId, (mailsim::HostId, mailsim::HostId, u16)> =
+        BTreeMap::new();
     for e in &t.events {
         let EventKind::Segment(s) = &e.kind else {
             continue;
@@ -77,7 +78,7 @@ pub fn connections(t: &Trace) -> BTreeMap<u32, Conn> {
             slot.1 = s.arrive;
         }
     }
-    let mut out: BTreeMap<u32, Conn> = ends
+    let mut out: BTreeMap<mailsim::ConnId, Conn> = ends
         .into_iter()
         .map(|(c, (client, server, port))| {
             (
