@@ -115,7 +115,7 @@ fn main() {
         s.run_to_end();
         best = best.min(t.elapsed().as_secs_f64());
         world_bytes = live() - before;
-        let downloaded: usize = s.hosts().iter().map(|h| h.inbox.len()).sum();
+        let downloaded: usize = s.hosts().iter().map(|h| h.program.inbox.len()).sum();
         assert_eq!(
             downloaded,
             users * MAILS_PER_USER,

@@ -106,6 +106,7 @@ pub fn check(sim: &Sim) -> Vec<Checked> {
                 flags,
             } => {
                 let msgs: Vec<(&str, &[String])> = hosts[*host]
+                    .store
                     .mailboxes
                     .get(user)
                     .map(|mb| {
@@ -134,6 +135,7 @@ pub fn check(sim: &Sim) -> Vec<Checked> {
                 flags,
             } => {
                 let msgs: Vec<(&str, &[String])> = hosts[*host]
+                    .program
                     .inbox
                     .iter()
                     .map(|m| (m.subject.as_str(), m.flags.as_slice()))
@@ -155,7 +157,7 @@ pub fn check(sim: &Sim) -> Vec<Checked> {
                 )
             }
             ExpectDef::Queue { host, count } => {
-                let q = &hosts[*host].queue;
+                let q = &hosts[*host].mta.queue;
                 let list: Vec<String> = q
                     .iter()
                     .map(|m| format!("{} ({})", m.id, m.status))

@@ -431,7 +431,7 @@ mod tests {
         assert!(r.iter().any(|x| x.text.starts_with("221")), "{r:?}");
         c.close();
         let mx = s.host_id("mx.b.example").unwrap();
-        let bob = &c.sim().hosts()[mx].mailboxes["bob"];
+        let bob = &c.sim().hosts()[mx].store.mailboxes["bob"];
         assert!(bob.messages.iter().any(|m| m.subject == "By hand"));
     }
 

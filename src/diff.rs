@@ -47,6 +47,7 @@ pub fn outcome(sim: &Sim) -> Vec<String> {
     for h in sim.hosts() {
         if h.def.client.is_some() {
             let subjects: Vec<String> = h
+                .program
                 .inbox
                 .iter()
                 .map(|m| format!("\"{}\"", m.subject))
@@ -61,7 +62,7 @@ pub fn outcome(sim: &Sim) -> Vec<String> {
                 }
             ));
         }
-        for q in &h.queue {
+        for q in &h.mta.queue {
             let rcpts: Vec<String> = q.rcpts.iter().map(ToString::to_string).collect();
             out.push(format!(
                 "at the end, still queued on {}: {} for {} ({})",

@@ -223,7 +223,7 @@ mod tests {
     fn stored(sim: &crate::Sim) -> usize {
         sim.hosts()
             .iter()
-            .flat_map(|h| h.mailboxes.values())
+            .flat_map(|h| h.store.mailboxes.values())
             .map(|m| m.messages.len())
             .sum()
     }
@@ -233,7 +233,13 @@ mod tests {
         let c = crate::scenario::parse("classroom", &classroom(20, 2, 2)).unwrap();
         let mut sim = crate::Sim::new(&c, None);
         sim.run_to_end();
-        assert_eq!(sim.hosts().iter().map(|h| h.inbox.len()).sum::<usize>(), 40);
+        assert_eq!(
+            sim.hosts()
+                .iter()
+                .map(|h| h.program.inbox.len())
+                .sum::<usize>(),
+            40
+        );
         let b = crate::scenario::parse("busy", &busy(100)).unwrap();
         assert_eq!(b.hosts.len(), 100);
         let mut sim = crate::Sim::new(&b, None);
@@ -251,8 +257,12 @@ mod tests {
                         .unwrap_or_else(|e| panic!("{e}\n{text}"));
                     let mut sim = crate::Sim::new(&s, None);
                     sim.run_to_end();
-                    let got =
-                        stored(&sim) + sim.hosts().iter().map(|h| h.inbox.len()).sum::<usize>();
+                    let got = stored(&sim)
+                        + sim
+                            .hosts()
+                            .iter()
+                            .map(|h| h.program.inbox.len())
+                            .sum::<usize>();
                     assert!(got >= domains, "{domains} {computers} {webmail}");
                 }
             }

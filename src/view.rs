@@ -369,7 +369,7 @@ mod tests {
         while fresh.trace().events.len() <= stored {
             fresh.step().expect("the run reaches the event");
         }
-        let real: Vec<(String, String)> = fresh.hosts()[mx].mailboxes["bob"]
+        let real: Vec<(String, String)> = fresh.hosts()[mx].store.mailboxes["bob"]
             .messages
             .iter()
             .map(|m| (m.uid.to_string(), m.subject.clone()))

@@ -392,7 +392,7 @@ mod tests {
         let keep = Change::Keep { host: bob_pc };
         let kept = run(&keep.apply(&s).unwrap());
         let mx = s.host_id("mx.b.example").unwrap();
-        assert_eq!(kept.hosts()[mx].mailboxes["bob"].messages.len(), 1);
+        assert_eq!(kept.hosts()[mx].store.mailboxes["bob"].messages.len(), 1);
         assert_eq!(base_count(&s, mx), 0);
     }
 
@@ -455,6 +455,6 @@ mod tests {
     }
 
     fn base_count(s: &Scenario, mx: HostId) -> usize {
-        run(s).hosts()[mx].mailboxes["bob"].messages.len()
+        run(s).hosts()[mx].store.mailboxes["bob"].messages.len()
     }
 }

@@ -385,6 +385,7 @@ impl Raw {
             .iter()
             .find(|h| h.def.name == "mx.b.example")
             .unwrap()
+            .store
             .mailboxes["bob"]
             .messages
             .len()
@@ -533,7 +534,7 @@ fn the_browser_posts_the_token_of_the_form_it_was_given() {
         .iter()
         .find(|h| h.def.name == "mx.b.example")
         .unwrap();
-    assert!(bob.mailboxes["bob"].messages.is_empty());
+    assert!(bob.store.mailboxes["bob"].messages.is_empty());
     // The real run: the POST carries the compose page's token, and its Origin is the site's.
     let sim = webmail();
     let alice = http_transcript(&sim, "alice-pc.a.example");

@@ -139,7 +139,7 @@ fn walkthrough_tells_the_story_in_order() {
     let stored = sim
         .hosts()
         .iter()
-        .flat_map(|h| h.inbox.iter())
+        .flat_map(|h| h.program.inbox.iter())
         .next()
         .unwrap();
     let text = String::from_utf8_lossy(&stored.data);
@@ -223,8 +223,9 @@ fn a_server_down_for_good_ends_in_a_bounce_after_the_give_up_time() {
         .iter()
         .find(|h| h.def.name == "smtp.a.example")
         .unwrap();
-    assert!(a.queue.is_empty(), "given up, not kept for ever");
+    assert!(a.mta.queue.is_empty(), "given up, not kept for ever");
     let bounce = a
+        .store
         .mailboxes
         .get("alice")
         .and_then(|mb| mb.messages.first())
@@ -315,14 +316,14 @@ fn a_mistyped_password_is_refused_and_the_mail_program_says_so() {
         .iter()
         .find(|h| h.def.name == "bob-pc.b.example")
         .unwrap();
-    assert!(bob_pc.inbox.is_empty());
+    assert!(bob_pc.program.inbox.is_empty());
     let mx = sim
         .hosts()
         .iter()
         .find(|h| h.def.name == "mx.b.example")
         .unwrap();
     assert_eq!(
-        mx.mailboxes["bob"].messages.len(),
+        mx.store.mailboxes["bob"].messages.len(),
         1,
         "the mail waits on the server"
     );
@@ -392,13 +393,15 @@ fn a_full_mailbox_delays_the_mail_until_there_is_room_again() {
     );
     // Refused at about 0.3 s, tried again 10 s and 20 s later: the second retry finds room.
     let a = host(&sim, "smtp.a.example");
-    assert!(a.queue.is_empty());
+    assert!(a.mta.queue.is_empty());
     assert!(
-        a.mailboxes["alice"].messages.is_empty(),
+        a.store.mailboxes["alice"].messages.is_empty(),
         "a full mailbox is no reason to bounce"
     );
     assert_eq!(
-        host(&sim, "mx.b.example").mailboxes["bob"].messages.len(),
+        host(&sim, "mx.b.example").store.mailboxes["bob"]
+            .messages
+            .len(),
         1
     );
 }
@@ -415,13 +418,13 @@ fn a_mailbox_full_for_good_bounces_with_5_2_2() {
             .any(|p| p.starts_with("552 5.2.2 <bob@b.example>: Mailbox full"))
     );
     assert!(
-        host(&sim, "mx.b.example").mailboxes["bob"]
+        host(&sim, "mx.b.example").store.mailboxes["bob"]
             .messages
             .is_empty()
     );
     let a = host(&sim, "smtp.a.example");
-    assert!(a.queue.is_empty());
-    let bounce = a.mailboxes["alice"]
+    assert!(a.mta.queue.is_empty());
+    let bounce = a.store.mailboxes["alice"]
         .messages
         .first()
         .expect("the sender got a bounce");
@@ -458,9 +461,14 @@ fn a_domain_without_mx_gets_its_mail_at_its_own_address() {
             .any(|n| n.contains("b.example has no MX record")),
         "{notes:?}"
     );
-    assert_eq!(host(&sim, "b.example").mailboxes["bob"].messages.len(), 0);
     assert_eq!(
-        host(&sim, "bob-pc.b.example").inbox.len(),
+        host(&sim, "b.example").store.mailboxes["bob"]
+            .messages
+            .len(),
+        0
+    );
+    assert_eq!(
+        host(&sim, "bob-pc.b.example").program.inbox.len(),
         1,
         "and Bob reads it"
     );
@@ -511,7 +519,10 @@ fn a_lossy_link_loses_segments_and_tcp_sends_each_again_until_it_arrives() {
         let mx = host(&sim, "mx.b.example");
         let stored = stored_count(&sim);
         assert_eq!(stored, 1, "seed {seed}");
-        assert!(mx.mailboxes["bob"].messages.is_empty(), "Bob downloaded it");
+        assert!(
+            mx.store.mailboxes["bob"].messages.is_empty(),
+            "Bob downloaded it"
+        );
         for c in check::check(&sim) {
             assert!(c.ok, "seed {seed}: {}: {}", c.text, c.found);
         }
@@ -555,7 +566,10 @@ fn a_lost_dns_query_or_answer_makes_the_resolver_ask_again() {
         // However many are lost, the mail arrives once and leaves the queue.
         let stored = stored_count(&sim);
         assert_eq!(stored, 1, "seed {seed}");
-        assert!(host(&sim, "smtp.a.example").queue.is_empty(), "seed {seed}");
+        assert!(
+            host(&sim, "smtp.a.example").mta.queue.is_empty(),
+            "seed {seed}"
+        );
     }
     assert!(asked_again > 5, "the losses are exercised");
 }
@@ -682,7 +696,7 @@ fn a_blind_copy_is_in_the_envelope_and_in_no_header() {
         "carol-pc.c.example",
         "dave-pc.c.example",
     ] {
-        let got = &host(&sim, who).inbox;
+        let got = &host(&sim, who).program.inbox;
         assert_eq!(got.len(), 1, "{who}");
         let m = mail_parser::MessageParser::default()
             .parse(got[0].data.as_slice())

@@ -310,7 +310,8 @@ fn run(seed: u64) -> Result<Stats, String> {
         .iter()
         .enumerate()
         .flat_map(|(i, h)| {
-            h.mailboxes
+            h.store
+                .mailboxes
                 .iter()
                 .map(move |(u, mb)| ((HostId::new(i), u.clone()), mb.uid_validity))
         })
@@ -328,7 +329,7 @@ fn run(seed: u64) -> Result<Stats, String> {
                 change: MailboxChange::Stored { uid, subject, .. },
             } = &sim.trace().events[i].kind
                 && subject != BOUNCE
-                && let Some(m) = sim.hosts()[*host].mailboxes[user]
+                && let Some(m) = sim.hosts()[*host].store.mailboxes[user]
                     .messages
                     .iter()
                     .find(|m| m.uid == *uid)
@@ -347,7 +348,7 @@ fn run(seed: u64) -> Result<Stats, String> {
             } = &sim.trace().events[i].kind
                 && subject == BOUNCE
             {
-                let m = sim.hosts()[*host].mailboxes[user]
+                let m = sim.hosts()[*host].store.mailboxes[user]
                     .messages
                     .iter()
                     .find(|m| m.uid == *uid)
@@ -484,7 +485,7 @@ fn run(seed: u64) -> Result<Stats, String> {
     // Nothing is left in a queue: the run ends only when nothing is scheduled, so a mail still
     // queued then would wait for ever.
     for h in sim.hosts() {
-        if let Some(q) = h.queue.first() {
+        if let Some(q) = h.mta.queue.first() {
             return Err(format!(
                 "{} still holds \"{}\" in its queue when nothing more is scheduled",
                 h.def.name,
@@ -596,6 +597,7 @@ fn run(seed: u64) -> Result<Stats, String> {
     // What the mail programs downloaded or fetched is the body sent too.
     for h in sim.hosts() {
         if let Some(m) = h
+            .program
             .inbox
             .iter()
             // (an IMAP program lists mail and keeps no body: only POP3's downloads have one)
@@ -622,7 +624,7 @@ fn run(seed: u64) -> Result<Stats, String> {
     }
     for (i, h) in sim.hosts().iter().enumerate() {
         let i = HostId::new(i);
-        for (user, mb) in &h.mailboxes {
+        for (user, mb) in &h.store.mailboxes {
             if validity.get(&(i, user.clone())) != Some(&mb.uid_validity) {
                 return Err(format!(
                     "{user}'s UIDVALIDITY on {} changed from {:?} to {}",

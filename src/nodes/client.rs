@@ -223,7 +223,7 @@ impl Sim {
         // One check at a time, as a real mail program does: two sessions at once would both see
         // the same new message (keeping mail on the server) and download it twice.
         // Only the last check can still be going: none starts while one is.
-        let checking = self.hosts[h].pop3_check.is_some_and(|c| {
+        let checking = self.hosts[h].program.pop3_check.is_some_and(|c| {
             let conn = &self.net.conns[c];
             matches!(self.apps[c].client, ClientApp::Pop3(_))
                 && !conn.fin_sent[0]
@@ -250,9 +250,9 @@ impl Sim {
             user: cl.user.clone(),
             pass: self.typed_password(h, &cl.password),
             keep_on_server: cl.keep_on_server,
-            known_uids: self.hosts[h].known_uids.clone(),
+            known_uids: self.hosts[h].program.known_uids.clone(),
         });
-        self.hosts[h].pop3_check = self.connect(
+        self.hosts[h].program.pop3_check = self.connect(
             h,
             ip,
             cl.incoming_port,
@@ -267,8 +267,8 @@ impl Sim {
             ClientEvent::Retrieved { uid, data } => {
                 let subject = subject_of(&data);
                 let host = &mut self.hosts[h];
-                host.known_uids.insert(uid.clone());
-                host.inbox.push(LocalMessage {
+                host.program.known_uids.insert(uid.clone());
+                host.program.inbox.push(LocalMessage {
                     uid: uid.clone(),
                     subject: subject.clone(),
                     data: Arc::new(data),

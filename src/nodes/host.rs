@@ -48,39 +48,81 @@ pub struct QueuedMail {
     pub queued_at: SimTime,
 }
 
-/// A host while the simulation runs.
+/// A host while the simulation runs: what the scenario says of it, its random numbers, and the
+/// state of each role it can play. A role it does not play stays empty.
 pub struct HostState {
     /// What the scenario says of it.
     pub def: HostDef,
     pub(crate) rng: SimRng,
+    /// Messages composed on it so far (mail program or webmail): numbers its Message-IDs.
+    pub(crate) counter: u32,
+    /// As a mail store: the mailboxes its POP3 and IMAP servers serve.
+    pub store: Store,
+    /// As a mail server: its outgoing queue and its SMTP servers' settings.
+    pub mta: Mta,
+    /// As a user's computer: what its mail program has downloaded.
+    pub program: MailProgram,
+    /// As a user's computer: what its web browser remembers.
+    pub(crate) browser: Browser,
+    /// As a webmail server: who is logged in.
+    pub(crate) webmail: Webmail,
+}
+
+/// A mail store's state (POP3, RFC 1939; IMAP, RFC 9051).
+#[derive(Default)]
+pub struct Store {
     /// Mailboxes by user name (each user's INBOX).
     pub mailboxes: BTreeMap<String, Mailbox>,
     /// Users' other IMAP mailboxes, by (user, name).
     pub folders: BTreeMap<(String, String), Mailbox>,
+    /// The IMAP mailboxes each user subscribed to, by (user, name) (RFC 9051 §6.3.7).
     pub(crate) subscriptions: BTreeSet<(String, String)>,
-    /// Outgoing queue.
-    pub queue: Vec<QueuedMail>,
-    /// What its mail program has downloaded.
-    pub inbox: Vec<LocalMessage>,
-    pub(crate) known_uids: BTreeSet<String>,
-    /// The connection of its mail program's last POP3 check, if it made one.
-    pub(crate) pop3_check: Option<ConnId>,
+    /// Users whose maildrop a POP3 session holds locked (RFC 1939 §8).
     pub(crate) pop_locks: BTreeSet<String>,
-    pub(crate) smtp_cfg: Option<Arc<smtp::server::ServerConfig>>,
-    pub(crate) submission_cfg: Option<Arc<smtp::server::ServerConfig>>,
     pub(crate) pop3_cfg: Option<Arc<pop3::server::ServerConfig>>,
     pub(crate) imap_cfg: Option<Arc<imap::server::ServerConfig>>,
-    pub(crate) counter: u32,
+}
+
+/// A mail server's state (SMTP, RFC 5321): what it relays and how its servers answer.
+#[derive(Default)]
+pub struct Mta {
+    /// Outgoing queue.
+    pub queue: Vec<QueuedMail>,
     /// The (client, sender, recipient) triples a greylisting MX has seen: they outlive its
     /// sessions, so a retry is known.
     pub(crate) greylist: BTreeSet<(String, String, String)>,
-    /// A browser's cookies, by web server host.
+    /// The MX's settings (port 25), if it has one.
+    pub(crate) smtp_cfg: Option<Arc<smtp::server::ServerConfig>>,
+    /// The submission server's settings (port 587), if it has one.
+    pub(crate) submission_cfg: Option<Arc<smtp::server::ServerConfig>>,
+}
+
+/// A mail program's state.
+#[derive(Default)]
+pub struct MailProgram {
+    /// What it has downloaded (POP3) or last listed (IMAP).
+    pub inbox: Vec<LocalMessage>,
+    /// The unique ids of messages it already has, to leave them when mail stays on the server.
+    pub(crate) known_uids: BTreeSet<String>,
+    /// The connection of its last POP3 check, if it made one.
+    pub(crate) pop3_check: Option<ConnId>,
+}
+
+/// A web browser's state.
+#[derive(Default)]
+pub(crate) struct Browser {
+    /// Cookies, by web server host.
     pub(crate) cookies: BTreeMap<HostId, Vec<(String, String)>>,
-    /// A browser's memory of the forms on the pages it got: their hidden fields (the webmail's
-    /// form token), by (web server host, form action). A POST sends them with the step's fields.
+    /// The forms on the pages it got: their hidden fields (the webmail's form token), by (web
+    /// server host, form action). A POST sends them with the step's fields.
     pub(crate) hidden_fields: BTreeMap<(HostId, String), Vec<(String, String)>>,
-    /// A webmail server's logged-in sessions, by session id.
-    pub(crate) web_sessions: BTreeMap<String, super::WebSession>,
+}
+
+/// A webmail server's state.
+#[derive(Default)]
+pub(crate) struct Webmail {
+    /// Logged-in sessions, by session id.
+    pub(crate) sessions: BTreeMap<String, super::WebSession>,
 }
 
 impl HostState {
@@ -117,13 +159,7 @@ impl HostState {
             .iter()
             .map(|a| (a.user.clone(), Mailbox::new(rng.random_range(1..u32::MAX))))
             .collect();
-        HostState {
-            smtp_cfg: def
-                .has(Service::Smtp)
-                .then(|| smtp_cfg(smtp::server::Role::Mx)),
-            submission_cfg: def
-                .has(Service::Submission)
-                .then(|| smtp_cfg(smtp::server::Role::Submission)),
+        let store = Store {
             pop3_cfg: def.has(Service::Pop3).then(|| {
                 Arc::new(pop3::server::ServerConfig {
                     hostname: def.name.clone(),
@@ -136,24 +172,31 @@ impl HostState {
                     accounts: accounts.clone(),
                 })
             }),
-            def: def.clone(),
-            rng,
             subscriptions: mailboxes
                 .keys()
                 .map(|u: &String| (u.clone(), "INBOX".to_string()))
                 .collect(),
             mailboxes,
-            folders: BTreeMap::new(),
-            queue: Vec::new(),
-            inbox: Vec::new(),
-            known_uids: BTreeSet::new(),
-            pop3_check: None,
-            cookies: BTreeMap::new(),
-            hidden_fields: BTreeMap::new(),
-            web_sessions: BTreeMap::new(),
-            greylist: Default::default(),
-            pop_locks: BTreeSet::new(),
+            ..Store::default()
+        };
+        let mta = Mta {
+            smtp_cfg: def
+                .has(Service::Smtp)
+                .then(|| smtp_cfg(smtp::server::Role::Mx)),
+            submission_cfg: def
+                .has(Service::Submission)
+                .then(|| smtp_cfg(smtp::server::Role::Submission)),
+            ..Mta::default()
+        };
+        HostState {
+            def: def.clone(),
+            rng,
             counter: 0,
+            store,
+            mta,
+            program: MailProgram::default(),
+            browser: Browser::default(),
+            webmail: Webmail::default(),
         }
     }
 }

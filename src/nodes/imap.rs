@@ -49,11 +49,12 @@ impl MailStore for HostStore<'_> {
 
     fn folders(&self, user: &str) -> Vec<String> {
         let mut v = Vec::new();
-        if self.host.mailboxes.contains_key(user) {
+        if self.host.store.mailboxes.contains_key(user) {
             v.push("INBOX".to_string());
         }
         v.extend(
             self.host
+                .store
                 .folders
                 .keys()
                 .filter(|(u, _)| u == user)
@@ -64,17 +65,21 @@ impl MailStore for HostStore<'_> {
 
     fn folder(&self, user: &str, name: &str) -> Option<&Mailbox> {
         if name == "INBOX" {
-            self.host.mailboxes.get(user)
+            self.host.store.mailboxes.get(user)
         } else {
-            self.host.folders.get(&(user.to_string(), name.to_string()))
+            self.host
+                .store
+                .folders
+                .get(&(user.to_string(), name.to_string()))
         }
     }
 
     fn folder_mut(&mut self, user: &str, name: &str) -> Option<&mut Mailbox> {
         if name == "INBOX" {
-            self.host.mailboxes.get_mut(user)
+            self.host.store.mailboxes.get_mut(user)
         } else {
             self.host
+                .store
                 .folders
                 .get_mut(&(user.to_string(), name.to_string()))
         }
@@ -82,16 +87,17 @@ impl MailStore for HostStore<'_> {
 
     fn create(&mut self, user: &str, name: &str) -> bool {
         let key = (user.to_string(), name.to_string());
-        if name == "INBOX" || self.host.folders.contains_key(&key) || name.is_empty() {
+        if name == "INBOX" || self.host.store.folders.contains_key(&key) || name.is_empty() {
             return false;
         }
         let validity = self.host.rng.random_range(1..u32::MAX);
-        self.host.folders.insert(key, Mailbox::new(validity));
+        self.host.store.folders.insert(key, Mailbox::new(validity));
         true
     }
 
     fn delete(&mut self, user: &str, name: &str) -> bool {
         self.host
+            .store
             .folders
             .remove(&(user.to_string(), name.to_string()))
             .is_some()
@@ -102,12 +108,12 @@ impl MailStore for HostStore<'_> {
             (user.to_string(), from.to_string()),
             (user.to_string(), to.to_string()),
         );
-        if to.is_empty() || self.host.folders.contains_key(&t) {
+        if to.is_empty() || self.host.store.folders.contains_key(&t) {
             return false;
         }
-        match self.host.folders.remove(&f) {
+        match self.host.store.folders.remove(&f) {
             Some(mb) => {
-                self.host.folders.insert(t, mb);
+                self.host.store.folders.insert(t, mb);
                 true
             }
             None => false,
@@ -116,6 +122,7 @@ impl MailStore for HostStore<'_> {
 
     fn subscriptions(&self, user: &str) -> Vec<String> {
         self.host
+            .store
             .subscriptions
             .iter()
             .filter(|(u, _)| u == user)
@@ -126,9 +133,9 @@ impl MailStore for HostStore<'_> {
     fn subscribe(&mut self, user: &str, name: &str, on: bool) {
         let key = (user.to_string(), name.to_string());
         if on {
-            self.host.subscriptions.insert(key);
+            self.host.store.subscriptions.insert(key);
         } else {
-            self.host.subscriptions.remove(&key);
+            self.host.store.subscriptions.remove(&key);
         }
     }
 
@@ -175,9 +182,12 @@ impl Sim {
         let mut touched: Vec<(String, String)> = Vec::new();
         for (user, folder, change) in changes {
             let mb = if folder == "INBOX" {
-                self.hosts[h].mailboxes.get(&user)
+                self.hosts[h].store.mailboxes.get(&user)
             } else {
-                self.hosts[h].folders.get(&(user.clone(), folder.clone()))
+                self.hosts[h]
+                    .store
+                    .folders
+                    .get(&(user.clone(), folder.clone()))
             };
             let change = match change {
                 StoreChange::Appended { uid } => {
@@ -231,7 +241,7 @@ impl Sim {
         except: Option<ConnId>,
     ) {
         // Most servers have no IMAP: nothing to tell, and no need to look at every connection.
-        if self.hosts[h].imap_cfg.is_none() {
+        if self.hosts[h].store.imap_cfg.is_none() {
             return;
         }
         for k in (0..self.net.conns.len()).map(ConnId::new) {
@@ -310,6 +320,7 @@ impl Sim {
                     _ => Habits::default(),
                 },
                 cached: self.hosts[h]
+                    .program
                     .inbox
                     .iter()
                     .filter_map(|m| {
@@ -341,7 +352,7 @@ impl Sim {
                 subject,
                 flags,
             } => {
-                self.hosts[h].inbox.push(LocalMessage {
+                self.hosts[h].program.inbox.push(LocalMessage {
                     uid: uid.to_string(),
                     subject: subject.clone(),
                     data: Arc::new(Vec::new()),
@@ -356,7 +367,7 @@ impl Sim {
                 )
             }
             ClientEvent::Flags { uid, flags } => {
-                let inbox = &mut self.hosts[h].inbox;
+                let inbox = &mut self.hosts[h].program.inbox;
                 let Some(m) = inbox.iter_mut().find(|m| m.uid == uid.to_string()) else {
                     return;
                 };
@@ -370,7 +381,7 @@ impl Sim {
                 )
             }
             ClientEvent::Removed { uid } => {
-                let inbox = &mut self.hosts[h].inbox;
+                let inbox = &mut self.hosts[h].program.inbox;
                 let Some(i) = inbox.iter().position(|m| m.uid == uid.to_string()) else {
                     return;
                 };

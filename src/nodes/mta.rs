@@ -81,7 +81,7 @@ impl Sim {
             .into_bytes();
             data.extend_from_slice(&env.data);
             let list: Vec<String> = rcpts.iter().map(ToString::to_string).collect();
-            self.hosts[h].queue.push(QueuedMail {
+            self.hosts[h].mta.queue.push(QueuedMail {
                 id: id.clone(),
                 from: env.from.clone(),
                 rcpts,
@@ -107,7 +107,7 @@ impl Sim {
     fn deliver_local(&mut self, h: HostId, user: &str, data: Vec<u8>) {
         let size = data.len();
         let now = self.now;
-        let Some(mb) = self.hosts[h].mailboxes.get_mut(user) else {
+        let Some(mb) = self.hosts[h].store.mailboxes.get_mut(user) else {
             // The SMTP server only accepts users it has, so this is a broken invariant.
             debug_assert!(false, "no mailbox for accepted user {user}");
             return;
@@ -130,7 +130,7 @@ impl Sim {
     }
 
     fn set_status(&mut self, h: HostId, id: &str, status: String) {
-        if let Some(q) = self.hosts[h].queue.iter_mut().find(|q| q.id == id) {
+        if let Some(q) = self.hosts[h].mta.queue.iter_mut().find(|q| q.id == id) {
             q.status = status;
         }
     }
@@ -225,6 +225,7 @@ impl Sim {
 
     fn queued_domain(&self, h: HostId, id: &str) -> Option<String> {
         self.hosts[h]
+            .mta
             .queue
             .iter()
             .find(|q| q.id == id)
@@ -233,7 +234,7 @@ impl Sim {
 
     /// A temporary failure: try `id` again later, each time waiting twice as long.
     fn schedule_retry(&mut self, h: HostId, id: &str) {
-        let Some(q) = self.hosts[h].queue.iter().find(|q| q.id == id) else {
+        let Some(q) = self.hosts[h].mta.queue.iter().find(|q| q.id == id) else {
             return;
         };
         let wait = crate::nodes::RETRY_FIRST.as_micros() << (q.attempts - 1).min(16);
@@ -259,10 +260,10 @@ impl Sim {
 
     /// Time to try a queued mail again, or, past [`crate::nodes::GIVE_UP`], to bounce it.
     pub(crate) fn mta_retry(&mut self, h: HostId, id: &str) {
-        let Some(i) = self.hosts[h].queue.iter().position(|q| q.id == id) else {
+        let Some(i) = self.hosts[h].mta.queue.iter().position(|q| q.id == id) else {
             return;
         };
-        let q = &mut self.hosts[h].queue[i];
+        let q = &mut self.hosts[h].mta.queue[i];
         if self.now.0.saturating_sub(q.queued_at.0) >= crate::nodes::GIVE_UP.as_micros() {
             let (from, data) = (q.from.clone(), q.data.clone());
             let failed: Vec<_> = q
@@ -298,7 +299,7 @@ impl Sim {
 
     /// Takes entry `i` out of host `h`'s queue, saying why in the trace.
     fn unqueue(&mut self, h: HostId, i: usize, text: String) {
-        let q = self.hosts[h].queue.remove(i);
+        let q = self.hosts[h].mta.queue.remove(i);
         self.record(
             self.now,
             EventKind::Queue {
@@ -380,7 +381,7 @@ impl Sim {
             .as_deref()
             .is_some_and(|d| d.eq_ignore_ascii_case(&from.domain));
         let user = from.local.to_ascii_lowercase();
-        if local && self.hosts[h].mailboxes.contains_key(&user) {
+        if local && self.hosts[h].store.mailboxes.contains_key(&user) {
             self.deliver_local(h, &user, dsn);
         } else {
             self.note(
@@ -424,10 +425,10 @@ impl Sim {
                     h,
                     format!("{domain} does not exist (NXDOMAIN): {id} cannot be delivered"),
                 );
-                let Some(i) = self.hosts[h].queue.iter().position(|q| q.id == id) else {
+                let Some(i) = self.hosts[h].mta.queue.iter().position(|q| q.id == id) else {
                     return;
                 };
-                let q = &self.hosts[h].queue[i];
+                let q = &self.hosts[h].mta.queue[i];
                 let reply = crate::protocols::smtp::wire::Reply::new(
                     550,
                     format!("5.4.4 Host or domain name not found: {domain} (NXDOMAIN)"),
@@ -483,7 +484,7 @@ impl Sim {
                     self.schedule_retry(h, &id);
                     return;
                 };
-                let Some(q) = self.hosts[h].queue.iter().find(|q| q.id == id).cloned() else {
+                let Some(q) = self.hosts[h].mta.queue.iter().find(|q| q.id == id).cloned() else {
                     return;
                 };
                 self.set_status(h, &id, format!("sending to {exchange} [{ip}]"));
@@ -516,11 +517,11 @@ impl Sim {
     pub(crate) fn mta_relay_finished(&mut self, c: ConnId, id: &str, o: Outcome) {
         let h = self.net.conns[c].ends[0].host;
         let peer = self.hosts[self.net.conns[c].ends[1].host].def.name.clone();
-        let Some(i) = self.hosts[h].queue.iter().position(|q| q.id == id) else {
+        let Some(i) = self.hosts[h].mta.queue.iter().position(|q| q.id == id) else {
             return;
         };
         if o.delivered {
-            let q = &mut self.hosts[h].queue[i];
+            let q = &mut self.hosts[h].mta.queue[i];
             q.rcpts.retain(|r| !o.accepted.contains(r));
             let reply = o
                 .last_reply
@@ -548,7 +549,7 @@ impl Sim {
             .cloned()
             .collect();
         if !permanent.is_empty() {
-            let q = &mut self.hosts[h].queue[i];
+            let q = &mut self.hosts[h].mta.queue[i];
             q.rcpts.retain(|r| !permanent.iter().any(|(a, _)| a == r));
             let (from, data) = (q.from.clone(), q.data.clone());
             let emptied = q.rcpts.is_empty();

@@ -12,8 +12,9 @@ impl Sim {
         match ev {
             ServerEvent::LockMaildrop { user } => {
                 let host = &mut self.hosts[h];
-                let msgs = if host.pop_locks.insert(user.clone()) {
+                let msgs = if host.store.pop_locks.insert(user.clone()) {
                     let list = host
+                        .store
                         .mailboxes
                         .get(&user)
                         .map(|mb| {
@@ -35,13 +36,14 @@ impl Sim {
                 }
             }
             ServerEvent::Commit { user, deleted } => {
-                self.hosts[h].pop_locks.remove(&user);
+                self.hosts[h].store.pop_locks.remove(&user);
                 let any = !deleted.is_empty();
                 for uid in deleted {
                     let Ok(uid) = uid.parse::<u32>() else {
                         continue;
                     };
                     let removed = self.hosts[h]
+                        .store
                         .mailboxes
                         .get_mut(&user)
                         .and_then(|mb| mb.remove(uid));
@@ -65,7 +67,7 @@ impl Sim {
                 }
             }
             ServerEvent::Release { user } => {
-                self.hosts[h].pop_locks.remove(&user);
+                self.hosts[h].store.pop_locks.remove(&user);
             }
         }
     }

@@ -158,7 +158,7 @@ impl Sim {
             // typed, and the form's hidden fields, which the page held.
             let mut form = form.to_vec();
             let action = path.split('?').next().unwrap_or_default().to_string();
-            if let Some(hidden) = self.hosts[h].hidden_fields.get(&(server, action)) {
+            if let Some(hidden) = self.hosts[h].browser.hidden_fields.get(&(server, action)) {
                 for (k, v) in hidden {
                     if !form.iter().any(|(n, _)| n == k) {
                         form.push((k.clone(), v.clone()));
@@ -170,6 +170,7 @@ impl Sim {
         let name = self.hosts[server].def.name.clone();
         let ip = self.hosts[server].def.ip;
         let cookies = self.hosts[h]
+            .browser
             .cookies
             .get(&server)
             .cloned()
@@ -187,7 +188,7 @@ impl Sim {
         let h = me.host;
         match ev {
             BrowserEvent::Cookie(k, v) => {
-                let jar = self.hosts[h].cookies.entry(peer.host).or_default();
+                let jar = self.hosts[h].browser.cookies.entry(peer.host).or_default();
                 jar.retain(|(x, _)| *x != k);
                 jar.push((k, v));
             }
@@ -201,6 +202,7 @@ impl Sim {
                 for f in forms(&html) {
                     if f.method == "post" && f.action.starts_with('/') {
                         self.hosts[h]
+                            .browser
                             .hidden_fields
                             .insert((peer.host, f.action), f.hidden);
                     }
@@ -235,7 +237,7 @@ impl Sim {
         let h = self.net.conns[c].ends[1].host;
         let sid = req
             .cookie("session")
-            .filter(|s| self.hosts[h].web_sessions.contains_key(s));
+            .filter(|s| self.hosts[h].webmail.sessions.contains_key(s));
         let path = req.path().to_string();
         let method = req.method.clone();
         let allowed = match path.as_str() {
@@ -259,7 +261,7 @@ impl Sim {
             if let Some(s) = sid.as_ref().filter(|_| path == "/logout") {
                 text.push_str(&format!(
                     "\n<p>Log out with the button.</p>\n{}",
-                    logout_form(&self.hosts[h].web_sessions[s].token)
+                    logout_form(&self.hosts[h].webmail.sessions[s].token)
                 ));
             }
             let body = page("Method not allowed", &text);
@@ -293,7 +295,7 @@ impl Sim {
             && path != "/login"
             && !same_secret(
                 &req.form_field("token"),
-                &self.hosts[h].web_sessions[&sid].token,
+                &self.hosts[h].webmail.sessions[&sid].token,
             )
         {
             return self.respond(
@@ -348,7 +350,7 @@ impl Sim {
                 self.webmail_imap_as(c, &sid, vec![Job::ReadUid(uid)], WebKind::Message { uid });
             }
             "/compose" => {
-                let s = &self.hosts[h].web_sessions[&sid];
+                let s = &self.hosts[h].webmail.sessions[&sid];
                 let body = page(
                     "Write a mail",
                     &format!(
@@ -361,7 +363,7 @@ impl Sim {
             }
             "/send" => self.webmail_send(c, &sid, &req),
             "/sent" => {
-                let text = self.hosts[h].web_sessions[&sid]
+                let text = self.hosts[h].webmail.sessions[&sid]
                     .last_sent
                     .clone()
                     .unwrap_or_else(|| "Nothing was sent yet.".into());
@@ -375,7 +377,7 @@ impl Sim {
                 self.respond(c, Response::html(200, body));
             }
             "/logout" => {
-                self.hosts[h].web_sessions.remove(&sid);
+                self.hosts[h].webmail.sessions.remove(&sid);
                 let r = Response::see_other("/").with(
                     "Set-Cookie",
                     "session=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/",
@@ -389,7 +391,7 @@ impl Sim {
     /// An IMAP session for the logged-in user of session `sid`.
     fn webmail_imap_as(&mut self, c: ConnId, sid: &str, jobs: Vec<Job>, kind: WebKind) {
         let h = self.net.conns[c].ends[1].host;
-        let s = self.hosts[h].web_sessions[sid].clone();
+        let s = self.hosts[h].webmail.sessions[sid].clone();
         self.webmail_imap(c, &s.domain(), &s.user, &s.password, jobs, kind);
     }
 
@@ -491,7 +493,7 @@ impl Sim {
                 None => {
                     let sid = self.secret(h);
                     let token = self.secret(h);
-                    self.hosts[h].web_sessions.insert(
+                    self.hosts[h].webmail.sessions.insert(
                         sid.clone(),
                         WebSession {
                             address,
@@ -511,7 +513,8 @@ impl Sim {
             },
             WebKind::Inbox { sid } => {
                 let (address, token) = self.hosts[h]
-                    .web_sessions
+                    .webmail
+                    .sessions
                     .get(&sid)
                     .map(|s| (s.address.clone(), s.token.clone()))
                     .unwrap_or_default();
@@ -588,7 +591,7 @@ impl Sim {
     fn webmail_send(&mut self, c: ConnId, sid: &str, req: &Request) {
         let h = self.net.conns[c].ends[1].host;
         let get = |k: &str| req.form_field(k);
-        let s = self.hosts[h].web_sessions[sid].clone();
+        let s = self.hosts[h].webmail.sessions[sid].clone();
         let to: Vec<Address> = get("to")
             .split(',')
             .filter_map(|a| Address::parse(a.trim()).ok())
@@ -692,7 +695,7 @@ impl Sim {
             format!("Your mail was not sent. The SMTP server said: {reply}")
         };
         self.note(h, format!("webmail: {text}"));
-        if let Some(s) = self.hosts[h].web_sessions.get_mut(&sid) {
+        if let Some(s) = self.hosts[h].webmail.sessions.get_mut(&sid) {
             s.last_sent = Some(text);
         }
         self.respond(job.http, Response::see_other("/sent"));

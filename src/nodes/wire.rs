@@ -109,9 +109,9 @@ impl Sim {
         let app = match server.port {
             25 | 587 => {
                 let cfg = if server.port == 25 {
-                    host.smtp_cfg.clone()
+                    host.mta.smtp_cfg.clone()
                 } else {
-                    host.submission_cfg.clone()
+                    host.mta.submission_cfg.clone()
                 };
                 let Some(mut cfg) = cfg else { return };
                 // Greylisting is a fault of the scenario: on while it is in effect.
@@ -149,11 +149,11 @@ impl Sim {
                 let base = format!("{:04X}", host.rng.random::<u16>());
                 ServerApp::Smtp(Box::new(smtp::server::SmtpServer::new(cfg, base)))
             }
-            110 => match host.pop3_cfg.clone() {
+            110 => match host.store.pop3_cfg.clone() {
                 Some(cfg) => ServerApp::Pop3(Box::new(pop3::server::Pop3Server::new(cfg))),
                 None => return,
             },
-            143 => match host.imap_cfg.clone() {
+            143 => match host.store.imap_cfg.clone() {
                 Some(cfg) => ServerApp::Imap(Box::new(imap_proto::server::ImapServer::new(cfg))),
                 None => return,
             },
@@ -338,7 +338,7 @@ impl Sim {
                 rcpt,
             }) => {
                 let h = self.net.conns[c].ends[1].host;
-                let first = self.hosts[h].greylist.insert((client, sender, rcpt));
+                let first = self.hosts[h].mta.greylist.insert((client, sender, rcpt));
                 if let ServerApp::Smtp(m) = &mut self.apps[c].server {
                     m.answer_greylist(!first);
                 }

@@ -271,7 +271,7 @@ impl Sim {
     /// real programs connect. Scripted runs leave it off.
     pub fn require_submission_auth(&mut self) {
         for h in &mut self.hosts {
-            if let Some(cfg) = &mut h.submission_cfg {
+            if let Some(cfg) = &mut h.mta.submission_cfg {
                 Arc::make_mut(cfg).require_auth = true;
             }
         }
