@@ -45,7 +45,7 @@ fn cursor(app: &App) -> Option<usize> {
 fn agrees(view: &mailsim::view::WorldView, sim: &mailsim::Sim) -> Result<(), String> {
     for (h, real) in sim.hosts().iter().enumerate() {
         let shown = &view.hosts[h];
-        for (user, mb) in &real.mailboxes {
+        for (user, mb) in &real.store.mailboxes {
             let r: Vec<(String, String, String)> = mb
                 .messages
                 .iter()
@@ -66,12 +66,17 @@ fn agrees(view: &mailsim::view::WorldView, sim: &mailsim::Sim) -> Result<(), Str
                 ));
             }
         }
-        let rq: Vec<&str> = real.queue.iter().map(|q| q.id.as_str()).collect();
+        let rq: Vec<&str> = real.mta.queue.iter().map(|q| q.id.as_str()).collect();
         let vq: Vec<&str> = shown.queue.iter().map(|q| q.0.as_str()).collect();
         if rq != vq {
             return Err(format!("queue of host {h}: {rq:?} shown as {vq:?}"));
         }
-        let ri: Vec<&str> = real.inbox.iter().map(|m| m.subject.as_str()).collect();
+        let ri: Vec<&str> = real
+            .program
+            .inbox
+            .iter()
+            .map(|m| m.subject.as_str())
+            .collect();
         let vi: Vec<&str> = shown.inbox.iter().map(|m| m.subject.as_str()).collect();
         if ri != vi {
             return Err(format!("inbox of host {h}: {ri:?} shown as {vi:?}"));
