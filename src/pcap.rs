@@ -4,10 +4,8 @@
 //! scenario's start date) as the timestamp: the capture is taken as each packet is sent.
 
 use std::io::Write;
-use std::time::Duration;
 
 use etherparse::PacketBuilder;
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 
 use crate::engine::ids::HostId;
 use crate::engine::trace::{EventKind, TcpFlags, Trace};
@@ -78,17 +76,43 @@ pub fn frames(trace: &Trace) -> Vec<(crate::SimTime, Vec<u8>)> {
 
 /// Writes the trace as a pcap file (microsecond timestamps, Ethernet link type); returns the
 /// number of frames.
-pub fn write(trace: &Trace, start_unix: i64, out: impl Write) -> Result<usize, String> {
-    let mut w = PcapWriter::with_header(out, PcapHeader::default()).map_err(|e| e.to_string())?;
+pub fn write(trace: &Trace, start_unix: i64, mut out: impl Write) -> Result<usize, String> {
+    // The classic libpcap format, big-endian, microsecond timestamps (draft-ietf-opsawg-pcap
+    // §4): magic, version 2.4, no time zone correction or accuracy, the snapshot length, and
+    // the link type of the frames (1: Ethernet).
+    let mut head = Vec::with_capacity(24);
+    for word in [0xa1b2_c3d4u32, 0x0002_0004, 0, 0, SNAPLEN, 1] {
+        head.extend_from_slice(&word.to_be_bytes());
+    }
+    out.write_all(&head).map_err(|e| e.to_string())?;
     let frames = frames(trace);
-    let base = Duration::from_secs(start_unix.max(0) as u64);
+    let base = start_unix.max(0) as u64;
     for (t, data) in &frames {
-        let ts = base + Duration::from_micros(t.as_micros());
-        w.write_packet(&PcapPacket::new(ts, data.len() as u32, data))
-            .map_err(|e| e.to_string())?;
+        let micros = t.as_micros();
+        let secs = u32::try_from(base + micros / 1_000_000)
+            .map_err(|_| "a packet's time is past 2106, beyond the pcap format's".to_string())?;
+        let len = u32::try_from(data.len())
+            .ok()
+            .filter(|&n| n <= SNAPLEN)
+            .ok_or_else(|| {
+                format!(
+                    "a frame of {} bytes is over the snapshot length",
+                    data.len()
+                )
+            })?;
+        // Each record: seconds, microseconds, the length captured and the length on the wire.
+        let mut rec = Vec::with_capacity(16 + data.len());
+        for word in [secs, (micros % 1_000_000) as u32, len, len] {
+            rec.extend_from_slice(&word.to_be_bytes());
+        }
+        rec.extend_from_slice(data);
+        out.write_all(&rec).map_err(|e| e.to_string())?;
     }
     Ok(frames.len())
 }
+
+/// The most bytes of a frame a capture keeps; frames here are never longer.
+const SNAPLEN: u32 = 65_535;
 
 #[cfg(test)]
 mod tests {
