@@ -100,7 +100,7 @@ pub fn envelope_of(trace: &Trace, ev: &TraceEvent) -> Option<(String, Vec<String
     }
     let mut from = None;
     let mut rcpts = Vec::new();
-    for e in trace.events[..ev.id.index()].iter().rev() {
+    for e in trace.before(ev.id).iter().rev() {
         let EventKind::Segment(s) = &e.kind else {
             continue;
         };

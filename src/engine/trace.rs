@@ -333,6 +333,14 @@ impl Trace {
             .get_mut(id.0.checked_sub(self.forgotten.events)?)
     }
 
+    /// The kept events before id `id` (all of them if it is past the last).
+    pub fn before(&self, id: EventId) -> &[TraceEvent] {
+        let k =
+            id.0.saturating_sub(self.forgotten.events)
+                .min(self.events.len());
+        &self.events[..k]
+    }
+
     /// The kept events from id `id` on.
     pub fn since(&self, id: EventId) -> &[TraceEvent] {
         let k =
@@ -377,5 +385,33 @@ impl Trace {
     /// The host's name.
     pub fn host_name(&self, h: HostId) -> &str {
         &self.hosts[h].name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Once a long run forgot its first events, the kept events before an id are found by id,
+    /// not by position (which would run past the end).
+    #[test]
+    fn before_and_since_count_forgotten_events() {
+        let mut t = Trace::default();
+        for i in 0..10 {
+            let text = format!("n{i}");
+            t.push(
+                SimTime(i),
+                EventKind::Note {
+                    host: HostId(0),
+                    text,
+                },
+            );
+        }
+        t.forget(4);
+        let ids = |evs: &[TraceEvent]| evs.iter().map(|e| e.id.0).collect::<Vec<_>>();
+        assert_eq!(ids(t.before(EventId(7))), vec![4, 5, 6]);
+        assert_eq!(ids(t.before(EventId(2))), Vec::<usize>::new());
+        assert_eq!(ids(t.before(EventId(99))), (4..10).collect::<Vec<_>>());
+        assert_eq!(ids(t.since(EventId(8))), vec![8, 9]);
     }
 }

@@ -35,6 +35,10 @@ fn id_of(bytes: &[u8]) -> u16 {
     u16::from_be_bytes([bytes[0], bytes[1]])
 }
 
+/// Kept messages of each kind at most: a run asks a few questions, but a live bridge's users
+/// may name any number of domains. Past it the kind is forgotten and built again as asked.
+const KEEP: usize = 4096;
+
 impl Memo {
     /// As [`super::build_query`].
     pub fn build_query(&mut self, id: u16, name: &str, qtype: QType) -> Vec<u8> {
@@ -43,6 +47,9 @@ impl Memo {
             Some(b) => b.clone(),
             None => {
                 let b = super::build_query(0, name, qtype);
+                if by_name.len() >= KEEP {
+                    by_name.clear();
+                }
                 by_name.insert(name.to_string(), b.clone());
                 b
             }
@@ -61,6 +68,9 @@ impl Memo {
             Some(a) => a.clone(),
             None => {
                 let a = super::answer(zone, &with_id(bytes.to_vec(), 0));
+                if self.answers.len() >= KEEP {
+                    self.answers.clear();
+                }
                 self.answers.insert(bytes[2..].to_vec(), a.clone());
                 a
             }
@@ -78,6 +88,9 @@ impl Memo {
             return Ok(Response { id, ..r.clone() });
         }
         let r = super::parse_response(bytes)?;
+        if self.responses.len() >= KEEP {
+            self.responses.clear();
+        }
         self.responses
             .insert(bytes[2..].to_vec(), Response { id: 0, ..r.clone() });
         Ok(r)
@@ -134,5 +147,27 @@ mod tests {
                 prop_assert_eq!(m.answer(&z, &bent), answer(&z, &bent));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod bounded {
+    use super::*;
+
+    /// A live run whose users name ever more domains keeps at most [`KEEP`] of each kind, and
+    /// still answers as the functions do.
+    #[test]
+    fn memo_stays_bounded() {
+        let z = Zone::default();
+        let mut m = Memo::default();
+        for i in 0..(3 * KEEP) {
+            let name = format!("d{i}.example");
+            let q = m.build_query(i as u16, &name, QType::Mx);
+            assert_eq!(q, super::super::build_query(i as u16, &name, QType::Mx));
+            let a = m.answer(&z, &q).unwrap();
+            assert_eq!(m.parse_response(&a), super::super::parse_response(&a));
+        }
+        let kept = m.queries.values().map(BTreeMap::len).sum::<usize>();
+        assert!(kept <= KEEP && m.answers.len() <= KEEP && m.responses.len() <= KEEP);
     }
 }

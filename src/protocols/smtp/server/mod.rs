@@ -3,7 +3,10 @@
 //! Calling order, as with every machine in `protocols`: create it (the 220 greeting is queued),
 //! then for each chunk of received bytes call [`SmtpServer::handle_input`], and after each call drain
 //! [`SmtpServer::poll_transmit`] (bytes for the client) and [`SmtpServer::poll_event`] (messages
-//! accepted). When [`SmtpServer::wants_close`] is true, close the connection after sending.
+//! accepted, and greylisting's question, which the host answers with
+//! [`SmtpServer::answer_greylist`] before it gives the server more input: until then the server
+//! reads no command, and what arrives meanwhile waits in its buffer). When
+//! [`SmtpServer::wants_close`] is true, close the connection after sending.
 //!
 //! The server is strict and teaches: commands out of order get 503 5.5.1, unknown verbs 500 5.5.2,
 //! bad arguments 501, unknown local users 550 5.1.1, relaying for strangers 554 5.7.1, a logged-in
@@ -561,6 +564,9 @@ impl Session for SmtpServer {
         }
         if self.auth_wait != AuthWait::None {
             return "AUTH: expect credentials";
+        }
+        if self.greylist_wait.is_some() {
+            return "RCPT: greylisting asks the host";
         }
         match self.state {
             State::ExpectHelo => "expect HELO/EHLO",
