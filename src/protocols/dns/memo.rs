@@ -99,22 +99,11 @@ impl Memo {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ZoneRecord, answer, build_query, parse_response};
+    use super::super::{answer, build_query, parse_response};
     use super::*;
     use proptest::prelude::*;
 
-    fn zone() -> Zone {
-        let mut z = Zone::default();
-        z.add(
-            "b.example",
-            ZoneRecord::Mx {
-                preference: 10,
-                exchange: "mail.b.example".into(),
-            },
-        );
-        z.add("mail.b.example", ZoneRecord::A([192, 0, 2, 25].into()));
-        z
-    }
+    use super::super::tests::zone;
 
     proptest! {
         /// Asked twice or more, in any order and with any ids, the memo says what the functions
@@ -127,7 +116,7 @@ mod tests {
             )
         ) {
             let z = zone();
-            let names = ["b.example", "mail.b.example", "nowhere.example", "B.Example"];
+            let names = ["b.example", "mx.b.example", "nowhere.example", "B.Example"];
             let mut m = Memo::default();
             for (id, n, mx, junk) in asks {
                 let qtype = if mx { QType::Mx } else { QType::A };

@@ -291,10 +291,11 @@ pub fn explain(bytes: &[u8]) -> Explanation {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn zone() -> Zone {
+    /// b.example's MX and its address (the memo's tests use it too).
+    pub(in crate::protocols::dns) fn zone() -> Zone {
         let mut z = Zone::default();
         z.add(
             "b.example",
