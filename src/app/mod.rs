@@ -119,8 +119,8 @@ pub(crate) fn drop_unchanged_modifiers(
     }
 }
 
-/// The longest a paused window sleeps when nothing wakes it (input, the file watcher).
-#[cfg(not(target_arch = "wasm32"))]
+/// The longest a paused window sleeps when nothing wakes it (input, the file watcher, the web
+/// page asking for something).
 const REST: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Asks for the next frame while something moves.

@@ -23,6 +23,8 @@ static ASKED: Mutex<Vec<Asked>> = Mutex::new(Vec::new());
 static CURSOR: AtomicI64 = AtomicI64::new(-1);
 /// How many events the run has.
 static EVENTS: AtomicI64 = AtomicI64::new(0);
+/// Frames drawn so far.
+static FRAMES: AtomicI64 = AtomicI64::new(0);
 /// Why the last scenario the page gave was not opened (file:line:col and what is wrong).
 static ERROR: Mutex<Option<String>> = Mutex::new(None);
 /// The open scenario's title.
@@ -33,9 +35,28 @@ static GIVEN: AtomicI64 = AtomicI64::new(0);
 static TAKEN: AtomicI64 = AtomicI64::new(0);
 static APPLIED: AtomicI64 = AtomicI64::new(0);
 
+thread_local! {
+    /// Wakes the resting window when the page asks for something (the page calls in on the
+    /// window's own thread: a web page has one).
+    static WAKE: std::cell::RefCell<Option<bevy::winit::EventLoopProxy<bevy::winit::WinitUserEvent>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 fn ask(a: Asked) {
     if let Ok(mut q) = ASKED.lock() {
         q.push(a);
+    }
+    WAKE.with_borrow(|w| {
+        if let Some(w) = w {
+            let _ = w.send_event(bevy::winit::WinitUserEvent::WakeUp);
+        }
+    });
+}
+
+/// Keeps a way to wake the window for [`ask`].
+fn keep_waker(proxy: Option<Res<bevy::winit::EventLoopProxyWrapper>>) {
+    if let Some(p) = proxy {
+        WAKE.set(Some((**p).clone()));
     }
 }
 
@@ -70,6 +91,12 @@ pub fn cursor() -> i32 {
 #[wasm_bindgen]
 pub fn events() -> u32 {
     EVENTS.load(Ordering::Relaxed) as u32
+}
+
+/// How many frames the window has drawn: a paused page draws none (the page's tests check).
+#[wasm_bindgen]
+pub fn frames() -> u32 {
+    FRAMES.load(Ordering::Relaxed) as u32
 }
 
 /// The open scenario's title.
@@ -111,6 +138,7 @@ fn apply(
     mut out: MessageWriter<UiCommand>,
     mut quiz: ResMut<super::quiz::Quiz>,
     mut waiting: Local<(Option<usize>, u32)>,
+    mut redraw: MessageWriter<bevy::window::RequestRedraw>,
 ) {
     let asked: Vec<Asked> = ASKED
         .lock()
@@ -139,10 +167,15 @@ fn apply(
         quiz.open = None;
         out.write(UiCommand::SelectEvent(i));
     }
+    // A resting window draws no frame unless asked: a moment waiting for its frames asks.
+    if waiting.0.is_some() {
+        redraw.write(bevy::window::RequestRedraw);
+    }
 }
 
 /// Tells the page where the cursor is and what is open.
 fn publish(cursor: Res<Cursor>, model: Res<Model>) {
+    FRAMES.fetch_add(1, Ordering::Relaxed);
     CURSOR.store(cursor.index.map_or(-1, |i| i as i64), Ordering::Relaxed);
     EVENTS.store(model.trace.events.len() as i64, Ordering::Relaxed);
     if model.is_changed()
@@ -192,15 +225,14 @@ pub fn start() {
         super::files::plugin,
         super::input::plugin,
     ))
+    .add_systems(Startup, keep_waker)
     .add_systems(Update, apply.before(super::model::apply_commands))
     .add_systems(Last, (publish, super::keep_animating))
-    // As natively: frames only when something moves or the student acts (a paused page costs a
-    // laptop nothing), and twice a second for what the page asks.
+    // As natively: frames only when something moves, the student acts or the page asks for
+    // something (it wakes the window): a paused page costs a laptop nothing.
     .insert_resource(bevy::winit::WinitSettings {
-        focused_mode: bevy::winit::UpdateMode::reactive(std::time::Duration::from_millis(200)),
-        unfocused_mode: bevy::winit::UpdateMode::reactive_low_power(
-            std::time::Duration::from_millis(500),
-        ),
+        focused_mode: bevy::winit::UpdateMode::reactive(super::REST),
+        unfocused_mode: bevy::winit::UpdateMode::reactive_low_power(super::REST),
     })
     .add_systems(
         PreUpdate,

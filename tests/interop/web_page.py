@@ -3,7 +3,8 @@
 opened in headless Chromium (WebGL2 through SwiftShader), driven through chromedriver's W3C
 WebDriver protocol. The first frame comes, a screenshot is not blank, the → key moves the cursor
 (the page puts it in its title and address), `#event=N` opens a moment, `?scenario=URL` opens a
-second scenario, and a bad file is refused with its file:line:col. Any console error but winit's
+second scenario, a bad file is refused with its file:line:col, and a paused page draws no frames
+until asked for something. Any console error but winit's
 start-up "exceptions for control flow" fails. Prints the time to the first frame and the frames
 per second in the page.
 
@@ -115,6 +116,16 @@ def run(d, site, shot):
     status = d.js("return document.getElementById('status').textContent")
     check("bad.toml:" in status and "is not a host of this scenario" in status,
           f"a bad scenario is refused with file:line:col ({status.splitlines()[0] if status else ''!r})")
+    # At rest: paused, nothing moving, the page draws no frames (it used to wake every 200 ms);
+    # the page's own polling of the cursor and title does not wake it.
+    time.sleep(2)
+    before = d.js("return mailsim.frames()")
+    time.sleep(4)
+    drawn = d.js("return mailsim.frames()") - before
+    check(drawn <= 2, f"at rest the page drew {drawn} frames in 4 s")
+    # …and it wakes when the page asks for something: a moment.
+    d.js("location.hash = '#event=5'")
+    wait_until(d, lambda t: t.endswith("event #5"), 20, "a new #event= wakes the resting page")
     # No console errors but winit's start-up exception.
     errors = [e["message"] for e in d.console()
               if e.get("level") == "SEVERE" and "Using exceptions for control flow" not in e["message"]]
