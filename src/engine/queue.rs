@@ -5,33 +5,34 @@ use std::collections::BinaryHeap;
 
 use super::time::SimTime;
 
-struct Entry<E> {
+/// What the heap orders: small, so that sifting moves little; the event waits in a slot.
+#[derive(PartialEq, Eq)]
+struct Key {
     time: SimTime,
     seq: u64,
-    event: E,
+    slot: u32,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
+impl PartialOrd for Key {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<E> Ord for Entry<E> {
+impl Ord for Key {
     fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap and we want the earliest first.
+        // Reversed: BinaryHeap is a max-heap and we want the earliest first. `seq` is unique,
+        // so the slot never decides.
         (other.time, other.seq).cmp(&(self.time, self.seq))
     }
 }
 
 /// A priority queue of future events.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: BinaryHeap<Key>,
+    /// The events, each in the slot its key names; `None` where a slot is free.
+    slots: Vec<Option<E>>,
+    /// Free slots, reused before the slot list grows.
+    free: Vec<u32>,
     next_seq: u64,
 }
 
@@ -39,6 +40,8 @@ impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         Self {
             heap: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
             next_seq: 0,
         }
     }
@@ -49,22 +52,35 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { time, seq, event });
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(event);
+                slot
+            }
+            None => {
+                self.slots.push(Some(event));
+                u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 events waiting")
+            }
+        };
+        self.heap.push(Key { time, seq, slot });
     }
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        let key = self.heap.pop()?;
+        let event = self.slots[key.slot as usize].take()?;
+        self.free.push(key.slot);
+        Some((key.time, event))
     }
 
     /// Every waiting event, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &E> {
-        self.heap.iter().map(|e| &e.event)
+        self.slots.iter().flatten()
     }
 
     /// The time of the earliest event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+        self.heap.peek().map(|k| k.time)
     }
 }
 
@@ -82,5 +98,34 @@ mod tests {
         assert_eq!(q.pop(), Some((SimTime(5), "b")));
         assert_eq!(q.pop(), Some((SimTime(5), "c")));
         assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn slots_are_reused_and_order_holds_across_them() {
+        // Against a sorted list of (time, seq): random pushes and pops, slots reused.
+        let mut q = EventQueue::default();
+        let mut model: Vec<(u64, u64)> = Vec::new();
+        let mut x: u64 = 7;
+        let mut seq = 0;
+        let mut peak = 0;
+        for round in 0..5000u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            if x >> 63 != 0 {
+                let t = round + (x >> 40) % 50;
+                q.push(SimTime(t), seq);
+                model.push((t, seq));
+                seq += 1;
+            } else {
+                model.sort();
+                let want = (!model.is_empty()).then(|| model.remove(0));
+                assert_eq!(q.pop().map(|(t, e)| (t.0, e)), want);
+            }
+            assert_eq!(q.iter().count(), model.len());
+            peak = peak.max(model.len());
+        }
+        // A slot is added only when none is free: as many as ever waited at once.
+        assert_eq!(q.slots.len(), peak);
     }
 }

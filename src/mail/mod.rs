@@ -79,7 +79,9 @@ pub fn subject_of(data: &[u8]) -> String {
     let mut start = None;
     let mut at = 0;
     let mut after_crlf = false;
-    for line in data.split_inclusive(|&b| b == b'\n') {
+    while at < data.len() {
+        let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i + 1);
+        let line = &data[at..end];
         if after_crlf && line == b"\r\n" {
             break;
         }
@@ -93,7 +95,7 @@ pub fn subject_of(data: &[u8]) -> String {
             _ => {}
         }
         after_crlf = line.ends_with(b"\r\n");
-        at += line.len();
+        at = end;
     }
     start
         .map(|s| decode_subject(&data[s..at]))

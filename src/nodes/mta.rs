@@ -338,8 +338,8 @@ impl Sim {
             .map(|(a, r)| {
                 let text = r.to_string();
                 let status = r
-                    .lines
-                    .first()
+                    .lines()
+                    .next()
                     .and_then(|l| l.split(' ').next())
                     .filter(|c| c.split('.').count() == 3)
                     .map_or_else(|| format!("{}.0.0", r.code / 100), str::to_string);

@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use super::wire::{Address, Command, Reply, ReplyParser};
+use super::wire::{Address, Command, Reply, ReplyParser, emit_hello, emit_mail, emit_rcpt};
 use crate::protocols::Session;
 use crate::protocols::line::{LineEnd, LineReader, dot_stuff_into};
 
@@ -37,7 +37,7 @@ pub struct ClientConfig {
 }
 
 /// How the session went.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
     /// Recipients the server took (250 to RCPT).
     pub accepted: Vec<Address>,
@@ -131,8 +131,9 @@ impl SmtpClient {
     fn report(&mut self) {
         if !self.reported {
             self.reported = true;
-            self.events
-                .push_back(ClientEvent::Finished(self.outcome.clone()));
+            // Reported once: nothing reads the outcome after this.
+            let outcome = std::mem::take(&mut self.outcome);
+            self.events.push_back(ClientEvent::Finished(outcome));
         }
     }
 
@@ -144,40 +145,29 @@ impl SmtpClient {
     }
 
     fn send_mail(&mut self, esmtp: bool) {
-        let mut params = Vec::new();
-        if esmtp && self.server_size {
-            params.push(("SIZE".to_string(), Some(self.job.data.len().to_string())));
-        }
-        self.send(Command::Mail {
-            from: self.job.from.clone(),
-            params,
-        });
+        let size = (esmtp && self.server_size).then_some(self.job.data.len());
+        emit_mail(self.job.from.as_ref(), size, &mut self.out);
         self.state = State::ExpectMail;
     }
 
     fn send_rcpt(&mut self, i: usize) {
-        let to = self.job.rcpts[i].clone();
-        self.send(Command::Rcpt {
-            to,
-            params: Vec::new(),
-        });
+        emit_rcpt(&self.job.rcpts[i], &mut self.out);
         self.state = State::ExpectRcpt(i);
     }
 
     fn reply(&mut self, reply: Reply) {
         match self.state {
             State::ExpectGreeting if reply.code == 220 => {
-                let name = self.config.helo_name.clone();
-                if self.config.use_ehlo {
-                    self.send(Command::Ehlo(name));
-                    self.state = State::ExpectEhlo;
+                let ehlo = self.config.use_ehlo;
+                emit_hello(ehlo, &self.config.helo_name, &mut self.out);
+                self.state = if ehlo {
+                    State::ExpectEhlo
                 } else {
-                    self.send(Command::Helo(name));
-                    self.state = State::ExpectHelo;
-                }
+                    State::ExpectHelo
+                };
             }
             State::ExpectEhlo if reply.code == 250 => {
-                self.server_size = reply.lines.iter().skip(1).any(|l| {
+                self.server_size = reply.lines().skip(1).any(|l| {
                     l.split(' ')
                         .next()
                         .is_some_and(|k| k.eq_ignore_ascii_case("SIZE"))
@@ -186,8 +176,7 @@ impl SmtpClient {
             }
             State::ExpectEhlo if reply.code >= 500 => {
                 // An old server that does not know EHLO: fall back to HELO (RFC 5321 §3.2).
-                let name = self.config.helo_name.clone();
-                self.send(Command::Helo(name));
+                emit_hello(false, &self.config.helo_name, &mut self.out);
                 self.state = State::ExpectHelo;
             }
             State::ExpectHelo if reply.code == 250 => self.send_mail(false),

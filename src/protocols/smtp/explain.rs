@@ -161,12 +161,20 @@ pub fn server_bytes(bytes: &[u8], answering: &str) -> Explanation {
 /// The enhanced status code after the reply code (`552 5.2.2 ...`: class, subject, detail;
 /// RFC 3463, RFC 2034), if the reply has one.
 fn enhanced(bytes: &[u8]) -> Option<(u8, u16, u16)> {
-    let rest = std::str::from_utf8(bytes.get(4..)?.split(|&b| b == b' ').next()?).ok()?;
-    let mut parts = rest.trim_end().split('.');
-    let class: u8 = parts.next()?.parse().ok()?;
-    let subject: u16 = parts.next()?.parse().ok()?;
-    let detail: u16 = parts.next()?.parse().ok()?;
-    (parts.next().is_none() && matches!(class, 2 | 4 | 5)).then_some((class, subject, detail))
+    // Read in place: this runs for every segment a server sends.
+    let rest = bytes.get(4..)?;
+    let word = &rest[..memchr::memchr(b' ', rest).unwrap_or(rest.len())];
+    let word = word.trim_ascii_end();
+    let mut parts = word.split(|&b| b == b'.');
+    let mut number = || -> Option<u16> {
+        let p = parts.next()?;
+        (!p.is_empty() && p.len() <= 4 && p.iter().all(u8::is_ascii_digit))
+            .then(|| p.iter().fold(0, |n, d| n * 10 + u16::from(d - b'0')))
+    };
+    let class = number()?;
+    let subject = number()?;
+    let detail = number()?;
+    (parts.next().is_none() && matches!(class, 2 | 4 | 5)).then_some((class as u8, subject, detail))
 }
 
 /// The note for a reply whose code has variants, chosen by its enhanced status code: a `552` is

@@ -51,7 +51,7 @@ impl fmt::Display for Address {
 }
 
 fn is_atext_or_dot(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b)
+    matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'/' | b'=' | b'?' | b'^'..=b'`' | b'{'..=b'~')
 }
 
 /// Whether `d` is a domain name of letters, digits and hyphens (RFC 5321 §4.1.2 Domain).
@@ -211,12 +211,7 @@ impl Command {
     pub fn emit(&self, out: &mut Vec<u8>) {
         // Written straight into `out`: a client sends one of these per round trip.
         // One allocation at most: the line's length is known before it is written.
-        let mut put = |parts: &[&str]| {
-            out.reserve(parts.iter().map(|p| p.len()).sum::<usize>() + 2);
-            parts
-                .iter()
-                .for_each(|p| out.extend_from_slice(p.as_bytes()))
-        };
+        let mut put = |parts: &[&str]| put(out, parts);
         match self {
             Command::Ehlo(d) => put(&["EHLO ", d]),
             Command::Helo(d) => put(&["HELO ", d]),
@@ -267,6 +262,38 @@ impl Command {
             Command::Auth { .. } => "AUTH",
         }
     }
+}
+
+/// Writes `EHLO name` (or `HELO name`) and CRLF, as [`Command::emit`] does, from a borrowed name.
+pub fn emit_hello(ehlo: bool, name: &str, out: &mut Vec<u8>) {
+    put(out, &[if ehlo { "EHLO " } else { "HELO " }, name, "\r\n"]);
+}
+
+/// Writes `MAIL FROM:<from>` with a `SIZE=` parameter when given, and CRLF, as [`Command::emit`]
+/// does, without building the command (a client sends one per mail).
+pub fn emit_mail(from: Option<&Address>, size: Option<usize>, out: &mut Vec<u8>) {
+    match from {
+        Some(a) => put(out, &["MAIL FROM:<", &a.local, "@", &a.domain, ">"]),
+        None => put(out, &["MAIL FROM:<>"]),
+    }
+    if let Some(n) = size {
+        out.extend_from_slice(b" SIZE=");
+        out.extend_from_slice(n.to_string().as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes `RCPT TO:<to>` and CRLF, as [`Command::emit`] does, from a borrowed address.
+pub fn emit_rcpt(to: &Address, out: &mut Vec<u8>) {
+    put(out, &["RCPT TO:<", &to.local, "@", &to.domain, ">\r\n"]);
+}
+
+/// Appends `parts` with one allocation at most.
+fn put(out: &mut Vec<u8>, parts: &[&str]) {
+    out.reserve(parts.iter().map(|p| p.len()).sum::<usize>() + 2);
+    parts
+        .iter()
+        .for_each(|p| out.extend_from_slice(p.as_bytes()))
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -324,8 +351,9 @@ fn parse_path_arg<'a>(
 pub struct Reply {
     /// The reply code, 200..=599.
     pub code: u16,
-    /// The text of each line, without the code; never empty.
-    pub lines: Vec<String>,
+    /// The text of each line, without the code, the lines separated by `\n` (a reply line holds
+    /// no line feed): one string, however many lines.
+    text: String,
 }
 
 impl Reply {
@@ -333,24 +361,41 @@ impl Reply {
     pub fn new(code: u16, text: impl Into<String>) -> Reply {
         Reply {
             code,
-            lines: vec![text.into()],
+            text: text.into(),
         }
+    }
+
+    /// A reply of these lines (at least one).
+    pub fn multi<S: AsRef<str>>(code: u16, lines: impl IntoIterator<Item = S>) -> Reply {
+        let mut text = String::new();
+        for (i, line) in lines.into_iter().enumerate() {
+            if i > 0 {
+                text.push('\n');
+            }
+            text.push_str(line.as_ref());
+        }
+        Reply { code, text }
+    }
+
+    /// The text of each line, without the code.
+    pub fn lines(&self) -> std::str::Split<'_, char> {
+        self.text.split('\n')
     }
 
     /// Writes the reply: `250-first` … `250 last`, each ending in CRLF. Text that is not
     /// printable 7-bit (RFC 5321 §4.2: tab and 32–126) goes out as `?`, whatever put it there.
     pub fn emit(&self, out: &mut Vec<u8>) {
-        let n = self.lines.len();
         let code = [
             b'0' + (self.code / 100 % 10) as u8,
             b'0' + (self.code / 10 % 10) as u8,
             b'0' + (self.code % 10) as u8,
         ];
-        out.reserve(self.lines.iter().map(|l| l.len() + 6).sum());
+        out.reserve(self.text.len() + 6);
         let printable = |b: u8| b == b'\t' || (0x20..0x7f).contains(&b);
-        for (i, line) in self.lines.iter().enumerate() {
+        let mut lines = self.lines().peekable();
+        while let Some(line) = lines.next() {
             out.extend_from_slice(&code);
-            out.push(if i + 1 == n { b' ' } else { b'-' });
+            out.push(if lines.peek().is_none() { b' ' } else { b'-' });
             if line.bytes().all(printable) {
                 out.extend_from_slice(line.as_bytes());
             } else {
@@ -372,13 +417,18 @@ impl Reply {
 
     /// The text of all lines joined with spaces.
     pub fn text(&self) -> String {
-        self.lines.join(" ")
+        self.text.replace('\n', " ")
     }
 }
 
 impl fmt::Display for Reply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.code, self.text())
+        write!(f, "{}", self.code)?;
+        for line in self.lines() {
+            f.write_str(" ")?;
+            f.write_str(line)?;
+        }
+        Ok(())
     }
 }
 
@@ -392,12 +442,18 @@ impl ReplyParser {
     /// Feeds one line (without CRLF). Returns a reply when its last line arrived, or an error
     /// text when the line is not a reply line.
     pub fn feed(&mut self, line: &[u8]) -> Result<Option<Reply>, String> {
-        let text = String::from_utf8_lossy(line);
+        // Valid UTF-8 (nearly always) is read in place; only other bytes get a lossy copy.
+        let text = match std::str::from_utf8(line) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(line),
+        };
         let bytes = text.as_bytes();
         if bytes.len() < 3 || !bytes[..3].iter().all(u8::is_ascii_digit) {
             return Err(format!("not an SMTP reply line: {text:?}"));
         }
-        let code: u16 = text[..3].parse().map_err(|_| "bad code".to_string())?;
+        let code = bytes[..3]
+            .iter()
+            .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
         if !(200..600).contains(&code) {
             return Err(format!("reply code {code} is out of range"));
         }
@@ -407,15 +463,17 @@ impl ReplyParser {
             Some(b'-') => (false, &text[4..]),
             Some(_) => return Err(format!("not an SMTP reply line: {text:?}")),
         };
-        let reply = self.partial.get_or_insert_with(|| Reply {
-            code,
-            lines: Vec::new(),
-        });
-        if reply.code != code {
-            self.partial = None;
-            return Err(format!("a multi-line reply changed its code to {code}"));
+        match &mut self.partial {
+            Some(reply) if reply.code != code => {
+                self.partial = None;
+                return Err(format!("a multi-line reply changed its code to {code}"));
+            }
+            Some(reply) => {
+                reply.text.push('\n');
+                reply.text.push_str(body);
+            }
+            None => self.partial = Some(Reply::new(code, body)),
         }
-        reply.lines.push(body.to_string());
         Ok(if last { self.partial.take() } else { None })
     }
 }
@@ -429,6 +487,58 @@ mod tests {
         let mut out = Vec::new();
         cmd.emit(&mut out);
         assert_eq!(out, format!("{line}\r\n").into_bytes());
+    }
+
+    #[test]
+    fn borrowed_writers_write_what_commands_do() {
+        let a = Address::parse("alice@a.example").unwrap();
+        let emitted = |c: Command| {
+            let mut out = Vec::new();
+            c.emit(&mut out);
+            out
+        };
+        let written = |f: &dyn Fn(&mut Vec<u8>)| {
+            let mut out = b"before".to_vec();
+            f(&mut out);
+            out.split_off(6)
+        };
+        for ehlo in [true, false] {
+            let name = "pc.a.example".to_string();
+            let cmd = if ehlo {
+                Command::Ehlo(name.clone())
+            } else {
+                Command::Helo(name.clone())
+            };
+            assert_eq!(written(&|o| emit_hello(ehlo, &name, o)), emitted(cmd));
+        }
+        for (from, size) in [
+            (Some(&a), Some(1234)),
+            (Some(&a), None),
+            (None, Some(7)),
+            (None, None),
+        ] {
+            let params = size
+                .map(|n| vec![("SIZE".to_string(), Some(n.to_string()))])
+                .unwrap_or_default();
+            let cmd = Command::Mail {
+                from: from.cloned(),
+                params,
+            };
+            assert_eq!(written(&|o| emit_mail(from, size, o)), emitted(cmd));
+        }
+        let cmd = Command::Rcpt {
+            to: a.clone(),
+            params: Vec::new(),
+        };
+        assert_eq!(written(&|o| emit_rcpt(&a, o)), emitted(cmd));
+    }
+
+    #[test]
+    fn atext_is_rfc_5322s_list() {
+        for b in 0..=255u8 {
+            let listed = b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b);
+            assert_eq!(is_atext_or_dot(b), listed, "byte {b:#04x}");
+        }
     }
 
     #[test]
@@ -510,14 +620,12 @@ mod tests {
 
     #[test]
     fn replies_round_trip_and_parse_multiline() {
-        let r = Reply {
-            code: 250,
-            lines: vec![
-                "mx.b.example".into(),
-                "SIZE 10240000".into(),
-                "PIPELINING".into(),
-            ],
-        };
+        let r = Reply::multi(250, ["mx.b.example", "SIZE 10240000", "PIPELINING"]);
+        assert_eq!(
+            r.lines().collect::<Vec<_>>(),
+            ["mx.b.example", "SIZE 10240000", "PIPELINING"]
+        );
+        assert_eq!(r.to_string(), "250 mx.b.example SIZE 10240000 PIPELINING");
         let mut out = Vec::new();
         r.emit(&mut out);
         assert_eq!(
@@ -531,13 +639,7 @@ mod tests {
         }
         assert_eq!(got, Some(r));
         assert!(p.feed(b"hello").is_err());
-        assert_eq!(
-            p.feed(b"221").unwrap(),
-            Some(Reply {
-                code: 221,
-                lines: vec![String::new()]
-            })
-        );
+        assert_eq!(p.feed(b"221").unwrap(), Some(Reply::new(221, "")));
     }
 
     #[test]

@@ -141,6 +141,8 @@ pub enum ServerEvent {
 struct Txn {
     from: Option<Address>,
     rcpts: Vec<Address>,
+    /// The size the client declared (MAIL's SIZE parameter, RFC 1870), at most `max_size`.
+    size: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -398,9 +400,14 @@ impl SmtpServer {
                 {
                     Ok(()) => {
                         self.line("250 2.1.0 Ok");
+                        let size = params
+                            .iter()
+                            .find(|(k, _)| k == "SIZE")
+                            .and_then(|(_, v)| v.as_deref()?.parse().ok());
                         State::ExpectRcpt(Txn {
                             from,
                             rcpts: Vec::new(),
+                            size,
                         })
                     }
                     Err(r) => {
@@ -443,9 +450,12 @@ impl SmtpServer {
             (Command::Data, State::ExpectRcpt(txn)) => {
                 self.line("354 End data with <CR><LF>.<CR><LF>");
                 self.reader.set_max_line(MAX_TEXT_LINE);
+                // Room for the size the client declared, so the message is not copied as it
+                // grows; at most 64 KiB, whatever a client claims and then does not send.
+                let room = txn.size.unwrap_or(0).min(64 * 1024);
                 State::ReceivingData(DataState {
                     txn,
-                    data: Vec::new(),
+                    data: Vec::with_capacity(room),
                     too_big: false,
                     bare_lf: false,
                     too_long: false,
