@@ -37,21 +37,45 @@ pub const CONTINUED: Explanation = Explanation {
 /// The command verb at the start of a client's bytes, upper-cased, if it is one the simulation
 /// knows (SMTP or POP3); `""` otherwise. No allocation: explanations are computed per segment.
 pub fn known_verb(bytes: &[u8]) -> &'static str {
-    const VERBS: [&str; 23] = [
-        "EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "VRFY", "HELP", "NOOP", "QUIT", "USER",
-        "PASS", "STAT", "LIST", "UIDL", "RETR", "DELE", "TOP", "CAPA", "APOP", "AUTH", "STARTTLS",
-        "STLS",
-    ];
-    let end = bytes
+    // The longest verb has 8 letters: the word is upper-cased into a small array and matched.
+    let word = &bytes[..bytes.len().min(9)];
+    let end = word
         .iter()
         .position(|b| !b.is_ascii_alphabetic())
-        .unwrap_or(bytes.len());
-    let word = &bytes[..end];
-    VERBS
-        .iter()
-        .copied()
-        .find(|v| v.as_bytes().eq_ignore_ascii_case(word))
-        .unwrap_or("")
+        .unwrap_or(word.len());
+    if end > 8 {
+        return "";
+    }
+    let mut up = [0u8; 8];
+    for (u, b) in up.iter_mut().zip(&word[..end]) {
+        *u = b.to_ascii_uppercase();
+    }
+    match &up[..end] {
+        b"EHLO" => "EHLO",
+        b"HELO" => "HELO",
+        b"MAIL" => "MAIL",
+        b"RCPT" => "RCPT",
+        b"DATA" => "DATA",
+        b"RSET" => "RSET",
+        b"VRFY" => "VRFY",
+        b"HELP" => "HELP",
+        b"NOOP" => "NOOP",
+        b"QUIT" => "QUIT",
+        b"USER" => "USER",
+        b"PASS" => "PASS",
+        b"STAT" => "STAT",
+        b"LIST" => "LIST",
+        b"UIDL" => "UIDL",
+        b"RETR" => "RETR",
+        b"DELE" => "DELE",
+        b"TOP" => "TOP",
+        b"CAPA" => "CAPA",
+        b"APOP" => "APOP",
+        b"AUTH" => "AUTH",
+        b"STARTTLS" => "STARTTLS",
+        b"STLS" => "STLS",
+        _ => "",
+    }
 }
 
 /// The protocols a segment can carry.
@@ -82,6 +106,51 @@ impl Protocol {
             Protocol::Dns => "DNS",
             Protocol::Imap => "IMAP",
             Protocol::Http => "HTTP",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    /// The verbs by a plain search, as [`super::known_verb`] was first written.
+    fn by_search(bytes: &[u8]) -> &'static str {
+        const VERBS: [&str; 23] = [
+            "EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "VRFY", "HELP", "NOOP", "QUIT", "USER",
+            "PASS", "STAT", "LIST", "UIDL", "RETR", "DELE", "TOP", "CAPA", "APOP", "AUTH",
+            "STARTTLS", "STLS",
+        ];
+        let end = bytes
+            .iter()
+            .position(|b| !b.is_ascii_alphabetic())
+            .unwrap_or(bytes.len());
+        VERBS
+            .iter()
+            .copied()
+            .find(|v| v.as_bytes().eq_ignore_ascii_case(&bytes[..end]))
+            .unwrap_or("")
+    }
+
+    #[test]
+    fn a_longer_word_is_no_verb() {
+        assert_eq!(super::known_verb(b"STARTTLS\r\n"), "STARTTLS");
+        assert_eq!(super::known_verb(b"starttlsx\r\n"), "");
+        assert_eq!(super::known_verb(b"EHLOX a"), "");
+        assert_eq!(super::known_verb(b""), "");
+    }
+
+    proptest! {
+        #[test]
+        fn known_verb_is_the_search(
+            verb in "(?i)(ehlo|helo|mail|rcpt|data|rset|vrfy|help|noop|quit|user|pass|stat|list|uidl|retr|dele|top|capa|apop|auth|starttls|stls|startt|x)",
+            tail in proptest::collection::vec(any::<u8>(), 0..12),
+            junk in proptest::collection::vec(any::<u8>(), 0..12),
+        ) {
+            let mut line = verb.into_bytes();
+            line.extend_from_slice(&tail);
+            prop_assert_eq!(super::known_verb(&line), by_search(&line));
+            prop_assert_eq!(super::known_verb(&junk), by_search(&junk));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! SMTP wire types (RFC 5321 §4.1): commands and replies, parsed from and emitted to bytes.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A mail address as used in SMTP paths: `local@domain`.
@@ -40,13 +41,17 @@ impl Address {
 
     /// The whole address lower-cased, as a mailbox key.
     pub fn key(&self) -> String {
-        format!("{}@{}", self.local, self.domain).to_ascii_lowercase()
+        let mut key = [self.local.as_str(), "@", &self.domain].concat();
+        key.make_ascii_lowercase();
+        key
     }
 }
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}", self.local, self.domain)
+        f.write_str(&self.local)?;
+        f.write_str("@")?;
+        f.write_str(&self.domain)
     }
 }
 
@@ -352,13 +357,13 @@ pub struct Reply {
     /// The reply code, 200..=599.
     pub code: u16,
     /// The text of each line, without the code, the lines separated by `\n` (a reply line holds
-    /// no line feed): one string, however many lines.
-    text: String,
+    /// no line feed): one string, however many lines; borrowed when known in advance.
+    text: Cow<'static, str>,
 }
 
 impl Reply {
     /// A one-line reply.
-    pub fn new(code: u16, text: impl Into<String>) -> Reply {
+    pub fn new(code: u16, text: impl Into<Cow<'static, str>>) -> Reply {
         Reply {
             code,
             text: text.into(),
@@ -374,7 +379,10 @@ impl Reply {
             }
             text.push_str(line.as_ref());
         }
-        Reply { code, text }
+        Reply {
+            code,
+            text: Cow::Owned(text),
+        }
     }
 
     /// The text of each line, without the code.
@@ -469,10 +477,11 @@ impl ReplyParser {
                 return Err(format!("a multi-line reply changed its code to {code}"));
             }
             Some(reply) => {
-                reply.text.push('\n');
-                reply.text.push_str(body);
+                let text = reply.text.to_mut();
+                text.push('\n');
+                text.push_str(body);
             }
-            None => self.partial = Some(Reply::new(code, body)),
+            None => self.partial = Some(Reply::new(code, body.to_string())),
         }
         Ok(if last { self.partial.take() } else { None })
     }

@@ -491,7 +491,7 @@ impl SmtpServer {
             Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size")
         } else {
             self.accepted += 1;
-            let queue_id = format!("{}{}", self.queue_id_base, self.accepted);
+            let queue_id = [&self.queue_id_base, self.accepted.to_string().as_str()].concat();
             let (helo, esmtp) = self.helo.clone().unwrap_or_default();
             self.events.push_back(ServerEvent::Accepted(Envelope {
                 helo,
@@ -501,7 +501,10 @@ impl SmtpServer {
                 data: ds.data,
                 queue_id: queue_id.clone(),
             }));
-            return self.reply(Reply::new(250, format!("2.0.0 Ok: queued as {queue_id}")));
+            return self.reply(Reply::new(
+                250,
+                ["2.0.0 Ok: queued as ", &queue_id].concat(),
+            ));
         };
         self.error(r);
     }
