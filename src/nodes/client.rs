@@ -78,8 +78,10 @@ impl Sim {
     }
 
     pub(crate) fn fire_step(&mut self, i: usize) {
-        let step = self.scenario.steps[i].clone();
-        let total = self.scenario.steps.len();
+        // The scenario is shared: the step is borrowed from it, not copied.
+        let scenario = std::sync::Arc::clone(&self.scenario);
+        let step = &scenario.steps[i];
+        let total = scenario.steps.len();
         self.trace.push(
             self.now,
             EventKind::Step {
@@ -92,7 +94,7 @@ impl Sim {
                 text: step.narration.clone(),
             },
         );
-        match (step.action, step.host) {
+        match (&step.action, step.host) {
             (
                 StepAction::Send {
                     to,
@@ -102,9 +104,10 @@ impl Sim {
                     body,
                 },
                 Some(h),
-            ) => self.client_send(h, [&to, &cc, &bcc], &subject, &body),
+            ) => self.client_send(h, [to, cc, bcc], subject, body),
             (StepAction::Check, Some(h)) => self.client_check(h),
             (StepAction::Read { subject }, Some(h)) => {
+                let subject = subject.clone();
                 self.client_imap(h, crate::protocols::imap::client::Job::Read { subject })
             }
             (
@@ -115,8 +118,9 @@ impl Sim {
                     form,
                 },
                 Some(h),
-            ) => self.browse(h, server, &method, &path, &form),
+            ) => self.browse(h, *server, method, path, form),
             (StepAction::Delete { subject }, Some(h)) => {
+                let subject = subject.clone();
                 self.client_imap(h, crate::protocols::imap::client::Job::Delete { subject })
             }
             _ => {}
@@ -132,7 +136,8 @@ impl Sim {
         subject: &str,
         body: &str,
     ) {
-        let Some(cl) = self.hosts[h].def.client.clone() else {
+        let def = std::sync::Arc::clone(&self.hosts[h].def);
+        let Some(cl) = &def.client else {
             return;
         };
         let text = |list: &[crate::protocols::smtp::wire::Address]| -> Vec<String> {
@@ -211,7 +216,8 @@ impl Sim {
     }
 
     fn client_check(&mut self, h: HostId) {
-        let Some(cl) = self.hosts[h].def.client.clone() else {
+        let def = std::sync::Arc::clone(&self.hosts[h].def);
+        let Some(cl) = &def.client else {
             return;
         };
         let Some(inc) = cl.incoming else { return };

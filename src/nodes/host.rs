@@ -52,7 +52,7 @@ pub struct QueuedMail {
 /// state of each role it can play. A role it does not play stays empty.
 pub struct HostState {
     /// What the scenario says of it.
-    pub def: HostDef,
+    pub def: std::sync::Arc<HostDef>,
     pub(crate) rng: SimRng,
     /// Messages composed on it so far (mail program or webmail): numbers its Message-IDs.
     pub(crate) counter: u32,
@@ -189,7 +189,7 @@ impl HostState {
             ..Mta::default()
         };
         HostState {
-            def: def.clone(),
+            def: std::sync::Arc::new(def.clone()),
             rng,
             counter: 0,
             store,

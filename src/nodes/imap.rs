@@ -269,7 +269,8 @@ impl Sim {
     /// The mail program on `h` does `job` over IMAP: on its open session if it has one (ending
     /// IDLE first), else on a new one.
     pub(crate) fn client_imap(&mut self, h: HostId, job: Job) {
-        let Some(cl) = self.hosts[h].def.client.clone() else {
+        let def = std::sync::Arc::clone(&self.hosts[h].def);
+        let Some(cl) = &def.client else {
             return;
         };
         let Some(inc) = cl.incoming else { return };

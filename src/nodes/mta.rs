@@ -484,8 +484,13 @@ impl Sim {
                     self.schedule_retry(h, &id);
                     return;
                 };
-                let Some(q) = self.hosts[h].mta.queue.iter().find(|q| q.id == id).cloned() else {
+                let Some(q) = self.hosts[h].mta.queue.iter().find(|q| q.id == id) else {
                     return;
+                };
+                let job = Job {
+                    from: q.from.clone(),
+                    rcpts: q.rcpts.clone(),
+                    data: q.data.to_vec(),
                 };
                 self.set_status(h, &id, format!("sending to {exchange} [{ip}]"));
                 let m = SmtpClient::new(
@@ -494,11 +499,7 @@ impl Sim {
                         use_ehlo: true,
                         auth: None,
                     },
-                    Job {
-                        from: q.from.clone(),
-                        rcpts: q.rcpts.clone(),
-                        data: q.data.to_vec(),
-                    },
+                    job,
                 );
                 self.connect(
                     h,

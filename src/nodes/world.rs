@@ -40,7 +40,7 @@ pub(crate) enum Ev {
 
 /// A whole simulated world.
 pub struct Sim {
-    pub(crate) scenario: Scenario,
+    pub(crate) scenario: std::sync::Arc<Scenario>,
     pub(crate) seed: u64,
     pub(crate) now: SimTime,
     pub(crate) queue: EventQueue<Ev>,
@@ -105,7 +105,7 @@ impl Sim {
         };
         let queue = EventQueue::default();
         Sim {
-            scenario: scenario.clone(),
+            scenario: std::sync::Arc::new(scenario.clone()),
             seed,
             now: SimTime::ZERO,
             queue,

@@ -283,7 +283,13 @@ impl Session for Pop3Client {
                     .give_up("the server sent a line that is not CRLF-terminated or too long");
             };
             match parse_status(&line) {
-                Some((true, _)) if self.multiline() => self.collecting = Some(Vec::new()),
+                Some((true, text)) if self.multiline() => {
+                    // `+OK 1234 octets` before a message: room for it (at most 64 KiB, whatever
+                    // the server claims), so the body is not copied as it grows.
+                    let octets = text.split(' ').next().and_then(|n| n.parse().ok());
+                    let room = octets.unwrap_or(0usize).min(64 * 1024);
+                    self.collecting = Some(Vec::with_capacity(room));
+                }
                 Some((true, text)) => self.ok(&text),
                 Some((false, text)) => self.failed(&text),
                 None => return self.give_up("the server's reply is neither +OK nor -ERR"),

@@ -9,6 +9,8 @@
 //! connection ends without QUIT, call [`Pop3Server::handle_closed`]: nothing is deleted (§6).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::Arc;
 
 use super::wire::{Command, emit_multiline, emit_status};
@@ -232,7 +234,7 @@ impl Pop3Server {
         let result: Result<(), String> = match cmd {
             Command::Stat => {
                 let (n, s) = live(deleted);
-                emit_status(true, &format!("{n} {s}"), &mut out);
+                let _ = write!(out, "+OK {n} {s}\r\n");
                 Ok(())
             }
             Command::List(None) | Command::Uidl(None) => {
@@ -251,19 +253,19 @@ impl Pop3Server {
                     } else {
                         m.data.len().to_string()
                     };
-                    body.push_str(&format!("{} {value}\r\n", i + 1));
+                    let _ = write!(body, "{} {value}\r\n", i + 1);
                 }
                 emit_multiline(body.as_bytes(), &mut out);
                 Ok(())
             }
             Command::List(Some(n)) => pick(n, deleted).map(|i| {
-                emit_status(true, &format!("{n} {}", msgs[i].data.len()), &mut out);
+                let _ = write!(out, "+OK {n} {}\r\n", msgs[i].data.len());
             }),
             Command::Uidl(Some(n)) => pick(n, deleted).map(|i| {
-                emit_status(true, &format!("{n} {}", msgs[i].uid), &mut out);
+                let _ = write!(out, "+OK {n} {}\r\n", msgs[i].uid);
             }),
             Command::Retr(n) => pick(n, deleted).map(|i| {
-                emit_status(true, &format!("{} octets", msgs[i].data.len()), &mut out);
+                let _ = write!(out, "+OK {} octets\r\n", msgs[i].data.len());
                 emit_multiline(&msgs[i].data, &mut out);
             }),
             Command::Top(n, lines) => pick(n, deleted).map(|i| {
@@ -272,7 +274,7 @@ impl Pop3Server {
             }),
             Command::Dele(n) => pick(n, deleted).map(|i| {
                 deleted[i] = true;
-                emit_status(true, &format!("message {n} deleted"), &mut out);
+                let _ = write!(out, "+OK message {n} deleted\r\n");
             }),
             Command::Noop => {
                 emit_status(true, "", &mut out);
