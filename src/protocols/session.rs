@@ -113,3 +113,47 @@ pub fn drain_events<S: Session, T>(
 ) {
     out.extend(std::iter::from_fn(|| machine.poll_event()).map(wrap));
 }
+
+/// What a machine has written, handed out for [`Session::poll_transmit`]: a short write (a reply,
+/// a command) is copied out at its length and the buffer keeps its room for the next, so a
+/// session's replies do not each grow a new buffer from nothing; a long one (a message) is handed
+/// over whole, without a copy.
+pub fn take_output(out: &mut Vec<u8>) -> Option<Vec<u8>> {
+    const COPY_AT_MOST: usize = 2048;
+    if out.is_empty() {
+        None
+    } else if out.len() <= COPY_AT_MOST {
+        let bytes = out.clone();
+        out.clear();
+        Some(bytes)
+    } else {
+        Some(std::mem::take(out))
+    }
+}
+
+#[cfg(test)]
+mod output_tests {
+    use super::take_output;
+
+    #[test]
+    fn output_is_handed_out_once_and_in_order() {
+        let mut out = Vec::new();
+        assert_eq!(take_output(&mut out), None);
+        out.extend_from_slice(b"250 2.1.0 Ok\r\n");
+        let room = out.capacity();
+        assert_eq!(
+            take_output(&mut out).as_deref(),
+            Some(&b"250 2.1.0 Ok\r\n"[..])
+        );
+        assert!(
+            out.is_empty() && out.capacity() == room,
+            "a short write keeps the room"
+        );
+        assert_eq!(take_output(&mut out), None);
+        out.resize(5000, b'x');
+        let long = take_output(&mut out).unwrap();
+        assert_eq!(long.len(), 5000);
+        assert!(out.is_empty());
+        assert_eq!(take_output(&mut out), None);
+    }
+}

@@ -114,7 +114,7 @@ impl Session for HttpClient {
 
     /// Bytes to send, if any.
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+        crate::protocols::session::take_output(&mut self.out)
     }
 
     /// The next event for the host.

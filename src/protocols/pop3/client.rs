@@ -227,7 +227,7 @@ impl Session for Pop3Client {
 
     /// Bytes waiting for the server.
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+        crate::protocols::session::take_output(&mut self.out)
     }
 
     /// The next event.

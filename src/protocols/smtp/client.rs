@@ -268,7 +268,7 @@ impl Session for SmtpClient {
 
     /// Bytes waiting to go to the server.
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+        crate::protocols::session::take_output(&mut self.out)
     }
 
     /// The next event, if any.

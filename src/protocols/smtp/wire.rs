@@ -15,7 +15,8 @@ pub struct Address {
 impl Address {
     /// Parses `local@domain` (RFC 5321 §4.1.2 Mailbox, dot-atom local parts only).
     pub fn parse(text: &str) -> Result<Address, &'static str> {
-        let (local, domain) = text.rsplit_once('@').ok_or("an address needs an @")?;
+        let at = memchr::memrchr(b'@', text.as_bytes()).ok_or("an address needs an @")?;
+        let (local, domain) = (&text[..at], &text[at + 1..]);
         if local.is_empty() || local.len() > 64 {
             return Err("the local part must have 1 to 64 characters");
         }
@@ -59,19 +60,32 @@ fn is_atext_or_dot(b: u8) -> bool {
     matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'/' | b'=' | b'?' | b'^'..=b'`' | b'{'..=b'~')
 }
 
-/// Whether `d` is a domain name of letters, digits and hyphens (RFC 5321 §4.1.2 Domain).
+/// Whether `d` is a domain name of letters, digits and hyphens (RFC 5321 §4.1.2 Domain): labels
+/// of 1 to 63 characters that neither begin nor end with a hyphen, 255 octets at most. One pass.
 pub fn is_domain(d: &str) -> bool {
-    !d.is_empty()
-        && d.len() <= 255
-        && d.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+    let d = d.as_bytes();
+    if d.is_empty() || d.len() > 255 {
+        return false;
+    }
+    let (mut label, mut prev) = (0, b'.');
+    for &b in d {
+        if b == b'.' {
+            if label == 0 || prev == b'-' {
+                return false;
+            }
+            label = 0;
+        } else {
+            if !(b.is_ascii_alphanumeric() || b == b'-') || (label == 0 && b == b'-') {
+                return false;
+            }
+            label += 1;
+            if label > 63 {
+                return false;
+            }
+        }
+        prev = b;
+    }
+    label > 0 && prev != b'-'
 }
 
 /// An SMTP command (RFC 5321 §4.1.1).
@@ -135,11 +149,12 @@ impl Command {
                 "5.5.2 commands must be printable ASCII text (no control characters; no SMTPUTF8 here)",
             ));
         }
-        let (verb, rest) = match line.find(' ') {
+        let (verb, rest) = match memchr::memchr(b' ', line.as_bytes()) {
             Some(i) => (&line[..i], &line[i + 1..]),
             None => (line, ""),
         };
-        let arg = rest.trim();
+        // Printable ASCII only (checked above): the ASCII trim is the whole trim.
+        let arg = rest.trim_ascii();
         // Case-insensitive without allocating: the verb as one of the known ones, or "".
         let verb_up = crate::protocols::known_verb(verb.as_bytes());
         let verb_up = if verb_up.len() == verb.len() {
@@ -330,7 +345,7 @@ fn parse_path_arg<'a>(
         .strip_prefix(' ')
         .unwrap_or(&rest[keyword.len()..]);
     let after = after.strip_prefix('<')?;
-    let end = after.find('>')?;
+    let end = memchr::memchr(b'>', after.as_bytes())?;
     let path = &after[..end];
     // A source route (@a,@b:user@c) is accepted and ignored (RFC 5321 §4.1.2, appendix C).
     let path = match path.rfind(':') {
@@ -540,6 +555,30 @@ mod tests {
             params: Vec::new(),
         };
         assert_eq!(written(&|o| emit_rcpt(&a, o)), emitted(cmd));
+    }
+
+    /// [`is_domain`] as first written, label by label.
+    fn is_domain_by_labels(d: &str) -> bool {
+        !d.is_empty()
+            && d.len() <= 255
+            && d.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn is_domain_in_one_pass_is_label_by_label(
+            d in "[a-c0-1.\\-_é]{0,12}|([a-z]{0,64}\\.){0,5}[a-z-]{0,66}"
+        ) {
+            proptest::prop_assert_eq!(is_domain(&d), is_domain_by_labels(&d), "{:?}", d);
+        }
     }
 
     #[test]

@@ -598,7 +598,7 @@ impl Session for SmtpServer {
 
     /// Bytes waiting to go to the client, if any.
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        (!self.out.is_empty()).then(|| std::mem::take(&mut self.out))
+        crate::protocols::session::take_output(&mut self.out)
     }
 
     /// The next event for the host, if any.
