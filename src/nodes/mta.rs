@@ -40,15 +40,14 @@ impl Sim {
                     rcpt: &rcpt.to_string(),
                     date,
                 });
-                let return_path = format!(
-                    "Return-Path: <{}>\r\n",
-                    env.from
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default()
-                );
                 let mut data = Vec::with_capacity(env.data.len() + 256);
-                data.extend_from_slice(return_path.as_bytes());
+                data.extend_from_slice(b"Return-Path: <");
+                if let Some(from) = &env.from {
+                    data.extend_from_slice(from.local.as_bytes());
+                    data.push(b'@');
+                    data.extend_from_slice(from.domain.as_bytes());
+                }
+                data.extend_from_slice(b">\r\n");
                 data.extend_from_slice(received.as_bytes());
                 data.extend_from_slice(&env.data);
                 self.deliver_local(h, &rcpt.local.to_ascii_lowercase(), data);
@@ -87,7 +86,7 @@ impl Sim {
                 rcpts,
                 domain: domain.clone(),
                 data: Arc::new(data),
-                status: format!("looking up the mail server of {domain}"),
+                status: ["looking up the mail server of ", &domain].concat(),
                 attempts: 1,
                 queued_at: self.now,
             });
@@ -97,7 +96,7 @@ impl Sim {
                     host: h,
                     id: id.clone(),
                     added: true,
-                    text: format!("queued {id} for {}", list.join(", ")),
+                    text: ["queued ", &id, " for ", &list.join(", ")].concat(),
                 },
             );
             self.start_delivery(h, &id);
@@ -452,7 +451,16 @@ impl Sim {
                     Some((pref, ex)) => {
                         self.note(
                             h,
-                            format!("mail for {domain} goes to {ex} (MX preference {pref})"),
+                            [
+                                "mail for ",
+                                &domain,
+                                " goes to ",
+                                ex,
+                                " (MX preference ",
+                                &pref.to_string(),
+                                ")",
+                            ]
+                            .concat(),
                         );
                         ex.clone()
                     }
@@ -466,7 +474,7 @@ impl Sim {
                         domain.clone()
                     }
                 };
-                self.set_status(h, &id, format!("looking up the address of {exchange}"));
+                self.set_status(h, &id, ["looking up the address of ", &exchange].concat());
                 self.dns_query(
                     h,
                     &id,
@@ -492,7 +500,8 @@ impl Sim {
                     rcpts: q.rcpts.clone(),
                     data: q.data.to_vec(),
                 };
-                self.set_status(h, &id, format!("sending to {exchange} [{ip}]"));
+                let status = ["sending to ", &exchange, " [", &ip.to_string(), "]"].concat();
+                self.set_status(h, &id, status);
                 let m = SmtpClient::new(
                     ClientConfig {
                         helo_name: self.hosts[h].def.name.clone(),
@@ -530,7 +539,7 @@ impl Sim {
                 .map(|r| r.to_string())
                 .unwrap_or_default();
             if q.rcpts.is_empty() {
-                self.unqueue(h, i, format!("{id} delivered to {peer}: {reply}"));
+                self.unqueue(h, i, [id, " delivered to ", &peer, ": ", &reply].concat());
             }
         }
         let refused: Vec<String> = o

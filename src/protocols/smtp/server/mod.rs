@@ -201,7 +201,7 @@ impl SmtpServer {
             greylist_wait: None,
             config,
         };
-        let greeting = Reply::new(220, format!("{} ESMTP mailsim ready", s.config.hostname));
+        let greeting = Reply::new(220, [&s.config.hostname, " ESMTP mailsim ready"].concat());
         s.reply(greeting);
         s
     }
