@@ -57,10 +57,12 @@ pub fn client_bytes(bytes: &[u8], sending_data: bool) -> Explanation {
 /// Explains a segment the server sent, by the code of its first reply and the command it answers
 /// (`"DATA-END"` for the reply to the final dot).
 pub fn server_bytes(bytes: &[u8], answering: &str) -> Explanation {
-    let code: u16 = std::str::from_utf8(bytes.get(..3).unwrap_or_default())
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
+    let code = match bytes.get(..3) {
+        Some(d) if d.iter().all(u8::is_ascii_digit) => {
+            d.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'))
+        }
+        _ => 0,
+    };
     let multi = bytes.get(3) == Some(&b'-');
     if let Some(e) = enhanced(bytes).and_then(|(c, s, d)| by_enhanced_code(code, c, s, d)) {
         return e;
