@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use mailsim::view::{ViewCache, view_at};
-use mailsim::{EventKind, Sim, scenario};
+use mailsim::{EventId, EventKind, Sim, scenario};
 
 const DOMAINS: usize = 10;
 const MAILS_PER_USER: usize = 10;
@@ -174,12 +174,12 @@ fn main() {
         t.elapsed().as_secs_f64() * 1e3
     };
     let full = time(&mut || {
-        std::hint::black_box(view_at(s, t, Some(events - 1)));
+        std::hint::black_box(view_at(s, t, Some(EventId(events - 1))));
     });
     let mut cache = ViewCache::default();
     let before = live();
     let first = time(&mut || {
-        std::hint::black_box(cache.view_at(s, t, Some(events - 1)));
+        std::hint::black_box(cache.view_at(s, t, Some(EventId(events - 1))));
     });
     let kept = live() - before;
     let mut x: u64 = 7;
@@ -190,7 +190,7 @@ fn main() {
             x ^= x << 17;
             let c = (x % events as u64) as usize;
             time(&mut || {
-                std::hint::black_box(cache.view_at(s, t, Some(c)));
+                std::hint::black_box(cache.view_at(s, t, Some(EventId(c))));
             })
         })
         .collect();

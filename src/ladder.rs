@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::engine::ids::HostId;
+use crate::engine::ids::{EventId, HostId};
 use crate::engine::trace::{Direction, EventKind, TcpFlags, Trace};
 use crate::protocols::Protocol;
 
@@ -57,7 +57,7 @@ pub enum RowKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     /// The event.
-    pub event: usize,
+    pub event: EventId,
     /// What it shows.
     pub kind: RowKind,
 }
@@ -208,10 +208,7 @@ pub fn rows(trace: &Trace, tcp: bool, hosts: bool) -> Vec<Row> {
             }
             _ => continue,
         };
-        out.push(Row {
-            event: e.id.index(),
-            kind,
-        });
+        out.push(Row { event: e.id, kind });
     }
     out
 }
@@ -280,8 +277,8 @@ mod tests {
         // Every RST row follows no "opened" of its own connection.
         for (i, r) in rows.iter().enumerate() {
             if label(r).contains("RST") {
-                let conn = |e: usize| match &sim.trace().events[e].kind {
-                    EventKind::Segment(s) => s.conn,
+                let conn = |e: EventId| match sim.trace().get(e).map(|e| &e.kind) {
+                    Some(EventKind::Segment(s)) => s.conn,
                     _ => ConnId(u32::MAX),
                 };
                 assert!(

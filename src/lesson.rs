@@ -29,7 +29,7 @@ pub fn quiz(s: &Scenario, file: &str, seed: Option<u64>, answers: Option<&str>) 
         }
         return ExitCode::from(2);
     }
-    posed.sort_by_key(|p| (p.after.map_or(0, |a| a + 1), p.index));
+    posed.sort_by_key(|p| (p.after.map_or(0, |a| a.index() + 1), p.index));
     let given: Option<Vec<&str>> = answers.map(|a| a.split(',').collect());
     if let Some(g) = &given
         && g.len() != posed.len()
@@ -72,8 +72,8 @@ pub fn quiz(s: &Scenario, file: &str, seed: Option<u64>, answers: Option<&str>) 
     );
     for (k, p) in posed.iter().enumerate() {
         let q = &s.questions[p.index];
-        let upto = p.after.map_or(0, |a| a + 1).max(shown);
-        for ev in &t.events[shown..upto] {
+        let upto = p.after.map_or(0, |a| a.index() + 1).max(shown);
+        for ev in t.range(mailsim::EventId(shown), mailsim::EventId(upto)) {
             if !report::is_tcp_control(ev) {
                 let _ = report::write_event(&mut out, t, ev, true);
             }
@@ -119,7 +119,7 @@ pub fn quiz(s: &Scenario, file: &str, seed: Option<u64>, answers: Option<&str>) 
         } else {
             let _ = writeln!(out, "  ✗ the answer is {}", p.answer);
         }
-        match (&q.why, p.answered_by.and_then(|i| t.events.get(i))) {
+        match (&q.why, p.answered_by.and_then(|i| t.get(i))) {
             (Some(why), _) => {
                 let _ = writeln!(out, "    {why}");
             }

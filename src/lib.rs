@@ -45,7 +45,7 @@ pub use engine::ids::{ConnId, EventId, HostId};
 pub use engine::rng::{SimRng, fork, stable_hash};
 pub use engine::time::{SimDuration, SimTime, parse_duration, rfc5322_date};
 pub use engine::trace::{
-    Datagram, Direction, Endpoint, EventKind, HostInfo, ListChange, MailboxChange, Segment,
+    Budget, Datagram, Direction, Endpoint, EventKind, HostInfo, ListChange, MailboxChange, Segment,
     TcpFlags, Trace, TraceEvent,
 };
 pub use nodes::{HostState, LocalMessage, MailProgram, Mta, QueuedMail, Sim, Store};

@@ -2,7 +2,7 @@
 //! (worked out from the trace, not typed), which event answers it, and grading a student's answer.
 //! `mailsim quiz` and the window ask them; `mailsim check` holds a typed answer against the run.
 
-use crate::engine::ids::HostId;
+use crate::engine::ids::{EventId, HostId};
 use crate::engine::trace::{Direction, EventKind, Trace, TraceEvent};
 use crate::protocols::Protocol;
 use crate::scenario::{QuestionDef, QuestionKind, Scenario, ScenarioError};
@@ -13,11 +13,11 @@ pub struct Posed {
     /// Its index in the scenario's questions.
     pub index: usize,
     /// It is asked once the cursor has passed this event (`None`: before the first event).
-    pub after: Option<usize>,
+    pub after: Option<EventId>,
     /// The right answer, as it is shown.
     pub answer: String,
     /// The event that answers it (shown, with its note, after the student answered).
-    pub answered_by: Option<usize>,
+    pub answered_by: Option<EventId>,
 }
 
 /// Why a question cannot be asked in this run.
@@ -70,15 +70,15 @@ pub fn reply_code(ev: &TraceEvent) -> Option<String> {
 }
 
 /// Where `q` is asked: after this event (`Some`), before every event (`None`), or never (`Err`).
-fn moment(q: &QuestionDef, t: &Trace) -> Result<Option<usize>, String> {
+fn moment(q: &QuestionDef, t: &Trace) -> Result<Option<EventId>, String> {
     if let Some(b) = q.before {
         return match b {
-            _ if b >= t.events.len() => Err(format!(
+            _ if b >= t.next_id().index() => Err(format!(
                 "`before = {b}`, but the run's events are numbered 0 to {}",
-                t.events.len().saturating_sub(1)
+                t.next_id().index().saturating_sub(1)
             )),
             0 => Ok(None),
-            _ => Ok(Some(b - 1)),
+            _ => Ok(Some(EventId(b - 1))),
         };
     }
     match &q.on {
@@ -86,14 +86,14 @@ fn moment(q: &QuestionDef, t: &Trace) -> Result<Option<usize>, String> {
             .events
             .iter()
             .find(|e| e.time >= q.at && on.matches(e))
-            .map(|e| Some(e.id.index()))
+            .map(|e| Some(e.id))
             .ok_or_else(|| format!("nothing in the run matched `on = \"{}\"`", on.text)),
         None => Ok(t
             .events
             .iter()
             .take_while(|e| e.time < q.at)
             .last()
-            .map(|e| e.id.index())),
+            .map(|e| e.id)),
     }
 }
 
@@ -127,12 +127,11 @@ pub fn pose(s: &Scenario, t: &Trace) -> (Vec<Posed>, Vec<Unasked>) {
     (posed, unasked)
 }
 
-type Answer = (Option<usize>, String, Option<usize>);
+type Answer = (Option<EventId>, String, Option<EventId>);
 
 fn answer(s: &Scenario, t: &Trace, q: &QuestionDef) -> Result<Answer, String> {
     let after = moment(q, t)?;
-    let from = after.map_or(0, |a| a + 1);
-    let rest = &t.events[from.min(t.events.len())..];
+    let rest = t.since(after.map_or(EventId(0), |a| a.plus(1)));
     let name = |h: HostId| s.hosts[h].name.clone();
     match &q.kind {
         QuestionKind::Choice { choices, answer } => Ok((after, choices[*answer].clone(), None)),
@@ -142,7 +141,7 @@ fn answer(s: &Scenario, t: &Trace, q: &QuestionDef) -> Result<Answer, String> {
                 (EventKind::Segment(seg), Some(h)) => seg.from.host == *h,
                 _ => true,
             })
-            .find_map(|e| reply_code(e).map(|c| (after, c, Some(e.id.index()))))
+            .find_map(|e| reply_code(e).map(|c| (after, c, Some(e.id))))
             .ok_or_else(|| {
                 let who = host.map_or("any server".into(), name);
                 format!("{who} sends no reply after this point")
@@ -152,7 +151,7 @@ fn answer(s: &Scenario, t: &Trace, q: &QuestionDef) -> Result<Answer, String> {
             .find_map(|e| {
                 let (from, to) = packet_to(e)?;
                 host.is_none_or(|h| h == from)
-                    .then(|| (after, name(to), Some(e.id.index())))
+                    .then(|| (after, name(to), Some(e.id)))
             })
             .ok_or_else(|| "no packet is sent after this point".into()),
         QuestionKind::Count { count, until } => {
@@ -162,10 +161,10 @@ fn answer(s: &Scenario, t: &Trace, q: &QuestionDef) -> Result<Answer, String> {
                 })?,
                 None => rest.len(),
             };
-            let counted: Vec<usize> = rest[..end]
+            let counted: Vec<EventId> = rest[..end]
                 .iter()
                 .filter(|e| count.matches(e))
-                .map(|e| e.id.index())
+                .map(|e| e.id)
                 .collect();
             // The last one counted shows where the count ends.
             Ok((after, counted.len().to_string(), counted.last().copied()))
@@ -182,7 +181,7 @@ fn answer(s: &Scenario, t: &Trace, q: &QuestionDef) -> Result<Answer, String> {
                     _ => false,
                 });
                 match sent {
-                    Some(e) => firsts.push((e.id.index(), item.clone())),
+                    Some(e) => firsts.push((e.id, item.clone())),
                     None => return Err(format!("`{item}` is never sent after this point")),
                 }
             }
@@ -307,8 +306,8 @@ mod tests {
         let (posed, _) = pose(&s, &t);
         let p = posed.last().unwrap();
         assert_eq!(p.index, s.questions.len() - 1);
-        assert_eq!(p.after, Some(11));
-        assert_eq!(p.answered_by, Some(12));
+        assert_eq!(p.after, Some(EventId(11)));
+        assert_eq!(p.answered_by, Some(EventId(12)));
         assert_eq!(p.answer, reply_code(&t.events[12]).unwrap());
         // `#0` and "#12" are read too; before the first event there is nothing to wait for.
         let (s, t) = with_question("before = \"#0\"\nask = \"?\"\nkind = \"next_host\"");

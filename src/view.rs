@@ -68,15 +68,20 @@ pub struct WorldView {
     pub step_number: Option<usize>,
 }
 
-/// The world after the events `0..=cursor` (`None`: before the first event), replayed from the
-/// start. [`ViewCache`] gives the same answer without replaying everything each time.
-pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<usize>) -> WorldView {
+/// The world after the kept events up to and with `cursor` (`None`: before the first event),
+/// replayed from the first kept. [`ViewCache`] gives the same answer without replaying
+/// everything each time.
+pub fn view_at(scenario: &Scenario, trace: &Trace, cursor: Option<EventId>) -> WorldView {
     let mut r = Replay::new(scenario);
-    let end = cursor.map_or(0, |c| (c + 1).min(trace.events.len()));
-    for ev in &trace.events[..end] {
+    for ev in &trace.events[..replayed_to(trace, cursor)] {
         r.apply(ev);
     }
     r.view()
+}
+
+/// How many of the kept events the world at `cursor` has seen: those up to and with it.
+fn replayed_to(trace: &Trace, cursor: Option<EventId>) -> usize {
+    cursor.map_or(0, |c| trace.before(c.plus(1)).len())
 }
 
 /// One end of an open connection, as the replay knows it: host, port, its state after the last
@@ -285,7 +290,7 @@ impl Replay {
 /// another host count, another first event id, or fewer events than it has replayed.
 #[derive(Debug, Default)]
 pub struct ViewCache {
-    /// The replay after `k * EVERY` events, for k = 0, 1, ...
+    /// The replay after the first `k * EVERY` kept events, for k = 0, 1, ...
     checkpoints: Vec<Replay>,
     /// The scenario's host count and the trace's first id the checkpoints were made with.
     made_of: Option<(usize, EventId)>,
@@ -295,12 +300,12 @@ impl ViewCache {
     /// Events between two kept replays: a view replays at most this many.
     pub const EVERY: usize = 2048;
 
-    /// The world after the events `0..=cursor`, equal to [`view_at`].
+    /// The world after the kept events up to and with `cursor`, equal to [`view_at`].
     pub fn view_at(
         &mut self,
         scenario: &Scenario,
         trace: &Trace,
-        cursor: Option<usize>,
+        cursor: Option<EventId>,
     ) -> WorldView {
         let made_of = (scenario.hosts.len(), trace.first_id());
         let replayed = self.checkpoints.len().saturating_sub(1) * Self::EVERY;
@@ -308,7 +313,7 @@ impl ViewCache {
             self.checkpoints = vec![Replay::new(scenario)];
             self.made_of = Some(made_of);
         }
-        let end = cursor.map_or(0, |c| (c + 1).min(trace.events.len()));
+        let end = replayed_to(trace, cursor);
         while self.checkpoints.len() <= end / Self::EVERY {
             let k = self.checkpoints.len();
             let mut r = self.checkpoints[k - 1].clone();
@@ -352,10 +357,10 @@ mod tests {
                 )
             })
             .unwrap();
-        assert!(view_at(&s, t, Some(stored - 1)).hosts[mx].mailboxes["bob"].is_empty());
-        let at = view_at(&s, t, Some(stored));
+        assert!(view_at(&s, t, Some(EventId(stored - 1))).hosts[mx].mailboxes["bob"].is_empty());
+        let at = view_at(&s, t, Some(EventId(stored)));
         assert_eq!(at.hosts[mx].mailboxes["bob"][0].subject, "Lunch on Friday?");
-        let end = view_at(&s, t, Some(t.events.len() - 1));
+        let end = view_at(&s, t, t.last_id());
         assert!(end.hosts[mx].mailboxes["bob"].is_empty());
         assert_eq!(end.hosts[bob_pc].inbox.len(), 1);
         assert!(
@@ -387,7 +392,7 @@ mod tests {
                 |e| matches!(&e.kind, EventKind::Segment(s) if s.payload.starts_with(b"MAIL FROM")),
             )
             .unwrap();
-        let v = view_at(&s, t, Some(mid));
+        let v = view_at(&s, t, Some(EventId(mid)));
         let alice = s.host_id("alice-pc.a.example").unwrap();
         assert_eq!(v.hosts[alice].sessions.len(), 1);
         assert_eq!(v.hosts[alice].sessions[0].state, "expect MAIL reply");
@@ -424,8 +429,8 @@ mod tests {
             longest = longest.max(n);
             let mut cache = ViewCache::default();
             let stride = (n / 1500).max(1);
-            let mut cursors: Vec<Option<usize>> = vec![None];
-            cursors.extend((0..n).step_by(stride).map(Some));
+            let mut cursors: Vec<Option<EventId>> = vec![None];
+            cursors.extend((0..n).step_by(stride).map(|c| Some(EventId(c))));
             // Around each kept replay, and backwards.
             for k in 1..=n / ViewCache::EVERY {
                 let b = k * ViewCache::EVERY;
@@ -433,7 +438,7 @@ mod tests {
                     [b - 2, b - 1, b, b + 1]
                         .iter()
                         .filter(|&&c| c < n)
-                        .map(|&c| Some(c)),
+                        .map(|&c| Some(EventId(c))),
                 );
             }
             let backwards: Vec<_> = cursors.iter().rev().copied().collect();
@@ -449,14 +454,30 @@ mod tests {
             let mut part = t.clone();
             part.events.truncate(n / 2);
             let mut growing = ViewCache::default();
-            growing.view_at(&s, &part, Some(part.events.len() - 1));
-            for c in [n / 2, n - 1] {
+            growing.view_at(&s, &part, part.last_id());
+            for c in [n / 2, n - 1].map(EventId) {
                 assert_eq!(
                     growing.view_at(&s, t, Some(c)),
                     view_at(&s, t, Some(c)),
                     "{name}"
                 );
             }
+            // A trace that forgot its first events (a long live run): the cache still agrees,
+            // at ids past the forgotten ones, and a forgotten cursor has seen no kept event.
+            let mut forgot = t.clone();
+            forgot.forget(n / 3);
+            let mut cache = ViewCache::default();
+            for c in (n / 3..n).step_by(stride).map(EventId) {
+                assert_eq!(
+                    cache.view_at(&s, &forgot, Some(c)),
+                    view_at(&s, &forgot, Some(c)),
+                    "{name}: the view at {c} after forgetting"
+                );
+            }
+            assert_eq!(
+                view_at(&s, &forgot, Some(EventId(n / 3 - 1))),
+                view_at(&s, &forgot, None)
+            );
         }
         assert!(
             longest > 2 * ViewCache::EVERY,
@@ -479,7 +500,7 @@ mod tests {
             .find(|e| matches!(&e.kind, EventKind::Segment(s) if s.flags.has(TcpFlags::FIN)))
             .unwrap()
             .clone();
-        let last = t.events.len() - 1;
+        let last = t.last_id().unwrap();
         assert!(
             view_at(&s, &t, Some(last))
                 .hosts
@@ -487,7 +508,7 @@ mod tests {
                 .all(|h| h.sessions.is_empty())
         );
         t.push(fin.time, fin.kind);
-        let end = view_at(&s, &t, Some(last + 1));
+        let end = view_at(&s, &t, Some(last.plus(1)));
         assert!(end.hosts.iter().all(|h| h.sessions.is_empty()), "{end:?}");
     }
 }

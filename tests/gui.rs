@@ -10,7 +10,7 @@ use mailsim::app::{
     AtCursor, Cursor, Model, Selection, Settings, UiCommand, logic_plugin, packets_in_flight,
     visible_rows, world_of,
 };
-use mailsim::{EventKind, MailboxChange};
+use mailsim::{EventId, EventKind, HostId, MailboxChange};
 
 /// The walkthrough's window logic, playing through its questions (as screenshots do).
 fn app() -> App {
@@ -35,8 +35,8 @@ fn send(app: &mut App, c: UiCommand) {
     app.update();
 }
 
-fn cursor(app: &App) -> Option<usize> {
-    app.world().resource::<Cursor>().index
+fn cursor(app: &App) -> Option<EventId> {
+    app.world().resource::<Cursor>().event
 }
 
 /// Whether the window's view agrees with the simulated world itself: each mailbox (uids,
@@ -105,16 +105,16 @@ fn stepping_back_gives_exactly_the_state_of_stepping_forward() {
         send(&mut app, UiCommand::StepForward);
         forward.push(app.world().resource::<AtCursor>().0.clone());
     }
-    assert_eq!(cursor(&app), Some(n - 1));
+    assert_eq!(cursor(&app), Some(EventId(n - 1)));
     send(&mut app, UiCommand::StepForward);
     assert_eq!(
         cursor(&app),
-        Some(n - 1),
+        Some(EventId(n - 1)),
         "stepping past the end stays at the end"
     );
     for i in (0..n - 1).rev() {
         send(&mut app, UiCommand::StepBack);
-        assert_eq!(cursor(&app), Some(i));
+        assert_eq!(cursor(&app), Some(EventId(i)));
         assert_eq!(
             app.world().resource::<AtCursor>().0,
             forward[i],
@@ -156,7 +156,7 @@ fn the_mailbox_at_the_cursor_matches_the_trace() {
             .unwrap();
         (stored, m.scenario.host_id("mx.b.example").unwrap())
     };
-    send(&mut app, UiCommand::Seek(stored - 1));
+    send(&mut app, UiCommand::Seek(EventId(stored - 1)));
     assert!(app.world().resource::<AtCursor>().0.hosts[mx].mailboxes["bob"].is_empty());
     send(&mut app, UiCommand::StepForward);
     assert_eq!(
@@ -174,18 +174,114 @@ fn the_mailbox_at_the_cursor_matches_the_trace() {
 #[test]
 fn selecting_in_one_view_selects_everywhere() {
     let mut app = app();
-    send(&mut app, UiCommand::SelectEvent(12));
-    assert_eq!(cursor(&app), Some(12));
-    assert_eq!(app.world().resource::<Selection>().event, Some(12));
+    send(&mut app, UiCommand::SelectEvent(EventId(12)));
+    assert_eq!(cursor(&app), Some(EventId(12)));
+    assert_eq!(app.world().resource::<Selection>().event, Some(EventId(12)));
     send(&mut app, UiCommand::StepForward);
     assert_eq!(
         app.world().resource::<Selection>().event,
-        Some(13),
+        Some(EventId(13)),
         "the selection follows the cursor"
     );
-    send(&mut app, UiCommand::SelectHost(Some(3)));
-    assert_eq!(app.world().resource::<Selection>().host, Some(3));
-    assert_eq!(app.world().resource::<Selection>().event, Some(13));
+    send(&mut app, UiCommand::SelectHost(Some(HostId(3))));
+    assert_eq!(app.world().resource::<Selection>().host, Some(HostId(3)));
+    assert_eq!(app.world().resource::<Selection>().event, Some(EventId(13)));
+}
+
+/// A long live run forgets its oldest events (`mailsim serve`'s budget); the window's model
+/// keeps the run's event ids, so the cursor, the selection, the ladder's row and the packet on
+/// the diagram go on naming the same event while more are forgotten. Once the selected event
+/// is forgotten too, the selection still names it (the inspector says it is no longer kept),
+/// never another event, and the cursor moves to the first event kept.
+#[test]
+fn a_live_run_that_forgets_keeps_the_cursor_and_selection_on_their_event() {
+    use mailsim::app::LiveTrace;
+    let scenario = Model::walkthrough().scenario;
+    let mut sim = mailsim::Sim::new(&scenario, None);
+    sim.set_trace_budget(mailsim::Budget {
+        events: 40,
+        ..mailsim::Budget::LIVE
+    });
+    // The window on the live run, as `open --serve` opens it: none of its events yet.
+    let empty = mailsim::Trace {
+        hosts: sim.trace().hosts.clone(),
+        ..Default::default()
+    };
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+            100,
+        )))
+        .insert_resource(Model::with_trace(scenario, empty, "live".into(), None));
+    logic_plugin(&mut app);
+    {
+        let mut settings = app.world_mut().resource_mut::<Settings>();
+        settings.live = true;
+        settings.show_passwords = true;
+    }
+    app.update();
+    // The run goes on, and the window takes what it has after each step (as the bridge's poll
+    // does), until `until` holds of the run's trace.
+    let mut taken = LiveTrace::default();
+    let mut run_until = |app: &mut App, until: &dyn Fn(&mailsim::Trace) -> bool| {
+        while !until(sim.trace()) {
+            sim.step().expect("the run goes on long enough");
+            app.world_mut()
+                .resource_scope(|world, mut model: Mut<Model>| {
+                    let mut cursor = world.resource_mut::<Cursor>();
+                    taken.take(sim.trace(), &[], true, &mut model, &mut cursor);
+                });
+            app.update();
+            let m = app.world().resource::<Model>();
+            assert_eq!(m.trace.first_id(), sim.trace().first_id());
+            assert_eq!(m.trace.next_id(), sim.trace().next_id());
+        }
+        sim.trace().clone()
+    };
+    let kept = run_until(&mut app, &|t| t.first_id() > EventId(0));
+    // A message with bytes among the newest (not the last: a cursor there follows the run), so
+    // that it outlives the next forgetting.
+    let x = kept
+        .events
+        .iter()
+        .rev()
+        .skip(1)
+        .find(|e| matches!(&e.kind, EventKind::Segment(s) if !s.payload.is_empty()))
+        .expect("a message is kept")
+        .clone();
+    let id = x.id;
+    assert!(
+        id.index() >= kept.events.len(),
+        "its id is not its position"
+    );
+    send(&mut app, UiCommand::SelectEvent(id));
+    let first = kept.first_id();
+    let later = run_until(&mut app, &|t| {
+        t.first_id() > first && t.last_id() > Some(id)
+    });
+    assert!(later.get(id).is_some(), "the test's event is still kept");
+    let m = app.world().resource::<Model>();
+    assert_eq!(m.trace.get(id), Some(&x), "the model names the same event");
+    assert_eq!(cursor(&app), Some(id));
+    assert_eq!(app.world().resource::<Selection>().event, Some(id));
+    // The ladder's current row (the last at or before the cursor) is that event's, and the
+    // diagram's current packet is it.
+    let rows = mailsim::ladder::rows(&m.trace, false, true);
+    let current = rows.iter().rfind(|r| r.event <= id).unwrap();
+    assert_eq!(current.event, id);
+    let layout = mailsim::layout::Layout::new(&m.scenario, &m.links, (700.0, 470.0), 1.0);
+    let flying = packets_in_flight(m, &layout, app.world().resource::<Cursor>());
+    assert_eq!(flying.iter().find(|p| p.current).map(|p| p.event), Some(id));
+    assert!(visible_rows(&m.trace, &Settings::default()).contains(&id));
+    // Forgotten at last: the selection still names it and nothing else; the cursor is on the
+    // first event kept.
+    let gone = run_until(&mut app, &|t| t.first_id() > id);
+    let m = app.world().resource::<Model>();
+    assert_eq!(app.world().resource::<Selection>().event, Some(id));
+    assert_eq!(m.trace.get(id), None);
+    assert_eq!(cursor(&app), gone.events.first().map(|e| e.id));
+    send(&mut app, UiCommand::StepForward);
+    assert_eq!(cursor(&app), Some(gone.first_id().plus(1)));
 }
 
 #[test]
@@ -218,7 +314,7 @@ fn playing_advances_by_time_and_stops_at_the_end() {
         assert!(c >= last, "the cursor went backwards while playing");
         last = c;
     }
-    assert_eq!(cursor(&app), Some(n - 1));
+    assert_eq!(cursor(&app), Some(EventId(n - 1)));
     assert!(
         !app.world().resource::<Cursor>().playing,
         "playback stops at the end"
@@ -242,13 +338,13 @@ fn a_bad_file_keeps_the_previous_scenario_and_shows_where() {
         "format = 1\ntitle = \"x\"\n[[host]]\nname = \"a.example\"\nip = \"1.2.3\"\n",
     )
     .unwrap();
-    send(&mut app, UiCommand::SelectEvent(5));
+    send(&mut app, UiCommand::SelectEvent(EventId(5)));
     send(&mut app, UiCommand::Open(bad.clone()));
     let m = app.world().resource::<Model>();
     assert_eq!(m.scenario.title, "How email works");
     let err = m.error.as_deref().unwrap();
     assert!(err.contains("bad.toml:5:6"), "{err}");
-    assert_eq!(cursor(&app), Some(5));
+    assert_eq!(cursor(&app), Some(EventId(5)));
     send(&mut app, UiCommand::DismissError);
     assert!(app.world().resource::<Model>().error.is_none());
     let good = dir.join("good.toml");
@@ -275,11 +371,9 @@ fn filters_and_search_choose_the_rows() {
     assert_eq!(visible_rows(t, &all).len(), t.events.len());
     // Default: TCP control segments hidden.
     let default = visible_rows(t, &Settings::default());
-    assert!(
-        default
-            .iter()
-            .all(|&i| !matches!(&t.events[i].kind, EventKind::Segment(s) if s.payload.is_empty()))
-    );
+    assert!(default.iter().all(
+        |&i| !matches!(&t.get(i).unwrap().kind, EventKind::Segment(s) if s.payload.is_empty())
+    ));
     assert!(default.len() < t.events.len());
     // Only POP3 (steps stay as landmarks).
     let pop3 = Settings {
@@ -287,7 +381,7 @@ fn filters_and_search_choose_the_rows() {
         ..Settings::default()
     };
     let rows = visible_rows(t, &pop3);
-    assert!(rows.iter().all(|&i| match &t.events[i].kind {
+    assert!(rows.iter().all(|&i| match &t.get(i).unwrap().kind {
         EventKind::Segment(s) => s.protocol == mailsim::protocols::Protocol::Pop3,
         EventKind::Step { .. } => true,
         _ => false,
@@ -301,7 +395,7 @@ fn filters_and_search_choose_the_rows() {
     let rows = visible_rows(t, &search);
     assert!(
         rows.iter()
-            .any(|&i| mailsim::report::summary(t, &t.events[i]).contains("RETR 1")),
+            .any(|&i| mailsim::report::summary(t, t.get(i).unwrap()).contains("RETR 1")),
         "{rows:?}"
     );
     let by_host = Settings {
@@ -341,7 +435,7 @@ fn a_lost_packet_stops_half_way_and_its_retransmission_goes_all_the_way() {
     // delivered retransmission arrives.
     for (i, want) in [(lost, 0.5), (again, 1.0)] {
         let c = Cursor {
-            index: Some(i),
+            event: Some(EventId(i)),
             playing: true,
             progress: 1.0,
             ..Cursor::default()
@@ -407,7 +501,7 @@ fn following_a_mail_walks_its_hops() {
         .journey
         .clone()
         .expect("the walkthrough's mail has a journey");
-    let firsts: Vec<usize> = journey.hops.iter().map(|h| h.first).collect();
+    let firsts: Vec<EventId> = journey.hops.iter().map(|h| h.first).collect();
     // Following moves to its first hop; next and previous walk the hops in order.
     assert_eq!(cursor(&app), Some(firsts[0]));
     for &f in &firsts[1..] {

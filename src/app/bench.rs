@@ -39,15 +39,15 @@ impl FrameBench {
 fn start(model: Res<Model>, mut cursor: ResMut<Cursor>) {
     // Where packets are does not matter for counting them.
     let layout = crate::layout::Layout::default();
-    let n = model.trace.events.len();
-    let busiest = (0..n)
-        .step_by((n / 2000).max(1))
+    let events = &model.trace.events;
+    let busiest = (0..events.len())
+        .step_by((events.len() / 2000).max(1))
         .max_by_key(|&i| {
             packets_in_flight(
                 &model,
                 &layout,
                 &Cursor {
-                    index: Some(i),
+                    event: Some(events[i].id),
                     ..Cursor::default()
                 },
             )
@@ -55,7 +55,7 @@ fn start(model: Res<Model>, mut cursor: ResMut<Cursor>) {
         })
         .unwrap_or(0);
     // Start a little before it, so the measured frames cover it.
-    cursor.index = Some(busiest.saturating_sub(40));
+    cursor.event = events.get(busiest.saturating_sub(40)).map(|e| e.id);
     cursor.playing = true;
     cursor.speed = 4.0;
 }

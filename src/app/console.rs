@@ -119,8 +119,8 @@ fn targets(model: &Model) -> Vec<(String, String)> {
 /// Brings the session's new events into the window's run and plays them.
 fn show_in_run(c: &Console, model: &mut Model, cursor: &mut Cursor) {
     let t = c.sim().trace();
-    let have = model.trace.events.len();
-    if t.next_id().index() <= have {
+    let have = model.trace.next_id();
+    if t.next_id() <= have {
         return;
     }
     // The student's computer is a host of the run from the first session on.
@@ -128,8 +128,9 @@ fn show_in_run(c: &Console, model: &mut Model, cursor: &mut Cursor) {
         model.scenario.hosts.push(crate::console::students_host());
         model.trace.hosts = t.hosts.clone();
     }
-    model.extend(t.since(crate::EventId(have)).to_vec());
-    cursor.index = Some(have.saturating_sub(1));
+    model.extend(t.since(have).to_vec());
+    // On the last event before the new ones, which play next.
+    cursor.event = Some(crate::EventId(have.index().saturating_sub(1)));
     cursor.progress = 1.0;
     cursor.playing = true;
 }

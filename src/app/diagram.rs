@@ -15,7 +15,7 @@ use super::model::{Cursor, Model, Selection};
 use crate::layout::{Layout, point_along};
 use crate::protocols::Protocol;
 use crate::scenario::{HostKind, Service};
-use crate::{EventKind, TcpFlags};
+use crate::{EventId, EventKind, HostId, TcpFlags};
 
 /// The diagram's part of the window, in egui points (set by the panels each frame), and how many
 /// logical window pixels a point is (egui's zoom: 1.35 with the larger text).
@@ -278,8 +278,8 @@ fn rebuild_scene(
 }
 
 /// The current event's packet: endpoints, protocol, whether it is a TCP control segment.
-pub fn packet_of(model: &Model, index: Option<usize>) -> Option<(usize, usize, Protocol, bool)> {
-    match &model.trace.events.get(index?)?.kind {
+pub fn packet_of(model: &Model, event: Option<EventId>) -> Option<(usize, usize, Protocol, bool)> {
+    match &model.trace.get(event?)?.kind {
         EventKind::Segment(s) => Some((
             s.from.host.index(),
             s.to.host.index(),
@@ -301,7 +301,7 @@ pub fn ease(t: f32) -> f32 {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PacketView {
     /// Its event.
-    pub event: usize,
+    pub event: EventId,
     /// Where it is (world).
     pub pos: Vec2,
     /// What it carries.
@@ -315,8 +315,8 @@ pub struct PacketView {
 }
 
 /// Whether event `i` is a segment lost on the way.
-fn lost(model: &Model, i: usize) -> bool {
-    match model.trace.events.get(i).map(|e| &e.kind) {
+fn lost(model: &Model, i: EventId) -> bool {
+    match model.trace.get(i).map(|e| &e.kind) {
         Some(EventKind::Segment(s)) => s.lost,
         Some(EventKind::Datagram(d)) => d.lost,
         _ => false,
@@ -332,13 +332,15 @@ fn along(layout: &Layout, from: usize, to: usize, t: f32) -> Vec2 {
 /// stops half-way when stepping, to be read and clicked), and every earlier one that has not yet
 /// arrived at the cursor's time, placed by how far along its flight it is.
 pub fn packets_in_flight(model: &Model, layout: &Layout, cursor: &Cursor) -> Vec<PacketView> {
-    let Some(ci) = cursor.index else {
+    let Some((ci, now)) = cursor
+        .event
+        .and_then(|c| model.trace.get(c))
+        .map(|e| (e.id, e.time))
+    else {
         return Vec::new();
     };
-    let events = &model.trace.events;
-    let now = events[ci].time;
     let mut out = Vec::new();
-    for e in events[..ci].iter().rev() {
+    for e in model.trace.before(ci).iter().rev() {
         if e.time.0 + model.max_flight < now.0 {
             break;
         }
@@ -364,9 +366,9 @@ pub fn packets_in_flight(model: &Model, layout: &Layout, cursor: &Cursor) -> Vec
         }
         let f = (now.0 - e.time.0) as f32 / (arrive.0 - e.time.0).max(1) as f32;
         // A lost packet gets half-way and stays there, crossed out, until it would have arrived.
-        let lost = lost(model, e.id.index());
+        let lost = lost(model, e.id);
         out.push(PacketView {
-            event: e.id.index(),
+            event: e.id,
             pos: along(layout, from, to, if lost { f.min(0.5) } else { f }),
             protocol,
             control,
@@ -426,7 +428,7 @@ fn update_scene(
     }
     // Links: every pair of hosts that talk; the current one brighter, a followed mail's gold.
     let drawn = |i: usize| model.room.as_ref().map_or(i, |r| r.drawn_as(i));
-    let current = packet_of(&model, cursor.index)
+    let current = packet_of(&model, cursor.event)
         .map(|(a, b, _, _)| (drawn(a), drawn(b)))
         .map(|(a, b)| (a.min(b), a.max(b)));
     let followed: Vec<(usize, usize)> = selection
@@ -452,16 +454,14 @@ fn update_scene(
         gizmos.linestrip_2d(l.points.iter().map(|&p| layout.world(p)), color);
     }
     // A host pulses when its mailbox, queue or inbox changes at the cursor.
-    let pulse_host = cursor
-        .index
-        .and_then(|i| match &model.trace.events.get(i)?.kind {
-            EventKind::Mailbox { host, .. }
-            | EventKind::Queue { host, .. }
-            | EventKind::Downloaded { host, .. }
-            | EventKind::Listed { host, .. }
-            | EventKind::Page { host, .. } => Some(host.index()),
-            _ => None,
-        });
+    let pulse_host = cursor.event.and_then(|i| match &model.trace.get(i)?.kind {
+        EventKind::Mailbox { host, .. }
+        | EventKind::Queue { host, .. }
+        | EventKind::Downloaded { host, .. }
+        | EventKind::Listed { host, .. }
+        | EventKind::Page { host, .. } => Some(host.index()),
+        _ => None,
+    });
     for (icon, mut sprite, mut t) in &mut icons {
         let pulse = if pulse_host == Some(icon.0) {
             1.0 + 0.3 * (cursor.progress * std::f32::consts::PI).sin().max(0.15)
@@ -469,7 +469,7 @@ fn update_scene(
             1.0
         };
         t.scale = Vec3::splat(pulse);
-        sprite.color = if selection.host == Some(icon.0) {
+        sprite.color = if selection.host == Some(HostId::new(icon.0)) {
             Color::srgb(1.0, 0.85, 0.4)
         } else {
             Color::srgb(0.86, 0.89, 0.95)

@@ -44,7 +44,7 @@ fn bytes_line_job(line: &str, highlight: bool) -> egui::text::LayoutJob {
 fn journey_ui(ui: &mut egui::Ui, model: &Model, cursor: &Cursor, j: &crate::follow::Journey) {
     let gold = Color32::from_rgb(255, 215, 100);
     let k = cursor
-        .index
+        .event
         .map_or(0, |c| j.hops.iter().filter(|h| h.first <= c).count());
     ui.label(
         RichText::new(format!("Following \"{}\"", j.subject))
@@ -142,8 +142,23 @@ pub(super) fn inspector_ui(
     if let Some(j) = &selection.journey {
         journey_ui(ui, model, cursor, j);
     }
-    let Some(ev) = selection.event.and_then(|i| model.trace.events.get(i)) else {
-        ui.label(RichText::new("Click a packet or a row of the event list.").italics());
+    let Some(ev) = selection.event.and_then(|id| model.trace.get(id)) else {
+        let first = model.trace.first_id();
+        let Some(id) = selection.event.filter(|&id| id < first) else {
+            ui.label(RichText::new("Click a packet or a row of the event list.").italics());
+            return;
+        };
+        // A long live run forgets its oldest events; the selection still names this one.
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!(
+                    "Event #{id} is no longer kept: this long run keeps its newest events, \
+                     from #{first} on."
+                ))
+                .italics(),
+            )
+            .wrap(),
+        );
         return;
     };
     let t = &model.trace;

@@ -10,25 +10,27 @@ use egui::{Align2, Color32, FontId, Sense, Stroke};
 use super::diagram::protocol_color;
 use super::model::{Cursor, Model, Selection, Settings, UiCommand};
 use super::panels::{c32, plain};
+use crate::EventId;
 use crate::ladder::{Outcome, Row, RowKind, rows};
 use crate::layout::Layout;
 
 /// The rows, made again only when the run or the filters change.
 #[derive(Resource, Default)]
 pub struct LadderRows {
-    key: Option<(String, usize, bool, bool)>,
+    /// The model's generation, its next event's id and the filters the rows were made for.
+    key: Option<(u64, EventId, bool, bool)>,
     rows: Vec<Row>,
     /// The step each row is in (for the bands).
     steps: Vec<Option<usize>>,
     /// The cursor when last drawn (to scroll only when it moves).
-    last_cursor: Option<Option<usize>>,
+    last_cursor: Option<Option<EventId>>,
 }
 
 impl LadderRows {
     fn update(&mut self, model: &Model, settings: &Settings) {
         let key = (
-            model.name.clone(),
-            model.trace.events.len(),
+            model.generation,
+            model.trace.next_id(),
             settings.show[5],
             settings.show[6],
         );
@@ -101,13 +103,13 @@ pub(super) fn ladder_ui(
     let header_h = 34.0;
     let header = egui::Rect::from_min_size(rect.min, egui::vec2(rect.width(), header_h));
     let body = egui::Rect::from_min_max(egui::pos2(rect.left(), header.bottom()), rect.max);
-    let journey: Vec<usize> = selection
+    let journey: Vec<EventId> = selection
         .journey
         .as_ref()
         .map(|j| j.events())
         .unwrap_or_default();
     // The row of the cursor: its event's, or the last row before it.
-    let current = cursor.index.map(|c| {
+    let current = cursor.event.map(|c| {
         cache
             .rows
             .partition_point(|r| r.event <= c)
@@ -115,8 +117,8 @@ pub(super) fn ladder_ui(
     });
     let row_h = 24.0;
     let spacing = root.spacing().item_spacing.y;
-    let moved = cache.last_cursor != Some(cursor.index);
-    cache.last_cursor = Some(cursor.index);
+    let moved = cache.last_cursor != Some(cursor.event);
+    cache.last_cursor = Some(cursor.event);
     let mut ui = root.new_child(egui::UiBuilder::new().max_rect(body));
     let mut scroll = egui::ScrollArea::vertical()
         .id_salt("ladder")

@@ -4,6 +4,7 @@
 use bevy::prelude::*;
 
 use super::model::{Cursor, Model};
+use crate::EventId;
 use crate::bridge::Bridge;
 use crate::layout::Room;
 
@@ -12,17 +13,8 @@ use crate::layout::Room;
 pub struct Live {
     /// The bridge.
     pub bridge: Bridge,
-    /// The id of the first event the model holds (a long run forgets its oldest events; the
-    /// model numbers what is kept from 0).
-    pub first: crate::EventId,
-    /// Whether the model's trace has its passwords hidden.
-    pub masked: bool,
-    /// The id of the next event the model is to take.
-    next: crate::EventId,
-    /// Hides passwords in what the model takes, carrying over from poll to poll.
-    masker: crate::secrets::Masker,
-    /// Who logged in from where, read as the trace grows.
-    logins: crate::logins::Logins,
+    /// What the model holds of the bridge's trace.
+    taken: LiveTrace,
     /// Whether the trace grew since the model last took it, and when it last did.
     pending: bool,
     updated: Option<std::time::Instant>,
@@ -33,13 +25,114 @@ impl Live {
     pub fn new(bridge: Bridge) -> Live {
         Live {
             bridge,
-            first: crate::EventId(0),
-            masked: true,
-            next: crate::EventId(0),
-            masker: Default::default(),
-            logins: Default::default(),
+            taken: LiveTrace::default(),
             pending: true,
             updated: None,
+        }
+    }
+}
+
+/// What the window's model holds of a live run's trace, which grows and, past its
+/// [`crate::Budget`], forgets its oldest events. The model keeps the trace's event ids, so the
+/// cursor and the selection go on naming the same event however many are forgotten.
+pub struct LiveTrace {
+    /// The id of the first event the model holds.
+    first: EventId,
+    /// The id of the next event the model is to take.
+    next: EventId,
+    /// Whether the model's trace has its passwords hidden.
+    masked: bool,
+    /// Hides passwords in what the model takes, carrying over from take to take.
+    masker: crate::secrets::Masker,
+    /// Who logged in from where, read as the trace grows.
+    logins: crate::logins::Logins,
+}
+
+impl Default for LiveTrace {
+    /// Nothing taken yet; passwords hidden.
+    fn default() -> Self {
+        LiveTrace {
+            first: EventId(0),
+            next: EventId(0),
+            masked: true,
+            masker: Default::default(),
+            logins: Default::default(),
+        }
+    }
+}
+
+impl LiveTrace {
+    /// Whether the model shows the passwords otherwise than `show_passwords` asks.
+    pub fn toggled(&self, show_passwords: bool) -> bool {
+        self.masked == show_passwords
+    }
+
+    /// Brings `model` up to `trace`, whose last hosts are `added` (the room's computers): the
+    /// events it does not have, or all those kept again, in a new model, when the trace forgot
+    /// some or the passwords are shown or hidden again. A cursor at the newest event follows
+    /// it; one on an event now forgotten moves to the first kept. The selection keeps its event
+    /// (the inspector says when it was forgotten). The room's computers are drawn as a
+    /// [`Room`]: the most recently active first, each named by the student who logged in from
+    /// it.
+    pub fn take(
+        &mut self,
+        trace: &crate::Trace,
+        added: &[crate::scenario::HostDef],
+        show_passwords: bool,
+        model: &mut Model,
+        cursor: &mut Cursor,
+    ) {
+        let at_end = cursor
+            .event
+            .is_none_or(|i| model.trace.last_id().is_none_or(|last| i >= last));
+        let first = trace.first_id();
+        if self.toggled(show_passwords) || first != self.first {
+            // Again from the first event kept, under the same ids.
+            *self = LiveTrace {
+                first,
+                next: first,
+                masked: !show_passwords,
+                ..LiveTrace::default()
+            };
+            let empty = crate::Trace {
+                hosts: trace.hosts.clone(),
+                forgotten: trace.forgotten.clone(),
+                ..Default::default()
+            };
+            *model = Model::with_trace(
+                model.scenario.clone(),
+                empty,
+                model.name.clone(),
+                model.path.clone(),
+            );
+        }
+        let mut new: Vec<crate::TraceEvent> = trace.since(self.next).to_vec();
+        self.next = trace.next_id();
+        self.logins.read(&new);
+        if self.masked {
+            self.masker.mask(&mut new);
+        }
+        // A computer of the room connecting for the first time: a host of its own.
+        let base = trace.hosts.len() - added.len();
+        model.trace.hosts = trace.hosts.clone();
+        model.scenario.hosts.truncate(base);
+        model.scenario.hosts.extend_from_slice(added);
+        // `real-client` (this computer's programs) first, then the room's computers.
+        let members: Vec<usize> = (base + 1..trace.hosts.len()).collect();
+        for &i in &members {
+            if let Some(user) = self.logins.found.get(&crate::HostId::new(i)) {
+                let user = user.split('@').next().unwrap_or(user);
+                model.scenario.hosts[i].label = format!("{user} · {}", added[i - base].label);
+            }
+        }
+        model.extend(new);
+        model.room = room(&model.trace, members);
+        if cursor.event.is_some_and(|c| c < model.trace.first_id()) {
+            cursor.event = model.trace.events.first().map(|e| e.id);
+        }
+        if at_end && let Some(last) = model.trace.last_id() {
+            cursor.event = Some(last);
+            cursor.progress = 0.0;
         }
     }
 }
@@ -51,11 +144,8 @@ const ROOM_SHOWN: usize = 4;
 /// and each take lays the diagram out again.
 const TAKE_EVERY: std::time::Duration = std::time::Duration::from_millis(150);
 
-/// Takes what the bridge has; when the trace grew, the model follows it and, if the cursor was
-/// at the newest event, so does the cursor. The model takes only the events it does not have,
-/// but when the run forgot old ones or the passwords are shown or hidden again. The room's
-/// computers are drawn as a [`Room`]: the most recently active first, each named by the student
-/// who logged in from it.
+/// Takes what the bridge has; when the trace grew, the model follows it (see
+/// [`LiveTrace::take`]), and so do the badges of the connections open now.
 fn poll(
     mut live: ResMut<Live>,
     mut model: ResMut<Model>,
@@ -70,76 +160,26 @@ fn poll(
     for n in live.bridge.notes.drain(..) {
         info!("{n}");
     }
-    let toggled = live.masked == settings.show_passwords;
+    let toggled = live.taken.toggled(settings.show_passwords);
     let due = live.updated.is_none_or(|t| t.elapsed() >= TAKE_EVERY);
     if !(toggled || live.pending && due) {
         return;
     }
     live.pending = false;
     live.updated = Some(std::time::Instant::now());
-    let at_end = cursor
-        .index
-        .is_none_or(|i| i + 1 >= model.trace.events.len());
     let live = &mut *live;
-    let trace = live.bridge.sim().trace();
-    let first = trace.first_id();
-    if toggled || first != live.first {
-        // Again from the first event kept.
-        if let Some(i) = cursor.index {
-            cursor.index = Some(i.saturating_sub(first.0 - live.first.0));
-        }
-        live.first = first;
-        live.next = first;
-        live.masked = !settings.show_passwords;
-        live.masker = Default::default();
-        live.logins = Default::default();
-        let empty = crate::Trace {
-            hosts: trace.hosts.clone(),
-            ..Default::default()
-        };
-        let fresh = Model::with_trace(
-            model.scenario.clone(),
-            empty,
-            model.name.clone(),
-            model.path.clone(),
-        );
-        *model = fresh;
-    }
-    let mut new: Vec<crate::TraceEvent> = trace.since(live.next).to_vec();
-    live.next = trace.next_id();
-    for e in &mut new {
-        e.id.0 -= first.0;
-    }
-    live.logins.read(&new);
-    if live.masked {
-        live.masker.mask(&mut new);
-    }
-    // A computer of the room connecting for the first time: a host of its own.
-    let added = live.bridge.outside_hosts();
-    let base = trace.hosts.len() - added.len();
-    let model = &mut *model;
-    model.trace.hosts = trace.hosts.clone();
-    model.scenario.hosts.truncate(base);
-    model.scenario.hosts.extend_from_slice(added);
-    // `real-client` (this computer's programs) first, then the room's computers.
-    let members: Vec<usize> = (base + 1..trace.hosts.len()).collect();
-    for &i in &members {
-        if let Some(user) = live.logins.found.get(&crate::HostId::new(i)) {
-            let user = user.split('@').next().unwrap_or(user);
-            model.scenario.hosts[i].label = format!("{user} · {}", added[i - base].label);
-        }
-    }
-    model.extend(new);
-    model.room = room(&model.trace, members);
+    live.taken.take(
+        live.bridge.sim().trace(),
+        live.bridge.outside_hosts(),
+        settings.show_passwords,
+        &mut model,
+        &mut cursor,
+    );
     let mut open: std::collections::BTreeMap<usize, usize> = Default::default();
     for (_, server) in live.bridge.open_pairs() {
         *open.entry(server.index()).or_default() += 1;
     }
     model.open_by_server = open.into_iter().collect();
-    if at_end && !model.trace.events.is_empty() {
-        cursor.index = Some(model.trace.events.len() - 1);
-        cursor.progress = 0.0;
-    }
     redraw.write(bevy::window::RequestRedraw);
 }
 

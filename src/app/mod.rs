@@ -39,6 +39,8 @@ use bevy::prelude::*;
 use bevy::window::{PresentMode, WindowResolution};
 
 pub use diagram::{DiagramLayout, PacketView, packets_in_flight, world_of};
+#[cfg(not(target_arch = "wasm32"))]
+pub use live::LiveTrace;
 pub use model::{AtCursor, Cursor, Model, Selection, Settings, UiCommand, visible_rows};
 pub use quiz::{Quiz, QuizCommand};
 
@@ -50,7 +52,7 @@ pub struct Options {
     pub file: Option<PathBuf>,
     /// Window size in logical pixels.
     pub size: (u32, u32),
-    /// Take a screenshot at this event into this file, then quit.
+    /// Take a screenshot at this event (its id) into this file, then quit.
     pub screenshot: Option<(usize, PathBuf)>,
     /// With `screenshot`: the host to select, so that its panel shows.
     pub screenshot_host: Option<String>,
@@ -268,7 +270,7 @@ pub fn run(opts: Options) -> Result<AppExit, String> {
     }
     if let Some((event, out)) = opts.screenshot {
         app.insert_resource(screenshot::Plan::new(
-            event,
+            crate::EventId(event),
             out,
             opts.screenshot_host.clone(),
         ));

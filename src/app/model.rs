@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use bevy::prelude::*;
 
 use crate::view::{ViewCache, WorldView};
-use crate::{EventKind, HostId, Scenario, Sim, Trace};
+use crate::{EventId, EventKind, HostId, Scenario, Sim, Trace};
 
 /// The scenarios that come with mailsim, for the menu (name, file name, source): the lessons of
 /// scenarios/, then from [`EXERCISES_FROM`] on the exercises of exercises/ (the student types).
@@ -96,8 +96,9 @@ pub struct Model {
     pub modified: Option<SystemTime>,
     /// A name to show.
     pub name: String,
-    /// The first event of each step, by step index.
-    pub step_starts: Vec<usize>,
+    /// The first event of each step, by step index (the first event kept for a step that has
+    /// not begun).
+    pub step_starts: Vec<EventId>,
     /// Pairs of hosts that exchange packets (drawn as links), lower index first.
     pub links: Vec<(usize, usize)>,
     /// The longest flight of any packet, in microseconds (bounds the in-flight search).
@@ -106,8 +107,9 @@ pub struct Model {
     pub error: Option<String>,
     /// The file's text when it was given as text (in the browser), for What if…'s Save.
     pub source: Option<String>,
-    /// Each fault as the events it spans (first, end) and words for it.
-    pub fault_spans: Vec<(usize, usize, String)>,
+    /// Each fault as the events it spans (the first, and the one after the last) and words for
+    /// it.
+    pub fault_spans: Vec<(EventId, EventId, String)>,
     /// A live classroom's computers, drawn together (`open --serve`).
     pub room: Option<crate::layout::Room>,
     /// Real connections open now, by server host (a live run's badges).
@@ -129,8 +131,8 @@ impl Model {
         Model::with_trace(scenario, trace, name, path)
     }
 
-    /// A model of a trace made elsewhere (the bridge's live run). The scenario's hosts must be
-    /// the trace's hosts.
+    /// A model of a trace made elsewhere (the bridge's live run, which may have forgotten its
+    /// first events: the model keeps their ids). The scenario's hosts must be the trace's hosts.
     pub fn with_trace(
         scenario: Scenario,
         trace: crate::Trace,
@@ -140,7 +142,7 @@ impl Model {
         let mut trace = trace;
         let events = std::mem::take(&mut trace.events);
         let mut m = Model {
-            step_starts: vec![0; scenario.steps.len()],
+            step_starts: vec![trace.first_id(); scenario.steps.len()],
             scenario,
             trace,
             path,
@@ -165,11 +167,15 @@ impl Model {
 
     /// The trace grew (a live run): `events` follow the last one it has, numbered on from it.
     pub fn extend(&mut self, events: Vec<crate::TraceEvent>) {
+        debug_assert!(
+            events.first().is_none_or(|e| e.id == self.trace.next_id()),
+            "events taken out of order"
+        );
         for e in &events {
             let ends = match &e.kind {
                 EventKind::Step { index, .. } => {
                     if let Some(s) = self.step_starts.get_mut(*index) {
-                        *s = e.id.index();
+                        *s = e.id;
                     }
                     continue;
                 }
@@ -190,14 +196,19 @@ impl Model {
         }
         self.trace.events.extend(events);
         let trace = &self.trace;
-        let index_at = |t: crate::SimTime| trace.events.partition_point(|e| e.time < t);
+        // The first kept event at or after `t` (the next id when none is).
+        let id_at = |t: crate::SimTime| {
+            trace
+                .first_id()
+                .plus(trace.events.partition_point(|e| e.time < t))
+        };
         self.fault_spans = self
             .scenario
             .faults
             .iter()
             .map(|f| {
-                let end = f.until.map_or(trace.events.len(), index_at);
-                (index_at(f.from), end, f.describe(&self.scenario.hosts))
+                let end = f.until.map_or(trace.next_id(), id_at);
+                (id_at(f.from), end, f.describe(&self.scenario.hosts))
             })
             .collect();
     }
@@ -221,8 +232,8 @@ impl Model {
 /// Where the student is in the run.
 #[derive(Resource, Debug, Clone, PartialEq)]
 pub struct Cursor {
-    /// The current event (`None`: before the first).
-    pub index: Option<usize>,
+    /// The current event, by id (`None`: before the first kept event).
+    pub event: Option<EventId>,
     /// Playing or paused.
     pub playing: bool,
     /// Playback speed, 0.1 to 10.
@@ -236,7 +247,7 @@ pub struct Cursor {
 impl Default for Cursor {
     fn default() -> Self {
         Cursor {
-            index: None,
+            event: None,
             playing: false,
             speed: 1.0,
             progress: 1.0,
@@ -248,10 +259,11 @@ impl Default for Cursor {
 /// What is selected; every view shows the same selection.
 #[derive(Resource, Debug, Clone, Default, PartialEq)]
 pub struct Selection {
-    /// The selected event.
-    pub event: Option<usize>,
+    /// The selected event, by id: a long live run may forget it while it is selected (the
+    /// inspector then says so).
+    pub event: Option<EventId>,
     /// The selected host.
-    pub host: Option<usize>,
+    pub host: Option<HostId>,
     /// The mail being followed, if any: its journey.
     pub journey: Option<crate::follow::Journey>,
 }
@@ -343,9 +355,9 @@ pub fn filter_of(kind: &EventKind) -> (usize, Option<crate::protocols::Protocol>
     }
 }
 
-/// The events the list shows: those whose filter is on (steps always), matching the search
-/// (case-insensitive, in the one-line summary and the host names).
-pub fn visible_rows(trace: &Trace, settings: &Settings) -> Vec<usize> {
+/// The events the list shows, by id: those whose filter is on (steps always), matching the
+/// search (case-insensitive, in the one-line summary and the host names).
+pub fn visible_rows(trace: &Trace, settings: &Settings) -> Vec<EventId> {
     let search = settings.search.to_lowercase();
     trace
         .events
@@ -378,7 +390,7 @@ pub fn visible_rows(trace: &Trace, settings: &Settings) -> Vec<usize> {
                     || name(b).contains(&search)
             }
         })
-        .map(|e| e.id.index())
+        .map(|e| e.id)
         .collect()
 }
 
@@ -399,11 +411,11 @@ pub enum UiCommand {
     /// To the last event.
     End,
     /// To this event.
-    Seek(usize),
+    Seek(EventId),
     /// Select this event (and move the cursor to it).
-    SelectEvent(usize),
+    SelectEvent(EventId),
     /// Select this host.
-    SelectHost(Option<usize>),
+    SelectHost(Option<HostId>),
     /// Playback speed.
     Speed(f32),
     /// The first event of the previous / next narrated step.
@@ -437,30 +449,30 @@ pub fn apply_commands(
     mut selection: ResMut<Selection>,
 ) {
     for c in commands.read() {
-        let n = model.trace.events.len();
-        let last = n.checked_sub(1);
-        let seek = |cursor: &mut Cursor, i: Option<usize>| {
-            cursor.index = i.map(|i| i.min(n.saturating_sub(1)));
+        let (first, last) = (model.trace.first_id(), model.trace.last_id());
+        // To a kept event: past the last, the last; a forgotten one, before the first kept.
+        let seek = |cursor: &mut Cursor, i: Option<EventId>| {
+            cursor.event = i.filter(|&i| i >= first).and_then(|i| Some(i.min(last?)));
             cursor.progress = 0.0;
         };
         match c {
             UiCommand::TogglePlay => {
-                if !cursor.playing && cursor.index == last {
+                if !cursor.playing && cursor.event == last {
                     seek(&mut cursor, None);
                 }
                 cursor.playing = !cursor.playing;
             }
             UiCommand::StepForward => {
                 cursor.playing = false;
-                let next = cursor.index.map_or(0, |i| i + 1);
-                if next < n {
+                let next = cursor.event.map_or(first, |i| i.plus(1).max(first));
+                if model.trace.get(next).is_some() {
                     seek(&mut cursor, Some(next));
                 }
             }
             UiCommand::StepBack => {
                 cursor.playing = false;
-                let prev = cursor.index.and_then(|i| i.checked_sub(1));
-                seek(&mut cursor, prev);
+                let prev = cursor.event.and_then(|i| i.index().checked_sub(1));
+                seek(&mut cursor, prev.map(EventId));
                 cursor.progress = 1.0;
             }
             UiCommand::Start => {
@@ -487,7 +499,7 @@ pub fn apply_commands(
             UiCommand::Speed(s) => cursor.speed = s.clamp(0.1, 10.0),
             UiCommand::PrevStep | UiCommand::NextStep => {
                 cursor.playing = false;
-                let at = cursor.index;
+                let at = cursor.event;
                 // In the order the steps began (an `on` step may begin before one above it).
                 let mut starts = model.step_starts.clone();
                 starts.sort_unstable();
@@ -559,8 +571,8 @@ pub fn apply_commands(
             }
             UiCommand::Unfollow => selection.journey = None,
             UiCommand::Hop(next) => {
-                let at = cursor.index;
-                let firsts: Vec<usize> = selection
+                let at = cursor.event;
+                let firsts: Vec<EventId> = selection
                     .journey
                     .iter()
                     .flat_map(|j| j.hops.iter().map(|h| h.first))
@@ -605,7 +617,7 @@ pub fn apply_commands(
                 | UiCommand::DismissError
                 | UiCommand::Unfollow
         ) {
-            selection.event = cursor.index;
+            selection.event = cursor.event;
         }
     }
 }
@@ -630,28 +642,33 @@ pub fn advance(
         cursor.hold = (cursor.hold - time.delta_secs()).max(0.0);
         return;
     }
-    let n = model.trace.events.len();
-    let quick = cursor.index.is_some_and(|i| {
+    let t = &model.trace;
+    let quick = cursor.event.and_then(|i| t.get(i)).is_some_and(|e| {
         !matches!(
-            model.trace.events[i].kind,
+            e.kind,
             EventKind::Segment(_) | EventKind::Datagram(_) | EventKind::Step { .. }
         )
     });
     let secs = if quick { EVENT_SECS * 0.4 } else { EVENT_SECS };
     cursor.progress += time.delta_secs() * cursor.speed / secs;
-    if cursor.index.is_none() || cursor.progress >= 1.0 {
-        let next = cursor.index.map_or(0, |i| i + 1);
-        if next >= n {
-            cursor.playing = false;
-            cursor.progress = 1.0;
-        } else {
-            cursor.index = Some(next);
-            cursor.progress = 0.0;
-            selection.event = Some(next);
-            if settings.presenter
-                && let EventKind::Step { text, .. } = &model.trace.events[next].kind
-            {
-                cursor.hold = step_pause(text);
+    if cursor.event.is_none() || cursor.progress >= 1.0 {
+        let next = cursor
+            .event
+            .map_or(t.first_id(), |i| i.plus(1).max(t.first_id()));
+        match t.get(next) {
+            None => {
+                cursor.playing = false;
+                cursor.progress = 1.0;
+            }
+            Some(e) => {
+                cursor.event = Some(next);
+                cursor.progress = 0.0;
+                selection.event = Some(next);
+                if settings.presenter
+                    && let EventKind::Step { text, .. } = &e.kind
+                {
+                    cursor.hold = step_pause(text);
+                }
             }
         }
     }
@@ -669,15 +686,15 @@ pub fn update_view(
     model: Res<Model>,
     cursor: Res<Cursor>,
     mut at: ResMut<AtCursor>,
-    mut last: Local<Option<(Option<usize>, usize)>>,
+    mut last: Local<Option<(Option<EventId>, usize)>>,
     mut cache: Local<(u64, ViewCache)>,
 ) {
-    let key = (cursor.index, model.trace.events.len());
+    let key = (cursor.event, model.trace.events.len());
     if model.is_changed() || *last != Some(key) {
         if cache.0 != model.generation {
             *cache = (model.generation, ViewCache::default());
         }
-        at.0 = cache.1.view_at(&model.scenario, &model.trace, cursor.index);
+        at.0 = cache.1.view_at(&model.scenario, &model.trace, cursor.event);
         *last = Some(key);
     }
 }

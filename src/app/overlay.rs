@@ -88,8 +88,8 @@ pub(super) fn diagram_overlay_ui(
         ));
     }
     let now = cursor
-        .index
-        .and_then(|c| model.trace.events.get(c))
+        .event
+        .and_then(|c| model.trace.get(c))
         .map(|e| e.time);
     let hovered = resp.hover_pos().and_then(|p| {
         layout
@@ -103,7 +103,7 @@ pub(super) fn diagram_overlay_ui(
             continue;
         }
         occupied.push(rect_of(h.block()));
-        let strong = selection.host == Some(i);
+        let strong = selection.host == Some(crate::HostId::new(i));
         // What goes wrong with it now, in red in the line kept for it.
         let faults: Vec<&str> = model
             .scenario
@@ -189,7 +189,7 @@ pub(super) fn diagram_overlay_ui(
         }
     }
     if let Some(cur) = flying.iter().find(|p| p.current)
-        && let Some(ev) = model.trace.events.get(cur.event)
+        && let Some(ev) = model.trace.get(cur.event)
     {
         let (w, proto, control) = (cur.pos, cur.protocol, cur.control);
         let summary = report::summary(&model.trace, ev);
@@ -256,7 +256,7 @@ pub(super) fn diagram_overlay_ui(
                 .hosts
                 .iter()
                 .position(|h| rect_of(h.icon).expand(4.0).contains(pos));
-            out.push(UiCommand::SelectHost(hit));
+            out.push(UiCommand::SelectHost(hit.map(crate::HostId::new)));
         }
     }
     if resp.double_clicked() {

@@ -11,7 +11,7 @@ use super::model::{
     AtCursor, Cursor, FILTERS, Model, Selection, Settings, UiCommand, View, filter_of, visible_rows,
 };
 use crate::protocols::Protocol;
-use crate::{EventKind, report};
+use crate::{EventId, EventKind, report};
 
 pub(super) fn c32(c: Color) -> Color32 {
     let s = c.to_srgba();
@@ -257,7 +257,7 @@ fn follow_bar_ui(
     ui.horizontal(|ui| {
         // The hop the cursor is in: the last that began at or before it.
         let at = cursor
-            .index
+            .event
             .map(|c| j.hops.iter().filter(|h| h.first <= c).count());
         let n = j.hops.len();
         if ui.button("stop following").clicked() {
@@ -389,15 +389,10 @@ fn host_ui(
     }
     // The scenario's faults on this host: in effect at the cursor, or when.
     let now = cursor
-        .index
-        .and_then(|c| model.trace.events.get(c))
+        .event
+        .and_then(|c| model.trace.get(c))
         .map(|e| e.time);
-    for f in model
-        .scenario
-        .faults
-        .iter()
-        .filter(|f| f.touches(crate::HostId::new(h)))
-    {
+    for f in model.scenario.faults.iter().filter(|f| f.touches(h)) {
         let when = f.window();
         let words = f.describe(&model.scenario.hosts);
         if now.is_some_and(|t| f.active(t)) {
@@ -491,20 +486,23 @@ fn timeline_ui(
     selection: &Selection,
     out: &mut Vec<UiCommand>,
 ) {
-    let n = model.trace.events.len().max(1);
+    let t = &model.trace;
+    let n = t.events.len().max(1);
     let (rect, resp) = ui.allocate_exact_size(
         egui::vec2(ui.available_width(), 34.0),
         Sense::click_and_drag(),
     );
     let p = ui.painter_at(rect);
     p.rect_filled(rect, 3.0, Color32::from_rgb(28, 31, 38));
-    let x_of = |i: usize| rect.left() + 6.0 + (rect.width() - 12.0) * (i as f32 + 0.5) / n as f32;
+    // The kept events spread over the width: where an event is drawn, if it is kept.
+    let x_at = |k: usize| rect.left() + 6.0 + (rect.width() - 12.0) * (k as f32 + 0.5) / n as f32;
+    let x_of = |id: EventId| t.position(id).map(x_at);
     // One tick per pixel column at most: a long run is drawn in buckets, coloured by the most
     // important protocol in each (so a busy scenario does not draw thousands of lines a frame).
     let columns = (rect.width() - 12.0).max(1.0) as usize;
     let mut buckets: Vec<Option<Option<Protocol>>> = vec![None; columns.min(n)];
-    for e in &model.trace.events {
-        let b = e.id.index() * buckets.len() / n;
+    for (k, e) in t.events.iter().enumerate() {
+        let b = k * buckets.len() / n;
         let (_, proto) = filter_of(&e.kind);
         let slot = &mut buckets[b];
         if slot.is_none() || (proto.is_some() && proto != Some(Protocol::Tcp)) {
@@ -528,8 +526,7 @@ fn timeline_ui(
             Stroke::new(1.0, color),
         );
     }
-    for &s in &model.step_starts {
-        let x = x_of(s);
+    for x in model.step_starts.iter().filter_map(|&s| x_of(s)) {
         let tip = [
             egui::pos2(x, rect.top() + 11.0),
             egui::pos2(x - 5.0, rect.top() + 2.0),
@@ -542,20 +539,22 @@ fn timeline_ui(
         ));
     }
     // Faults: a red band under the ticks for the events each one spans.
-    for (first, end, _) in &model.fault_spans {
+    for &(first, end, _) in &model.fault_spans {
         if end <= first {
             continue;
         }
+        let (Some(a), Some(b)) = (x_of(first), x_of(EventId(end.index() - 1))) else {
+            continue;
+        };
         let band = egui::Rect::from_min_max(
-            egui::pos2(x_of(*first) - 1.0, rect.bottom() - 4.0),
-            egui::pos2(x_of(end - 1) + 1.0, rect.bottom() - 1.0),
+            egui::pos2(a - 1.0, rect.bottom() - 4.0),
+            egui::pos2(b + 1.0, rect.bottom() - 1.0),
         );
         p.rect_filled(band, 1.0, Color32::from_rgb(230, 70, 60));
     }
     // The followed mail: a gold mark over each of its hops' first events.
     if let Some(j) = &selection.journey {
-        for h in &j.hops {
-            let x = x_of(h.first);
+        for x in j.hops.iter().filter_map(|h| x_of(h.first)) {
             p.circle_filled(
                 egui::pos2(x, rect.top() + 3.0),
                 3.0,
@@ -563,8 +562,7 @@ fn timeline_ui(
             );
         }
     }
-    if let Some(i) = cursor.index {
-        let x = x_of(i);
+    if let Some(x) = cursor.event.and_then(x_of) {
         p.line_segment(
             [egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())],
             Stroke::new(3.0, Color32::WHITE),
@@ -574,7 +572,9 @@ fn timeline_ui(
         && let Some(pos) = resp.interact_pointer_pos()
     {
         let f = ((pos.x - rect.left() - 6.0) / (rect.width() - 12.0)).clamp(0.0, 0.9999);
-        out.push(UiCommand::Seek((f * n as f32) as usize));
+        if let Some(e) = t.events.get((f * n as f32) as usize) {
+            out.push(UiCommand::Seek(e.id));
+        }
     }
     let mut help = "The whole run: one tick per event, a yellow triangle where a narrated step begins, a red band while a fault holds. Click or drag to move.".to_string();
     for (_, _, words) in &model.fault_spans {
@@ -618,16 +618,16 @@ fn event_list_ui(
     });
     let t = &model.trace;
     let rows = visible_rows(t, settings);
-    let journey: Vec<usize> = selection
+    let journey: Vec<EventId> = selection
         .journey
         .as_ref()
         .map(|j| j.events())
         .unwrap_or_default();
-    let follow = cursor.index.and_then(|c| rows.iter().position(|&r| r >= c));
+    let follow = cursor.event.and_then(|c| rows.iter().position(|&r| r >= c));
     let follow_id = egui::Id::new("event-list-follow");
-    let moved = ui.memory(|m| m.data.get_temp::<Option<usize>>(follow_id)) != Some(cursor.index);
+    let moved = ui.memory(|m| m.data.get_temp::<Option<EventId>>(follow_id)) != Some(cursor.event);
     if moved {
-        ui.memory_mut(|m| m.data.insert_temp(follow_id, cursor.index));
+        ui.memory_mut(|m| m.data.insert_temp(follow_id, cursor.event));
     }
     let mut table = egui_extras::TableBuilder::new(ui)
         .striped(false)
@@ -655,8 +655,10 @@ fn event_list_ui(
         })
         .body(|body| {
             body.rows(18.0, rows.len(), |mut row| {
-                let e = &t.events[rows[row.index()]];
-                row.set_selected(selection.event == Some(e.id.index()));
+                let Some(e) = t.get(rows[row.index()]) else {
+                    return;
+                };
+                row.set_selected(selection.event == Some(e.id));
                 let (from, to, proto) = match &e.kind {
                     EventKind::Segment(s) => (
                         report::endpoint(t, s.from),
@@ -678,14 +680,14 @@ fn event_list_ui(
                     }
                     EventKind::Step { .. } => (String::new(), String::new(), "STEP".into()),
                 };
-                let dim = cursor.index.is_none_or(|c| e.id.index() > c);
+                let dim = cursor.event.is_none_or(|c| e.id > c);
                 let color = if dim {
                     Color32::from_gray(120)
                 } else {
                     Color32::from_gray(225)
                 };
                 // The followed mail's events are marked in gold.
-                let followed = journey.binary_search(&e.id.index()).is_ok();
+                let followed = journey.binary_search(&e.id).is_ok();
                 row.col(|ui| {
                     if followed {
                         ui.label(
@@ -715,7 +717,7 @@ fn event_list_ui(
                     );
                 });
                 if row.response().clicked() {
-                    out.push(UiCommand::SelectEvent(e.id.index()));
+                    out.push(UiCommand::SelectEvent(e.id));
                 }
             });
         });

@@ -6,6 +6,7 @@ use bevy::prelude::*;
 use bevy_egui::egui::{self, RichText};
 
 use super::model::{Cursor, Model, Selection, Settings};
+use crate::EventId;
 use crate::quiz::Posed;
 use crate::scenario::QuestionKind;
 
@@ -35,8 +36,8 @@ pub struct Quiz {
     pub input: String,
     /// Questions are asked (off: the window plays through them).
     pub enabled: bool,
-    /// The model these were posed for (its trace length and scenario title).
-    for_model: Option<(usize, String)>,
+    /// The model these were posed for (its next event's id and scenario title).
+    for_model: Option<(EventId, String)>,
 }
 
 impl Quiz {
@@ -64,7 +65,7 @@ pub enum QuizCommand {
 fn pose(model: Res<Model>, mut quiz: ResMut<Quiz>, settings: Res<Settings>) {
     // The run's length and which run it is (a what-if run has a name of its own).
     let key = (
-        model.trace.events.len(),
+        model.trace.next_id(),
         format!("{}\n{}", model.scenario.title, model.name),
     );
     if quiz.for_model.as_ref() == Some(&key) {
@@ -80,7 +81,7 @@ fn pose(model: Res<Model>, mut quiz: ResMut<Quiz>, settings: Res<Settings>) {
         return;
     }
     let (mut posed, _) = crate::quiz::pose(&model.scenario, &model.trace);
-    posed.sort_by_key(|p| (p.after.map_or(0, |a| a + 1), p.index));
+    posed.sort_by_key(|p| (rank(p.after), p.index));
     *quiz = Quiz {
         given: vec![None; posed.len()],
         posed,
@@ -91,25 +92,29 @@ fn pose(model: Res<Model>, mut quiz: ResMut<Quiz>, settings: Res<Settings>) {
     };
 }
 
+/// How far into the run a cursor is: 0 before the first event, else one past its event's id.
+fn rank(i: Option<EventId>) -> usize {
+    i.map_or(0, |i| i.index() + 1)
+}
+
 /// Stops the cursor at the first question it would pass unanswered, and asks it.
 fn stop_at_questions(
     mut quiz: ResMut<Quiz>,
     mut cursor: ResMut<Cursor>,
     mut selection: ResMut<Selection>,
-    mut last: Local<Option<Option<usize>>>,
+    mut last: Local<Option<Option<EventId>>>,
 ) {
     let was = last.unwrap_or(None);
-    let now = cursor.index;
+    let now = cursor.event;
     *last = Some(now);
     if !quiz.enabled {
         return;
     }
-    let rank = |i: Option<usize>| i.map_or(0, |i| i + 1);
     if let Some(k) = quiz.open {
         // Unanswered, it holds the run at its moment: looking back is allowed, going past is not.
         let at = quiz.posed[k].after;
         if quiz.given[k].is_none() && rank(now) > rank(at) {
-            cursor.index = at;
+            cursor.event = at;
             cursor.playing = false;
             cursor.progress = 1.0;
             selection.event = at;
@@ -126,7 +131,7 @@ fn stop_at_questions(
     });
     if let Some(k) = due {
         let at = quiz.posed[k].after;
-        cursor.index = at;
+        cursor.event = at;
         cursor.playing = false;
         cursor.progress = 1.0;
         selection.event = at;
@@ -161,7 +166,7 @@ fn apply(
                     )
             })
         })
-        .filter_map(|h| model.scenario.hosts.get(h))
+        .filter_map(|h| model.scenario.hosts.get(h.index()))
         .map(|h| QuizCommand::Answer(h.name.clone()))
         .collect();
     for c in commands.read().chain(clicked.iter()) {
@@ -277,7 +282,7 @@ pub(super) fn question_ui(
                     }
                     let why = q.why.clone().or_else(|| {
                         p.answered_by
-                            .and_then(|i| model.trace.events.get(i))
+                            .and_then(|i| model.trace.get(i))
                             .map(|ev| crate::report::with_note(&model.trace, ev))
                     });
                     if let Some(why) = why {

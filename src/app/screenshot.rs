@@ -12,7 +12,7 @@ use super::model::UiCommand;
 #[derive(Resource, Debug, Clone)]
 pub struct Plan {
     /// The event to select.
-    pub event: usize,
+    pub event: crate::EventId,
     /// Where to write the PNG.
     pub out: PathBuf,
     /// The host to select too (its panel shows), by name.
@@ -23,7 +23,7 @@ pub struct Plan {
 
 impl Plan {
     /// A plan to capture `event` into `out`.
-    pub fn new(event: usize, out: PathBuf, host: Option<String>) -> Self {
+    pub fn new(event: crate::EventId, out: PathBuf, host: Option<String>) -> Self {
         Plan {
             event,
             out,
@@ -54,7 +54,7 @@ fn drive(
     {
         match model.scenario.host_id(name) {
             Some(i) => {
-                out.write(UiCommand::SelectHost(Some(i.index())));
+                out.write(UiCommand::SelectHost(Some(i)));
             }
             None => {
                 error!("the scenario has no host {name}");

@@ -84,18 +84,20 @@ pub(super) fn toolbar_ui(
         }
         ui.separator();
         // Events by their ids, as the event list, the inspector and `mailsim run` call them.
-        let n = model.trace.events.len();
-        let at = match cursor.index {
+        let trace = &model.trace;
+        let first = trace.first_id();
+        let at = match cursor.event {
             Some(i) => format!("event #{i}"),
-            None => "before event #0".into(),
+            None => format!("before event #{first}"),
         };
         let t = cursor
-            .index
-            .map_or("0.000s".into(), |i| model.trace.events[i].time.to_string());
+            .event
+            .and_then(|i| trace.get(i))
+            .map_or("0.000s".into(), |e| e.time.to_string());
         ui.label(format!("{at} · {t}")).on_hover_text(format!(
-            "This run's events are #0 to #{}, as the event list, the inspector and \
+            "This run's events are #{first} to #{}, as the event list, the inspector and \
              `mailsim run` number them",
-            n.saturating_sub(1)
+            trace.last_id().unwrap_or(first)
         ));
         ui.separator();
         ui.toggle_value(&mut settings.large_text, "A+")
@@ -142,7 +144,7 @@ pub(super) fn presenter_caption_ui(
                         .size(16.0)
                         .strong(),
                 );
-                if let Some(ev) = cursor.index.and_then(|i| model.trace.events.get(i)) {
+                if let Some(ev) = cursor.event.and_then(|i| model.trace.get(i)) {
                     ui.label(RichText::new(format!("· #{} · {}", ev.id, ev.time)).weak());
                 }
             });

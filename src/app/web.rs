@@ -15,7 +15,7 @@ use super::model::{Cursor, Model, UiCommand};
 /// What the page asked for, carried out on the next frame.
 enum Asked {
     Open { name: String, text: String },
-    Seek(usize),
+    Seek(crate::EventId),
 }
 
 static ASKED: Mutex<Vec<Asked>> = Mutex::new(Vec::new());
@@ -78,7 +78,7 @@ pub fn taken() -> u32 {
 /// Moves the cursor to event `event` (as `#event=41` in the address does).
 #[wasm_bindgen]
 pub fn seek(event: u32) {
-    ask(Asked::Seek(event as usize));
+    ask(Asked::Seek(crate::EventId(event as usize)));
 }
 
 /// The cursor: the current event's id, or -1 before the first event.
@@ -137,7 +137,7 @@ pub fn pick_file() {
 fn apply(
     mut out: MessageWriter<UiCommand>,
     mut quiz: ResMut<super::quiz::Quiz>,
-    mut waiting: Local<(Option<usize>, u32)>,
+    mut waiting: Local<(Option<crate::EventId>, u32)>,
     mut redraw: MessageWriter<bevy::window::RequestRedraw>,
 ) {
     let asked: Vec<Asked> = ASKED
@@ -176,8 +176,11 @@ fn apply(
 /// Tells the page where the cursor is and what is open.
 fn publish(cursor: Res<Cursor>, model: Res<Model>) {
     FRAMES.fetch_add(1, Ordering::Relaxed);
-    CURSOR.store(cursor.index.map_or(-1, |i| i as i64), Ordering::Relaxed);
-    EVENTS.store(model.trace.events.len() as i64, Ordering::Relaxed);
+    CURSOR.store(
+        cursor.event.map_or(-1, |i| i.index() as i64),
+        Ordering::Relaxed,
+    );
+    EVENTS.store(model.trace.next_id().index() as i64, Ordering::Relaxed);
     if model.is_changed()
         && let Ok(mut t) = TITLE.lock()
     {

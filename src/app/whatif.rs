@@ -115,7 +115,7 @@ fn apply(
             // Where they part, in the run on screen.
             if let Some(p) = part {
                 cursor.playing = false;
-                cursor.index = Some(p.min(model.trace.events.len().saturating_sub(1)));
+                cursor.event = model.trace.last_id().map(|l| crate::EventId(p).min(l));
                 cursor.progress = 1.0;
             }
         }
@@ -130,7 +130,7 @@ fn apply(
             }
             *cursor = Cursor {
                 speed: cursor.speed,
-                index: part.and_then(|p| p.checked_sub(1)),
+                event: part.and_then(|p| p.checked_sub(1)).map(crate::EventId),
                 ..Cursor::default()
             };
         }
@@ -233,8 +233,8 @@ pub(super) fn menu_ui(ui: &mut egui::Ui, model: &Model, cursor: &Cursor, w: &mut
         return;
     }
     let now = cursor
-        .index
-        .and_then(|i| model.trace.events.get(i))
+        .event
+        .and_then(|i| model.trace.get(i))
         .map_or(crate::SimTime::ZERO, |e| e.time);
     ui.menu_button("What if…", |ui| {
         ui.label(RichText::new("Run it again with one change (same seed):").weak());

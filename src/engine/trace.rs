@@ -1,7 +1,9 @@
 //! The trace: every segment, datagram, step and mailbox change of a run, with stable ids.
 //!
-//! The trace is the product's spine: the CLI prints it, the window animates it. Event ids are
-//! indexes into [`Trace::events`] and never change for the same scenario and seed.
+//! The trace is the product's spine: the CLI prints it, the window animates it. An event's id
+//! counts the events before it in the whole run and never changes for the same scenario and
+//! seed; it is its index in [`Trace::events`] unless a long live run forgot its first events
+//! (then [`Trace::get`] and [`Trace::position`] find it).
 
 use std::net::Ipv4Addr;
 
@@ -244,7 +246,7 @@ pub enum EventKind {
 /// One entry of the trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceEvent {
-    /// Its id: its index in the trace.
+    /// Its id: its index in the whole trace, forgotten events included.
     pub id: EventId,
     /// When it happened (for segments: when sent).
     pub time: SimTime,
@@ -322,31 +324,50 @@ impl Trace {
         EventId(self.forgotten.events)
     }
 
+    /// The id of the last event kept (`None` while none is).
+    pub fn last_id(&self) -> Option<EventId> {
+        self.events.last().map(|e| e.id)
+    }
+
+    /// Where event `id` is in [`Trace::events`], if it is kept: what a view that draws rows or
+    /// slices needs; everything else names events by id.
+    pub fn position(&self, id: EventId) -> Option<usize> {
+        let k = id.0.checked_sub(self.forgotten.events)?;
+        (k < self.events.len()).then_some(k)
+    }
+
     /// Event `id`, if it is kept.
     pub fn get(&self, id: EventId) -> Option<&TraceEvent> {
-        self.events.get(id.0.checked_sub(self.forgotten.events)?)
+        self.events.get(self.position(id)?)
     }
 
     /// Event `id`, if it is kept.
     pub fn get_mut(&mut self, id: EventId) -> Option<&mut TraceEvent> {
-        self.events
-            .get_mut(id.0.checked_sub(self.forgotten.events)?)
+        let k = self.position(id)?;
+        self.events.get_mut(k)
+    }
+
+    /// Where an event with id `id` is or would be among the kept events: 0 for a forgotten
+    /// one, their count for one still to come.
+    fn bound(&self, id: EventId) -> usize {
+        id.0.saturating_sub(self.forgotten.events)
+            .min(self.events.len())
+    }
+
+    /// The kept events with ids from `from` up to, not with, `to`.
+    pub fn range(&self, from: EventId, to: EventId) -> &[TraceEvent] {
+        let (a, b) = (self.bound(from), self.bound(to));
+        &self.events[a.min(b)..b]
     }
 
     /// The kept events before id `id` (all of them if it is past the last).
     pub fn before(&self, id: EventId) -> &[TraceEvent] {
-        let k =
-            id.0.saturating_sub(self.forgotten.events)
-                .min(self.events.len());
-        &self.events[..k]
+        &self.events[..self.bound(id)]
     }
 
     /// The kept events from id `id` on.
     pub fn since(&self, id: EventId) -> &[TraceEvent] {
-        let k =
-            id.0.saturating_sub(self.forgotten.events)
-                .min(self.events.len());
-        &self.events[k..]
+        &self.events[self.bound(id)..]
     }
 
     /// Forgets the oldest `n` kept events, adding them to the summary.
@@ -413,5 +434,38 @@ mod tests {
         assert_eq!(ids(t.before(EventId(2))), Vec::<usize>::new());
         assert_eq!(ids(t.before(EventId(99))), (4..10).collect::<Vec<_>>());
         assert_eq!(ids(t.since(EventId(8))), vec![8, 9]);
+        assert_eq!(ids(t.range(EventId(2), EventId(6))), vec![4, 5]);
+        assert_eq!(ids(t.range(EventId(7), EventId(99))), vec![7, 8, 9]);
+        assert_eq!(ids(t.range(EventId(8), EventId(6))), Vec::<usize>::new());
+    }
+
+    /// An event is found by its id, not its position, once the first were forgotten: the same
+    /// event (its text) before and after, and a forgotten or future id is no event.
+    #[test]
+    fn an_id_names_the_same_event_after_forgetting() {
+        let mut t = Trace::default();
+        for i in 0..10 {
+            t.push(
+                SimTime(i),
+                EventKind::Note {
+                    host: HostId(0),
+                    text: format!("n{i}"),
+                },
+            );
+        }
+        let text = |t: &Trace, id: usize| match &t.get(EventId(id))?.kind {
+            EventKind::Note { text, .. } => Some(text.clone()),
+            _ => None,
+        };
+        assert_eq!(t.position(EventId(6)), Some(6));
+        t.forget(4);
+        assert_eq!(text(&t, 6).as_deref(), Some("n6"));
+        assert_eq!(t.position(EventId(6)), Some(2));
+        assert_eq!(t.position(EventId(3)), None, "forgotten");
+        assert_eq!(t.position(EventId(10)), None, "still to come");
+        assert_eq!(text(&t, 3), None);
+        assert_eq!(t.last_id(), Some(EventId(9)));
+        t.forget(99);
+        assert_eq!((t.last_id(), t.first_id()), (None, EventId(10)));
     }
 }

@@ -2,13 +2,15 @@
 //! (submission, webmail form, relay, download), the DNS lookups made for it, its time in a queue,
 //! its storing, and a bounce that reports on it. At each hop: the envelope (MAIL FROM / RCPT TO,
 //! what servers route by) beside the header (From: / To:, what people read), and the `Received:`
-//! lines as they stand, newest on top, with the ones added since the hop before.
+//! lines as they stand, newest on top, with the ones added since the hop before. Events are
+//! named by id, so a journey found in a live run's trace still names them once older ones are
+//! forgotten.
 
 mod streams;
 
 use std::collections::BTreeMap;
 
-use crate::engine::ids::HostId;
+use crate::engine::ids::{EventId, HostId};
 use crate::engine::trace::{EventKind, MailboxChange, Trace};
 use crate::protocols::Protocol;
 use streams::{Conn, Transaction, blocks_with, connections, header_of, quoted, transactions};
@@ -68,9 +70,9 @@ pub struct Hop {
     /// What it is.
     pub kind: HopKind,
     /// Its first event.
-    pub first: usize,
+    pub first: EventId,
     /// Every event that belongs to it (a session's segments, a lookup's datagrams, ...).
-    pub events: Vec<usize>,
+    pub events: Vec<EventId>,
     /// Where from and to (the same host for queueing and storing).
     pub from: HostId,
     /// See `from`.
@@ -90,7 +92,7 @@ pub struct Hop {
 
 impl Hop {
     /// A hop that happens on one host (queued, stored, a note): no protocol, no message.
-    fn on_host(kind: HopKind, events: Vec<usize>, host: HostId, text: String) -> Hop {
+    fn on_host(kind: HopKind, events: Vec<EventId>, host: HostId, text: String) -> Hop {
         Hop {
             kind,
             first: events[0],
@@ -117,8 +119,8 @@ pub struct Journey {
 
 impl Journey {
     /// Every event of the journey, in order.
-    pub fn events(&self) -> Vec<usize> {
-        let mut v: Vec<usize> = self.hops.iter().flat_map(|h| h.events.clone()).collect();
+    pub fn events(&self) -> Vec<EventId> {
+        let mut v: Vec<EventId> = self.hops.iter().flat_map(|h| h.events.clone()).collect();
         v.sort_unstable();
         v.dedup();
         v
@@ -126,7 +128,7 @@ impl Journey {
 
     /// The hop an event belongs to (the latest that began at or before it, among those that
     /// hold it).
-    pub fn hop_of(&self, event: usize) -> Option<usize> {
+    pub fn hop_of(&self, event: EventId) -> Option<usize> {
         self.hops
             .iter()
             .enumerate()
@@ -210,21 +212,17 @@ pub fn follow(trace: &Trace, subject: &str) -> Option<Journey> {
                 // With what the mail program shows for it while the session lasts.
                 let last = c.events.last().copied().unwrap_or(first);
                 let mut events = c.events.clone();
-                events.extend(
-                    trace.events[first..=last]
-                        .iter()
-                        .filter_map(|e| match &e.kind {
-                            EventKind::Downloaded {
-                                host, subject: s, ..
-                            }
-                            | EventKind::Listed {
-                                host, subject: s, ..
-                            } if *host == c.client && s.eq_ignore_ascii_case(subject) => {
-                                Some(e.id.index())
-                            }
-                            _ => None,
-                        }),
-                );
+                events.extend(trace.range(first, last.plus(1)).iter().filter_map(
+                    |e| match &e.kind {
+                        EventKind::Downloaded {
+                            host, subject: s, ..
+                        }
+                        | EventKind::Listed {
+                            host, subject: s, ..
+                        } if *host == c.client && s.eq_ignore_ascii_case(subject) => Some(e.id),
+                        _ => None,
+                    },
+                ));
                 events.sort_unstable();
                 hops.push(Hop {
                     kind: if quoted(&c.down, start) {
@@ -307,7 +305,7 @@ pub fn follow(trace: &Trace, subject: &str) -> Option<Journey> {
         let first_submit = hops
             .iter()
             .find(|h| h.kind == HopKind::Submit)
-            .map_or(usize::MAX, |h| h.first);
+            .map_or(EventId(usize::MAX), |h| h.first);
         let form = hops
             .iter()
             .rev()
@@ -367,7 +365,7 @@ pub fn follow(trace: &Trace, subject: &str) -> Option<Journey> {
 
 /// Whether an SMTP session is a mail program's submission (to port 587, RFC 6409).
 fn is_submission(c: &Conn, trace: &Trace) -> bool {
-    matches!(&trace.events[c.events[0]].kind, EventKind::Segment(s) if s.to.port == 587)
+    matches!(trace.get(c.events[0]).map(|e| &e.kind), Some(EventKind::Segment(s)) if s.to.port == 587)
 }
 
 /// Adds the DNS lookups a relaying server made before each relay, the queue entries the mail
@@ -396,7 +394,7 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
             .iter()
             .rev()
             .find(|p| p.to == h.from || p.from == h.from)
-            .map_or(0, |p| p.first);
+            .map_or(EventId(0), |p| p.first);
         let domains: Vec<String> = h
             .envelope
             .iter()
@@ -408,19 +406,19 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
             })
             .collect();
         let mut events = Vec::new();
-        for e in &trace.events[since..h.first] {
+        for e in trace.range(since, h.first) {
             if let EventKind::Datagram(d) = &e.kind
                 && (d.from.host == h.from || d.to.host == h.from)
             {
                 let s = crate::protocols::dns::summary(&d.payload).to_ascii_lowercase();
                 if domains.iter().any(|dom| s.contains(dom.as_str())) {
-                    events.push(e.id.index());
+                    events.push(e.id);
                 }
             }
         }
         if let Some(&first) = events.first() {
-            let dns = match &trace.events[first].kind {
-                EventKind::Datagram(d) => d.to.host,
+            let dns = match trace.get(first).map(|e| &e.kind) {
+                Some(EventKind::Datagram(d)) => d.to.host,
                 _ => h.from,
             };
             hops.push(Hop {
@@ -447,7 +445,7 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
             Some(after.split([' ', ';']).next()?.to_string())
         })
         .collect();
-    let mut queued: BTreeMap<(HostId, String), (usize, Vec<usize>)> = BTreeMap::new();
+    let mut queued: BTreeMap<(HostId, String), (EventId, Vec<EventId>)> = BTreeMap::new();
     let mut stored: std::collections::BTreeSet<(HostId, String)> = Default::default();
     for e in &trace.events {
         match &e.kind {
@@ -460,9 +458,9 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
             {
                 queued
                     .entry((*host, id.clone()))
-                    .or_insert((e.id.index(), Vec::new()))
+                    .or_insert((e.id, Vec::new()))
                     .1
-                    .push(e.id.index());
+                    .push(e.id);
             }
             EventKind::Mailbox {
                 host,
@@ -477,7 +475,7 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
                 // the same subject for the same user may be stored later.
                 && carried.iter().any(|h| {
                     h.to == *host
-                        && h.first < e.id.index()
+                        && h.first < e.id
                         && h.envelope.as_ref().is_some_and(|en| {
                             en.to.iter().any(|(a, r)| {
                                 r.starts_with('2')
@@ -492,7 +490,7 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
             {
                 hops.push(Hop::on_host(
                     HopKind::Stored,
-                    vec![e.id.index()],
+                    vec![e.id],
                     *host,
                     format!("stored in {user}'s mailbox as uid {uid}"),
                 ))
@@ -509,12 +507,7 @@ fn lookups_queues_and_stores(trace: &Trace, subject: &str, hops: &mut Vec<Hop>) 
             && lower(text).contains(&quoted_subject)
             && addresses.iter().any(|a| lower(text).contains(a.as_str()))
         {
-            hops.push(Hop::on_host(
-                HopKind::Note,
-                vec![e.id.index()],
-                *host,
-                text.clone(),
-            ));
+            hops.push(Hop::on_host(HopKind::Note, vec![e.id], *host, text.clone()));
         }
     }
     for ((host, id), (_, events)) in queued {
@@ -596,7 +589,9 @@ pub fn write_text(
         j.hops.len()
     )?;
     for (n, h) in j.hops.iter().enumerate() {
-        let t = trace.events[h.first].time;
+        let t = trace
+            .get(h.first)
+            .map_or_else(|| "forgotten".into(), |e| e.time.to_string());
         writeln!(out, "{:>2}. {t}  #{:<4} {}", n + 1, h.first, h.text)?;
         if let Some(e) = &h.envelope {
             let to: Vec<String> =
@@ -664,10 +659,43 @@ mod tests {
             .find(|h| h.kind == super::HopKind::Fetch)
             .unwrap();
         assert!(fetch.events.iter().any(|&e| matches!(
-            sim.trace().events[e].kind,
-            crate::EventKind::Downloaded { .. }
+            sim.trace().get(e).map(|e| &e.kind),
+            Some(crate::EventKind::Downloaded { .. })
         )));
         assert!(fetch.events.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    /// In a trace that forgot its first events (a long live run), the journey names the
+    /// events it still finds by their ids: the same events the whole run's journey names.
+    #[test]
+    fn a_journey_in_a_trace_that_forgot_names_events_by_id() {
+        let s = crate::scenario::parse("w", crate::WALKTHROUGH).unwrap();
+        let mut sim = crate::Sim::new(&s, None);
+        sim.run_to_end();
+        let whole = sim.trace();
+        let j = super::follow(whole, "Lunch on Friday?").unwrap();
+        let fetch = |j: &super::Journey| {
+            j.hops
+                .iter()
+                .find(|h| h.kind == super::HopKind::Fetch)
+                .map(|h| (h.first, h.events.clone()))
+        };
+        let (first, _) = fetch(&j).unwrap();
+        let mut kept = whole.clone();
+        kept.forget(first.index());
+        assert_eq!(kept.first_id(), first);
+        let jk = super::follow(&kept, "Lunch on Friday?").unwrap();
+        assert_eq!(fetch(&jk), fetch(&j));
+        for e in jk.events() {
+            assert_eq!(kept.get(e), whole.get(e), "event {e}");
+        }
+        let mut text = Vec::new();
+        super::write_text(&kept, &jk, &mut text).unwrap();
+        assert!(
+            String::from_utf8(text)
+                .unwrap()
+                .contains(&format!("#{first}"))
+        );
     }
 
     #[test]

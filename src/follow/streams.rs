@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::Header;
-use crate::engine::ids::{ConnId, HostId};
+use crate::engine::ids::{ConnId, EventId, HostId};
 use crate::engine::trace::{Direction, EventKind, Trace};
 use crate::protocols::Protocol;
 
@@ -15,7 +15,7 @@ pub(super) struct Conn {
     pub(super) client: HostId,
     pub(super) server: HostId,
     pub(super) protocol: Protocol,
-    pub(super) events: Vec<usize>,
+    pub(super) events: Vec<EventId>,
     pub(super) up: Vec<u8>,
     pub(super) down: Vec<u8>,
 }
@@ -42,7 +42,7 @@ pub(super) fn connections(trace: &Trace) -> BTreeMap<ConnId, Conn> {
             up: Vec::new(),
             down: Vec::new(),
         });
-        c.events.push(e.id.index());
+        c.events.push(e.id);
         let up = s.direction == Direction::ClientToServer;
         let side = pieces.entry((s.conn, up)).or_default();
         if s.flags.has(crate::engine::trace::TcpFlags::SYN) && side.0.is_none() {

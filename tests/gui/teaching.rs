@@ -31,7 +31,7 @@ fn questions_stop_the_run_until_answered_and_grade_the_answer() {
     send(&mut app, UiCommand::StepForward);
     assert_eq!(cursor(&app), posed[0].after);
     send(&mut app, UiCommand::StepBack);
-    assert_eq!(cursor(&app), posed[0].after.map(|a| a - 1));
+    assert_eq!(cursor(&app), posed[0].after.map(|a| EventId(a.index() - 1)));
     send(&mut app, UiCommand::StepForward);
     // Wrong, then wrong again: the right answer is told, and counted wrong.
     send_quiz(&mut app, QuizCommand::Answer("550".into()));
@@ -58,7 +58,7 @@ fn questions_stop_the_run_until_answered_and_grade_the_answer() {
         .scenario
         .host_id("ns.example")
         .unwrap();
-    send(&mut app, UiCommand::SelectHost(Some(ns.index())));
+    send(&mut app, UiCommand::SelectHost(Some(ns)));
     let q = app.world().resource::<Quiz>();
     assert!(q.given[1].as_ref().is_some_and(|g| g.right && g.tries == 1));
     assert_eq!(q.score(), (1, 5));
@@ -68,11 +68,11 @@ fn questions_stop_the_run_until_answered_and_grade_the_answer() {
     let n_events = app.world().resource::<Model>().trace.events.len();
     for _ in 0..20_000 {
         app.update();
-        if cursor(&app) == Some(n_events - 1) {
+        if cursor(&app) == Some(EventId(n_events - 1)) {
             break;
         }
     }
-    assert_eq!(cursor(&app), Some(n_events - 1));
+    assert_eq!(cursor(&app), Some(EventId(n_events - 1)));
     assert_eq!(quiz(&app).0, None);
     // Again: every answer forgotten, back to the start, questions on.
     send_quiz(&mut app, QuizCommand::Again);
@@ -99,7 +99,7 @@ fn presenter_mode_pauses_at_each_narrated_step() {
         for _ in 0..2000 {
             app.update();
             match cursor(&app) {
-                Some(i) if i < at.len() => at[i] += 1,
+                Some(i) if i.index() < at.len() => at[i.index()] += 1,
                 Some(_) => break,
                 None => {}
             }
@@ -302,7 +302,7 @@ fn what_if_compares_a_changed_run_plays_it_and_comes_back() {
         "{:?}",
         c.outcomes
     );
-    assert_eq!(cursor(&app), Some(2));
+    assert_eq!(cursor(&app), Some(EventId(2)));
     let n = app.world().resource::<Model>().trace.events.len();
     app.world_mut().resource_mut::<WhatIf>().ask_play_changed();
     app.update();
@@ -310,7 +310,7 @@ fn what_if_compares_a_changed_run_plays_it_and_comes_back() {
         let m = app.world().resource::<Model>();
         assert!(m.name.contains("what if the sender mistypes"), "{}", m.name);
         assert_ne!(m.trace.events.len(), n);
-        assert_eq!(cursor(&app), Some(1));
+        assert_eq!(cursor(&app), Some(EventId(1)));
     }
     app.world_mut().resource_mut::<WhatIf>().ask_original();
     app.update();
