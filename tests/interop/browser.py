@@ -66,16 +66,20 @@ def run(d, site):
     wait_title(d, "Inbox of alice@a.example")
     print("ok   logged in: the form POST, 303 and cookie worked")
     d.click("a[href='/compose']")
-    check(d.title() == "Write a mail", "the compose page")
+    wait_title(d, "Write a mail")
     d.type("input[name=to]", "bob@b.example")
     d.type("input[name=subject]", "Hello from Chromium")
     d.type("textarea[name=body]", "Sent from a real browser.\n.a dot line")
     d.click("input[type=submit]")
     wait_title(d, "Sent")
     check("Your mail was sent" in d.source(), "sent: the webmail handed it to SMTP")
+    # A click starts a navigation; the next page is waited for, not assumed (on a busy machine
+    # the logout was once clicked, and the title read, before the inbox had come).
     d.click("a[href='/inbox']")
+    wait_title(d, "Inbox of alice@a.example")
     d.click("form[action='/logout'] input[type=submit]")
-    check(d.title() == "Webmail: log in", "logged out: back to the login page")
+    wait_title(d, "Webmail: log in")
+    print("ok   logged out: back to the login page")
     time.sleep(1.5)  # A's server relays it over the simulated network
     d.type("input[name=user]", "bob@b.example")
     d.type("input[name=password]", "bob-secret")
