@@ -57,7 +57,13 @@ impl fmt::Display for Address {
 }
 
 fn is_atext_or_dot(b: u8) -> bool {
-    matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'/' | b'=' | b'?' | b'^'..=b'`' | b'{'..=b'~')
+    // RFC 5322 §3.2.3 atext, and the dots of a dot-atom.
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'/' | b'=' | b'?'
+        )
+        || matches!(b, b'^'..=b'`' | b'{'..=b'~')
 }
 
 /// Whether `d` is a domain name of letters, digits and hyphens (RFC 5321 §4.1.2 Domain): labels
