@@ -391,18 +391,6 @@ impl Trace {
         }
     }
 
-    /// The same trace with the kept events numbered from 0 (ids stay consistent among them):
-    /// for views that index events by id.
-    pub fn renumbered(&self) -> Trace {
-        let mut t = self.clone();
-        let first = t.forgotten.events;
-        for e in &mut t.events {
-            e.id.0 -= first;
-        }
-        t.forgotten = Forgotten::default();
-        t
-    }
-
     /// The host's name.
     pub fn host_name(&self, h: HostId) -> &str {
         &self.hosts[h].name
