@@ -59,11 +59,16 @@ impl Sim {
     ) -> Vec<u8> {
         let host = &mut self.hosts[h];
         host.counter += 1;
-        let message_id = format!(
-            "{:016x}.{}@{id_domain}",
-            host.rng.random::<u64>(),
-            host.counter
-        );
+        // `{:016x}.{counter}@{domain}`, written digit by digit: one per mail.
+        let n = host.rng.random::<u64>();
+        let mut message_id: String = (0..16)
+            .rev()
+            .map(|k| char::from(b"0123456789abcdef"[(n >> (4 * k) & 0xf) as usize]))
+            .collect();
+        message_id.push('.');
+        message_id.push_str(&host.counter.to_string());
+        message_id.push('@');
+        message_id.push_str(id_domain);
         let body = body.replace("\r\n", "\n").replace('\n', "\r\n");
         build_message(&Draft {
             from,
@@ -156,21 +161,32 @@ impl Sim {
         );
         let server = &self.hosts[cl.outgoing];
         let (ip, server_name) = (server.def.ip, server.def.name.clone());
-        self.note(
-            h,
-            format!(
-                "{}'s mail program sends \"{subject}\" to {} through {server_name}:{}",
-                cl.address,
-                [
-                    to_text,
-                    cc_text,
-                    bcc_text.iter().map(|b| format!("{b} (Bcc)")).collect()
-                ]
-                .concat()
-                .join(", "),
-                cl.outgoing_port
-            ),
-        );
+        // Joined rather than formatted: a user sends many.
+        let mut text = [
+            address.as_str(),
+            "'s mail program sends \"",
+            subject,
+            "\" to ",
+        ]
+        .concat();
+        let hidden = bcc_text.iter().map(|b| (b, " (Bcc)"));
+        let all = to_text
+            .iter()
+            .chain(&cc_text)
+            .map(|t| (t, ""))
+            .chain(hidden);
+        for (k, (name, mark)) in all.enumerate() {
+            if k > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(name);
+            text.push_str(mark);
+        }
+        text.push_str(" through ");
+        text.push_str(&server_name);
+        text.push(':');
+        text.push_str(&cl.outgoing_port.to_string());
+        self.note(h, text);
         let m = SmtpClient::new(
             ClientConfig {
                 helo_name: helo_name(&self.hosts[h].def, cl.style),

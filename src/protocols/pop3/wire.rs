@@ -113,25 +113,26 @@ impl Command {
         }
     }
 
-    /// Writes the command line with CRLF.
+    /// Writes the command line with CRLF, straight into `out` (a client sends one per message).
     pub fn emit(&self, out: &mut Vec<u8>) {
-        let text = match self {
-            Command::User(u) => format!("USER {u}"),
-            Command::Pass(p) => format!("PASS {p}"),
-            Command::Stat => "STAT".into(),
-            Command::List(None) => "LIST".into(),
-            Command::List(Some(n)) => format!("LIST {n}"),
-            Command::Retr(n) => format!("RETR {n}"),
-            Command::Dele(n) => format!("DELE {n}"),
-            Command::Noop => "NOOP".into(),
-            Command::Rset => "RSET".into(),
-            Command::Quit => "QUIT".into(),
-            Command::Uidl(None) => "UIDL".into(),
-            Command::Uidl(Some(n)) => format!("UIDL {n}"),
-            Command::Top(n, l) => format!("TOP {n} {l}"),
-            Command::Capa => "CAPA".into(),
+        use std::io::Write as _;
+        // Writing into a Vec cannot fail.
+        let _ = match self {
+            Command::User(u) => write!(out, "USER {u}"),
+            Command::Pass(p) => write!(out, "PASS {p}"),
+            Command::Stat => out.write_all(b"STAT"),
+            Command::List(None) => out.write_all(b"LIST"),
+            Command::List(Some(n)) => write!(out, "LIST {n}"),
+            Command::Retr(n) => write!(out, "RETR {n}"),
+            Command::Dele(n) => write!(out, "DELE {n}"),
+            Command::Noop => out.write_all(b"NOOP"),
+            Command::Rset => out.write_all(b"RSET"),
+            Command::Quit => out.write_all(b"QUIT"),
+            Command::Uidl(None) => out.write_all(b"UIDL"),
+            Command::Uidl(Some(n)) => write!(out, "UIDL {n}"),
+            Command::Top(n, l) => write!(out, "TOP {n} {l}"),
+            Command::Capa => out.write_all(b"CAPA"),
         };
-        out.extend_from_slice(text.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
 }
