@@ -24,17 +24,24 @@ impl Sim {
         let [peer, me] = self.net.conns[c].ends;
         let h = me.host;
         let date = self.scenario.start_unix + self.now.whole_secs() as i64;
-        let peer_def = &self.hosts[peer.host].def;
-        let (peer_name, peer_ip) = (peer_def.name.clone(), peer_def.ip.to_string());
+        // The definitions are shared: held here while the host's state changes below.
+        let peer_def = Arc::clone(&self.hosts[peer.host].def);
+        let my_def = Arc::clone(&self.hosts[h].def);
+        let (peer_name, peer_ip) = (&peer_def.name, peer_def.ip.to_string());
         let with = if env.esmtp { "ESMTP" } else { "SMTP" };
-        let local_domain = self.hosts[h].def.domain.clone();
+        // This server's own domain, as written, against the recipient's lower-cased.
+        let local = |rcpt: &Address| {
+            my_def.domain.as_deref().is_some_and(|d| {
+                !d.bytes().any(|b| b.is_ascii_uppercase()) && rcpt.domain.eq_ignore_ascii_case(d)
+            })
+        };
         let mut remote: BTreeMap<String, Vec<Address>> = BTreeMap::new();
         for rcpt in &env.rcpts {
-            if local_domain.as_deref() == Some(rcpt.domain_lower().as_str()) {
+            if local(rcpt) {
                 let received = received_header(&Hop {
                     helo: &env.helo,
-                    peer: (&peer_name, &peer_ip),
-                    by: &self.hosts[h].def.name,
+                    peer: (peer_name, &peer_ip),
+                    by: &my_def.name,
                     with,
                     id: &env.queue_id,
                     rcpt: &rcpt.to_string(),
@@ -70,8 +77,8 @@ impl Sim {
             let for_whom = rcpts[0].to_string();
             let mut data = received_header(&Hop {
                 helo: &env.helo,
-                peer: (&peer_name, &peer_ip),
-                by: &self.hosts[h].def.name,
+                peer: (peer_name, &peer_ip),
+                by: &my_def.name,
                 with,
                 id: &env.queue_id,
                 rcpt: &for_whom,
