@@ -59,12 +59,8 @@ impl Sim {
     ) -> Vec<u8> {
         let host = &mut self.hosts[h];
         host.counter += 1;
-        // `{:016x}.{counter}@{domain}`, written digit by digit: one per mail.
-        let n = host.rng.random::<u64>();
-        let mut message_id: String = (0..16)
-            .rev()
-            .map(|k| char::from(b"0123456789abcdef"[(n >> (4 * k) & 0xf) as usize]))
-            .collect();
+        // `{:016x}.{counter}@{domain}`, without format!: one per mail.
+        let mut message_id = super::hex(host.rng.random::<u64>(), 16, false);
         message_id.push('.');
         message_id.push_str(&host.counter.to_string());
         message_id.push('@');
