@@ -6,6 +6,7 @@ use rand::RngExt;
 
 use super::host::LocalMessage;
 use super::world::Sim;
+use crate::engine::digits::decimal;
 use crate::engine::ids::{ConnId, HostId};
 use crate::engine::trace::EventKind;
 use crate::mail::{Draft, build_message, subject_of};
@@ -62,7 +63,7 @@ impl Sim {
         // `{:016x}.{counter}@{domain}`, without format!: one per mail.
         let mut message_id = super::hex(host.rng.random::<u64>(), 16, false);
         message_id.push('.');
-        message_id.push_str(&host.counter.to_string());
+        message_id.push_str(decimal(host.counter.into()).as_str());
         message_id.push('@');
         message_id.push_str(id_domain);
         let body = body.replace("\r\n", "\n").replace('\n', "\r\n");
@@ -142,10 +143,12 @@ impl Sim {
             return;
         };
         let text = |list: &[crate::protocols::smtp::wire::Address]| -> Vec<String> {
-            list.iter().map(ToString::to_string).collect()
+            list.iter()
+                .map(crate::protocols::smtp::wire::Address::joined)
+                .collect()
         };
         let (to_text, cc_text, bcc_text) = (text(to), text(cc), text(bcc));
-        let address = cl.address.to_string();
+        let address = cl.address.joined();
         let data = self.compose(
             h,
             (&cl.name, &address),
@@ -181,7 +184,7 @@ impl Sim {
         text.push_str(" through ");
         text.push_str(&server_name);
         text.push(':');
-        text.push_str(&cl.outgoing_port.to_string());
+        text.push_str(decimal(cl.outgoing_port.into()).as_str());
         self.note(h, text);
         let m = SmtpClient::new(
             ClientConfig {

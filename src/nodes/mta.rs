@@ -9,6 +9,7 @@ use rand::RngExt;
 
 use super::host::QueuedMail;
 use super::world::Sim;
+use crate::engine::digits::{decimal, ipv4};
 use crate::engine::ids::{ConnId, HostId};
 use crate::engine::trace::{Endpoint, EventKind, MailboxChange};
 use crate::mail::{Hop, received_header};
@@ -27,7 +28,7 @@ impl Sim {
         // The definitions are shared: held here while the host's state changes below.
         let peer_def = Arc::clone(&self.hosts[peer.host].def);
         let my_def = Arc::clone(&self.hosts[h].def);
-        let (peer_name, peer_ip) = (&peer_def.name, peer_def.ip.to_string());
+        let (peer_name, peer_ip) = (&peer_def.name, ipv4(peer_def.ip));
         let with = if env.esmtp { "ESMTP" } else { "SMTP" };
         // This server's own domain, as written, against the recipient's lower-cased.
         let local = |rcpt: &Address| {
@@ -40,11 +41,11 @@ impl Sim {
             if local(rcpt) {
                 let received = received_header(&Hop {
                     helo: &env.helo,
-                    peer: (peer_name, &peer_ip),
+                    peer: (peer_name, peer_ip.as_str()),
                     by: &my_def.name,
                     with,
                     id: &env.queue_id,
-                    rcpt: &rcpt.to_string(),
+                    rcpt: &rcpt.joined(),
                     date,
                 });
                 let mut data = Vec::with_capacity(env.data.len() + 256);
@@ -74,10 +75,10 @@ impl Sim {
             };
             // RFC 5321 §4.4: a `for` clause names exactly one path, however many RCPTs there
             // were.
-            let for_whom = rcpts[0].to_string();
+            let for_whom = rcpts[0].joined();
             let mut data = received_header(&Hop {
                 helo: &env.helo,
-                peer: (peer_name, &peer_ip),
+                peer: (peer_name, peer_ip.as_str()),
                 by: &my_def.name,
                 with,
                 id: &env.queue_id,
@@ -86,7 +87,7 @@ impl Sim {
             })
             .into_bytes();
             data.extend_from_slice(&env.data);
-            let list: Vec<String> = rcpts.iter().map(ToString::to_string).collect();
+            let list: Vec<String> = rcpts.iter().map(Address::joined).collect();
             self.hosts[h].mta.queue.push(QueuedMail {
                 id: id.clone(),
                 from: env.from.clone(),
@@ -464,7 +465,7 @@ impl Sim {
                                 " goes to ",
                                 ex,
                                 " (MX preference ",
-                                &pref.to_string(),
+                                decimal((*pref).into()).as_str(),
                                 ")",
                             ]
                             .concat(),
@@ -507,7 +508,7 @@ impl Sim {
                     rcpts: q.rcpts.clone(),
                     data: q.data.to_vec(),
                 };
-                let status = ["sending to ", &exchange, " [", &ip.to_string(), "]"].concat();
+                let status = ["sending to ", &exchange, " [", ipv4(ip).as_str(), "]"].concat();
                 self.set_status(h, &id, status);
                 let m = SmtpClient::new(
                     ClientConfig {

@@ -29,6 +29,9 @@ pub enum LineEnd {
     TooLong,
 }
 
+/// What a reader makes room for at its first bytes: about a TCP segment (the network's MSS).
+const FIRST_ROOM: usize = 1460;
+
 /// Buffers bytes and yields complete lines.
 #[derive(Debug, Clone)]
 pub struct LineReader {
@@ -63,6 +66,12 @@ impl LineReader {
         if self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
+            // Room for a segment's worth from the first bytes on, rather than growing to it
+            // through a copy per size (a session's replies and commands come a few at a time).
+            if self.buf.capacity() == 0 {
+                self.buf
+                    .reserve(bytes.len().max(FIRST_ROOM.min(self.max_line)));
+            }
         } else if self.pos > 4096 && self.pos * 2 > self.buf.len() {
             self.buf.drain(..self.pos);
             self.pos = 0;

@@ -9,7 +9,9 @@
 
 use std::collections::VecDeque;
 
-use super::wire::{Address, Command, Reply, ReplyParser, emit_hello, emit_mail, emit_rcpt};
+use super::wire::{
+    Address, Command, Reply, ReplyParser, ReplyView, emit_hello, emit_mail, emit_rcpt,
+};
 use crate::protocols::Session;
 use crate::protocols::line::{LineEnd, LineReader, dot_stuff_into};
 
@@ -83,6 +85,9 @@ pub struct SmtpClient {
     out: Vec<u8>,
     events: VecDeque<ClientEvent>,
     outcome: Outcome,
+    /// The server's answer to each RCPT so far, in order: `None` took the recipient, a reply
+    /// refused it. The outcome names the recipients when it is reported.
+    verdicts: Vec<Option<Reply>>,
     reported: bool,
     server_size: bool,
     auth_tried: bool,
@@ -106,6 +111,7 @@ impl SmtpClient {
                 last_reply: None,
                 error: None,
             },
+            verdicts: Vec::new(),
             reported: false,
             server_size: false,
             auth_tried: false,
@@ -131,7 +137,14 @@ impl SmtpClient {
     fn report(&mut self) {
         if !self.reported {
             self.reported = true;
-            // Reported once: nothing reads the outcome after this.
+            // Reported once: nothing reads the outcome, or the job's recipients, after this.
+            let rcpts = std::mem::take(&mut self.job.rcpts);
+            for (rcpt, verdict) in rcpts.into_iter().zip(self.verdicts.drain(..)) {
+                match verdict {
+                    None => self.outcome.accepted.push(rcpt),
+                    Some(reply) => self.outcome.rejected.push((rcpt, reply)),
+                }
+            }
             let outcome = std::mem::take(&mut self.outcome);
             self.events.push_back(ClientEvent::Finished(outcome));
         }
@@ -155,7 +168,7 @@ impl SmtpClient {
         self.state = State::ExpectRcpt(i);
     }
 
-    fn reply(&mut self, reply: Reply) {
+    fn reply(&mut self, reply: ReplyView<'_>) {
         match self.state {
             State::ExpectGreeting if reply.code == 220 => {
                 let ehlo = self.config.use_ehlo;
@@ -193,28 +206,24 @@ impl SmtpClient {
                         });
                         self.state = State::ExpectAuth;
                     }
-                    None => self.fail(reply),
+                    None => self.fail(reply.to_reply()),
                 }
             }
             State::ExpectAuth if reply.code == 235 => self.send_mail(true),
             State::ExpectMail if reply.code == 250 => {
                 if self.job.rcpts.is_empty() {
-                    self.fail(reply);
+                    self.fail(reply.to_reply());
                 } else {
                     self.send_rcpt(0);
                 }
             }
             State::ExpectRcpt(i) => {
-                let rcpt = self.job.rcpts[i].clone();
-                if reply.is_positive() {
-                    self.outcome.accepted.push(rcpt);
-                } else {
-                    self.outcome.rejected.push((rcpt, reply.clone()));
-                }
+                self.verdicts
+                    .push((!reply.is_positive()).then(|| reply.to_reply()));
                 if i + 1 < self.job.rcpts.len() {
                     self.send_rcpt(i + 1);
-                } else if self.outcome.accepted.is_empty() {
-                    self.fail(reply);
+                } else if self.verdicts.iter().all(Option::is_some) {
+                    self.fail(reply.to_reply());
                 } else {
                     self.send(Command::Data);
                     self.state = State::ExpectData;
@@ -227,7 +236,7 @@ impl SmtpClient {
             }
             State::ExpectDataDone if reply.code == 250 => {
                 self.outcome.delivered = true;
-                self.outcome.last_reply = Some(reply);
+                self.outcome.last_reply = Some(reply.to_reply());
                 self.report();
                 self.send(Command::Quit);
                 self.state = State::ExpectQuit;
@@ -237,7 +246,7 @@ impl SmtpClient {
                 self.report();
             }
             State::Done => {}
-            _ => self.fail(reply),
+            _ => self.fail(reply.to_reply()),
         }
     }
 }
@@ -288,10 +297,11 @@ impl Session for SmtpClient {
     /// Feeds bytes from the server.
     fn handle_input(&mut self, bytes: &[u8]) {
         self.reader.push(bytes);
+        // Out of `self` while its replies are read in place (lent to `reply`); put back after.
+        let mut replies = std::mem::take(&mut self.replies);
         while self.state != State::Done {
-            let replies = &mut self.replies;
             let Some(fed) = self.reader.with_next_line(|end, line| match end {
-                LineEnd::Crlf => replies.feed(line),
+                LineEnd::Crlf => replies.feed_line(line),
                 _ => Err(
                     "the server sent a line that is not CRLF-terminated or too long".to_string(),
                 ),
@@ -299,10 +309,105 @@ impl Session for SmtpClient {
                 break;
             };
             match fed {
-                Ok(Some(reply)) => self.reply(reply),
-                Ok(None) => {}
-                Err(e) => return self.violation(&e),
+                Ok(true) => self.reply(replies.last()),
+                Ok(false) => {}
+                Err(e) => {
+                    self.violation(&e);
+                    break;
+                }
             }
         }
+        self.replies = replies;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(rcpts: &[&str]) -> SmtpClient {
+        SmtpClient::new(
+            ClientConfig {
+                helo_name: "pc.a.example".into(),
+                use_ehlo: true,
+                auth: None,
+            },
+            Job {
+                from: Some(Address::parse("alice@a.example").unwrap()),
+                rcpts: rcpts.iter().map(|r| Address::parse(r).unwrap()).collect(),
+                data: b"Subject: hi\r\n\r\nhello\r\n".to_vec(),
+            },
+        )
+    }
+
+    /// Feeds the server's lines one reply at a time and returns the outcome reported.
+    fn outcome(c: &mut SmtpClient, replies: &[&str]) -> Option<Outcome> {
+        for r in replies {
+            c.handle_input(r.as_bytes());
+            while c.poll_transmit().is_some() {}
+        }
+        c.poll_event().map(|ClientEvent::Finished(o)| o)
+    }
+
+    fn addr(a: &str) -> Address {
+        Address::parse(a).unwrap()
+    }
+
+    #[test]
+    fn the_outcome_names_each_recipient_taken_or_refused_in_order() {
+        let mut c = client(&["bob@b.example", "nobody@b.example", "carol@b.example"]);
+        let refused = "550 5.1.1 <nobody@b.example>: no such user";
+        let o = outcome(
+            &mut c,
+            &[
+                "220 mx.b.example ESMTP\r\n",
+                "250-mx.b.example\r\n250 SIZE 1000\r\n",
+                "250 2.1.0 Ok\r\n",
+                "250 2.1.5 Ok\r\n",
+                &format!("{refused}\r\n"),
+                "250 2.1.5 Ok\r\n",
+                "354 go on\r\n",
+                "250 2.0.0 Ok: queued as 1\r\n",
+            ],
+        )
+        .expect("reported");
+        assert_eq!(o.accepted, [addr("bob@b.example"), addr("carol@b.example")]);
+        assert_eq!(o.rejected.len(), 1);
+        assert_eq!(o.rejected[0].0, addr("nobody@b.example"));
+        assert_eq!(
+            o.rejected[0].1.to_string(),
+            "550 5.1.1 <nobody@b.example>: no such user"
+        );
+        assert!(o.delivered);
+        assert_eq!(
+            o.last_reply.map(|r| r.to_string()).as_deref(),
+            Some("250 2.0.0 Ok: queued as 1")
+        );
+    }
+
+    #[test]
+    fn a_connection_lost_among_the_rcpts_reports_those_answered() {
+        let mut c = client(&["bob@b.example", "nobody@b.example", "carol@b.example"]);
+        assert_eq!(
+            outcome(
+                &mut c,
+                &[
+                    "220 mx.b.example ESMTP\r\n",
+                    "250 mx.b.example\r\n",
+                    "250 2.1.0 Ok\r\n",
+                    "550 5.1.1 no such user\r\n",
+                ],
+            ),
+            None
+        );
+        c.handle_closed("the other side closed the connection");
+        let Some(ClientEvent::Finished(o)) = c.poll_event() else {
+            panic!("no outcome reported")
+        };
+        assert!(o.accepted.is_empty());
+        assert_eq!(o.rejected.len(), 1);
+        assert_eq!(o.rejected[0].0, addr("bob@b.example"));
+        assert!(!o.delivered);
+        assert!(o.error.is_some());
     }
 }

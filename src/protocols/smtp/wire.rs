@@ -40,6 +40,11 @@ impl Address {
         self.domain.to_ascii_lowercase()
     }
 
+    /// `local@domain`, as written (what `to_string` gives, joined instead of formatted).
+    pub fn joined(&self) -> String {
+        [self.local.as_str(), "@", &self.domain].concat()
+    }
+
     /// The whole address lower-cased, as a mailbox key.
     pub fn key(&self) -> String {
         let mut key = [self.local.as_str(), "@", &self.domain].concat();
@@ -304,7 +309,7 @@ pub fn emit_mail(from: Option<&Address>, size: Option<usize>, out: &mut Vec<u8>)
     }
     if let Some(n) = size {
         out.extend_from_slice(b" SIZE=");
-        out.extend_from_slice(n.to_string().as_bytes());
+        out.extend_from_slice(crate::engine::digits::decimal(n as u64).as_bytes());
     }
     out.extend_from_slice(b"\r\n");
 }
@@ -461,16 +466,59 @@ impl fmt::Display for Reply {
     }
 }
 
-/// Assembles replies from lines, for the client side.
+/// A reply as the parser holds it, lent: its code and its lines (joined by `\n`), read in place
+/// so that a client keeps (copies) only the replies it reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyView<'a> {
+    /// The reply code, 200..=599.
+    pub code: u16,
+    text: &'a str,
+}
+
+impl ReplyView<'_> {
+    /// The text of each line, without the code.
+    pub fn lines(&self) -> std::str::Split<'_, char> {
+        self.text.split('\n')
+    }
+
+    /// Whether the code is 2xx or 3xx.
+    pub fn is_positive(&self) -> bool {
+        self.code < 400
+    }
+
+    /// The reply, to keep.
+    pub fn to_reply(&self) -> Reply {
+        Reply::new(self.code, self.text.to_string())
+    }
+}
+
+/// Assembles replies from lines, for the client side. Its text buffer is kept from reply to
+/// reply: a client reads a dozen replies a session.
 #[derive(Debug, Default, Clone)]
 pub struct ReplyParser {
-    partial: Option<Reply>,
+    /// The code of the reply being assembled (or just completed).
+    code: Option<u16>,
+    /// Its lines so far, joined by `\n`.
+    text: String,
+    /// The last line fed completed it: the next line starts another.
+    complete: bool,
 }
 
 impl ReplyParser {
     /// Feeds one line (without CRLF). Returns a reply when its last line arrived, or an error
     /// text when the line is not a reply line.
     pub fn feed(&mut self, line: &[u8]) -> Result<Option<Reply>, String> {
+        Ok(self.feed_line(line)?.then(|| self.last().to_reply()))
+    }
+
+    /// Feeds one line (without CRLF), as [`ReplyParser::feed`] does; `true` when it completed a
+    /// reply, which [`ReplyParser::last`] then lends.
+    pub fn feed_line(&mut self, line: &[u8]) -> Result<bool, String> {
+        if self.complete {
+            self.complete = false;
+            self.code = None;
+            self.text.clear();
+        }
         // Valid UTF-8 (nearly always) is read in place; only other bytes get a lossy copy.
         let text = match std::str::from_utf8(line) {
             Ok(t) => std::borrow::Cow::Borrowed(t),
@@ -492,19 +540,31 @@ impl ReplyParser {
             Some(b'-') => (false, &text[4..]),
             Some(_) => return Err(format!("not an SMTP reply line: {text:?}")),
         };
-        match &mut self.partial {
-            Some(reply) if reply.code != code => {
-                self.partial = None;
+        match self.code {
+            Some(partial) if partial != code => {
+                self.code = None;
+                self.text.clear();
                 return Err(format!("a multi-line reply changed its code to {code}"));
             }
-            Some(reply) => {
-                let text = reply.text.to_mut();
-                text.push('\n');
-                text.push_str(body);
+            Some(_) => {
+                self.text.push('\n');
+                self.text.push_str(body);
             }
-            None => self.partial = Some(Reply::new(code, body.to_string())),
+            None => {
+                self.code = Some(code);
+                self.text.push_str(body);
+            }
         }
-        Ok(if last { self.partial.take() } else { None })
+        self.complete = last;
+        Ok(last)
+    }
+
+    /// The reply the last line fed completed (see [`ReplyParser::feed_line`]).
+    pub fn last(&self) -> ReplyView<'_> {
+        ReplyView {
+            code: self.code.unwrap_or_default(),
+            text: &self.text,
+        }
     }
 }
 

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use super::wire::{Address, Command, CommandError, Reply};
+use crate::engine::digits::decimal;
 use crate::protocols::Session;
 use crate::protocols::line::{LineEnd, LineReader};
 
@@ -279,7 +280,7 @@ impl SmtpServer {
                     self.out.extend_from_slice(part.as_bytes());
                 }
                 self.out
-                    .extend_from_slice(c.max_size.to_string().as_bytes());
+                    .extend_from_slice(decimal(c.max_size as u64).as_bytes());
                 self.out.extend_from_slice(
                     b"\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n",
                 );
@@ -297,11 +298,9 @@ impl SmtpServer {
                 State::ExpectMail
             }
             (Command::Quit, _) => {
-                let r = Reply::new(
-                    221,
-                    format!("2.0.0 {} closing connection", self.config.hostname),
-                );
-                self.reply(r);
+                // Joined, not formatted: every session ends with this reply.
+                let text = ["2.0.0 ", &self.config.hostname, " closing connection"].concat();
+                self.reply(Reply::new(221, text));
                 State::Closed
             }
             (Command::Noop(_), s) => {
@@ -491,7 +490,7 @@ impl SmtpServer {
             Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size")
         } else {
             self.accepted += 1;
-            let queue_id = [&self.queue_id_base, self.accepted.to_string().as_str()].concat();
+            let queue_id = [&self.queue_id_base, decimal(self.accepted.into()).as_str()].concat();
             let (helo, esmtp) = self.helo.clone().unwrap_or_default();
             self.events.push_back(ServerEvent::Accepted(Envelope {
                 helo,

@@ -110,7 +110,13 @@ impl SmtpServer {
 
     /// A local recipient's mailbox: room, full for now (452 4.2.2) or for good (552 5.2.2).
     fn mailbox_room(&self, to: &Address) -> Result<&'static str, Reply> {
-        match self.config.full.get(&to.key()) {
+        // Most servers have no full mailbox: no key to build for them.
+        let full = if self.config.full.is_empty() {
+            None
+        } else {
+            self.config.full.get(&to.key())
+        };
+        match full {
             Some(false) => Err(Reply::new(
                 452,
                 format!("4.2.2 <{to}>: Mailbox full, try again later"),
