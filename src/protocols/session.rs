@@ -114,6 +114,10 @@ pub fn drain_events<S: Session, T>(
     out.extend(std::iter::from_fn(|| machine.poll_event()).map(wrap));
 }
 
+/// The room a machine's output buffer starts with: an EHLO reply, a command or a status line fits
+/// without the buffer growing (it keeps its room from write to write, see [`take_output`]).
+pub const OUT_ROOM: usize = 512;
+
 /// What a machine has written, handed out for [`Session::poll_transmit`]: a short write (a reply,
 /// a command) is copied out at its length and the buffer keeps its room for the next, so a
 /// session's replies do not each grow a new buffer from nothing; a long one (a message) is handed

@@ -48,7 +48,7 @@ impl HttpClient {
             queue: VecDeque::from([req]),
             waiting: None,
             buf: Vec::new(),
-            out: Vec::new(),
+            out: Vec::with_capacity(crate::protocols::session::OUT_ROOM),
             events: VecDeque::new(),
             redirects: 0,
             closed: false,

@@ -41,7 +41,7 @@ impl HttpServer {
             name: name.to_string(),
             state: State::Reading,
             buf: Vec::new(),
-            out: Vec::new(),
+            out: Vec::with_capacity(crate::protocols::session::OUT_ROOM),
             events: VecDeque::new(),
         }
     }

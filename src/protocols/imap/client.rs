@@ -140,7 +140,7 @@ impl ImapClient {
             config,
             jobs: jobs.into(),
             buf: Vec::new(),
-            out: Vec::new(),
+            out: Vec::with_capacity(crate::protocols::session::OUT_ROOM),
             events: VecDeque::new(),
             next_tag: 1,
             pending: None,

@@ -76,7 +76,7 @@ impl Pop3Client {
             expect: Expect::Greeting,
             reader: LineReader::new(64 * 1024),
             collecting: None,
-            out: Vec::new(),
+            out: Vec::with_capacity(crate::protocols::session::OUT_ROOM),
             events: VecDeque::new(),
             to_fetch: Vec::new(),
             retrieved: 0,

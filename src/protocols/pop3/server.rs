@@ -83,7 +83,7 @@ impl Pop3Server {
         let mut s = Pop3Server {
             state: State::Authorization { user: None },
             reader: LineReader::new(MAX_COMMAND_LINE),
-            out: Vec::new(),
+            out: Vec::with_capacity(crate::protocols::session::OUT_ROOM),
             events: VecDeque::new(),
             errors: 0,
             config,

@@ -102,7 +102,7 @@ impl SmtpClient {
             state: State::ExpectGreeting,
             reader: LineReader::new(64 * 1024),
             replies: ReplyParser::default(),
-            out: Vec::new(),
+            out: Vec::with_capacity(crate::protocols::session::OUT_ROOM),
             events: VecDeque::new(),
             outcome: Outcome {
                 accepted: Vec::new(),

@@ -109,13 +109,10 @@ pub enum Command {
     /// `MAIL FROM:<path> [params]` (§4.1.1.2); `None` is the null reverse-path `<>`.
     Mail {
         from: Option<Address>,
-        params: Vec<(String, Option<String>)>,
+        params: Params,
     },
     /// `RCPT TO:<path> [params]` (§4.1.1.3).
-    Rcpt {
-        to: Address,
-        params: Vec<(String, Option<String>)>,
-    },
+    Rcpt { to: Address, params: Params },
     /// `DATA` (§4.1.1.4).
     Data,
     /// `RSET` (§4.1.1.5).
@@ -133,6 +130,49 @@ pub enum Command {
         mechanism: String,
         initial: Option<String>,
     },
+}
+
+/// The ESMTP parameters of a MAIL or RCPT command (RFC 5321 §4.1.2 Mail-parameters): `KEY` or
+/// `KEY=value`, keys upper-cased (they are case-insensitive), kept as the one string they are
+/// written as, `SIZE=1234 BODY=8BITMIME`: a MAIL's parameters cost one allocation, none at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params(String);
+
+impl Params {
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Each parameter in order: its key (upper-case) and its value, if it has one.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.0
+            .split(' ')
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.split_once('=') {
+                Some((k, v)) => (k, Some(v)),
+                None => (p, None),
+            })
+    }
+
+    /// The value of parameter `key` (upper-case): `Some(None)` for a key without one.
+    pub fn get(&self, key: &str) -> Option<Option<&str>> {
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// Adds a parameter; its key is upper-cased.
+    pub fn push(&mut self, key: &str, value: Option<&str>) {
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        let start = self.0.len();
+        self.0.push_str(key);
+        self.0[start..].make_ascii_uppercase();
+        if let Some(v) = value {
+            self.0.push('=');
+            self.0.push_str(v);
+        }
+    }
 }
 
 /// Why a command line could not be parsed; each maps to a reply.
@@ -331,8 +371,8 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-fn emit_params(params: &[(String, Option<String>)], out: &mut Vec<u8>) {
-    for (k, v) in params {
+fn emit_params(params: &Params, out: &mut Vec<u8>) {
+    for (k, v) in params.iter() {
         out.push(b' ');
         out.extend_from_slice(k.as_bytes());
         if let Some(v) = v {
@@ -344,11 +384,7 @@ fn emit_params(params: &[(String, Option<String>)], out: &mut Vec<u8>) {
 
 /// Parses `FROM:<path> params` (the keyword case-insensitive, one optional space after the colon,
 /// as many servers tolerate). Returns the path without brackets and the ESMTP parameters.
-#[allow(clippy::type_complexity)]
-fn parse_path_arg<'a>(
-    rest: &'a str,
-    keyword: &str,
-) -> Option<(&'a str, Vec<(String, Option<String>)>)> {
+fn parse_path_arg<'a>(rest: &'a str, keyword: &str) -> Option<(&'a str, Params)> {
     if rest.len() < keyword.len() || !rest[..keyword.len()].eq_ignore_ascii_case(keyword) {
         return None;
     }
@@ -367,11 +403,14 @@ fn parse_path_arg<'a>(
     if !tail.is_empty() && !tail.starts_with(' ') {
         return None;
     }
-    let mut params = Vec::new();
+    let mut params = Params::default();
     for p in tail.split(' ').filter(|p| !p.is_empty()) {
+        if params.is_empty() {
+            params.0.reserve(tail.len());
+        }
         match p.split_once('=') {
-            Some((k, v)) => params.push((k.to_ascii_uppercase(), Some(v.to_string()))),
-            None => params.push((p.to_ascii_uppercase(), None)),
+            Some((k, v)) => params.push(k, Some(v)),
+            None => params.push(p, None),
         }
     }
     Some((path, params))
@@ -552,6 +591,10 @@ impl ReplyParser {
             }
             None => {
                 self.code = Some(code);
+                if self.text.capacity() == 0 {
+                    // Room for an EHLO reply's lines at once, kept for the session's replies.
+                    self.text.reserve(body.len().max(256));
+                }
                 self.text.push_str(body);
             }
         }
@@ -607,9 +650,10 @@ mod tests {
             (None, Some(7)),
             (None, None),
         ] {
-            let params = size
-                .map(|n| vec![("SIZE".to_string(), Some(n.to_string()))])
-                .unwrap_or_default();
+            let mut params = Params::default();
+            if let Some(n) = size {
+                params.push("SIZE", Some(&n.to_string()));
+            }
             let cmd = Command::Mail {
                 from: from.cloned(),
                 params,
@@ -618,7 +662,7 @@ mod tests {
         }
         let cmd = Command::Rcpt {
             to: a.clone(),
-            params: Vec::new(),
+            params: Params::default(),
         };
         assert_eq!(written(&|o| emit_rcpt(&a, o)), emitted(cmd));
     }
@@ -697,12 +741,39 @@ mod tests {
     }
 
     #[test]
+    fn mail_parameters_keep_their_order_with_keys_upper_cased() {
+        let Ok(Command::Mail { params, .. }) =
+            Command::parse(b"MAIL FROM:<a@b.example>  size=1234 Body=8bitmime X-FLAG")
+        else {
+            panic!("MAIL with parameters did not parse")
+        };
+        assert_eq!(
+            params.iter().collect::<Vec<_>>(),
+            [
+                ("SIZE", Some("1234")),
+                ("BODY", Some("8bitmime")),
+                ("X-FLAG", None)
+            ]
+        );
+        assert_eq!(params.get("SIZE"), Some(Some("1234")));
+        assert_eq!(params.get("X-FLAG"), Some(None));
+        assert_eq!(params.get("size"), None);
+        let mut out = Vec::new();
+        Command::Mail { from: None, params }.emit(&mut out);
+        assert_eq!(out, b"MAIL FROM:<> SIZE=1234 BODY=8bitmime X-FLAG\r\n");
+        let Ok(Command::Rcpt { params, .. }) = Command::parse(b"RCPT TO:<a@b.example>") else {
+            panic!("RCPT did not parse")
+        };
+        assert!(params.is_empty());
+    }
+
+    #[test]
     fn verbs_are_case_insensitive_and_space_after_colon_tolerated() {
         assert_eq!(
             Command::parse(b"mail from: <a@b.example>"),
             Ok(Command::Mail {
                 from: Some(Address::parse("a@b.example").unwrap()),
-                params: vec![]
+                params: Params::default()
             })
         );
         assert_eq!(Command::parse(b"qUiT"), Ok(Command::Quit));

@@ -191,7 +191,7 @@ impl SmtpServer {
         let mut s = SmtpServer {
             state: State::ExpectHelo,
             reader: LineReader::new(MAX_COMMAND_LINE),
-            out: Vec::new(),
+            out: Vec::with_capacity(crate::protocols::session::OUT_ROOM),
             events: VecDeque::new(),
             helo: None,
             queue_id_base,
@@ -399,10 +399,7 @@ impl SmtpServer {
                 {
                     Ok(()) => {
                         self.line("250 2.1.0 Ok");
-                        let size = params
-                            .iter()
-                            .find(|(k, _)| k == "SIZE")
-                            .and_then(|(_, v)| v.as_deref()?.parse().ok());
+                        let size = params.get("SIZE").flatten().and_then(|v| v.parse().ok());
                         State::ExpectRcpt(Txn {
                             from,
                             rcpts: Vec::new(),

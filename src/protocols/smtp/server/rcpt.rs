@@ -2,18 +2,16 @@
 //! not (unknown users, relaying, greylisting, full mailboxes).
 
 use super::{Address, Reply, Role, ServerEvent, SmtpServer, State, Txn};
+use crate::protocols::smtp::wire::Params;
 
 impl SmtpServer {
-    pub(super) fn check_mail_params(
-        &self,
-        params: &[(String, Option<String>)],
-    ) -> Result<(), Reply> {
+    pub(super) fn check_mail_params(&self, params: &Params) -> Result<(), Reply> {
         let esmtp = self.helo.as_ref().is_some_and(|h| h.1);
-        for (key, value) in params {
+        for (key, value) in params.iter() {
             if !esmtp {
                 return Err(Reply::new(555, "5.5.4 MAIL parameters need EHLO, not HELO"));
             }
-            match (key.as_str(), value.as_deref()) {
+            match (key, value) {
                 ("SIZE", Some(v)) => match v.parse::<usize>() {
                     Ok(n) if n > self.config.max_size => {
                         return Err(Reply::new(
