@@ -2,6 +2,7 @@
 //! ends (where every mail is, what bounced, what is still queued). `mailsim diff A B` prints it.
 
 use crate::Sim;
+use crate::engine::ids::EventId;
 use crate::engine::trace::{EventKind, MailboxChange, Trace, TraceEvent};
 use crate::mail::BOUNCE_SUBJECT;
 
@@ -10,13 +11,19 @@ fn said(t: &Trace, e: &TraceEvent) -> String {
     format!("{} {}", e.time, crate::report::summary(t, e))
 }
 
-/// The first event (its index, the same in both) where runs `a` and `b` differ; `None` when they
-/// are the same event for event. A run that is a beginning of the other differs where it ends.
-pub fn first_difference(a: &Trace, b: &Trace) -> Option<usize> {
-    let n = a.events.len().min(b.events.len());
-    (0..n)
-        .find(|&i| said(a, &a.events[i]) != said(b, &b.events[i]))
-        .or((a.events.len() != b.events.len()).then_some(n))
+/// The first event where runs `a` and `b` differ, by its id (the same in both: an id counts the
+/// events before it); `None` when they are the same event for event. A run that is a beginning of
+/// the other differs where it ends. Events one of them no longer keeps (a long live run forgets
+/// its first ones) are not compared.
+pub fn first_difference(a: &Trace, b: &Trace) -> Option<EventId> {
+    let (from, end) = (a.first_id().max(b.first_id()), a.next_id().min(b.next_id()));
+    (from.index()..end.index())
+        .map(EventId)
+        .find(|&id| match (a.get(id), b.get(id)) {
+            (Some(x), Some(y)) => said(a, x) != said(b, y),
+            _ => true,
+        })
+        .or((a.next_id() != b.next_id()).then_some(end))
 }
 
 /// How a run ends, a line each: every mail stored in a server's mailbox (and bounces among
@@ -88,13 +95,43 @@ mod tests {
     }
 
     #[test]
+    fn a_run_that_forgot_its_first_events_is_compared_where_both_keep_them() {
+        let whole = run(crate::WALKTHROUGH);
+        let s = crate::scenario::parse("w", crate::WALKTHROUGH).unwrap();
+        let mut live = Sim::new(&s, None);
+        live.set_trace_budget(crate::Budget {
+            events: 40,
+            ..crate::Budget::LIVE
+        });
+        live.run_to_end();
+        let first = live.trace().first_id();
+        assert!(first > EventId(0), "the live run kept every event");
+        // The same run: no event both keep differs, and both end at the same id.
+        assert_eq!(first_difference(whole.trace(), live.trace()), None);
+        assert_eq!(first_difference(live.trace(), whole.trace()), None);
+        // A run that stops earlier differs where it ends, by id.
+        let mut short = Sim::new(&s, None);
+        short.set_trace_budget(crate::Budget {
+            events: 40,
+            ..crate::Budget::LIVE
+        });
+        while short.trace().next_id() < EventId(first.index() + 30) {
+            short.step();
+        }
+        assert_eq!(
+            first_difference(whole.trace(), short.trace()),
+            Some(short.trace().next_id())
+        );
+    }
+
+    #[test]
     fn the_same_run_has_no_difference_and_a_mistyped_address_parts_at_its_rcpt() {
         let a = run(crate::WALKTHROUGH);
         assert_eq!(first_difference(a.trace(), a.trace()), None);
         let b =
             run(&crate::WALKTHROUGH
                 .replace("to = [\"bob@b.example\"]", "to = [\"bobb@b.example\"]"));
-        let i = first_difference(a.trace(), b.trace()).unwrap();
+        let i = first_difference(a.trace(), b.trace()).unwrap().index();
         // The runs agree until the mail program names its recipient (the sending note first).
         let before = &a.trace().events[..i];
         assert!(

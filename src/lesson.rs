@@ -241,7 +241,7 @@ pub fn diff(a: (&Scenario, &str), b: (&Scenario, &str), seed: Option<u64>) -> Ex
     let (ra, rb) = (run(a.0), run(b.0));
     let (ta, tb) = (ra.trace(), rb.trace());
     let mut out = io::stdout().lock();
-    let Some(i) = mailsim::diff::first_difference(ta, tb) else {
+    let Some(part) = mailsim::diff::first_difference(ta, tb) else {
         let _ = writeln!(
             out,
             "The runs are the same: {} events, event for event.",
@@ -251,26 +251,29 @@ pub fn diff(a: (&Scenario, &str), b: (&Scenario, &str), seed: Option<u64>) -> Ex
     };
     let _ = writeln!(
         out,
-        "The runs agree for {i} events{}; they part at event #{i}.",
-        i.checked_sub(1)
-            .map(|p| format!(" (until {})", ta.events[p].time))
+        "The runs agree for {part} events{}; they part at event #{part}.",
+        part.index()
+            .checked_sub(1)
+            .and_then(|p| ta.get(mailsim::EventId(p)))
+            .map(|e| format!(" (until {})", e.time))
             .unwrap_or_default()
     );
     for (name, t) in [(a.1, ta), (b.1, tb)] {
         let _ = writeln!(out, "\n{name}:");
         // The shared event before, then a few of this run's own (TCP's control segments left out).
-        let from = i.saturating_sub(1);
-        let shown = t.events[from..]
+        let from = mailsim::EventId(part.index().saturating_sub(1));
+        let shown = t
+            .range(from, t.next_id())
             .iter()
-            .filter(|e| e.id.index() < i || !report::is_tcp_control(e))
+            .filter(|e| e.id < part || !report::is_tcp_control(e))
             .take(6);
         for e in shown {
-            if e.id.index() == i {
+            if e.id == part {
                 let _ = writeln!(out, "{:>14}  ── here the runs part ──", "");
             }
             let _ = report::write_event(&mut out, t, e, true);
         }
-        if i >= t.events.len() {
+        if part >= t.next_id() {
             let _ = writeln!(out, "          (the run ends here)");
         }
     }

@@ -25,7 +25,7 @@ pub struct Comparison {
     /// The change, in words.
     pub change: String,
     /// The first event where the runs differ (`None`: the same run).
-    pub part: Option<usize>,
+    pub part: Option<crate::EventId>,
     /// That event in each run, in one line (`(the run ends here)` for one that is shorter).
     pub lines: [String; 2],
     /// How each ends.
@@ -73,9 +73,8 @@ impl WhatIf {
     }
 }
 
-fn line(t: &crate::Trace, i: usize) -> String {
-    t.events
-        .get(i)
+fn line(t: &crate::Trace, id: crate::EventId) -> String {
+    t.get(id)
         .map(|e| format!("#{} {}  {}", e.id, e.time, crate::report::summary(t, e)))
         .unwrap_or_else(|| "(the run ends here)".into())
 }
@@ -102,7 +101,7 @@ fn apply(
             let mut base = crate::Sim::new(&model.scenario, None);
             base.run_to_end();
             let part = crate::diff::first_difference(base.trace(), sim.trace());
-            let at = part.unwrap_or(0);
+            let at = part.unwrap_or(crate::EventId(0));
             w.shown = Some(Comparison {
                 change: change.describe(&model.scenario),
                 part,
@@ -115,7 +114,7 @@ fn apply(
             // Where they part, in the run on screen.
             if let Some(p) = part {
                 cursor.playing = false;
-                cursor.event = model.trace.last_id().map(|l| crate::EventId(p).min(l));
+                cursor.event = model.trace.last_id().map(|l| p.min(l));
                 cursor.progress = 1.0;
             }
         }
@@ -130,7 +129,9 @@ fn apply(
             }
             *cursor = Cursor {
                 speed: cursor.speed,
-                event: part.and_then(|p| p.checked_sub(1)).map(crate::EventId),
+                event: part
+                    .and_then(|p| p.index().checked_sub(1))
+                    .map(crate::EventId),
                 ..Cursor::default()
             };
         }

@@ -295,7 +295,7 @@ fn what_if_compares_a_changed_run_plays_it_and_comes_back() {
         c.change,
         "the sender mistypes bob@b.example as bobb@b.example"
     );
-    assert_eq!(c.part, Some(2));
+    assert_eq!(c.part, Some(mailsim::EventId(2)));
     assert!(c.lines[0].contains("to bob@b.example") && c.lines[1].contains("to bobb@b.example"));
     assert!(
         c.outcomes[1].iter().any(|l| l.contains("a bounce")),
