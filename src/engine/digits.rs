@@ -1,4 +1,4 @@
-//! Numbers and IPv4 addresses as text, written as `Display` writes them but without the
+//! Numbers (decimal and hex) and IPv4 addresses as text, written as `Display` writes them but without the
 //! formatting machinery: every mail passes a few through the hot path (a queue id's counter, a
 //! `SIZE=` parameter, the address in a `Received:` line), and `to_string` costs several times
 //! as much as writing the digits.
@@ -72,6 +72,21 @@ pub fn ipv4(ip: Ipv4Addr) -> Short {
     }
 }
 
+/// The last `digits` hex digits of `n`, zero-padded, as `format!("{n:0width$x}")` (or `X` when
+/// `upper`) writes them, without the formatting machinery: queue ids and Message-IDs are written
+/// for every mail.
+pub fn hex(n: u64, digits: u32, upper: bool) -> String {
+    let alphabet = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    (0..digits)
+        .rev()
+        .map(|k| char::from(alphabet[(n >> (4 * k) & 0xf) as usize]))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +115,12 @@ mod tests {
             proptest::prop_assert_eq!(big.as_str(), n.to_string());
             proptest::prop_assert_eq!(short.as_str(), small.to_string());
             proptest::prop_assert_eq!(dotted.as_str(), ip.to_string());
+        }
+
+        #[test]
+        fn hex_writes_what_format_does(n: u64, small: u16) {
+            proptest::prop_assert_eq!(hex(n, 16, false), format!("{n:016x}"));
+            proptest::prop_assert_eq!(hex(u64::from(small), 4, true), format!("{small:04X}"));
         }
     }
 }

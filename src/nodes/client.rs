@@ -61,7 +61,7 @@ impl Sim {
         let host = &mut self.hosts[h];
         host.counter += 1;
         // `{:016x}.{counter}@{domain}`, without format!: one per mail.
-        let mut message_id = super::hex(host.rng.random::<u64>(), 16, false);
+        let mut message_id = crate::engine::digits::hex(host.rng.random::<u64>(), 16, false);
         message_id.push('.');
         message_id.push_str(decimal(host.counter.into()).as_str());
         message_id.push('@');

@@ -61,29 +61,3 @@ pub(crate) enum LookupStage {
     Mx,
     A { exchange: String },
 }
-
-/// The last `digits` hex digits of `n`, zero-padded, as `format!("{n:0width$x}")` (or `X` when
-/// `upper`) writes them, without the formatting machinery: queue ids and Message-IDs are written
-/// for every mail.
-pub(crate) fn hex(n: u64, digits: u32, upper: bool) -> String {
-    let alphabet = if upper {
-        b"0123456789ABCDEF"
-    } else {
-        b"0123456789abcdef"
-    };
-    (0..digits)
-        .rev()
-        .map(|k| char::from(alphabet[(n >> (4 * k) & 0xf) as usize]))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    proptest::proptest! {
-        #[test]
-        fn hex_writes_what_format_does(n: u64, small: u16) {
-            proptest::prop_assert_eq!(super::hex(n, 16, false), format!("{n:016x}"));
-            proptest::prop_assert_eq!(super::hex(u64::from(small), 4, true), format!("{small:04X}"));
-        }
-    }
-}

@@ -47,7 +47,7 @@ impl Address {
 
     /// The whole address lower-cased, as a mailbox key.
     pub fn key(&self) -> String {
-        let mut key = [self.local.as_str(), "@", &self.domain].concat();
+        let mut key = self.joined();
         key.make_ascii_lowercase();
         key
     }
@@ -134,7 +134,7 @@ pub enum Command {
 
 /// The ESMTP parameters of a MAIL or RCPT command (RFC 5321 §4.1.2 Mail-parameters): `KEY` or
 /// `KEY=value`, keys upper-cased (they are case-insensitive), kept as the one string they are
-/// written as, `SIZE=1234 BODY=8BITMIME`: a MAIL's parameters cost one allocation, none at all.
+/// written as, `SIZE=1234 BODY=8BITMIME`: one allocation for a MAIL's, none for none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params(String);
 
@@ -403,11 +403,9 @@ fn parse_path_arg<'a>(rest: &'a str, keyword: &str) -> Option<(&'a str, Params)>
     if !tail.is_empty() && !tail.starts_with(' ') {
         return None;
     }
-    let mut params = Params::default();
+    // As long as the tail at most (nothing allocated for a command without parameters).
+    let mut params = Params(String::with_capacity(tail.trim_ascii().len()));
     for p in tail.split(' ').filter(|p| !p.is_empty()) {
-        if params.is_empty() {
-            params.0.reserve(tail.len());
-        }
         match p.split_once('=') {
             Some((k, v)) => params.push(k, Some(v)),
             None => params.push(p, None),
