@@ -143,16 +143,14 @@ impl Sim {
             return;
         };
         let text = |list: &[crate::protocols::smtp::wire::Address]| -> Vec<String> {
-            list.iter()
-                .map(crate::protocols::smtp::wire::Address::joined)
-                .collect()
+            list.iter().map(|a| a.as_str().to_string()).collect()
         };
         let (to_text, cc_text, bcc_text) = (text(to), text(cc), text(bcc));
-        let address = cl.address.joined();
+        let address = cl.address.as_str();
         let data = self.compose(
             h,
-            (&cl.name, &address),
-            &cl.address.domain,
+            (&cl.name, address),
+            cl.address.domain(),
             (&to_text, &cc_text),
             subject,
             body,
@@ -161,13 +159,7 @@ impl Sim {
         let server = &self.hosts[cl.outgoing];
         let (ip, server_name) = (server.def.ip, server.def.name.clone());
         // Joined rather than formatted: a user sends many.
-        let mut text = [
-            address.as_str(),
-            "'s mail program sends \"",
-            subject,
-            "\" to ",
-        ]
-        .concat();
+        let mut text = [address, "'s mail program sends \"", subject, "\" to "].concat();
         let hidden = bcc_text.iter().map(|b| (b, " (Bcc)"));
         let all = to_text
             .iter()

@@ -33,7 +33,7 @@ impl Sim {
         // This server's own domain, as written, against the recipient's lower-cased.
         let local = |rcpt: &Address| {
             my_def.domain.as_deref().is_some_and(|d| {
-                !d.bytes().any(|b| b.is_ascii_uppercase()) && rcpt.domain.eq_ignore_ascii_case(d)
+                !d.bytes().any(|b| b.is_ascii_uppercase()) && rcpt.domain().eq_ignore_ascii_case(d)
             })
         };
         let mut remote: BTreeMap<String, Vec<Address>> = BTreeMap::new();
@@ -45,20 +45,18 @@ impl Sim {
                     by: &my_def.name,
                     with,
                     id: &env.queue_id,
-                    rcpt: &rcpt.joined(),
+                    rcpt: rcpt.as_str(),
                     date,
                 });
                 let mut data = Vec::with_capacity(env.data.len() + 256);
                 data.extend_from_slice(b"Return-Path: <");
                 if let Some(from) = &env.from {
-                    data.extend_from_slice(from.local.as_bytes());
-                    data.push(b'@');
-                    data.extend_from_slice(from.domain.as_bytes());
+                    data.extend_from_slice(from.as_str().as_bytes());
                 }
                 data.extend_from_slice(b">\r\n");
                 data.extend_from_slice(received.as_bytes());
                 data.extend_from_slice(&env.data);
-                self.deliver_local(h, &rcpt.local.to_ascii_lowercase(), data);
+                self.deliver_local(h, &rcpt.local().to_ascii_lowercase(), data);
             } else {
                 remote
                     .entry(rcpt.domain_lower())
@@ -75,7 +73,7 @@ impl Sim {
             };
             // RFC 5321 §4.4: a `for` clause names exactly one path, however many RCPTs there
             // were.
-            let for_whom = rcpts[0].joined();
+            let for_whom = rcpts[0].as_str().to_string();
             let mut data = received_header(&Hop {
                 helo: &env.helo,
                 peer: (peer_name, peer_ip.as_str()),
@@ -87,7 +85,7 @@ impl Sim {
             })
             .into_bytes();
             data.extend_from_slice(&env.data);
-            let list: Vec<String> = rcpts.iter().map(Address::joined).collect();
+            let list: Vec<String> = rcpts.iter().map(|a| a.as_str().to_string()).collect();
             self.hosts[h].mta.queue.push(QueuedMail {
                 id: id.clone(),
                 from: env.from.clone(),
@@ -386,8 +384,8 @@ impl Sim {
             .def
             .domain
             .as_deref()
-            .is_some_and(|d| d.eq_ignore_ascii_case(&from.domain));
-        let user = from.local.to_ascii_lowercase();
+            .is_some_and(|d| d.eq_ignore_ascii_case(from.domain()));
+        let user = from.local().to_ascii_lowercase();
         if local && self.hosts[h].store.mailboxes.contains_key(&user) {
             self.deliver_local(h, &user, dsn);
         } else {

@@ -139,7 +139,7 @@ impl Validator<'_> {
         }
         if let Some(m) = &e.mailbox {
             let addr = self.address(m)?;
-            let user = addr.local.to_ascii_lowercase();
+            let user = addr.local().to_ascii_lowercase();
             let domain = addr.domain_lower();
             let has = |h: &HostDef| {
                 h.domain.as_deref() == Some(domain.as_str())

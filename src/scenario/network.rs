@@ -82,7 +82,7 @@ impl Validator<'_> {
         let user = c
             .user
             .clone()
-            .unwrap_or_else(|| address.local.to_ascii_lowercase());
+            .unwrap_or_else(|| address.local().to_ascii_lowercase());
         Some(ClientDef {
             name: c.name.clone().unwrap_or_default(),
             user,

@@ -3,13 +3,14 @@
 use std::borrow::Cow;
 use std::fmt;
 
-/// A mail address as used in SMTP paths: `local@domain`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A mail address as used in SMTP paths: `local@domain`, kept as the one string it is written
+/// as (one allocation to make or copy), with where its `@` is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Address {
-    /// The part before the `@`, as written.
-    pub local: String,
-    /// The domain, as written.
-    pub domain: String,
+    /// `local@domain`, as written.
+    text: String,
+    /// The index of the `@` in `text` (the last one: a local part holds none).
+    at: usize,
 }
 
 impl Address {
@@ -30,34 +31,40 @@ impl Address {
             return Err("the domain is not a valid domain name");
         }
         Ok(Address {
-            local: local.to_string(),
-            domain: domain.to_string(),
+            text: text.to_string(),
+            at,
         })
+    }
+
+    /// The part before the `@`, as written.
+    pub fn local(&self) -> &str {
+        &self.text[..self.at]
+    }
+
+    /// The domain, as written.
+    pub fn domain(&self) -> &str {
+        &self.text[self.at + 1..]
     }
 
     /// The domain, lower-cased, for comparisons (domains are case-insensitive).
     pub fn domain_lower(&self) -> String {
-        self.domain.to_ascii_lowercase()
+        self.domain().to_ascii_lowercase()
     }
 
-    /// `local@domain`, as written (what `to_string` gives, joined instead of formatted).
-    pub fn joined(&self) -> String {
-        [self.local.as_str(), "@", &self.domain].concat()
+    /// `local@domain`, as written (what `to_string` gives, without formatting or allocating).
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 
     /// The whole address lower-cased, as a mailbox key.
     pub fn key(&self) -> String {
-        let mut key = self.joined();
-        key.make_ascii_lowercase();
-        key
+        self.text.to_ascii_lowercase()
     }
 }
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.local)?;
-        f.write_str("@")?;
-        f.write_str(&self.domain)
+        f.write_str(&self.text)
     }
 }
 
@@ -288,13 +295,13 @@ impl Command {
             Command::Helo(d) => put(&["HELO ", d]),
             Command::Mail { from, params } => {
                 match from {
-                    Some(a) => put(&["MAIL FROM:<", &a.local, "@", &a.domain, ">"]),
+                    Some(a) => put(&["MAIL FROM:<", a.as_str(), ">"]),
                     None => put(&["MAIL FROM:<>"]),
                 }
                 emit_params(params, out);
             }
             Command::Rcpt { to, params } => {
-                put(&["RCPT TO:<", &to.local, "@", &to.domain, ">"]);
+                put(&["RCPT TO:<", to.as_str(), ">"]);
                 emit_params(params, out);
             }
             Command::Data => put(&["DATA"]),
@@ -344,7 +351,7 @@ pub fn emit_hello(ehlo: bool, name: &str, out: &mut Vec<u8>) {
 /// does, without building the command (a client sends one per mail).
 pub fn emit_mail(from: Option<&Address>, size: Option<usize>, out: &mut Vec<u8>) {
     match from {
-        Some(a) => put(out, &["MAIL FROM:<", &a.local, "@", &a.domain, ">"]),
+        Some(a) => put(out, &["MAIL FROM:<", a.as_str(), ">"]),
         None => put(out, &["MAIL FROM:<>"]),
     }
     if let Some(n) = size {
@@ -356,7 +363,7 @@ pub fn emit_mail(from: Option<&Address>, size: Option<usize>, out: &mut Vec<u8>)
 
 /// Writes `RCPT TO:<to>` and CRLF, as [`Command::emit`] does, from a borrowed address.
 pub fn emit_rcpt(to: &Address, out: &mut Vec<u8>) {
-    put(out, &["RCPT TO:<", &to.local, "@", &to.domain, ">\r\n"]);
+    put(out, &["RCPT TO:<", to.as_str(), ">\r\n"]);
 }
 
 /// Appends `parts` with one allocation at most.
@@ -832,5 +839,20 @@ mod tests {
         assert!(Address::parse("bo b@b.example").is_err());
         assert!(Address::parse("bob@-b.example").is_err());
         assert!(Address::parse(".bob@b.example").is_err());
+    }
+
+    #[test]
+    fn an_address_is_split_at_its_at_and_kept_as_written() {
+        let a = Address::parse("Bob.Smith+tag@Mail.B.example").unwrap();
+        assert_eq!(a.local(), "Bob.Smith+tag");
+        assert_eq!(a.domain(), "Mail.B.example");
+        assert_eq!(a.as_str(), "Bob.Smith+tag@Mail.B.example");
+        assert_eq!(a.to_string(), a.as_str());
+        assert_eq!(a.key(), "bob.smith+tag@mail.b.example");
+        assert_eq!(a.domain_lower(), "mail.b.example");
+        // A quoted local part could hold an `@`; this parser takes dot-atoms only, so the last
+        // `@` is the one, and an earlier one is refused.
+        assert!(Address::parse("a@b@c.example").is_err());
+        assert_eq!(Address::parse("x@y.example").unwrap().local(), "x");
     }
 }

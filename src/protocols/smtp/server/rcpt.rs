@@ -41,7 +41,7 @@ impl SmtpServer {
         let (Some(user), Some(from)) = (&self.authed, from) else {
             return Ok(());
         };
-        if from.local.eq_ignore_ascii_case(user) && self.config.is_local(&from.domain) {
+        if from.local().eq_ignore_ascii_case(user) && self.config.is_local(from.domain()) {
             return Ok(());
         }
         let owner = match self.config.local_domains.first() {
@@ -57,7 +57,7 @@ impl SmtpServer {
     /// RCPT TO: accept the recipient, refuse it, or ask the host about greylisting first.
     pub(super) fn rcpt(&mut self, txn: &mut Txn, to: Address) {
         let c = &self.config;
-        let verdict = if c.is_local(&to.domain) {
+        let verdict = if c.is_local(to.domain()) {
             if !c.users.contains(&to.key()) {
                 Err(Reply::new(
                     550,
@@ -84,7 +84,7 @@ impl SmtpServer {
                 self.mailbox_room(&to)
             }
         } else if c.role == Role::Submission
-            && txn.from.as_ref().is_some_and(|f| c.is_local(&f.domain))
+            && txn.from.as_ref().is_some_and(|f| c.is_local(f.domain()))
         {
             Ok("250 2.1.5 Ok, will relay")
         } else {
