@@ -88,4 +88,5 @@ def main():
     print(f"{len(images)} screenshots differ from each other: ok")
 
 
-main()
+if __name__ == "__main__":
+    main()

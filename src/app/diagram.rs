@@ -528,15 +528,27 @@ fn fit_camera(
     view: Res<ViewTransform>,
     window: Query<&Window, With<PrimaryWindow>>,
     mut camera: Query<(&mut Camera, &mut Projection, &mut Transform), With<DiagramCamera>>,
+    mut panels: Query<&mut Camera, (With<PrimaryEguiContext>, Without<DiagramCamera>)>,
 ) {
     let Ok(window) = window.single() else { return };
     let Ok((mut cam, mut projection, mut transform)) = camera.single_mut() else {
         return;
     };
-    // The ladder alone covers the diagram: do not draw it underneath.
+    // The ladder alone covers the diagram: do not draw it underneath. Then the panels' camera
+    // clears the window itself, or each frame's panels would be drawn over the last's.
     let active = settings.view != super::model::View::Ladder;
     if cam.is_active != active {
         cam.is_active = active;
+    }
+    for mut panels in &mut panels {
+        let clears = !matches!(panels.clear_color, ClearColorConfig::None);
+        if clears == active {
+            panels.clear_color = if active {
+                ClearColorConfig::None
+            } else {
+                ClearColorConfig::Default
+            };
+        }
     }
     let (r, zoom) = (rect.0, rect.1);
     // World units per logical window pixel: a point is `zoom` of them.
