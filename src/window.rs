@@ -259,6 +259,8 @@ pub(super) fn bench_vs_bare() -> ExitCode {
         return ExitCode::from(2);
     };
     let mut runs: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
+    // CPU per frame outside the software rasterizer's threads and in them, where it was read.
+    let mut cpu: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
     for round in 0..4 {
         let bare = round % 2 == 0;
         let mut cmd = std::process::Command::new(&me);
@@ -285,6 +287,13 @@ pub(super) fn bench_vs_bare() -> ExitCode {
                 if let [_, p50, _, p95] = w[..] {
                     figures = p50.parse().ok().zip(p95.parse().ok());
                 }
+            } else if let Some(rest) = line.strip_prefix("frame-cpu ") {
+                let w: Vec<&str> = rest.split_whitespace().collect();
+                if let [_, rest, _, raster] = w[..]
+                    && let (Ok(rest), Ok(raster)) = (rest.parse(), raster.parse())
+                {
+                    cpu[usize::from(!bare)].push((rest, raster));
+                }
             } else {
                 println!("{line}");
             }
@@ -307,5 +316,18 @@ pub(super) fn bench_vs_bare() -> ExitCode {
         o50 / b50,
         o95 / b95
     );
+    if cpu.iter().all(|c| c.len() == 2) {
+        let (b_rest, b_raster) = (median(&cpu[0], |f| f.0), median(&cpu[0], |f| f.1));
+        let (o_rest, o_raster) = (median(&cpu[1], |f| f.0), median(&cpu[1], |f| f.1));
+        println!(
+            "CPU per frame, ours ÷ bare: outside the software rasterizer {o_rest:.1} / {b_rest:.1} ms = {:.2}x, in its threads {o_raster:.1} / {b_raster:.1} ms{}",
+            o_rest / b_rest,
+            if b_raster > 0.0 {
+                format!(" = {:.2}x", o_raster / b_raster)
+            } else {
+                String::new()
+            }
+        );
+    }
     ExitCode::SUCCESS
 }

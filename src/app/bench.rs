@@ -19,6 +19,41 @@ pub struct FrameBench {
     first_frame: Option<Duration>,
     times: Vec<f32>,
     in_flight: Vec<usize>,
+    /// The threads' CPU time at the first frame (see [`thread_cpu`]).
+    cpu_at_first: Option<ThreadCpu>,
+}
+
+/// CPU time used so far by this process's threads, split in two: the software rasterizer's
+/// worker threads (Mesa's llvmpipe, under lavapipe too, names them `llvmpipe-N`) and all the
+/// others (our systems, bevy, egui, and the driver's vertex and triangle set-up work, which runs
+/// on the thread that submits). With a GPU the first is zero.
+#[derive(Debug, Clone, Copy, Default)]
+struct ThreadCpu {
+    rasterizer: Duration,
+    rest: Duration,
+}
+
+/// This process's threads' CPU time from Linux's `/proc/self/task/*/schedstat` (nanoseconds on
+/// a CPU); `None` where that cannot be read (another system). A thread that ended is not counted.
+fn thread_cpu() -> Option<ThreadCpu> {
+    let mut cpu = ThreadCpu::default();
+    for entry in std::fs::read_dir("/proc/self/task").ok()? {
+        let dir = entry.ok()?.path();
+        // A thread that ends while this reads it is skipped.
+        let (Ok(name), Ok(sched)) = (
+            std::fs::read_to_string(dir.join("comm")),
+            std::fs::read_to_string(dir.join("schedstat")),
+        ) else {
+            continue;
+        };
+        let ns: u64 = sched.split_whitespace().next()?.parse().ok()?;
+        if name.starts_with("llvmpipe-") {
+            cpu.rasterizer += Duration::from_nanos(ns);
+        } else {
+            cpu.rest += Duration::from_nanos(ns);
+        }
+    }
+    Some(cpu)
 }
 
 impl FrameBench {
@@ -31,6 +66,7 @@ impl FrameBench {
             first_frame: None,
             times: Vec::new(),
             in_flight: Vec::new(),
+            cpu_at_first: None,
         }
     }
 }
@@ -106,6 +142,19 @@ impl FrameBench {
             t[t.len() - 1],
         );
         println!("frame-times p50 {:.3} p95 {:.3}", pct(0.5), pct(0.95));
+        if let (Some(a), Some(b)) = (self.cpu_at_first, thread_cpu()) {
+            let per_frame = |x: Duration, y: Duration| {
+                (y.saturating_sub(x)).as_secs_f64() * 1000.0 / t.len() as f64
+            };
+            let (raster, rest) = (
+                per_frame(a.rasterizer, b.rasterizer),
+                per_frame(a.rest, b.rest),
+            );
+            println!(
+                "CPU per frame: {rest:.1} ms outside the software rasterizer (our systems, bevy, egui, the driver's set-up), {raster:.1} ms in its threads"
+            );
+            println!("frame-cpu rest {rest:.3} rasterizer {raster:.3}");
+        }
     }
 
     /// One more frame: its time since the last.
@@ -113,6 +162,7 @@ impl FrameBench {
         let now = Instant::now();
         if self.first_frame.is_none() {
             self.first_frame = Some(now - self.started);
+            self.cpu_at_first = thread_cpu();
         } else if let Some(last) = self.last {
             self.times.push((now - last).as_secs_f32() * 1000.0);
         }
