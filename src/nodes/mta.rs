@@ -73,19 +73,19 @@ impl Sim {
             };
             // RFC 5321 §4.4: a `for` clause names exactly one path, however many RCPTs there
             // were.
-            let for_whom = rcpts[0].as_str().to_string();
             let mut data = received_header(&Hop {
                 helo: &env.helo,
                 peer: (peer_name, peer_ip.as_str()),
                 by: &my_def.name,
                 with,
                 id: &env.queue_id,
-                rcpt: &for_whom,
+                rcpt: rcpts[0].as_str(),
                 date,
             })
             .into_bytes();
             data.extend_from_slice(&env.data);
-            let list: Vec<String> = rcpts.iter().map(|a| a.as_str().to_string()).collect();
+            let list: Vec<&str> = rcpts.iter().map(Address::as_str).collect();
+            let text = ["queued ", &id, " for ", &list.join(", ")].concat();
             self.hosts[h].mta.queue.push(QueuedMail {
                 id: id.clone(),
                 from: env.from.clone(),
@@ -102,7 +102,7 @@ impl Sim {
                     host: h,
                     id: id.clone(),
                     added: true,
-                    text: ["queued ", &id, " for ", &list.join(", ")].concat(),
+                    text,
                 },
             );
             self.start_delivery(h, &id);
