@@ -289,8 +289,8 @@ enum Command {
         /// A generated busy network of this many hosts instead of a file.
         #[arg(long)]
         busy: Option<usize>,
-        /// Frames to measure.
-        #[arg(long, default_value = "300")]
+        /// Frames to measure (at least 1).
+        #[arg(long, default_value = "300", value_parser = clap::value_parser!(u32).range(1..))]
         frames: u32,
         /// Window size, WIDTHxHEIGHT.
         #[arg(long, default_value = "1280x720", value_parser = parse_size)]

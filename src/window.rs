@@ -247,8 +247,9 @@ pub(super) fn window_failure(panic: &str) -> String {
 static PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
 
 /// `bench-window --vs-bare`: the bare bevy + egui window and ours, in turn, twice each, each a
-/// fresh process with the same arguments; then each one's median p50 and p95 and ours ÷ bare.
-/// On a software renderer most of a frame is the renderer's: the ratio is what is ours.
+/// fresh process with the same arguments; then each one's median p50 and p95 and ours ÷ bare,
+/// and (on Linux) the same for the CPU a frame took outside the software rasterizer's threads
+/// and in them. On a software renderer most of a frame is the renderer's shading.
 pub(super) fn bench_vs_bare() -> ExitCode {
     let args: Vec<String> = std::env::args()
         .skip(1)

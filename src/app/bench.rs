@@ -1,5 +1,6 @@
 //! `mailsim bench-window`: the frame-time figure. Plays a scenario for N frames, then prints the
-//! time to the first frame and the p50 / p95 / max frame times, and quits. Not a timed test.
+//! time to the first frame, the p50 / p95 / max frame times and, on Linux, the CPU time a frame
+//! took outside the software rasterizer's threads and in them; then quits. Not a timed test.
 
 use std::time::{Duration, Instant};
 
@@ -37,8 +38,8 @@ struct ThreadCpu {
 /// a CPU); `None` where that cannot be read (another system). A thread that ended is not counted.
 fn thread_cpu() -> Option<ThreadCpu> {
     let mut cpu = ThreadCpu::default();
-    for entry in std::fs::read_dir("/proc/self/task").ok()? {
-        let dir = entry.ok()?.path();
+    for entry in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let dir = entry.path();
         // A thread that ends while this reads it is skipped.
         let (Ok(name), Ok(sched)) = (
             std::fs::read_to_string(dir.join("comm")),
@@ -46,7 +47,9 @@ fn thread_cpu() -> Option<ThreadCpu> {
         ) else {
             continue;
         };
-        let ns: u64 = sched.split_whitespace().next()?.parse().ok()?;
+        let Some(Ok(ns)) = sched.split_whitespace().next().map(str::parse::<u64>) else {
+            continue;
+        };
         if name.starts_with("llvmpipe-") {
             cpu.rasterizer += Duration::from_nanos(ns);
         } else {
@@ -127,7 +130,8 @@ fn record(
 }
 
 impl FrameBench {
-    /// Prints the figures: a line for people, and one `frame-times p50 P p95 Q` line for
+    /// Prints the figures: lines for people, and `frame-times p50 P p95 Q` and (where the
+    /// threads' CPU time could be read) `frame-cpu rest R rasterizer S` lines for
     /// `bench-window --vs-bare`, which runs this twice and compares.
     fn report(&self, what: &str, more: &str) {
         let mut t = self.times.clone();
