@@ -188,8 +188,9 @@ fn setup(mut commands: Commands) {
             order: 1,
             clear_color: ClearColorConfig::None,
             // The one copy to the window replaces what is there. Left to itself, bevy blends the
-            // second camera's copy over the first's (which it does not know was skipped): on a
-            // software renderer that read and blend of every pixel cost more than twice the copy.
+            // second camera's copy over the first's (which it does not know was skipped): a read
+            // and a blend of every pixel for nothing (on lavapipe, 3M of the walkthrough's 261M
+            // instructions a frame).
             output_mode: CameraOutputMode::Write {
                 blend_state: Some(BlendState::REPLACE),
                 clear_color: ClearColorConfig::None,
