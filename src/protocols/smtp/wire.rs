@@ -463,10 +463,7 @@ impl ReplyParser {
             self.text.clear();
         }
         // Valid UTF-8 (nearly always) is read in place; only other bytes get a lossy copy.
-        let text = match std::str::from_utf8(line) {
-            Ok(t) => std::borrow::Cow::Borrowed(t),
-            Err(_) => String::from_utf8_lossy(line),
-        };
+        let text = String::from_utf8_lossy(line);
         let bytes = text.as_bytes();
         if bytes.len() < 3 || !bytes[..3].iter().all(u8::is_ascii_digit) {
             return Err(format!("not an SMTP reply line: {text:?}"));
