@@ -246,7 +246,7 @@ mod tests {
             } else {
                 Direction::ServerToClient
             },
-            explain: Explanation { note: "", rfc: "" },
+            explain: &Explanation { note: "", rfc: "" },
             state_before: "",
             state_after: "",
             lost: false,

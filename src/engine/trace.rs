@@ -113,7 +113,7 @@ pub struct Segment {
     /// Which way.
     pub direction: Direction,
     /// What it means and where the RFC says so.
-    pub explain: Explanation,
+    pub explain: &'static Explanation,
     /// The sender's protocol state before it sent this.
     pub state_before: &'static str,
     /// And after.
@@ -150,7 +150,7 @@ pub struct Datagram {
     /// Query or response.
     pub direction: Direction,
     /// What it means.
-    pub explain: Explanation,
+    pub explain: &'static Explanation,
     /// Lost on the way (a `loss` fault): it never arrives; `arrive` is when it would have.
     pub lost: bool,
     /// Which sending of this query this is: 0 the first, 1 the resolver's first retry, ...
@@ -308,6 +308,7 @@ pub struct Trace {
 
 impl Trace {
     /// Appends an event; returns its id.
+    #[inline]
     pub fn push(&mut self, time: SimTime, kind: EventKind) -> EventId {
         let id = self.next_id();
         self.events.push(TraceEvent { id, time, kind });

@@ -60,7 +60,7 @@ pub fn connect<W: Stack>(
         fin_sent: [false; 2],
         closed: [false; 2],
     });
-    let ex = Explanation {
+    let ex = &Explanation {
         note: "opens a TCP connection: first step of the three-way handshake",
         rfc: "RFC 9293 §3.5",
     };
@@ -85,7 +85,7 @@ pub fn send<W: Stack>(
     side: usize,
     flags: u8,
     payload: Vec<u8>,
-    explain: Explanation,
+    explain: &'static Explanation,
     states: (&'static str, &'static str),
 ) {
     let now = w.now();
@@ -203,18 +203,17 @@ pub fn send<W: Stack>(
     }));
 }
 
-/// Side `side` of connection `c` closes: a FIN.
+/// Where the RFC says how a connection closes, for a FIN's explanation.
+pub const FIN_RFC: &str = "RFC 9293 §3.6";
+
+/// Side `side` of connection `c` closes: a FIN, explained by `ex` (its RFC: [`FIN_RFC`]).
 pub fn send_fin<W: Stack>(
     w: &mut W,
     c: ConnId,
     side: usize,
-    note: &'static str,
+    ex: &'static Explanation,
     states: (&'static str, &'static str),
 ) {
-    let ex = Explanation {
-        note,
-        rfc: "RFC 9293 §3.6",
-    };
     send(
         w,
         c,
@@ -244,6 +243,9 @@ pub fn connect_timeout<W: Stack>(w: &mut W, c: ConnId) {
     w.closed(c, 0, "connection timed out (no answer to SYN)");
 }
 
+/// Where the RFCs say when and how a segment is sent again.
+const RETRANSMIT_RFC: &str = "RFC 6298 §5, RFC 9293 §3.8.1";
+
 /// Sends segment `event` again: its retransmission timer ran out before an acknowledgment came.
 /// The arrival of the sending that gets through was queued with the first sending.
 pub fn retransmit<W: Stack>(w: &mut W, event: EventId, attempt: u8, arrive: Option<SimTime>) {
@@ -258,13 +260,16 @@ pub fn retransmit<W: Stack>(w: &mut W, event: EventId, attempt: u8, arrive: Opti
         Some(t) => t,
         None => w.now() + delay(w, s.from.host, s.to.host),
     };
-    s.explain = Explanation {
-        note: if lost {
-            "a retransmission: no acknowledgment came before the retransmission timer ran out, so the same bytes go again (and are lost again)"
-        } else {
-            "a retransmission: no acknowledgment came before the retransmission timer ran out (1 s, doubled after each loss), so the sender sends the same bytes again"
-        },
-        rfc: "RFC 6298 §5, RFC 9293 §3.8.1",
+    s.explain = if lost {
+        &Explanation {
+            note: "a retransmission: no acknowledgment came before the retransmission timer ran out, so the same bytes go again (and are lost again)",
+            rfc: RETRANSMIT_RFC,
+        }
+    } else {
+        &Explanation {
+            note: "a retransmission: no acknowledgment came before the retransmission timer ran out (1 s, doubled after each loss), so the sender sends the same bytes again",
+            rfc: RETRANSMIT_RFC,
+        }
     };
     w.record_now(EventKind::Segment(s));
 }
@@ -304,7 +309,7 @@ pub fn arrive<W: Stack>(
         if listening && !down {
             let isn: u32 = w.rng(server).random();
             w.net().conns[c].next_seq[1] = isn;
-            let ex = Explanation {
+            let ex = &Explanation {
                 note: "the server accepts: second step of the handshake (SYN, ACK)",
                 rfc: "RFC 9293 §3.5",
             };
@@ -318,13 +323,16 @@ pub fn arrive<W: Stack>(
                 ("LISTEN", "SYN-RECEIVED"),
             );
         } else {
-            let ex = Explanation {
-                note: if down {
-                    "connection refused: the server is down (a fault of the scenario), so it answers RST"
-                } else {
-                    "connection refused: nothing listens on this port (RST)"
-                },
-                rfc: "RFC 9293 §3.5.2",
+            let ex = if down {
+                &Explanation {
+                    note: "connection refused: the server is down (a fault of the scenario), so it answers RST",
+                    rfc: "RFC 9293 §3.5.2",
+                }
+            } else {
+                &Explanation {
+                    note: "connection refused: nothing listens on this port (RST)",
+                    rfc: "RFC 9293 §3.5.2",
+                }
             };
             send(
                 w,
@@ -342,13 +350,16 @@ pub fn arrive<W: Stack>(
     if flags.has(TcpFlags::SYN) {
         // In SMTP, POP3 and IMAP the server speaks first; in HTTP the client does.
         let client_first = conn.protocol == Protocol::Http;
-        let ex = Explanation {
-            note: if client_first {
-                "the connection is open: third step of the handshake; now the browser sends its request"
-            } else {
-                "the connection is open: third step of the handshake; now the server speaks first"
-            },
-            rfc: "RFC 9293 §3.5",
+        let ex = if client_first {
+            &Explanation {
+                note: "the connection is open: third step of the handshake; now the browser sends its request",
+                rfc: "RFC 9293 §3.5",
+            }
+        } else {
+            &Explanation {
+                note: "the connection is open: third step of the handshake; now the server speaks first",
+                rfc: "RFC 9293 §3.5",
+            }
         };
         send(
             w,

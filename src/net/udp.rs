@@ -16,7 +16,7 @@ pub fn send<W: Stack>(
     from: Endpoint,
     (ip, port): (Ipv4Addr, u16),
     payload: Vec<u8>,
-    explain: Explanation,
+    explain: &'static Explanation,
     attempt: u8,
 ) {
     let Some(to_host) = w.net().host_at(ip) else {

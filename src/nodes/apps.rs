@@ -200,27 +200,26 @@ impl Sim {
         }
     }
 
-    /// The events of the machine on `side` of connection `c`, in order, each saying its kind.
-    pub(crate) fn take_events(&mut self, c: ConnId, side: usize) -> Vec<AppEvent> {
+    /// The events of the machine on `side` of connection `c`, in order, each saying its kind,
+    /// appended to `out`.
+    pub(crate) fn take_events(&mut self, c: ConnId, side: usize, out: &mut Vec<AppEvent>) {
         let conn = &mut self.apps[c];
-        let mut out = Vec::new();
         if side == 0 {
             match &mut conn.client {
-                ClientApp::Smtp { m, .. } => drain_events(&mut **m, AppEvent::SmtpClient, &mut out),
-                ClientApp::Pop3(m) => drain_events(&mut **m, AppEvent::Pop3Client, &mut out),
-                ClientApp::Imap(m) => drain_events(&mut **m, AppEvent::ImapClient, &mut out),
-                ClientApp::Http(m) => drain_events(&mut **m, AppEvent::HttpClient, &mut out),
+                ClientApp::Smtp { m, .. } => drain_events(&mut **m, AppEvent::SmtpClient, out),
+                ClientApp::Pop3(m) => drain_events(&mut **m, AppEvent::Pop3Client, out),
+                ClientApp::Imap(m) => drain_events(&mut **m, AppEvent::ImapClient, out),
+                ClientApp::Http(m) => drain_events(&mut **m, AppEvent::HttpClient, out),
                 ClientApp::External(_) | ClientApp::Done => {}
             }
         } else {
             match &mut conn.server {
-                ServerApp::Smtp(m) => drain_events(&mut **m, AppEvent::SmtpServer, &mut out),
-                ServerApp::Pop3(m) => drain_events(&mut **m, AppEvent::Pop3Server, &mut out),
-                ServerApp::Imap(m) => drain_events(&mut **m, |never| match never {}, &mut out),
-                ServerApp::Http(m) => drain_events(&mut **m, AppEvent::HttpServer, &mut out),
+                ServerApp::Smtp(m) => drain_events(&mut **m, AppEvent::SmtpServer, out),
+                ServerApp::Pop3(m) => drain_events(&mut **m, AppEvent::Pop3Server, out),
+                ServerApp::Imap(m) => drain_events(&mut **m, |never| match never {}, out),
+                ServerApp::Http(m) => drain_events(&mut **m, AppEvent::HttpServer, out),
                 ServerApp::Pending | ServerApp::Done => {}
             }
         }
-        out
     }
 }

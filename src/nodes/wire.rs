@@ -181,7 +181,10 @@ impl Sim {
                 self,
                 c,
                 side,
-                "this side closes too: the connection is over",
+                &Explanation {
+                    note: "this side closes too: the connection is over",
+                    rfc: net::tcp::FIN_RFC,
+                },
                 (before, "CLOSED"),
             );
         }
@@ -190,10 +193,21 @@ impl Sim {
     /// Sends what the app on `side` has to send and handles its events, until it is quiet.
     pub(crate) fn pump(&mut self, c: ConnId, side: usize, mut before: &'static str) {
         loop {
-            let events = self.take_events(c, side);
+            // The events go through a buffer the world keeps, so that taking them allocates
+            // nothing (an event's handling may pump another connection: that one finds the
+            // buffer taken and uses a new one).
+            let mut events = std::mem::take(&mut self.app_events);
+            self.take_events(c, side, &mut events);
             let had_events = !events.is_empty();
-            for e in events {
-                self.on_app_event(c, e);
+            if had_events {
+                for e in events.drain(..) {
+                    self.on_app_event(c, e);
+                }
+                if self.app_events.capacity() < events.capacity() {
+                    self.app_events = events;
+                }
+            } else {
+                self.app_events = events;
             }
             let out = self.app_transmit(c, side);
             let after = self.app_state(c, side);
@@ -242,13 +256,16 @@ impl Sim {
                 self,
                 c,
                 side,
-                "nothing more to send: this side closes the connection (FIN)",
+                &Explanation {
+                    note: "nothing more to send: this side closes the connection (FIN)",
+                    rfc: net::tcp::FIN_RFC,
+                },
                 (before, "FIN-WAIT"),
             );
         }
     }
 
-    fn explain_out(&mut self, c: ConnId, side: usize, bytes: &[u8]) -> Explanation {
+    fn explain_out(&mut self, c: ConnId, side: usize, bytes: &[u8]) -> &'static Explanation {
         let protocol = self.net.conns[c].protocol;
         let conn = &mut self.apps[c];
         match (protocol, side) {
@@ -287,7 +304,7 @@ impl Sim {
             (Protocol::Imap, _) => imap::explain::server_bytes(bytes, conn.last_client_verb),
             (Protocol::Http, 0) => crate::protocols::http::explain::client_bytes(bytes),
             (Protocol::Http, _) => crate::protocols::http::explain::server_bytes(bytes),
-            _ => Explanation {
+            _ => &Explanation {
                 note: "data",
                 rfc: "RFC 9293",
             },
@@ -305,7 +322,7 @@ impl Sim {
         attempt: u8,
     ) {
         let explain = if attempt > 0 {
-            Explanation {
+            &Explanation {
                 note: "the same query again: no answer came in time, and UDP does not retransmit, so the resolver does",
                 rfc: "RFC 1035 §4.2.1",
             }

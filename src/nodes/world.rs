@@ -63,6 +63,8 @@ pub struct Sim {
     waiting: Vec<usize>,
     /// How many steps have begun (their "Step n of m" counts in the order they begin).
     pub(crate) steps_begun: usize,
+    /// Room for a connection's machine events while they are handled (see `Sim::pump`).
+    pub(crate) app_events: Vec<super::apps::AppEvent>,
     /// Work a webmail server does for a browser's request, by the connection doing it.
     pub(crate) web_jobs: BTreeMap<ConnId, super::WebJob>,
     /// What a long live run's trace keeps (`None`: everything).
@@ -123,6 +125,7 @@ impl Sim {
                 .filter(|&i| scenario.steps[i].on.is_some())
                 .collect(),
             steps_begun: 0,
+            app_events: Vec::new(),
             web_jobs: BTreeMap::new(),
             keep: None,
             secret_source: None,
@@ -218,13 +221,21 @@ impl Sim {
 
     /// Adds an event to the trace, and right after it the narration of every narrate step that
     /// waits for it (`on`): the narration lands next to its event with any seed.
+    #[inline]
     pub(crate) fn record(&mut self, time: SimTime, kind: EventKind) -> EventId {
         let id = self.trace.push(time, kind);
+        if !self.waiting.is_empty() {
+            self.begin_narration(id);
+        }
+        id
+    }
+
+    /// Begins every narrate step that waits for event `id`.
+    fn begin_narration(&mut self, id: EventId) {
         while let Some(k) = self.waiting_for(id, true) {
             let i = self.waiting.remove(k);
             self.fire_step(i);
         }
-        id
     }
 
     /// Which waiting step (its place in `waiting`) event `id` begins: narrate steps only, or

@@ -27,9 +27,22 @@ pub struct Explanation {
     pub rfc: &'static str,
 }
 
+/// An explanation of constants, as the `&'static Explanation` a segment keeps: made once, when
+/// the program is built (the reference is promoted), so a trace event holds a pointer to it rather
+/// than its two strings.
+macro_rules! ex {
+    ($note:expr, $rfc:expr $(,)?) => {
+        &$crate::protocols::Explanation {
+            note: $note,
+            rfc: $rfc,
+        }
+    };
+}
+pub(crate) use ex;
+
 /// The note of a segment that carries the rest of what the one before began: bytes too many for
 /// one segment are cut at the MSS (1460 bytes here, what fits in an Ethernet frame).
-pub const CONTINUED: Explanation = Explanation {
+pub const CONTINUED: &Explanation = &Explanation {
     note: "the segment before could carry only 1460 bytes (the MSS, the most one segment carries here), so this one carries the rest; the receiver joins the pieces in order",
     rfc: "RFC 9293 §3.7.1, §3.4",
 };
@@ -37,7 +50,8 @@ pub const CONTINUED: Explanation = Explanation {
 /// The command verb at the start of a client's bytes, upper-cased, if it is one the simulation
 /// knows (SMTP or POP3); `""` otherwise. No allocation: explanations are computed per segment.
 pub fn known_verb(bytes: &[u8]) -> &'static str {
-    // The longest verb has 8 letters: the word is upper-cased into a small array and matched.
+    // The longest verb has 8 letters: the word is upper-cased into one 64-bit number (its
+    // letters, zero-padded) and matched against the verbs' keys.
     let word = &bytes[..bytes.len().min(9)];
     let end = word
         .iter()
@@ -50,32 +64,32 @@ pub fn known_verb(bytes: &[u8]) -> &'static str {
     for (u, b) in up.iter_mut().zip(&word[..end]) {
         *u = b.to_ascii_uppercase();
     }
-    match &up[..end] {
-        b"EHLO" => "EHLO",
-        b"HELO" => "HELO",
-        b"MAIL" => "MAIL",
-        b"RCPT" => "RCPT",
-        b"DATA" => "DATA",
-        b"RSET" => "RSET",
-        b"VRFY" => "VRFY",
-        b"HELP" => "HELP",
-        b"NOOP" => "NOOP",
-        b"QUIT" => "QUIT",
-        b"USER" => "USER",
-        b"PASS" => "PASS",
-        b"STAT" => "STAT",
-        b"LIST" => "LIST",
-        b"UIDL" => "UIDL",
-        b"RETR" => "RETR",
-        b"DELE" => "DELE",
-        b"TOP" => "TOP",
-        b"CAPA" => "CAPA",
-        b"APOP" => "APOP",
-        b"AUTH" => "AUTH",
-        b"STARTTLS" => "STARTTLS",
-        b"STLS" => "STLS",
-        _ => "",
+    // Each verb's key is a constant: the match is a few compares, not a search.
+    macro_rules! verbs {
+        ($($verb:literal),* $(,)?) => {{
+            match u64::from_be_bytes(up) {
+                $(k if k == const { verb_key($verb) } => $verb,)*
+                _ => "",
+            }
+        }};
     }
+    verbs!(
+        "EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "VRFY", "HELP", "NOOP", "QUIT", "USER",
+        "PASS", "STAT", "LIST", "UIDL", "RETR", "DELE", "TOP", "CAPA", "APOP", "AUTH", "STARTTLS",
+        "STLS",
+    )
+}
+
+/// A verb of at most 8 letters as [`known_verb`] matches it.
+const fn verb_key(verb: &str) -> u64 {
+    let b = verb.as_bytes();
+    let mut up = [0u8; 8];
+    let mut i = 0;
+    while i < b.len() {
+        up[i] = b[i];
+        i += 1;
+    }
+    u64::from_be_bytes(up)
 }
 
 /// The protocols a segment can carry.

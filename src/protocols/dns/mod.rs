@@ -259,35 +259,47 @@ fn peek(bytes: &[u8]) -> Option<(bool, u8, u16, u16)> {
 }
 
 /// Explains a DNS datagram.
-pub fn explain(bytes: &[u8]) -> Explanation {
+pub fn explain(bytes: &[u8]) -> &'static Explanation {
     const MX: u16 = 15;
     const A: u16 = 1;
+    // The RFC sections: on MX records, or on A records.
+    const ON_MX: &str = "RFC 1035 §3.3.9, §4.1; RFC 5321 §5.1";
+    const ON_A: &str = "RFC 1035 §3.4.1, §4.1";
     let Some((query, rcode, answers, qtype)) = peek(bytes) else {
-        return Explanation {
+        return &Explanation {
             note: "a datagram that is not a well-formed DNS message",
             rfc: "RFC 1035 §4.1",
         };
     };
-    let note = match (query, qtype, rcode) {
+    macro_rules! ex {
+        ($note:expr) => {
+            if qtype == MX {
+                &Explanation {
+                    note: $note,
+                    rfc: ON_MX,
+                }
+            } else {
+                &Explanation {
+                    note: $note,
+                    rfc: ON_A,
+                }
+            }
+        };
+    }
+    match (query, qtype, rcode) {
         (true, MX, _) => {
-            "asks the DNS server which host receives mail for this domain (its MX records)"
+            ex!("asks the DNS server which host receives mail for this domain (its MX records)")
         }
-        (true, A, _) => "asks for the IPv4 address of this name (its A record)",
-        (true, _, _) => "a DNS query",
-        (false, _, 3) => "the domain does not exist: mail to it cannot be delivered",
+        (true, A, _) => ex!("asks for the IPv4 address of this name (its A record)"),
+        (true, _, _) => ex!("a DNS query"),
+        (false, _, 3) => ex!("the domain does not exist: mail to it cannot be delivered"),
         (false, MX, 0) if answers == 0 => {
-            "the domain has no MX record: mail goes to its A record instead (the implicit MX)"
+            ex!("the domain has no MX record: mail goes to its A record instead (the implicit MX)")
         }
-        (false, MX, _) => "the mail exchangers for the domain, lowest preference first to try",
-        (false, A, _) => "the IPv4 address to connect to",
-        (false, _, _) => "a DNS response",
-    };
-    let rfc = if qtype == MX {
-        "RFC 1035 §3.3.9, §4.1; RFC 5321 §5.1"
-    } else {
-        "RFC 1035 §3.4.1, §4.1"
-    };
-    Explanation { note, rfc }
+        (false, MX, _) => ex!("the mail exchangers for the domain, lowest preference first to try"),
+        (false, A, _) => ex!("the IPv4 address to connect to"),
+        (false, _, _) => ex!("a DNS response"),
+    }
 }
 
 #[cfg(test)]
