@@ -1,29 +1,22 @@
 //! The event queue: events ordered by `(time, seq)`, so ties break in the order they were scheduled.
 
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::time::SimTime;
 
-/// What the heap orders: small, so that sifting moves little; the event waits in a slot.
-#[derive(PartialEq, Eq)]
-struct Key {
-    time: SimTime,
-    seq: u64,
-    slot: u32,
-}
+/// Bits of a key that name the event's slot (below them: its sequence number).
+const SLOT_BITS: u32 = 24;
 
-impl PartialOrd for Key {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Key {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap and we want the earliest first. `seq` is unique,
-        // so the slot never decides.
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
+/// What the heap orders: the time in the high 64 bits, then the sequence number, then the slot
+/// where the event waits, in one number, so that each comparison of a sift is one compare.
+/// Sequence numbers are unique, so the slot never decides. `Reverse`: `BinaryHeap` is a
+/// max-heap and we want the earliest first. (A four-child heap of the same keys, with half the
+/// levels, took more instructions: callgrind, 200 users, 385.6 M -> 398.6 M.)
+type Key = Reverse<u128>;
+
+fn key(time: SimTime, seq: u64, slot: u32) -> Key {
+    Reverse((u128::from(time.0) << 64) | u128::from(seq << SLOT_BITS | u64::from(slot)))
 }
 
 /// A priority queue of future events.
@@ -52,6 +45,10 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
+        assert!(
+            seq < 1 << (64 - SLOT_BITS),
+            "fewer than 2^40 events scheduled in a run"
+        );
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(event);
@@ -59,18 +56,21 @@ impl<E> EventQueue<E> {
             }
             None => {
                 self.slots.push(Some(event));
-                u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 events waiting")
+                let slot = self.slots.len() - 1;
+                assert!(slot < 1 << SLOT_BITS, "fewer than 2^24 events waiting at once");
+                slot as u32
             }
         };
-        self.heap.push(Key { time, seq, slot });
+        self.heap.push(key(time, seq, slot));
     }
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let key = self.heap.pop()?;
-        let event = self.slots[key.slot as usize].take()?;
-        self.free.push(key.slot);
-        Some((key.time, event))
+        let Reverse(key) = self.heap.pop()?;
+        let slot = (key as u32) & ((1 << SLOT_BITS) - 1);
+        let event = self.slots[slot as usize].take()?;
+        self.free.push(slot);
+        Some((SimTime((key >> 64) as u64), event))
     }
 
     /// Every waiting event, in no particular order.
@@ -80,7 +80,7 @@ impl<E> EventQueue<E> {
 
     /// The time of the earliest event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|k| k.time)
+        self.heap.peek().map(|Reverse(k)| SimTime((k >> 64) as u64))
     }
 }
 
