@@ -15,6 +15,8 @@
 //!   [`check`]: the scenario's expectations; [`pcap`]: the packets for Wireshark;
 //! - `app` (feature `gui`): the window; `bridge`: real programs on real ports.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod allocator;
 #[cfg(feature = "gui")]
 pub mod app;
 #[cfg(not(target_arch = "wasm32"))]

@@ -15,10 +15,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use mailsim::{Scenario, Sim, WALKTHROUGH, check, report, scenario};
 
 // A run allocates a few small buffers per event: mimalloc serves them in about half the
-// instructions of the system's malloc (Cargo.toml has the figures).
+// instructions of the system's malloc (Cargo.toml has the figures; `allocator` how it is asked).
 #[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: mailsim::allocator::Mimalloc = mailsim::allocator::Mimalloc;
 
 mod lesson;
 #[cfg(feature = "gui")]
