@@ -57,7 +57,10 @@ impl<E> EventQueue<E> {
             None => {
                 self.slots.push(Some(event));
                 let slot = self.slots.len() - 1;
-                assert!(slot < 1 << SLOT_BITS, "fewer than 2^24 events waiting at once");
+                assert!(
+                    slot < 1 << SLOT_BITS,
+                    "fewer than 2^24 events waiting at once"
+                );
                 slot as u32
             }
         };
