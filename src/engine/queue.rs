@@ -42,6 +42,7 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     /// Schedules `event` at `time`; among equal times, earlier calls come out first.
+    #[inline]
     pub fn push(&mut self, time: SimTime, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -68,6 +69,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Removes and returns the earliest event.
+    #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let Reverse(key) = self.heap.pop()?;
         let slot = (key as u32) & ((1 << SLOT_BITS) - 1);
@@ -82,6 +84,7 @@ impl<E> EventQueue<E> {
     }
 
     /// The time of the earliest event.
+    #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
         self.heap.peek().map(|Reverse(k)| SimTime((k >> 64) as u64))
     }

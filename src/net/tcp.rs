@@ -276,6 +276,7 @@ pub fn retransmit<W: Stack>(w: &mut W, event: EventId, attempt: u8, arrive: Opti
 
 /// A segment arrives at side `side` of connection `c`: the handshake goes on, bytes go up to the
 /// host, a FIN or an RST closes.
+#[inline]
 pub fn arrive<W: Stack>(
     w: &mut W,
     c: ConnId,

@@ -93,6 +93,7 @@ impl LineReader {
 
     /// Like [`LineReader::next_line`], but lends the line instead of copying it: `f` gets the
     /// line's bytes (without its line end) and how it ended. Hot paths (message bodies) use this.
+    #[inline]
     pub fn with_next_line<R>(&mut self, f: impl FnOnce(LineEnd, &[u8]) -> R) -> Option<R> {
         let rest = &self.buf[self.pos..];
         match memchr::memchr(b'\n', rest) {
