@@ -57,6 +57,7 @@ impl Faults {
 
     /// The share of segments (per thousand) a `loss` fault takes between hosts `a` and `b` at
     /// `t`, if one holds (the largest, if several do).
+    #[inline]
     pub fn loss(&self, a: HostId, b: HostId, t: SimTime) -> Option<u32> {
         // A lossy link is listed under both its ends; one of every host's links under the host.
         [a, b]

@@ -176,6 +176,7 @@ pub trait Stack {
 
 /// How long a packet from host `from` takes to reach host `to`: the link's latency, plus jitter
 /// drawn from the sender's random numbers.
+#[inline]
 pub(crate) fn delay<W: Stack>(w: &mut W, from: HostId, to: HostId) -> SimDuration {
     let net = w.net();
     let (lat, jit) = net

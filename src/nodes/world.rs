@@ -366,6 +366,7 @@ impl Sim {
             .unwrap_or_default()
     }
 
+    #[inline]
     fn put_payload(&mut self, event: EventId, payload: Vec<u8>) {
         let payload = self.keep_payload(event, payload);
         if let Some(slot) = self.payload_slot(event) {
