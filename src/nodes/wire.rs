@@ -270,28 +270,25 @@ impl Sim {
         let conn = &mut self.apps[c];
         match (protocol, side) {
             (Protocol::Smtp, 0) => {
+                // The verb is read once, for the note and for the reply that answers it.
+                let verb = crate::protocols::known_verb(bytes);
                 let data = match &conn.client {
                     ClientApp::Smtp { m, .. } => m.is_sending_data(),
                     // A real program: the message follows DATA (after 354) and may take several
                     // segments, until a command comes again.
                     ClientApp::External(_) => {
                         conn.last_client_verb == "DATA"
-                            || (conn.last_client_verb == "DATA-END"
-                                && crate::protocols::known_verb(bytes).is_empty())
+                            || (conn.last_client_verb == "DATA-END" && verb.is_empty())
                     }
                     _ => false,
                 };
-                conn.last_client_verb = if data {
-                    "DATA-END"
-                } else {
-                    crate::protocols::known_verb(bytes)
-                };
-                smtp::explain::client_bytes(bytes, data)
+                conn.last_client_verb = if data { "DATA-END" } else { verb };
+                smtp::explain::client_bytes(verb, data)
             }
             (Protocol::Smtp, _) => smtp::explain::server_bytes(bytes, conn.last_client_verb),
             (Protocol::Pop3, 0) => {
                 conn.last_client_verb = crate::protocols::known_verb(bytes);
-                pop3::explain::client_bytes(bytes)
+                pop3::explain::client_bytes(conn.last_client_verb)
             }
             (Protocol::Pop3, _) => pop3::explain::server_bytes(bytes, conn.last_client_verb),
             (Protocol::Imap, 0) => {

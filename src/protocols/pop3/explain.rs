@@ -2,9 +2,10 @@
 
 use crate::protocols::{Explanation, ex};
 
-/// Explains a segment the client sent, by its first command.
-pub fn client_bytes(bytes: &[u8]) -> &'static Explanation {
-    match crate::protocols::known_verb(bytes) {
+/// Explains a segment the client sent, by its first command's verb as
+/// [`crate::protocols::known_verb`] reads it (the caller has it already).
+pub fn client_bytes(verb: &str) -> &'static Explanation {
+    match verb {
         "USER" => ex!(
             "names the mailbox to log in to (AUTHORIZATION state)",
             "RFC 1939 §7",

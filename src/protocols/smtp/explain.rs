@@ -2,15 +2,17 @@
 
 use crate::protocols::{Explanation, ex};
 
-/// Explains a segment the client sent: its first command, or the message data after 354.
-pub fn client_bytes(bytes: &[u8], sending_data: bool) -> &'static Explanation {
+/// Explains a segment the client sent: its first command, by its verb as
+/// [`crate::protocols::known_verb`] reads it (the caller has it already), or the message data
+/// after 354.
+pub fn client_bytes(verb: &str, sending_data: bool) -> &'static Explanation {
     if sending_data {
         return ex!(
             "the message itself: header lines, a blank line, the body; lines starting with a dot get a second dot, and a line with only a dot ends it",
             "RFC 5321 §4.1.1.4, §4.5.2; RFC 5322 §2.1",
         );
     }
-    match crate::protocols::known_verb(bytes) {
+    match verb {
         "EHLO" => ex!(
             "the client says hello with its name and asks which extensions the server supports (Extended SMTP)",
             "RFC 5321 §4.1.1.1",
