@@ -369,16 +369,25 @@ impl Reply {
         ];
         out.reserve(self.text.len() + 6);
         let printable = |b: u8| b == b'\t' || (0x20..0x7f).contains(&b);
-        let mut lines = self.lines().peekable();
-        while let Some(line) = lines.next() {
+        // Line by line, each found with memchr (most replies are one line).
+        let mut rest = self.text.as_bytes();
+        loop {
+            let (line, next) = match memchr::memchr(b'\n', rest) {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            };
             out.extend_from_slice(&code);
-            out.push(if lines.peek().is_none() { b' ' } else { b'-' });
-            if line.bytes().all(printable) {
-                out.extend_from_slice(line.as_bytes());
+            out.push(if next.is_none() { b' ' } else { b'-' });
+            if line.iter().all(|&b| printable(b)) {
+                out.extend_from_slice(line);
             } else {
-                out.extend(line.bytes().map(|b| if printable(b) { b } else { b'?' }));
+                out.extend(line.iter().map(|&b| if printable(b) { b } else { b'?' }));
             }
             out.extend_from_slice(b"\r\n");
+            match next {
+                Some(r) => rest = r,
+                None => break,
+            }
         }
     }
 
@@ -675,6 +684,15 @@ mod tests {
             Command::parse(b"DATA now"),
             Err(CommandError::Syntax(_))
         ));
+    }
+
+    #[test]
+    fn reply_text_that_is_not_printable_7_bit_goes_out_as_question_marks() {
+        // RFC 5321 §4.2: tab and 32-126 only. Each other byte (a control character, each byte
+        // of a UTF-8 letter) is written as `?`, on every line.
+        let mut out = Vec::new();
+        Reply::multi(250, ["caf\u{e9}\tok", "bell\x07 and \x7f"]).emit(&mut out);
+        assert_eq!(out, b"250-caf??\tok\r\n250 bell? and ?\r\n");
     }
 
     #[test]
