@@ -4,12 +4,14 @@
 //!
 //! - trace events per second, and the same for a skeleton event loop (a heap of timed events,
 //!   each popped one pushing the next and appending a trace record) as the ratio ours ÷ skeleton;
-//! - the heap bytes per trace event beyond the payload bytes, counted by this binary's allocator:
-//!   the trace alone (a copy, without spare capacity) and the whole world after the run;
+//! - the heap bytes per trace event beyond the payload bytes, counted by this binary's allocator
+//!   in one more run, not timed (counting costs every allocation an atomic add): the trace alone
+//!   (a copy, without spare capacity) and the whole world after the run;
 //! - the world at a cursor: replayed from the start ([`view_at`]) against [`ViewCache`], at the
 //!   end and at random cursors (the window's stepping back and forth).
 //!
-//! Allocations go to mimalloc, as in the `mailsim` command (Cargo.toml says why).
+//! Allocations go to mimalloc through [`mailsim::allocator::Mimalloc`], as in the `mailsim`
+//! command (Cargo.toml says why).
 
 #![allow(
     clippy::disallowed_types,
