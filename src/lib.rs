@@ -13,7 +13,8 @@
 //! - [`scenario`]: the TOML files teachers write, checked with file:line:col errors;
 //! - [`view`]: the world at any point of a trace; [`report`]: text and JSON transcripts;
 //!   [`check`]: the scenario's expectations; [`pcap`]: the packets for Wireshark;
-//! - `app` (feature `gui`): the window; `bridge`: real programs on real ports.
+//! - `app` (feature `gui`): the window; `bridge`: real programs on real ports; `allocator`: the
+//!   command's allocator (mimalloc), not in the browser build.
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod allocator;

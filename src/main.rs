@@ -18,7 +18,7 @@ use mailsim::{Scenario, Sim, WALKTHROUGH, check, report, scenario};
 // instructions of the system's malloc (Cargo.toml has the figures; `allocator` how it is asked).
 #[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
-static ALLOCATOR: mailsim::allocator::Mimalloc = mailsim::allocator::Mimalloc;
+static ALLOCATOR: mailsim::allocator::Allocator = mailsim::allocator::Allocator;
 
 mod lesson;
 #[cfg(feature = "gui")]

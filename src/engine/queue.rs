@@ -41,7 +41,8 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
-    /// Schedules `event` at `time`; among equal times, earlier calls come out first.
+    /// Schedules `event` at `time`; among equal times, earlier calls come out first. At most 2^40
+    /// events are scheduled in a run and 2^24 wait at once (a key's bits); past that it panics.
     #[inline]
     pub fn push(&mut self, time: SimTime, event: E) {
         let seq = self.next_seq;

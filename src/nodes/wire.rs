@@ -203,10 +203,9 @@ impl Sim {
                 for e in events.drain(..) {
                     self.on_app_event(c, e);
                 }
-                if self.app_events.capacity() < events.capacity() {
-                    self.app_events = events;
-                }
-            } else {
+            }
+            // Back, empty, unless a nested pump left a larger one.
+            if events.capacity() >= self.app_events.capacity() {
                 self.app_events = events;
             }
             let out = self.app_transmit(c, side);

@@ -271,7 +271,7 @@ pub fn explain(bytes: &[u8]) -> &'static Explanation {
             rfc: "RFC 1035 §4.1",
         };
     };
-    macro_rules! ex {
+    macro_rules! on_qtype {
         ($note:expr) => {
             if qtype == MX {
                 &Explanation {
@@ -288,17 +288,23 @@ pub fn explain(bytes: &[u8]) -> &'static Explanation {
     }
     match (query, qtype, rcode) {
         (true, MX, _) => {
-            ex!("asks the DNS server which host receives mail for this domain (its MX records)")
+            on_qtype!(
+                "asks the DNS server which host receives mail for this domain (its MX records)"
+            )
         }
-        (true, A, _) => ex!("asks for the IPv4 address of this name (its A record)"),
-        (true, _, _) => ex!("a DNS query"),
-        (false, _, 3) => ex!("the domain does not exist: mail to it cannot be delivered"),
+        (true, A, _) => on_qtype!("asks for the IPv4 address of this name (its A record)"),
+        (true, _, _) => on_qtype!("a DNS query"),
+        (false, _, 3) => on_qtype!("the domain does not exist: mail to it cannot be delivered"),
         (false, MX, 0) if answers == 0 => {
-            ex!("the domain has no MX record: mail goes to its A record instead (the implicit MX)")
+            on_qtype!(
+                "the domain has no MX record: mail goes to its A record instead (the implicit MX)"
+            )
         }
-        (false, MX, _) => ex!("the mail exchangers for the domain, lowest preference first to try"),
-        (false, A, _) => ex!("the IPv4 address to connect to"),
-        (false, _, _) => ex!("a DNS response"),
+        (false, MX, _) => {
+            on_qtype!("the mail exchangers for the domain, lowest preference first to try")
+        }
+        (false, A, _) => on_qtype!("the IPv4 address to connect to"),
+        (false, _, _) => on_qtype!("a DNS response"),
     }
 }
 
