@@ -9,11 +9,11 @@
 //! connection ends without QUIT, call [`Pop3Server::handle_closed`]: nothing is deleted (§6).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::Arc;
 
 use super::wire::{Command, emit_multiline, emit_status};
+use crate::engine::digits::decimal;
 use crate::protocols::Session;
 use crate::protocols::line::{LineEnd, LineReader};
 
@@ -246,14 +246,17 @@ impl Pop3Server {
                     format!("{n} messages ({s} octets)")
                 };
                 emit_status(true, &head, &mut out);
+                // Written piece by piece, not formatted: a download starts with this listing.
                 let mut body = String::new();
                 for (i, m) in msgs.iter().enumerate().filter(|(i, _)| !deleted[*i]) {
-                    let value = if uidl {
-                        m.uid.clone()
+                    body.push_str(decimal(i as u64 + 1).as_str());
+                    body.push(' ');
+                    if uidl {
+                        body.push_str(&m.uid);
                     } else {
-                        m.data.len().to_string()
-                    };
-                    let _ = write!(body, "{} {value}\r\n", i + 1);
+                        body.push_str(decimal(m.data.len() as u64).as_str());
+                    }
+                    body.push_str("\r\n");
                 }
                 emit_multiline(body.as_bytes(), &mut out);
                 Ok(())
@@ -265,7 +268,13 @@ impl Pop3Server {
                 let _ = write!(out, "+OK {n} {}\r\n", msgs[i].uid);
             }),
             Command::Retr(n) => pick(n, deleted).map(|i| {
-                let _ = write!(out, "+OK {} octets\r\n", msgs[i].data.len());
+                for part in [
+                    b"+OK ",
+                    decimal(msgs[i].data.len() as u64).as_bytes(),
+                    b" octets\r\n",
+                ] {
+                    out.extend_from_slice(part);
+                }
                 emit_multiline(&msgs[i].data, &mut out);
             }),
             Command::Top(n, lines) => pick(n, deleted).map(|i| {
@@ -274,7 +283,13 @@ impl Pop3Server {
             }),
             Command::Dele(n) => pick(n, deleted).map(|i| {
                 deleted[i] = true;
-                let _ = write!(out, "+OK message {n} deleted\r\n");
+                for part in [
+                    b"+OK message ",
+                    decimal(u64::from(n)).as_bytes(),
+                    b" deleted\r\n",
+                ] {
+                    out.extend_from_slice(part);
+                }
             }),
             Command::Noop => {
                 emit_status(true, "", &mut out);
