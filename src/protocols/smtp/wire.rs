@@ -301,23 +301,39 @@ fn parse_path_arg<'a>(rest: &'a str, keyword: &str) -> Option<(&'a str, Params)>
     let end = memchr::memchr(b'>', after.as_bytes())?;
     let path = &after[..end];
     // A source route (@a,@b:user@c) is accepted and ignored (RFC 5321 §4.1.2, appendix C).
-    let path = match path.rfind(':') {
-        Some(i) if path.starts_with('@') => &path[i + 1..],
-        _ => path,
+    let path = match path.strip_prefix('@').and_then(|p| p.rfind(':')) {
+        Some(i) => &path[i + 2..],
+        None => path,
     };
     let tail = &after[end + 1..];
     if !tail.is_empty() && !tail.starts_with(' ') {
         return None;
     }
+    Some((path, params_of(tail)))
+}
+
+/// The parameters after a path: words separated by spaces, `KEY` or `KEY=value`, as
+/// [`Params`] keeps them (keys upper-cased, one space between). One pass over the characters
+/// (a MAIL usually has one, SIZE; a RCPT none).
+fn params_of(tail: &str) -> Params {
     // As long as the tail at most (nothing allocated for a command without parameters).
-    let mut params = Params(String::with_capacity(tail.trim_ascii().len()));
-    for p in tail.split(' ').filter(|p| !p.is_empty()) {
-        match p.split_once('=') {
-            Some((k, v)) => params.push(k, Some(v)),
-            None => params.push(p, None),
+    let mut params = String::with_capacity(tail.trim_ascii().len());
+    let (mut in_key, mut after_space) = (true, false);
+    for c in tail.chars() {
+        if c == ' ' {
+            (in_key, after_space) = (true, true);
+            continue;
         }
+        if after_space && !params.is_empty() {
+            params.push(' ');
+        }
+        after_space = false;
+        if in_key && c == '=' {
+            in_key = false;
+        }
+        params.push(if in_key { c.to_ascii_uppercase() } else { c });
     }
-    Some((path, params))
+    Params(params)
 }
 
 /// An SMTP reply (RFC 5321 §4.2): a three-digit code and one or more lines of text.
@@ -736,5 +752,35 @@ mod tests {
         assert_eq!(got, Some(r));
         assert!(p.feed(b"hello").is_err());
         assert_eq!(p.feed(b"221").unwrap(), Some(Reply::new(221, "")));
+    }
+
+    /// [`params_of`] as first written: split at spaces, then each word at its first `=`.
+    fn params_by_words(tail: &str) -> Params {
+        let mut params = Params(String::new());
+        for p in tail.split(' ').filter(|p| !p.is_empty()) {
+            match p.split_once('=') {
+                Some((k, v)) => params.push(k, Some(v)),
+                None => params.push(p, None),
+            }
+        }
+        params
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn params_in_one_pass_are_as_split_word_by_word(tail in "[ a-cA-C=\t1.]{0,16}") {
+            proptest::prop_assert_eq!(params_of(&tail), params_by_words(&tail), "{:?}", tail);
+        }
+    }
+
+    #[test]
+    fn a_source_route_is_dropped_from_the_path() {
+        let cmd = Command::parse(b"RCPT TO:<@relay.example,@b.example:bob@b.example>").unwrap();
+        let Command::Rcpt { to, .. } = cmd else {
+            panic!("{cmd:?}")
+        };
+        assert_eq!(to.as_str(), "bob@b.example");
+        // A colon in a path that is not a source route is left to the address (which refuses it).
+        assert!(Command::parse(b"RCPT TO:<bo:b@b.example>").is_err());
     }
 }
