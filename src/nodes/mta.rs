@@ -135,7 +135,7 @@ impl Sim {
     }
 
     fn set_status(&mut self, h: HostId, id: &str, status: String) {
-        if let Some(q) = self.hosts[h].mta.queue.iter_mut().find(|q| q.id == id) {
+        if let Some(q) = self.hosts[h].mta.queue.get_mut(id) {
             q.status = status;
         }
     }
@@ -229,17 +229,12 @@ impl Sim {
     }
 
     fn queued_domain(&self, h: HostId, id: &str) -> Option<String> {
-        self.hosts[h]
-            .mta
-            .queue
-            .iter()
-            .find(|q| q.id == id)
-            .map(|q| q.domain.clone())
+        self.hosts[h].mta.queue.get(id).map(|q| q.domain.clone())
     }
 
     /// A temporary failure: try `id` again later, each time waiting twice as long.
     fn schedule_retry(&mut self, h: HostId, id: &str) {
-        let Some(q) = self.hosts[h].mta.queue.iter().find(|q| q.id == id) else {
+        let Some(q) = self.hosts[h].mta.queue.get(id) else {
             return;
         };
         let wait = crate::nodes::RETRY_FIRST.as_micros() << (q.attempts - 1).min(16);
@@ -265,10 +260,9 @@ impl Sim {
 
     /// Time to try a queued mail again, or, past [`crate::nodes::GIVE_UP`], to bounce it.
     pub(crate) fn mta_retry(&mut self, h: HostId, id: &str) {
-        let Some(i) = self.hosts[h].mta.queue.iter().position(|q| q.id == id) else {
+        let Some(q) = self.hosts[h].mta.queue.get_mut(id) else {
             return;
         };
-        let q = &mut self.hosts[h].mta.queue[i];
         if self.now.0.saturating_sub(q.queued_at.0) >= crate::nodes::GIVE_UP.as_micros() {
             let (from, data) = (q.from.clone(), q.data.clone());
             let failed: Vec<_> = q
@@ -288,7 +282,7 @@ impl Sim {
             self.bounce(h, from, &data, &failed, &domain);
             self.unqueue(
                 h,
-                i,
+                id,
                 format!(
                     "{id} given up after {}: bounced to the sender",
                     crate::nodes::GIVE_UP
@@ -302,9 +296,11 @@ impl Sim {
         self.start_delivery(h, id);
     }
 
-    /// Takes entry `i` out of host `h`'s queue, saying why in the trace.
-    fn unqueue(&mut self, h: HostId, i: usize, text: String) {
-        let q = self.hosts[h].mta.queue.remove(i);
+    /// Takes `id` out of host `h`'s queue, saying why in the trace.
+    fn unqueue(&mut self, h: HostId, id: &str, text: String) {
+        let Some(q) = self.hosts[h].mta.queue.remove(id) else {
+            return;
+        };
         self.record(
             self.now,
             EventKind::Queue {
@@ -430,10 +426,9 @@ impl Sim {
                     h,
                     format!("{domain} does not exist (NXDOMAIN): {id} cannot be delivered"),
                 );
-                let Some(i) = self.hosts[h].mta.queue.iter().position(|q| q.id == id) else {
+                let Some(q) = self.hosts[h].mta.queue.get(&id) else {
                     return;
                 };
-                let q = &self.hosts[h].mta.queue[i];
                 let reply = crate::protocols::smtp::wire::Reply::new(
                     550,
                     format!("5.4.4 Host or domain name not found: {domain} (NXDOMAIN)"),
@@ -443,7 +438,7 @@ impl Sim {
                 self.bounce(h, from, &data, &failed, "");
                 self.unqueue(
                     h,
-                    i,
+                    &id,
                     format!("{id}: {domain} does not exist; bounced to the sender"),
                 );
             }
@@ -498,7 +493,7 @@ impl Sim {
                     self.schedule_retry(h, &id);
                     return;
                 };
-                let Some(q) = self.hosts[h].mta.queue.iter().find(|q| q.id == id) else {
+                let Some(q) = self.hosts[h].mta.queue.get(&id) else {
                     return;
                 };
                 let job = Job {
@@ -533,11 +528,12 @@ impl Sim {
     pub(crate) fn mta_relay_finished(&mut self, c: ConnId, id: &str, o: Outcome) {
         let h = self.net.conns[c].ends[0].host;
         let peer = self.hosts[self.net.conns[c].ends[1].host].def.name.clone();
-        let Some(i) = self.hosts[h].mta.queue.iter().position(|q| q.id == id) else {
+        if self.hosts[h].mta.queue.get(id).is_none() {
             return;
-        };
-        if o.delivered {
-            let q = &mut self.hosts[h].mta.queue[i];
+        }
+        if o.delivered
+            && let Some(q) = self.hosts[h].mta.queue.get_mut(id)
+        {
             q.rcpts.retain(|r| !o.accepted.contains(r));
             let reply = o
                 .last_reply
@@ -545,7 +541,7 @@ impl Sim {
                 .map(|r| r.to_string())
                 .unwrap_or_default();
             if q.rcpts.is_empty() {
-                self.unqueue(h, i, [id, " delivered to ", &peer, ": ", &reply].concat());
+                self.unqueue(h, id, [id, " delivered to ", &peer, ": ", &reply].concat());
             }
         }
         let refused: Vec<String> = o
@@ -564,8 +560,9 @@ impl Sim {
             .filter(|(_, r)| r.code >= 500)
             .cloned()
             .collect();
-        if !permanent.is_empty() {
-            let q = &mut self.hosts[h].mta.queue[i];
+        if !permanent.is_empty()
+            && let Some(q) = self.hosts[h].mta.queue.get_mut(id)
+        {
             q.rcpts.retain(|r| !permanent.iter().any(|(a, _)| a == r));
             let (from, data) = (q.from.clone(), q.data.clone());
             let emptied = q.rcpts.is_empty();
@@ -573,7 +570,7 @@ impl Sim {
             if emptied {
                 self.unqueue(
                     h,
-                    i,
+                    id,
                     format!("{id} refused by {peer}: bounced to the sender"),
                 );
             }

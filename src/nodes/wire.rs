@@ -145,9 +145,7 @@ impl Sim {
                     }
                 }
                 let host = &mut self.hosts[server.host];
-                use rand::RngExt;
-                // Four upper-case hex digits, as `{:04X}` writes them.
-                let base = crate::engine::digits::hex(u64::from(host.rng.random::<u16>()), 4, true);
+                let base = host.mta.session_prefix(&mut host.rng);
                 ServerApp::Smtp(Box::new(smtp::server::SmtpServer::new(cfg, base)))
             }
             110 => match host.store.pop3_cfg.clone() {
