@@ -51,7 +51,7 @@ pub use engine::trace::{
     Budget, Datagram, Direction, Endpoint, EventKind, HostInfo, ListChange, MailboxChange, Segment,
     TcpFlags, Trace, TraceEvent,
 };
-pub use nodes::{HostState, LocalMessage, MailProgram, Mta, QueuedMail, Sim, Store};
+pub use nodes::{HostState, LocalMessage, MailProgram, MailQueue, Mta, QueuedMail, Sim, Store};
 pub use scenario::{Scenario, ScenarioError, ScenarioErrors};
 
 /// The built-in walkthrough, the tutorial's story (also `scenarios/walkthrough.toml`).

@@ -758,3 +758,28 @@ fn random_networks_keep_every_invariant() {
         );
     }
 }
+
+/// A class's many sessions on one server each queue mail under ids no other session there had:
+/// two mails queued as one id would have their deliveries and statuses mixed up. (The queue-id
+/// prefixes were once four hex digits drawn freely: among a server's few hundred sessions two
+/// often drew the same.)
+#[test]
+fn queue_ids_are_unique_on_each_server_in_a_large_class() {
+    let source = mailsim::generate::classroom(400, 2, 3);
+    let sc = scenario::parse("classroom.toml", &source).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Sim::new(&sc, None);
+    sim.run_to_end();
+    let mut seen = BTreeSet::new();
+    for e in sim.trace().since(sim.trace().first_id()) {
+        let EventKind::Segment(s) = &e.kind else {
+            continue;
+        };
+        // `250 2.0.0 Ok: queued as 7F3A1`, as the server said it.
+        let text = String::from_utf8_lossy(&s.payload);
+        if let Some(id) = text.strip_prefix("250 2.0.0 Ok: queued as ") {
+            let id = id.trim_end().to_string();
+            assert!(seen.insert((s.from.host, id.clone())), "{id} given twice");
+        }
+    }
+    assert!(seen.len() >= 1500, "only {} mails were taken", seen.len());
+}

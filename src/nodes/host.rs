@@ -53,23 +53,23 @@ pub struct QueuedMail {
 /// A server of a large class holds hundreds at once, and each DNS answer, status change and
 /// delivery finds one by its id: kept in a list, finding and taking one out cost a pass over
 /// the queue (a classroom of 1,000 users spent 5% of its instructions there).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct MailQueue {
-    /// The mail in the order it was queued; `None` where one was taken out (until there are
-    /// as many of those as mail left, when the list is closed up).
+    /// The mail in the order it was queued; `None` where one was taken out (until those
+    /// outnumber the mail left, when the list is closed up).
     slots: Vec<Option<QueuedMail>>,
     /// Where each queue id is in `slots`.
     index: BTreeMap<String, usize>,
 }
 
 impl MailQueue {
-    /// Queues a mail after the others. Queue ids are unique: one already queued is replaced.
-    pub fn push(&mut self, q: QueuedMail) {
-        if let Some(old) = self.index.insert(q.id.clone(), self.slots.len()) {
-            debug_assert!(false, "queue id {} queued twice", q.id);
-            self.slots[old] = None;
-        }
+    /// Queues a mail after the others. Queue ids are unique (see [`Mta::session_prefix`]);
+    /// were one queued again, the mail it named before is taken out and returned.
+    #[must_use = "a mail queued under the same id is taken out: say so"]
+    pub fn push(&mut self, q: QueuedMail) -> Option<QueuedMail> {
+        let old = self.index.insert(q.id.clone(), self.slots.len());
         self.slots.push(Some(q));
+        old.and_then(|i| self.slots[i].take())
     }
 
     /// The mail with queue id `id`.
@@ -88,8 +88,8 @@ impl MailQueue {
         while let Some(None) = self.slots.last() {
             self.slots.pop();
         }
-        // Closed up when half the slots are empty: each slot is moved once for each one
-        // emptied, at most.
+        // Closed up when more than half the slots are empty: each slot is moved once for each
+        // one emptied, at most.
         if self.index.len() * 2 < self.slots.len() {
             self.slots.retain(Option::is_some);
             for (i, q) in self.slots.iter().flatten().enumerate() {
@@ -181,7 +181,7 @@ pub struct Mta {
     /// The queue-id prefixes its SMTP sessions have had, one bit each.
     prefixes: Vec<u64>,
     /// How many it has had.
-    sessions: u32,
+    sessions: u64,
 }
 
 impl Mta {
@@ -189,12 +189,12 @@ impl Mta {
     /// count, `7F3A1`, `7F3A2`... The prefix is four hex digits drawn at random, as Postfix's
     /// ids look, but never one an earlier session on this server had: drawn freely, two of a
     /// class's few hundred sessions would likely share one, and queue two mails under one id.
-    /// After 65,536 sessions it is `Z` and eight digits, counted (no hex prefix begins so).
+    /// After 65,536 sessions it is `Z` and twelve digits, counted (no hex prefix begins so).
     pub(crate) fn session_prefix(&mut self, rng: &mut SimRng) -> String {
         use crate::engine::digits::hex;
-        self.sessions += 1;
+        self.sessions = self.sessions.saturating_add(1);
         if self.sessions > 1 << 16 {
-            return ["Z", &hex(u64::from(self.sessions), 8, true)].concat();
+            return ["Z", &hex(self.sessions, 12, true)].concat();
         }
         if self.prefixes.is_empty() {
             self.prefixes = vec![0; (1 << 16) / 64];
@@ -337,7 +337,7 @@ mod tests {
     fn the_queue_keeps_its_order_and_finds_mail_by_id() {
         let mut q = MailQueue::default();
         for id in ["Q9", "Q10", "Q1.2", "Q1.1", "A"] {
-            q.push(mail(id));
+            assert!(q.push(mail(id)).is_none());
         }
         let ids = |q: &MailQueue| q.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&q), ["Q9", "Q10", "Q1.2", "Q1.1", "A"]);
@@ -347,13 +347,32 @@ mod tests {
         assert_eq!(q.remove("Q10").unwrap().id, "Q10");
         assert!(q.remove("Q10").is_none() && q.get("Q10").is_none());
         assert_eq!(ids(&q), ["Q9", "Q1.2", "Q1.1", "A"]);
-        q.push(mail("Q10"));
+        assert!(q.push(mail("Q10")).is_none());
         assert_eq!(ids(&q), ["Q9", "Q1.2", "Q1.1", "A", "Q10"]);
         assert_eq!(q.first().unwrap().id, "Q9");
         for id in ["Q9", "Q1.2", "Q1.1", "A", "Q10"] {
             q.remove(id);
         }
         assert!(q.is_empty() && q.first().is_none());
+    }
+
+    /// Were an id queued twice, the mail it named before comes back out (to be bounced), and
+    /// the queue holds the newer one, last.
+    #[test]
+    fn a_mail_queued_under_an_id_already_queued_takes_the_older_out() {
+        let mut q = MailQueue::default();
+        for id in ["A", "B"] {
+            assert!(q.push(mail(id)).is_none());
+        }
+        let mut again = mail("A");
+        again.status = "newer".into();
+        assert_eq!(q.push(again).unwrap().status, "");
+        assert_eq!(
+            q.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+            ["B", "A"]
+        );
+        assert_eq!(q.get("A").unwrap().status, "newer");
+        assert_eq!(q.len(), 2);
     }
 
     /// Every session of a server gets its own queue-id prefix: four hex digits while there are
@@ -372,7 +391,7 @@ mod tests {
                 if n < 1 << 16 {
                     hex4
                 } else {
-                    p.len() == 9 && p.starts_with('Z')
+                    p.len() == 13 && p.starts_with('Z')
                 },
                 "{p}"
             );
@@ -387,9 +406,11 @@ mod tests {
         fn the_queue_is_a_list_found_by_id(ops in proptest::collection::vec(0u8..=255, 0..200)) {
             let (mut q, mut list, mut n) = (MailQueue::default(), Vec::<QueuedMail>::new(), 0);
             for op in ops {
-                if op % 3 == 0 || list.is_empty() {
+                // Pushed more often than taken out: the queue grows, and closes up long.
+                if op < 150 || list.is_empty() {
                     n += 1;
-                    q.push(mail(&format!("Q{n}")));
+                    let pushed = q.push(mail(&format!("Q{n}")));
+                    proptest::prop_assert!(pushed.is_none());
                     list.push(mail(&format!("Q{n}")));
                 } else {
                     let m = list.remove(usize::from(op) % list.len());

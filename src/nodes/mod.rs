@@ -26,7 +26,7 @@ mod wire;
 mod world;
 
 pub(crate) use apps::{ClientApp, ServerApp, SmtpPurpose};
-pub use host::{HostState, LocalMessage, MailProgram, Mta, QueuedMail, Store};
+pub use host::{HostState, LocalMessage, MailProgram, MailQueue, Mta, QueuedMail, Store};
 pub(crate) use web::{WebJob, WebSession};
 pub use world::Sim;
 

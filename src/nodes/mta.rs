@@ -86,7 +86,7 @@ impl Sim {
             data.extend_from_slice(&env.data);
             let list: Vec<&str> = rcpts.iter().map(Address::as_str).collect();
             let text = ["queued ", &id, " for ", &list.join(", ")].concat();
-            self.hosts[h].mta.queue.push(QueuedMail {
+            let displaced = self.hosts[h].mta.queue.push(QueuedMail {
                 id: id.clone(),
                 from: env.from.clone(),
                 rcpts,
@@ -96,6 +96,30 @@ impl Sim {
                 attempts: 1,
                 queued_at: self.now,
             });
+            if let Some(old) = displaced {
+                // Never, while session prefixes are never reused; were it to happen, the mail
+                // the id named before is not dropped unseen: its sender gets a bounce.
+                debug_assert!(false, "queue id {id} given twice");
+                let reply = crate::protocols::smtp::wire::Reply::new(
+                    451,
+                    "4.3.0 Local error: a newer mail was queued under the same id",
+                );
+                let failed: Vec<_> = old
+                    .rcpts
+                    .iter()
+                    .map(|r| (r.clone(), reply.clone()))
+                    .collect();
+                self.bounce(h, old.from, &old.data, &failed, "");
+                self.record(
+                    self.now,
+                    EventKind::Queue {
+                        host: h,
+                        id: old.id,
+                        added: false,
+                        text: format!("{id} taken out: a newer mail was queued under its id; bounced to the sender"),
+                    },
+                );
+            }
             self.record(
                 self.now,
                 EventKind::Queue {
@@ -528,9 +552,16 @@ impl Sim {
     pub(crate) fn mta_relay_finished(&mut self, c: ConnId, id: &str, o: Outcome) {
         let h = self.net.conns[c].ends[0].host;
         let peer = self.hosts[self.net.conns[c].ends[1].host].def.name.clone();
-        if self.hosts[h].mta.queue.get(id).is_none() {
+        // The sender and the message, for a bounce: kept here, as the mail may leave the queue
+        // (delivered to some recipients) before the others' refusals are reported.
+        let Some((from, data)) = self.hosts[h]
+            .mta
+            .queue
+            .get(id)
+            .map(|q| (q.from.clone(), Arc::clone(&q.data)))
+        else {
             return;
-        }
+        };
         if o.delivered
             && let Some(q) = self.hosts[h].mta.queue.get_mut(id)
         {
@@ -560,12 +591,11 @@ impl Sim {
             .filter(|(_, r)| r.code >= 500)
             .cloned()
             .collect();
-        if !permanent.is_empty()
-            && let Some(q) = self.hosts[h].mta.queue.get_mut(id)
-        {
-            q.rcpts.retain(|r| !permanent.iter().any(|(a, _)| a == r));
-            let (from, data) = (q.from.clone(), q.data.clone());
-            let emptied = q.rcpts.is_empty();
+        if !permanent.is_empty() {
+            let emptied = self.hosts[h].mta.queue.get_mut(id).is_some_and(|q| {
+                q.rcpts.retain(|r| !permanent.iter().any(|(a, _)| a == r));
+                q.rcpts.is_empty()
+            });
             self.bounce(h, from, &data, &permanent, &peer);
             if emptied {
                 self.unqueue(
