@@ -8,21 +8,22 @@ use crate::protocols::{Protocol, dns};
 pub struct HexRow {
     /// Offset of the first byte.
     pub offset: usize,
-    /// `48 45 4c 4f ...`, 16 bytes, with a gap after 8.
+    /// `48 45 4c 4f ...`, the row's bytes, with a gap after each 8.
     pub hex: String,
     /// The same bytes as text, `.` for unprintable ones.
     pub text: String,
 }
 
-/// The bytes as Wireshark's bytes pane shows them, 16 to a row.
-pub fn hex_rows(bytes: &[u8]) -> Vec<HexRow> {
+/// The bytes as Wireshark's bytes pane shows them, 16 to a row (or `per_row`: 8 or 4 for a
+/// narrow inspector), with a gap after each 8.
+pub fn hex_rows(bytes: &[u8], per_row: usize) -> Vec<HexRow> {
     bytes
-        .chunks(16)
+        .chunks(per_row.max(1))
         .enumerate()
         .map(|(i, chunk)| {
-            let mut hex = String::with_capacity(50);
+            let mut hex = String::with_capacity(3 * per_row + per_row / 8);
             for (j, b) in chunk.iter().enumerate() {
-                if j == 8 {
+                if j > 0 && j % 8 == 0 {
                     hex.push(' ');
                 }
                 hex.push_str(&format!("{b:02x} "));
@@ -38,7 +39,7 @@ pub fn hex_rows(bytes: &[u8]) -> Vec<HexRow> {
                 })
                 .collect();
             HexRow {
-                offset: i * 16,
+                offset: i * per_row.max(1),
                 hex: hex.trim_end().to_string(),
                 text,
             }
@@ -271,7 +272,7 @@ mod tests {
 
     #[test]
     fn hex_dump_rows() {
-        let rows = hex_rows(b"EHLO a.example\r\nQUIT");
+        let rows = hex_rows(b"EHLO a.example\r\nQUIT", 16);
         assert_eq!(rows.len(), 2);
         assert_eq!(
             rows[0].hex,
@@ -279,6 +280,16 @@ mod tests {
         );
         assert_eq!(rows[0].text, "EHLO a.example..");
         assert_eq!(rows[1].offset, 16);
+        // Eight to a row, for a narrow inspector: no gap inside a row.
+        let rows = hex_rows(b"EHLO a.example\r\nQUIT", 8);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[1].hex, "78 61 6d 70 6c 65 0d 0a");
+        assert_eq!(rows[1].text, "xample..");
+        assert_eq!((rows[1].offset, rows[2].offset), (8, 16));
+        assert_eq!(rows[2].hex, "51 55 49 54");
+        let rows = hex_rows(b"EHLO a.example\r\nQUIT", 4);
+        assert_eq!(rows.len(), 5);
+        assert_eq!((rows[3].offset, rows[3].hex.as_str()), (12, "6c 65 0d 0a"));
     }
 
     #[test]

@@ -286,13 +286,16 @@ pub(super) fn inspector_ui(
         egui::CollapsingHeader::new("Bytes as text (CR LF marked)")
             .default_open(true)
             .show(ui, |ui| {
-                let hovered_row =
-                    ui.memory(|m| m.data.get_temp::<usize>(egui::Id::new("hex-hover")));
+                // The bytes of the hex dump's row under the pointer: (first, how many).
+                let hovered_row = ui.memory(|m| {
+                    m.data
+                        .get_temp::<(usize, usize)>(egui::Id::new("hex-hover"))
+                });
                 let mut offset = 0;
                 for line in inspect::visible_lines(payload) {
                     let len = line.replace(['␍', '␊'], "x").len();
-                    let row_hit = hovered_row.is_some_and(|r| {
-                        (r * 16..r * 16 + 16).any(|b| b >= offset && b < offset + len.max(1))
+                    let row_hit = hovered_row.is_some_and(|(first, n)| {
+                        (first..first + n).any(|b| b >= offset && b < offset + len.max(1))
                     });
                     ui.add(egui::Label::new(bytes_line_job(&line, row_hit)).wrap());
                     offset += len;
@@ -308,15 +311,30 @@ pub(super) fn inspector_ui(
     .default_open(!text)
     .show(ui, |ui| {
         let mut hovered = None;
-        // Rows are never wrapped (offsets, hex and text stay in their columns); a narrow
-        // inspector scrolls sideways instead.
+        // Sixteen bytes to a row where the whole row fits, else eight, else four (a narrow
+        // inspector, the larger text; four are a row of an RFC's packet diagrams): a row cut at
+        // the panel's edge hid half its bytes and their text. Rows are never wrapped (offsets,
+        // hex and text stay in their columns); narrower still, they scroll sideways.
+        let font = egui::FontId::monospace(11.0);
+        let row_width = |per_row: usize| {
+            let chars = 6 + 3 * per_row + per_row / 8 + per_row;
+            ui.painter()
+                .layout_no_wrap("0".repeat(chars), font.clone(), Color32::WHITE)
+                .size()
+                .x
+        };
+        let per_row = [16, 8]
+            .into_iter()
+            .find(|&n| row_width(n) <= ui.available_width())
+            .unwrap_or(4);
+        let hex_width = (3 * per_row + per_row / 8).saturating_sub(1);
         egui::ScrollArea::horizontal().show(ui, |ui| {
-            for (i, row) in inspect::hex_rows(payload).iter().enumerate() {
-                let text = format!("{:04x}  {:<49} {}", row.offset, row.hex, row.text);
+            for row in inspect::hex_rows(payload, per_row) {
+                let text = format!("{:04x}  {:<hex_width$} {}", row.offset, row.hex, row.text);
                 let r =
                     ui.add(egui::Label::new(RichText::new(text).monospace().size(11.0)).extend());
                 if r.hovered() {
-                    hovered = Some(i);
+                    hovered = Some((row.offset, per_row));
                 }
             }
         });
@@ -324,7 +342,7 @@ pub(super) fn inspector_ui(
             Some(h) => {
                 m.data.insert_temp(egui::Id::new("hex-hover"), h);
             }
-            None => m.data.remove::<usize>(egui::Id::new("hex-hover")),
+            None => m.data.remove::<(usize, usize)>(egui::Id::new("hex-hover")),
         });
     });
 }
