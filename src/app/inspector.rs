@@ -87,19 +87,16 @@ fn journey_ui(ui: &mut egui::Ui, model: &Model, cursor: &Cursor, j: &crate::foll
             mono(ui, format!("Cc: {}", h.cc));
         }
     }
-    // Received lines added by the hops so far, newest on top.
-    let added: Vec<(usize, &String)> = upto
-        .iter()
-        .enumerate()
-        .flat_map(|(n, h)| h.added.iter().map(move |r| (n, r)))
-        .collect();
+    // The Received lines of the copy this hop concerns (a mail for several domains goes on as
+    // one copy each), newest on top.
+    let added = j.received_at(k - 1);
     if added.is_empty() {
         ui.label(RichText::new("no Received: line yet").italics());
     }
-    for (n, r) in added.iter().rev() {
-        let by = model.trace.host_name(j.hops[*n].to);
+    for (n, r) in added {
+        let by = model.trace.host_name(j.hops[n].to);
         ui.label(RichText::new(format!("Received: (hop {}, added by {by})", n + 1)).color(gold));
-        ui.add(egui::Label::new(RichText::new(r.as_str()).monospace().size(11.0)).wrap());
+        ui.add(egui::Label::new(RichText::new(r).monospace().size(11.0)).wrap());
     }
     ui.separator();
 }

@@ -118,6 +118,57 @@ pub struct Journey {
 }
 
 impl Journey {
+    /// The Received: lines of the copy of the mail that hop `i` concerns, newest first, each
+    /// with the hop that added it: those of the servers on the way to where that copy is, and
+    /// for its recipients. A mail for several domains travels on as one copy per domain, each
+    /// with its own `for <...>` lines; the lines of the other copies are not this one's.
+    pub fn received_at(&self, i: usize) -> Vec<(usize, &str)> {
+        let carries = |k: HopKind| matches!(k, HopKind::Submit | HopKind::WebForm | HopKind::Relay);
+        let Some(hop) = self.hops.get(i) else {
+            return Vec::new();
+        };
+        // Where the copy is: a fetch, a lookup or a bounce starts from the server that has it.
+        let mut host = match hop.kind {
+            HopKind::Fetch | HopKind::FetchBounce | HopKind::Lookup | HopKind::Bounce => hop.from,
+            _ => hop.to,
+        };
+        // The hops that carried it there, newest first, back to the mail program's.
+        let mut path = Vec::new();
+        let mut before = i + 1;
+        while let Some(j) = (0..before)
+            .rev()
+            .find(|&j| carries(self.hops[j].kind) && self.hops[j].to == host)
+        {
+            path.push(j);
+            if self.hops[j].kind != HopKind::Relay {
+                break;
+            }
+            (host, before) = (self.hops[j].from, j);
+        }
+        // The recipients this copy was taken for.
+        let rcpts: Vec<&str> = path
+            .first()
+            .and_then(|&j| self.hops[j].envelope.as_ref())
+            .map(|e| {
+                e.to.iter()
+                    .filter(|(_, r)| r.starts_with('2'))
+                    .map(|(a, _)| a.trim_start_matches('<').trim_end_matches('>'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let for_this_copy = |line: &str| match line.split_once("for <") {
+            Some((_, rest)) => {
+                let who = rest.split('>').next().unwrap_or("");
+                rcpts.is_empty() || rcpts.iter().any(|r| r.eq_ignore_ascii_case(who))
+            }
+            None => true,
+        };
+        path.iter()
+            .flat_map(|&j| self.hops[j].added.iter().map(move |r| (j, r.as_str())))
+            .filter(|(_, r)| for_this_copy(r))
+            .collect()
+    }
+
     /// Every event of the journey, in order.
     pub fn events(&self) -> Vec<EventId> {
         let mut v: Vec<EventId> = self.hops.iter().flat_map(|h| h.events.clone()).collect();
@@ -645,6 +696,61 @@ mod tests {
         assert_eq!(count(super::HopKind::Submit), 1);
         assert_eq!(count(super::HopKind::Relay), 1);
         assert_eq!(count(super::HopKind::Stored), 1);
+    }
+
+    /// A mail for two domains goes on as two copies: where one is stored, its Received lines
+    /// are the ones of its own way there, for its own recipient, not the other copy's.
+    #[test]
+    fn each_copy_has_its_own_received_lines() {
+        let source = include_str!("../../tests/networks/three-domains.toml");
+        let s = crate::scenario::parse("three-domains.toml", source).unwrap();
+        let mut sim = crate::Sim::new(&s, None);
+        sim.run_to_end();
+        let j = super::follow(sim.trace(), "Book club").unwrap();
+        // Each line as the hop that added it, the server that wrote it and its recipient.
+        let at = |i: usize| -> Vec<String> {
+            let part = |r: &str, a: &str, b: &str| -> String {
+                let r = r.split_once(a).map_or("", |x| x.1);
+                r.split(b).next().unwrap_or("").to_string()
+            };
+            j.received_at(i)
+                .into_iter()
+                .map(|(n, r)| format!("{n} {} {}", part(r, " by ", " "), part(r, "for <", ">")))
+                .collect()
+        };
+        let kind = |i: usize| j.hops[i].kind;
+        // Handed to a.example's server: the one line it adds for each copy.
+        let submit = (0..j.hops.len())
+            .find(|&i| kind(i) == super::HopKind::Submit)
+            .unwrap();
+        assert_eq!(
+            at(submit),
+            [
+                format!("{submit} smtp.a.example bob@b.example"),
+                format!("{submit} smtp.a.example grase@c.example")
+            ]
+        );
+        // Stored in bob's mailbox: b.example's line and a.example's for bob, newest first.
+        let stored = (0..j.hops.len())
+            .find(|&i| kind(i) == super::HopKind::Stored)
+            .unwrap();
+        let relay = (0..j.hops.len())
+            .find(|&i| kind(i) == super::HopKind::Relay && !j.hops[i].added.is_empty())
+            .unwrap();
+        assert_eq!(
+            at(stored),
+            [
+                format!("{relay} mx.b.example bob@b.example"),
+                format!("{submit} smtp.a.example bob@b.example")
+            ]
+        );
+        // Fetched from there: the same copy.
+        let fetch = (0..j.hops.len())
+            .find(|&i| kind(i) == super::HopKind::Fetch)
+            .unwrap();
+        assert_eq!(at(fetch), at(stored));
+        // Before it was handed over, there is none.
+        assert!(at(0).is_empty());
     }
 
     #[test]
