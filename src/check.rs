@@ -18,13 +18,7 @@ pub struct Checked {
     pub line: usize,
 }
 
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
-}
+use crate::engine::digits::count as plural;
 
 fn describe(count: Option<usize>, subject: &Option<String>) -> String {
     match (count, subject) {

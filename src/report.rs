@@ -35,6 +35,11 @@ pub fn lines_of(payload: &[u8]) -> Vec<String> {
 
 /// `LOST `, `RETRANSMITTED ` or `RETRANSMITTED, LOST `: what a lossy link did to a segment or
 /// datagram.
+/// IMAP flags as a list shows them: `no flags` for none (a new, unread message).
+fn or_none(flags: &str) -> &str {
+    if flags.is_empty() { "no flags" } else { flags }
+}
+
 fn loss_tag(attempt: u8, lost: bool) -> &'static str {
     match (attempt > 0, lost) {
         (false, false) => "",
@@ -132,10 +137,16 @@ pub fn summary(_trace: &Trace, ev: &TraceEvent) -> String {
             ..
         } => match change {
             ListChange::Listed { flags } => {
-                format!("mail program lists uid {uid} \"{subject}\" ({flags})")
+                format!(
+                    "mail program lists uid {uid} \"{subject}\" ({})",
+                    or_none(flags)
+                )
             }
             ListChange::Flags { flags } => {
-                format!("mail program shows uid {uid} \"{subject}\" as ({flags})")
+                format!(
+                    "mail program shows uid {uid} \"{subject}\" as ({})",
+                    or_none(flags)
+                )
             }
             ListChange::Removed => {
                 format!("mail program no longer lists uid {uid} \"{subject}\"")

@@ -408,8 +408,8 @@ fn host_ui(
         let domain = def.domain.as_deref().unwrap_or("");
         ui.label(
             RichText::new(format!(
-                "mailbox {user}@{domain}: {} message(s)",
-                msgs.len()
+                "mailbox {user}@{domain}: {}",
+                crate::engine::digits::count(msgs.len(), "message")
             ))
             .strong(),
         );
@@ -432,7 +432,13 @@ fn host_ui(
         } else {
             "mail program inbox (downloaded)"
         };
-        ui.label(RichText::new(format!("{what}: {} message(s)", hv.inbox.len())).strong());
+        ui.label(
+            RichText::new(format!(
+                "{what}: {}",
+                crate::engine::digits::count(hv.inbox.len(), "message")
+            ))
+            .strong(),
+        );
         for m in &hv.inbox {
             let flags = if imap {
                 flags_text(&m.flags)

@@ -87,9 +87,25 @@ pub fn hex(n: u64, digits: u32, upper: bool) -> String {
         .collect()
 }
 
+/// `n` of `what`, as people say it: `1 message`, `2 messages`, `0 messages`.
+pub fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        ["1 ", what].concat()
+    } else {
+        [decimal(n as u64).as_str(), " ", what, "s"].concat()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_said_as_people_say_them() {
+        assert_eq!(count(1, "message"), "1 message");
+        assert_eq!(count(0, "message"), "0 messages");
+        assert_eq!(count(12, "message"), "12 messages");
+    }
 
     #[test]
     fn edges_read_as_display_writes_them() {

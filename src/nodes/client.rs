@@ -305,7 +305,8 @@ impl Sim {
                     Some(e) => format!("mail program: checking mail failed: {e}"),
                     None if retrieved == 0 => "mail program: no new mail".to_string(),
                     None => format!(
-                        "mail program: {retrieved} new message(s); {}",
+                        "mail program: {}; {}",
+                        crate::engine::digits::count(retrieved, "new message"),
                         if deleted > 0 {
                             "deleted from the server"
                         } else {

@@ -381,8 +381,8 @@ impl ImapClient {
                     .filter(|m| !m.2.iter().any(|f| f == "\\Seen"))
                     .count();
                 self.note(format!(
-                    "mail program (IMAP): {} message(s) on the server, {unseen} unread; nothing is downloaded or deleted",
-                    self.msgs.len()
+                    "mail program (IMAP): {} on the server, {unseen} unread; nothing is downloaded or deleted",
+                    crate::engine::digits::count(self.msgs.len(), "message")
                 ));
                 self.next();
             }
