@@ -33,13 +33,13 @@ pub fn lines_of(payload: &[u8]) -> Vec<String> {
     v
 }
 
-/// `LOST `, `RETRANSMITTED ` or `RETRANSMITTED, LOST `: what a lossy link did to a segment or
-/// datagram.
 /// IMAP flags as a list shows them: `no flags` for none (a new, unread message).
 fn or_none(flags: &str) -> &str {
     if flags.is_empty() { "no flags" } else { flags }
 }
 
+/// `LOST `, `RETRANSMITTED ` or `RETRANSMITTED, LOST `: what a lossy link did to a segment or
+/// datagram.
 fn loss_tag(attempt: u8, lost: bool) -> &'static str {
     match (attempt > 0, lost) {
         (false, false) => "",

@@ -57,13 +57,22 @@ fn journey_ui(ui: &mut egui::Ui, model: &Model, cursor: &Cursor, j: &crate::foll
     }
     let hop = &j.hops[k - 1];
     ui.add(egui::Label::new(format!("hop {k} of {}: {}", j.hops.len(), plain(&hop.text))).wrap());
-    // The latest envelope and header up to this hop.
+    // The envelope and header of the copy this hop concerns (a mail for several domains goes
+    // on as one copy each): the hop's own, else the hop's that carried that copy.
     let upto = &j.hops[..k];
-    let envelope = upto.iter().rev().find_map(|h| h.envelope.as_ref());
-    let header = upto
-        .iter()
-        .rev()
-        .find_map(|h| h.header.as_ref().filter(|hd| !hd.from.is_empty()));
+    let copy = j.copy_at(k - 1).map(|c| &j.hops[c]);
+    let envelope = hop
+        .envelope
+        .as_ref()
+        .or_else(|| copy.and_then(|c| c.envelope.as_ref()))
+        .or_else(|| upto.iter().rev().find_map(|h| h.envelope.as_ref()));
+    let header = copy
+        .and_then(|c| c.header.as_ref().filter(|hd| !hd.from.is_empty()))
+        .or_else(|| {
+            upto.iter()
+                .rev()
+                .find_map(|h| h.header.as_ref().filter(|hd| !hd.from.is_empty()))
+        });
     // Wrapped, so that long addresses never widen the panel.
     let mono = |ui: &mut egui::Ui, t: String| {
         ui.add(egui::Label::new(RichText::new(t).monospace().size(12.0)).wrap());

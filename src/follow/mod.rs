@@ -83,8 +83,9 @@ pub struct Hop {
     pub envelope: Option<Envelope>,
     /// The header as carried at this hop (hops that carry the message).
     pub header: Option<Header>,
-    /// Received: lines that are new since the hop before that carried the message (newest
-    /// first): the trace the servers in between added.
+    /// The Received: lines the server this hop reached wrote on taking the mail, one for each
+    /// copy it went on as (newest first), as later hops carried them; submissions and relays
+    /// only. [`Journey::received_at`] picks those of one copy.
     pub added: Vec<String>,
     /// What happens, in words.
     pub text: String,
@@ -118,55 +119,84 @@ pub struct Journey {
 }
 
 impl Journey {
-    /// The Received: lines of the copy of the mail that hop `i` concerns, newest first, each
-    /// with the hop that added it: those of the servers on the way to where that copy is, and
-    /// for its recipients. A mail for several domains travels on as one copy per domain, each
-    /// with its own `for <...>` lines; the lines of the other copies are not this one's.
-    pub fn received_at(&self, i: usize) -> Vec<(usize, &str)> {
-        let carries = |k: HopKind| matches!(k, HopKind::Submit | HopKind::WebForm | HopKind::Relay);
-        let Some(hop) = self.hops.get(i) else {
-            return Vec::new();
+    /// The hop that carried the copy of the mail hop `i` concerns to where it is: `i` itself
+    /// when it carried the message (a submission, a relay the server took, a fetch), else the
+    /// last such hop to the host that has the copy. A mail for several domains goes on as one
+    /// copy per domain; this is the one hop `i` is about.
+    pub fn copy_at(&self, i: usize) -> Option<usize> {
+        let hop = self.hops.get(i)?;
+        let carried = |h: &Hop| {
+            h.header.is_some()
+                && matches!(h.kind, HopKind::Submit | HopKind::Relay | HopKind::Fetch)
         };
-        // Where the copy is: a fetch, a lookup or a bounce starts from the server that has it.
-        let mut host = match hop.kind {
-            HopKind::Fetch | HopKind::FetchBounce | HopKind::Lookup | HopKind::Bounce => hop.from,
+        if carried(hop) {
+            return Some(i);
+        }
+        // Where the copy is: a relay the server refused, a lookup or a bounce leave it where
+        // they start.
+        let host = match hop.kind {
+            HopKind::Relay | HopKind::Lookup | HopKind::Bounce | HopKind::FetchBounce => hop.from,
             _ => hop.to,
         };
-        // The hops that carried it there, newest first, back to the mail program's.
-        let mut path = Vec::new();
-        let mut before = i + 1;
-        while let Some(j) = (0..before)
-            .rev()
-            .find(|&j| carries(self.hops[j].kind) && self.hops[j].to == host)
-        {
-            path.push(j);
-            if self.hops[j].kind != HopKind::Relay {
-                break;
-            }
-            (host, before) = (self.hops[j].from, j);
-        }
-        // The recipients this copy was taken for.
-        let rcpts: Vec<&str> = path
-            .first()
-            .and_then(|&j| self.hops[j].envelope.as_ref())
-            .map(|e| {
+        (0..i).rev().find(|&j| {
+            let h = &self.hops[j];
+            carried(h) && h.kind != HopKind::Fetch && h.to == host
+        })
+    }
+
+    /// The Received: lines of the copy of the mail that hop `i` concerns (see
+    /// [`Journey::copy_at`]), newest first, each with the hop that added it: those it carried
+    /// there, and the lines the server it reached added for its recipients.
+    pub fn received_at(&self, i: usize) -> Vec<(usize, &str)> {
+        let Some(c) = self.copy_at(i) else {
+            return Vec::new();
+        };
+        let carrier = &self.hops[c];
+        // The recipients: those hop `i` names (a refused relay names its own), else those the
+        // carrying hop's server took.
+        let named = self.hops[i].envelope.as_ref().filter(|_| i != c);
+        let rcpts: Vec<&str> = match (named, &carrier.envelope) {
+            (Some(e), _) => e.to.iter().map(|(a, _)| a.as_str()).collect(),
+            (None, Some(e)) => {
                 e.to.iter()
                     .filter(|(_, r)| r.starts_with('2'))
-                    .map(|(a, _)| a.trim_start_matches('<').trim_end_matches('>'))
+                    .map(|(a, _)| a.as_str())
                     .collect()
-            })
-            .unwrap_or_default();
-        let for_this_copy = |line: &str| match line.split_once("for <") {
+            }
+            (None, None) => Vec::new(),
+        };
+        let rcpts: Vec<&str> = rcpts
+            .into_iter()
+            .map(|a| a.trim_start_matches('<').trim_end_matches('>'))
+            .collect();
+        let for_these = |line: &str| match line.split_once("for <") {
             Some((_, rest)) => {
                 let who = rest.split('>').next().unwrap_or("");
                 rcpts.is_empty() || rcpts.iter().any(|r| r.eq_ignore_ascii_case(who))
             }
             None => true,
         };
-        path.iter()
-            .flat_map(|&j| self.hops[j].added.iter().map(move |r| (j, r.as_str())))
-            .filter(|(_, r)| for_this_copy(r))
-            .collect()
+        // Who added a line: the hop whose server wrote it.
+        let adder = |line: &str| {
+            (0..=c)
+                .find(|&j| self.hops[j].added.iter().any(|r| r == line))
+                .unwrap_or(c)
+        };
+        let mut lines: Vec<(usize, &str)> = Vec::new();
+        // What the server it reached added (not yet in what it carried): a fetch carries the
+        // stored copy whole.
+        if carrier.kind != HopKind::Fetch {
+            for r in carrier.added.iter().filter(|r| for_these(r)) {
+                lines.push((c, r));
+            }
+        }
+        let carried = carrier.header.iter().flat_map(|h| h.received.iter());
+        for r in carried {
+            if !lines.iter().any(|(_, l)| *l == r.as_str()) {
+                lines.push((adder(r), r));
+            }
+        }
+        lines
     }
 
     /// Every event of the journey, in order.
@@ -749,8 +779,14 @@ mod tests {
             .find(|&i| kind(i) == super::HopKind::Fetch)
             .unwrap();
         assert_eq!(at(fetch), at(stored));
-        // Before it was handed over, there is none.
-        assert!(at(0).is_empty());
+        // The relay c.example refused: the copy for grase, with a.example's line for her only.
+        let refused = (0..j.hops.len())
+            .find(|&i| kind(i) == super::HopKind::Relay && j.hops[i].header.is_none())
+            .unwrap();
+        assert_eq!(
+            at(refused),
+            [format!("{submit} smtp.a.example grase@c.example")]
+        );
     }
 
     #[test]
