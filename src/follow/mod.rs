@@ -748,11 +748,11 @@ mod tests {
                 .map(|(n, r)| format!("{n} {} {}", part(r, " by ", " "), part(r, "for <", ">")))
                 .collect()
         };
-        let kind = |i: usize| j.hops[i].kind;
+        // The first hop that is so.
+        let find = |so: &dyn Fn(&super::Hop) -> bool| j.hops.iter().position(so).unwrap();
+        use super::HopKind::{Fetch, Relay, Stored, Submit};
         // Handed to a.example's server: the one line it adds for each copy.
-        let submit = (0..j.hops.len())
-            .find(|&i| kind(i) == super::HopKind::Submit)
-            .unwrap();
+        let submit = find(&|h| h.kind == Submit);
         assert_eq!(
             at(submit),
             [
@@ -761,12 +761,8 @@ mod tests {
             ]
         );
         // Stored in bob's mailbox: b.example's line and a.example's for bob, newest first.
-        let stored = (0..j.hops.len())
-            .find(|&i| kind(i) == super::HopKind::Stored)
-            .unwrap();
-        let relay = (0..j.hops.len())
-            .find(|&i| kind(i) == super::HopKind::Relay && !j.hops[i].added.is_empty())
-            .unwrap();
+        let stored = find(&|h| h.kind == Stored);
+        let relay = find(&|h| h.kind == Relay && !h.added.is_empty());
         assert_eq!(
             at(stored),
             [
@@ -775,14 +771,10 @@ mod tests {
             ]
         );
         // Fetched from there: the same copy.
-        let fetch = (0..j.hops.len())
-            .find(|&i| kind(i) == super::HopKind::Fetch)
-            .unwrap();
+        let fetch = find(&|h| h.kind == Fetch);
         assert_eq!(at(fetch), at(stored));
         // The relay c.example refused: the copy for grase, with a.example's line for her only.
-        let refused = (0..j.hops.len())
-            .find(|&i| kind(i) == super::HopKind::Relay && j.hops[i].header.is_none())
-            .unwrap();
+        let refused = find(&|h| h.kind == Relay && h.header.is_none());
         assert_eq!(
             at(refused),
             [format!("{submit} smtp.a.example grase@c.example")]
