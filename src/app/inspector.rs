@@ -322,8 +322,11 @@ pub(super) fn inspector_ui(
         // the panel's edge hid half its bytes and their text. Rows are never wrapped (offsets,
         // hex and text stay in their columns); narrower still, they scroll sideways.
         let font = egui::FontId::monospace(11.0);
+        // The hex column: two digits and a space a byte, one more space after each 8.
+        let hex_width = |per_row: usize| 3 * per_row + per_row / 8 - 1;
+        // A whole row: the offset and two spaces, the hex column, a space, the text.
         let row_width = |per_row: usize| {
-            let chars = 6 + 3 * per_row + per_row / 8 + per_row;
+            let chars = 6 + hex_width(per_row) + 1 + per_row;
             ui.painter()
                 .layout_no_wrap("0".repeat(chars), font.clone(), Color32::WHITE)
                 .size()
@@ -333,7 +336,7 @@ pub(super) fn inspector_ui(
             .into_iter()
             .find(|&n| row_width(n) <= ui.available_width())
             .unwrap_or(4);
-        let hex_width = (3 * per_row + per_row / 8).saturating_sub(1);
+        let hex_width = hex_width(per_row);
         egui::ScrollArea::horizontal().show(ui, |ui| {
             for row in inspect::hex_rows(payload, per_row) {
                 let text = format!("{:04x}  {:<hex_width$} {}", row.offset, row.hex, row.text);
