@@ -105,3 +105,42 @@ fn a_file_that_is_not_text_says_so_before_anything_else() {
     .unwrap();
     assert!(mailsim::scenario::parse_bytes("walkthrough.toml", &text).is_ok());
 }
+
+#[test]
+fn every_misspelled_setting_is_reported_in_one_round() {
+    // Each bundled scenario with a slip in every host: all of them are reported at once, in the
+    // file's order, each at its own line (serde alone stops at the first).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for path in files {
+        let source = std::fs::read_to_string(&path).unwrap();
+        let mut slipped = String::new();
+        let mut want = Vec::new();
+        for line in source.lines() {
+            slipped.push_str(line);
+            slipped.push('\n');
+            if line.trim() == "[[host]]" {
+                want.push(slipped.lines().count() + 1);
+                slipped.push_str("colour = \"red\"\n");
+            }
+        }
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert!(want.len() >= 3, "{name}: {} hosts", want.len());
+        let errors = mailsim::scenario::parse(&name, &slipped)
+            .expect_err(&name)
+            .0;
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, want, "{name}: {errors:?}");
+        assert!(
+            errors
+                .iter()
+                .all(|e| e.message == "`colour` is not a setting of `[[host]]`"),
+            "{name}: {errors:?}"
+        );
+    }
+}

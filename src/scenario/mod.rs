@@ -1,7 +1,7 @@
 //! Scenario files: the TOML a teacher writes (format 1), checked and turned into a [`Scenario`].
 //!
 //! Parsing is two passes. `toml` + serde read the file into the raw schema (`raw.rs`), rejecting
-//! unknown keys and wrong types with their position. Validation (`validate.rs`) then checks what
+//! unknown keys and wrong types with their position, all of them at once (`read.rs`). Validation (`validate.rs`) then checks what
 //! serde cannot (names that refer to hosts, duplicate IPs, addresses, times, which keys each step
 //! needs) and reports every problem with its file:line:col, handing the file's parts to
 //! `network.rs`, `faults.rs`, `steps.rs`, `expect.rs` and `question.rs`; what it yields is the
@@ -15,6 +15,7 @@ mod network;
 pub mod on;
 mod question;
 mod raw;
+mod read;
 mod steps;
 mod validate;
 pub mod warn;
@@ -27,7 +28,6 @@ pub use model::{
     LinkDef, Scenario, Service, StepAction, StepDef,
 };
 pub use question::{KINDS as QUESTION_KINDS, QuestionDef, QuestionKind};
-use raw::RawFile;
 use validate::Validator;
 
 /// The only format version this build reads.
@@ -79,11 +79,7 @@ pub fn parse(file: &str, source: &str) -> Result<Scenario, ScenarioErrors> {
             ),
         )]));
     }
-    let raw: RawFile = toml::from_str(source).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        let (msg, hint) = words::rewrite(source, &span, e.message());
-        ScenarioErrors(vec![ScenarioError::at(file, source, span, msg, hint)])
-    })?;
+    let raw = read::raw_file(file, source).map_err(ScenarioErrors)?;
     let mut v = Validator::new(file, source);
     let scenario = v.scenario(raw);
     if v.errors.is_empty() {

@@ -200,6 +200,29 @@ pub fn table_at(source: &str, at: usize) -> Option<String> {
         })
 }
 
+/// The table a key at byte `at` is in. A key in a table's header (`package` in `[package]`,
+/// `clent` in `[host.clent]`) is in the table its header's dots name, not in the one above it.
+fn table_of(source: &str, at: usize) -> Option<String> {
+    let at = floor_boundary(source, at.min(source.len()));
+    let line_start = source[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let before = source[line_start..at].trim_start();
+    if !before.starts_with('[') {
+        return table_at(source, at);
+    }
+    let parent = before
+        .trim_start_matches('[')
+        .trim()
+        .trim_end_matches('.')
+        .trim();
+    if parent.is_empty() {
+        None
+    } else if source.contains(&format!("[[{parent}]]")) {
+        Some(format!("[[{parent}]]"))
+    } else {
+        Some(format!("[{parent}]"))
+    }
+}
+
 fn floor_boundary(s: &str, mut i: usize) -> usize {
     while !s.is_char_boundary(i) {
         i -= 1;
@@ -256,7 +279,7 @@ fn choice_name(key: &str) -> &'static str {
 pub fn rewrite(source: &str, span: &Range<usize>, message: &str) -> (String, Option<String>) {
     let m = message.trim();
     let key = key_at(source, span.start);
-    let here = match table_at(source, span.start) {
+    let here = match table_of(source, span.start) {
         Some(t) => format!("of `{t}`"),
         None => "at the top of the file".to_string(),
     };
