@@ -9,6 +9,7 @@ use mailsim::protocols::pop3::server::{
     Pop3Server, PopMessage, ServerConfig as PopConfig, ServerEvent as PopEvent,
 };
 use mailsim::protocols::smtp::server::{Role, ServerConfig, SmtpServer};
+use mailsim::{Sim, scenario};
 
 pub fn smtp_server(role: Role) -> SmtpServer {
     smtp_server_auth(role, false)
@@ -275,4 +276,17 @@ pub fn http_well_formed(mut out: &[u8]) -> Result<usize, String> {
         n += 1;
     }
     Ok(n)
+}
+
+/// Runs a scenario's text to its end (with `seed`, or the file's own).
+pub fn run(name: &str, source: &str, seed: Option<u64>) -> Sim {
+    let s = scenario::parse(name, source).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Sim::new(&s, seed);
+    sim.run_to_end();
+    sim
+}
+
+/// The host named `name`.
+pub fn host<'a>(sim: &'a Sim, name: &str) -> &'a mailsim::HostState {
+    sim.hosts().iter().find(|h| h.def.name == name).unwrap()
 }
