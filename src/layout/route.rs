@@ -1,5 +1,5 @@
 //! Links: each pair of hosts that talk gets a polyline from one icon centre to the other that
-//! passes through no other host (its icon or its label). A straight line where one is free, else
+//! passes through no other host (its icon or its label) and no region's title. A straight line where one is free, else
 //! one or two bends through the gaps between hosts; among the free ones the shortest, with few
 //! bends and few crossings of links already drawn.
 
@@ -44,8 +44,15 @@ pub(super) fn route(layout: &Layout, pairs: &[(usize, usize)]) -> Vec<LinkPath> 
         .iter()
         .map(|h| h.block().expand(clear))
         .collect();
-    let xs = channels(blocks.iter().flat_map(|b| [b.x0, b.x1]), layout.size.0);
-    let ys = channels(blocks.iter().flat_map(|b| [b.y0, b.y1]), layout.size.1);
+    // Regions' titles: a link through one would strike out a word of it.
+    let titles: Vec<Rect> = layout
+        .regions
+        .iter()
+        .map(|r| r.title_rect.expand(clear))
+        .collect();
+    let obstacles = || blocks.iter().chain(&titles);
+    let xs = channels(obstacles().flat_map(|b| [b.x0, b.x1]), layout.size.0);
+    let ys = channels(obstacles().flat_map(|b| [b.y0, b.y1]), layout.size.1);
     let mut pairs: Vec<(usize, usize)> = pairs
         .iter()
         .map(|&(a, b)| (a.min(b), a.max(b)))
@@ -76,7 +83,8 @@ pub(super) fn route(layout: &Layout, pairs: &[(usize, usize)]) -> Vec<LinkPath> 
                     |i: usize, skip: bool| skip || labels(i).is_none_or(|l| !l.hit_by(w[0], w[1]));
                 blocks.iter().enumerate().all(|(i, r)| {
                     i == a || i == b || layout.hosts[i].hidden || !r.hit_by(w[0], w[1])
-                }) && own(a, k == 0)
+                }) && titles.iter().all(|t| !t.hit_by(w[0], w[1]))
+                    && own(a, k == 0)
                     && own(b, k == last)
             })
         };
