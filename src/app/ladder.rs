@@ -100,7 +100,45 @@ pub(super) fn ladder_ui(
     for (k, &h) in order.iter().enumerate() {
         x_of[h] = rect.left() + 8.0 + column_w * (k as f32 + 0.5);
     }
-    let header_h = 34.0;
+    // Each head: the host's label in one or two lines, and its name; where a name does not fit,
+    // the names without the ending they all share (in a narrow column `mail.a` and `mail.b` tell
+    // two servers apart where `mail.a.ex…` and `mail.b.ex…` hardly do).
+    use crate::layout::text::{line_height, two_lines, width, without_common_ending};
+    let head_w = column_w - 4.0;
+    let names: Vec<&str> = model
+        .scenario
+        .hosts
+        .iter()
+        .map(|h| h.name.as_str())
+        .collect();
+    let short = if names.iter().all(|n| width(n, 10.0, true) <= head_w) {
+        names.iter().map(|n| n.to_string()).collect()
+    } else {
+        without_common_ending(&names)
+    };
+    // Columns too narrow even for the short names: the heads take turns on two tiers, each as
+    // wide as two columns, with a one-line label.
+    let tiers = if short.iter().any(|s| width(s, 10.0, true) > head_w) {
+        2
+    } else {
+        1
+    };
+    let head_w = column_w * tiers as f32 - 4.0;
+    let heads: Vec<(Vec<String>, String)> = (0..n)
+        .map(|h| {
+            let label = &model.scenario.hosts[h].label;
+            let lines = if tiers == 1 {
+                two_lines(label, 12.0, false, head_w)
+            } else {
+                vec![crate::layout::text::elide(label, 12.0, false, head_w)]
+            };
+            let name = crate::layout::text::elide(&short[h], 10.0, true, head_w);
+            (lines, name)
+        })
+        .collect();
+    let label_lines = heads.iter().map(|(l, _)| l.len()).max().unwrap_or(1);
+    let tier_h = 3.0 + label_lines as f32 * line_height(12.0) + line_height(10.0) + 2.0;
+    let header_h = tier_h * tiers as f32;
     let header = egui::Rect::from_min_size(rect.min, egui::vec2(rect.width(), header_h));
     let body = egui::Rect::from_min_max(egui::pos2(rect.left(), header.bottom()), rect.max);
     let journey: Vec<EventId> = selection
@@ -279,28 +317,53 @@ pub(super) fn ladder_ui(
             }
         }
     });
-    // The lifelines' heads, on top.
+    // The lifelines' heads, on top; each says its host's whole label and name on hover.
     let painter = root.painter_at(header);
     painter.rect_filled(header, 0.0, Color32::from_rgb(28, 31, 40));
-    for &h in &order {
+    for (k, &h) in order.iter().enumerate() {
         let def = &model.scenario.hosts[h];
         let x = x_of[h];
-        let max = column_w - 4.0;
-        let label = crate::layout::text::elide(&def.label, 12.0, false, max);
-        let name = crate::layout::text::elide(&def.name, 10.0, true, max);
-        painter.text(
-            egui::pos2(x, header.top() + 3.0),
-            Align2::CENTER_TOP,
-            label,
-            FontId::proportional(12.0),
-            Color32::WHITE,
+        let (label, name) = &heads[h];
+        let top = header.top() + (k % tiers) as f32 * tier_h;
+        if top + tier_h < header.bottom() {
+            // An upper tier's head reaches down to its lifeline.
+            painter.line_segment(
+                [
+                    egui::pos2(x, top + tier_h - 1.0),
+                    egui::pos2(x, header.bottom()),
+                ],
+                Stroke::new(1.0, Color32::from_gray(60)),
+            );
+        }
+        // A head wider than its column stays inside the ladder (the first and the last).
+        let half = head_w / 2.0 + 2.0;
+        let x = x.clamp(
+            header.left() + half,
+            (header.right() - half).max(header.left() + half),
         );
+        let mut y = top + 3.0;
+        for line in label {
+            painter.text(
+                egui::pos2(x, y),
+                Align2::CENTER_TOP,
+                line,
+                FontId::proportional(12.0),
+                Color32::WHITE,
+            );
+            y += line_height(12.0);
+        }
         painter.text(
-            egui::pos2(x, header.top() + 18.0),
+            egui::pos2(x, top + tier_h - 2.0 - line_height(10.0)),
             Align2::CENTER_TOP,
             name,
             FontId::monospace(10.0),
             Color32::from_gray(160),
         );
+        let head = egui::Rect::from_min_size(
+            egui::pos2(x - head_w / 2.0, top),
+            egui::vec2(head_w, tier_h),
+        );
+        root.interact(head, root.id().with(("ladder head", h)), Sense::hover())
+            .on_hover_text(format!("{}\n{}", def.label, def.name));
     }
 }

@@ -232,13 +232,30 @@ pub(super) fn diagram_overlay_ui(
         );
         painter.galley(box_rect.min + egui::vec2(4.0, 4.0), galley, Color32::WHITE);
     }
-    painter.text(
-        rect.left_bottom() + egui::vec2(8.0, -6.0),
-        Align2::LEFT_BOTTOM,
-        "scroll: zoom · drag: pan · double-click: reset",
+    // The hint, in a bottom corner where it covers no host and no title (the left one first);
+    // where both are taken, the diagram needs the room more than the hint.
+    let hint = painter.layout_no_wrap(
+        "scroll: zoom · drag: pan · double-click: reset".into(),
         FontId::proportional(11.0),
         Color32::from_gray(120),
     );
+    let taken: Vec<egui::Rect> = layout
+        .hosts
+        .iter()
+        .filter(|h| !h.hidden)
+        .map(|h| rect_of(h.block()))
+        .chain(layout.regions.iter().map(|r| rect_of(r.title_rect)))
+        .collect();
+    let corners = [
+        rect.left_bottom() + egui::vec2(8.0, -6.0 - hint.size().y),
+        rect.right_bottom() - egui::vec2(8.0 + hint.size().x, 6.0 + hint.size().y),
+    ];
+    if let Some(at) = corners.into_iter().find(|&at| {
+        let r = egui::Rect::from_min_size(at, hint.size());
+        rect.contains_rect(r) && taken.iter().all(|t| !t.intersects(r))
+    }) {
+        painter.galley(at, hint, Color32::from_gray(120));
+    }
     // Clicks: a packet first, then a host.
     if resp.clicked()
         && let Some(pos) = resp.interact_pointer_pos()
